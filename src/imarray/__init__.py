@@ -1,0 +1,54 @@
+"""imarray: scientific images as NumPy arrays, loaded and saved exactly.
+
+>>> import numpy as np, imarray as ia
+>>> labels = np.arange(1, 37, dtype=np.uint32).reshape(6, 6)
+>>> ia.save("labels.tif", labels)            # doctest: +SKIP
+>>> ia.load("labels.tif").dtype              # doctest: +SKIP
+dtype('uint32')
+
+``import imarray`` imports nothing heavy: NumPy, tifffile and the format
+modules load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "load": "imarray.api",
+    "save": "imarray.api",
+    "info": "imarray.api",
+    "FileInfo": "imarray.fileinfo",
+    "errors": "imarray.errors",
+    "load_images": "imarray.compat.calscipy",
+    "save_images": "imarray.compat.calscipy",
+    "load_binary": "imarray.compat.calscipy",
+    "save_binary": "imarray.compat.calscipy",
+}
+
+__all__ = ["FileInfo", "__version__", "errors", "info", "load", "load_binary", "load_images", "save",
+           "save_binary", "save_images"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import errors
+    from .api import info, load, save
+    from .compat.calscipy import load_binary, load_images, save_binary, save_images
+    from .fileinfo import FileInfo
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'imarray' has no attribute {name!r}")
+    value = importlib.import_module(module)
+    if name != "errors":
+        value = getattr(value, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,85 @@
+"""Atomic writes: temporary files in the target's folder, fsync, then rename.
+
+A failed or interrupted save leaves any previous file whole and no temporary
+file behind. Temporary names start with a dot and keep the target's suffixes
+(``.labels.imarray-tmp-1a2b.ome.tif``), so libraries that look at extensions
+behave as they would for the real name, and folder readers skip them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+TEMP_MARKER = ".imarray-tmp-"
+
+
+def temporary_sibling(target: Path) -> Path:
+    """Return an unused hidden path beside ``target`` that keeps its suffixes."""
+    suffixes = "".join(target.suffixes)
+    stem = target.name[: len(target.name) - len(suffixes)] if suffixes else target.name
+    return target.with_name(f".{stem}{TEMP_MARKER}{secrets.token_hex(4)}{suffixes}")
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory handles
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - filesystems that refuse directory fsync
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_files(targets: Sequence[Path]) -> Iterator[list[Path]]:
+    """Yield temporary paths for ``targets``; rename them all into place on success.
+
+    If the body raises (or is interrupted), every temporary file is removed and
+    the targets are untouched. The renames happen only after every file has been
+    written and flushed to disk.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> with atomic_files([folder / "a.txt"]) as (tmp,):
+    ...     _ = tmp.write_text("hello")
+    >>> (folder / "a.txt").read_text()
+    'hello'
+    """
+    targets = [Path(t) for t in targets]
+    temporaries = [temporary_sibling(t) for t in targets]
+    try:
+        yield temporaries
+        for tmp, target in zip(temporaries, targets, strict=True):
+            if not tmp.exists():
+                raise FileNotFoundError(f"writer did not create {target}")
+            _fsync_file(tmp)
+        for tmp, target in zip(temporaries, targets, strict=True):
+            os.replace(tmp, target)
+        for folder in {t.parent for t in targets}:
+            _fsync_folder(folder)
+    except BaseException:
+        for tmp in temporaries:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_file(target: Path) -> Iterator[Path]:
+    """Yield one temporary path that replaces ``target`` when the block succeeds."""
+    with atomic_files([target]) as (tmp,):
+        yield tmp

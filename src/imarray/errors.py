@@ -1,0 +1,114 @@
+"""Exceptions raised by imarray.
+
+Every error is an :class:`ImarrayError` and also the built-in exception that
+fits it (``ValueError``, ``TypeError``, ``FileNotFoundError``, ``ImportError``),
+so existing ``except ValueError`` blocks keep working. Each carries the
+``path`` it is about and a ``hint`` that names the way out, and each pickles,
+so errors raised on a dask worker reach the caller unchanged.
+
+Examples
+--------
+>>> from imarray.errors import LossyCastError
+>>> err = LossyCastError("value 300 does not fit uint8", path="a.png", hint="pass dtype='uint16'")
+>>> print(err)
+a.png: value 300 does not fit uint8. Hint: pass dtype='uint16'
+>>> isinstance(err, ValueError)
+True
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = [
+    "AxesError",
+    "CopyRequiredError",
+    "CorruptFileError",
+    "FormatNotFoundError",
+    "ImarrayError",
+    "ImageFileNotFoundError",
+    "LossyCastError",
+    "MissingDependencyError",
+    "PixelKindError",
+    "SidecarError",
+    "UnsupportedDtypeError",
+]
+
+
+class ImarrayError(Exception):
+    """Base class of every error imarray raises on purpose.
+
+    Parameters
+    ----------
+    message
+        What is wrong, in one sentence.
+    path
+        The file or folder the error is about, if any.
+    hint
+        What the caller can do instead.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | os.PathLike[str] | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = None if path is None else os.fspath(path)
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = self.message if self.path is None else f"{self.path}: {self.message}"
+        if self.hint:
+            text = f"{text}. Hint: {self.hint}"
+        return text
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.message, self.path, self.hint))
+
+
+def _rebuild(cls: type[ImarrayError], message: str, path: str | None, hint: str | None):
+    return cls(message, path=path, hint=hint)
+
+
+class ImageFileNotFoundError(ImarrayError, FileNotFoundError):
+    """The path does not exist, or a folder holds no image file."""
+
+
+class FormatNotFoundError(ImarrayError, ValueError):
+    """No known format matches the file's content, extension or ``format=``."""
+
+
+class UnsupportedDtypeError(ImarrayError, TypeError):
+    """The chosen format cannot hold the array's dtype, shape or kind exactly."""
+
+
+class LossyCastError(ImarrayError, ValueError):
+    """An exact cast (``dtype=`` without ``scale=``) would change a value."""
+
+
+class PixelKindError(ImarrayError, ValueError):
+    """An array does not satisfy the rules of the pixel kind asked for."""
+
+
+class AxesError(ImarrayError, ValueError):
+    """Axes letters do not match the array's dimensions."""
+
+
+class CorruptFileError(ImarrayError, ValueError):
+    """The file is empty, truncated, or its header contradicts its size."""
+
+
+class SidecarError(ImarrayError, ValueError):
+    """A raw binary's JSON sidecar is missing, unreadable or contradicts the data."""
+
+
+class MissingDependencyError(ImarrayError, ImportError):
+    """An optional dependency (an extra) is needed and not installed."""
+
+
+class CopyRequiredError(ImarrayError, ValueError):
+    """``copy=False`` was asked for but the operation needs a copy."""

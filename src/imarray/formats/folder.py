@@ -1,0 +1,188 @@
+"""Folders of images as one array, and size-capped series of files.
+
+A folder of single planes (``slice_1.tif`` ... ``slice_1000.tif``) loads as a
+stack; a folder of stacks loads as their concatenation along the first axis.
+Files are taken in natural order (``slice_2`` before ``slice_10``), their
+headers are read first, and the pixels are read into one preallocated array,
+so peak memory is the result itself. Frames of a different shape or dtype are
+an error that names the file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .._atomic import atomic_files
+from .._paths import disk_bytes, visible_files
+from .._progress import progress
+from ..errors import CorruptFileError, FormatNotFoundError, ImageFileNotFoundError
+from ..fileinfo import FileInfo
+from ..registry import FormatSpec, by_extension
+
+def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
+    """The format and the files of ``folder`` that make up its image."""
+    groups: dict[str, tuple[FormatSpec, list[Path]]] = {}
+    for path in visible_files(folder):
+        spec = by_extension(path)
+        if spec is None:
+            continue
+        key = spec.module
+        groups.setdefault(key, (spec, []))[1].append(path)
+    if not groups:
+        raise ImageFileNotFoundError(
+            "the folder holds no image file imarray can read",
+            path=folder,
+            hint="put .tif/.png/.bin files in it, or pass the path of one file",
+        )
+    if len(groups) > 1:
+        counts = ", ".join(f"{len(files)} {spec.name}" for spec, files in groups.values())
+        raise FormatNotFoundError(
+            f"the folder mixes formats ({counts}); imarray will not guess which to stack",
+            path=folder,
+            hint="move the files of one kind into their own folder",
+        )
+    return next(iter(groups.values()))
+
+
+def _frames(info: FileInfo) -> tuple[int, tuple[int, ...]]:
+    """(number of frames, frame shape) of one file of a folder."""
+    if info.axes[:1] in ("y", "") or len(info.shape) <= 2:
+        return 1, info.shape
+    return info.shape[0], info.shape[1:]
+
+
+def _plan(folder: Path, *, show_progress: bool = False) -> tuple[FormatSpec, list[FileInfo], tuple[int, ...], str]:
+    spec, files = image_files(folder)
+    module = spec.load()
+    if spec.multi_file:  # a raw binary: the folder holds one image and its sidecar
+        if len(files) != 1:
+            names = ", ".join(p.name for p in files)
+            raise FormatNotFoundError(
+                f"the folder holds several raw binaries ({names})",
+                path=folder,
+                hint="pass the path of one .bin file",
+            )
+        return spec, [module.info(files[0], spec=spec)], (), ""
+    infos = [
+        module.info(path, spec=spec)
+        for path in progress(files, total=len(files), desc="headers", enabled=show_progress)
+    ]
+    first = infos[0]
+    _, frame_shape = _frames(first)
+    total = 0
+    for info in infos:
+        count, shape = _frames(info)
+        if shape != frame_shape or info.dtype != first.dtype:
+            raise CorruptFileError(
+                f"{info.path.name} holds {info.dtype} frames of shape {shape}, "
+                f"but {first.path.name} holds {first.dtype} frames of shape {frame_shape}",
+                path=folder,
+                hint="every file of a folder must have the same frame shape and dtype; "
+                "move the odd file out or load the files one by one",
+            )
+        total += count
+    return spec, infos, (total, *frame_shape), first.dtype
+
+
+def info(folder: Path) -> FileInfo:
+    """Describe a folder of images without reading pixels."""
+    spec, infos, shape, dtype = _plan(folder)
+    if spec.multi_file:
+        return infos[0]
+    return _combined_info(folder, spec, infos, shape, dtype)
+
+
+def read(folder: Path, *, show_progress: bool = False) -> tuple[np.ndarray, FileInfo]:
+    """Read every image of ``folder`` into one preallocated array."""
+    spec, infos, shape, dtype = _plan(folder, show_progress=show_progress)
+    module = spec.load()
+    if spec.multi_file:
+        return module.read(infos[0].path, spec=spec)
+    out = np.empty(shape, dtype=dtype)
+    start = 0
+    for file_info in progress(infos, total=len(infos), desc="reading", enabled=show_progress):
+        count, frame_shape = _frames(file_info)
+        is_plane = frame_shape == file_info.shape
+        view = out[start] if is_plane else out[start : start + count]
+        module.read(file_info.path, spec=spec, out=view)
+        start += count
+    return out, _combined_info(folder, spec, infos, shape, dtype)
+
+
+def _combined_info(
+    folder: Path, spec: FormatSpec, infos: list[FileInfo], shape: tuple[int, ...], dtype: str
+) -> FileInfo:
+    first = infos[0]
+    files = tuple(i.path for i in infos)
+    axes = first.axes if len(first.shape) > 2 and first.axes[:1] != "y" else "q" + first.axes
+    return FileInfo(
+        path=folder,
+        format=f"folder of {spec.name}",
+        shape=shape,
+        dtype=dtype,
+        axes=axes,
+        spacing=first.spacing,
+        units=first.units,
+        origin=first.origin,
+        files=files,
+        disk_bytes=disk_bytes(files),
+    )
+
+
+def series_folder(path: Path, spec: FormatSpec) -> tuple[Path, str, str]:
+    """Folder, file stem and extension for a size-capped series saved at ``path``."""
+    name = path.name
+    lowered = name.lower()
+    for ext in sorted(spec.extensions, key=len, reverse=True):
+        if lowered.endswith(ext):
+            stem = name[: -len(ext)]
+            return path.with_name(stem), stem, name[-len(ext):]
+    return path, path.name, spec.extensions[0]
+
+
+def write_series(
+    path: Path,
+    array: np.ndarray,
+    *,
+    spec: FormatSpec,
+    size_cap: int,
+    metadata: dict,
+    show_progress: bool = False,
+    **options,
+) -> Path:
+    """Split ``array`` along its first axis into files of at most ``size_cap`` bytes.
+
+    ``stack.tif`` becomes the folder ``stack/`` holding ``stack_00000.tif``,
+    ``stack_00001.tif``, ...; a previous series of the same name in that folder
+    is replaced only once every new part is on disk.
+    """
+    from ..errors import UnsupportedDtypeError
+
+    if array.ndim < 3:
+        raise UnsupportedDtypeError(
+            f"size_cap splits along the first axis; a {array.ndim}D image cannot be split",
+            path=path,
+            hint="drop size_cap= for a single image",
+        )
+    folder, stem, ext = series_folder(path, spec)
+    frame_bytes = max(1, array[0].nbytes)
+    per_file = max(1, int(size_cap // frame_bytes))
+    parts = max(1, math.ceil(array.shape[0] / per_file))
+    digits = max(5, len(str(parts - 1)))
+    targets = [folder / f"{stem}_{i:0{digits}d}{ext}" for i in range(parts)]
+    folder.mkdir(parents=True, exist_ok=True)
+    pattern = re.compile(rf"{re.escape(stem)}_\d{{{digits},}}{re.escape(ext)}$")
+    stale = [p for p in visible_files(folder) if pattern.match(p.name) and p not in targets]
+    module = spec.load()
+    with atomic_files(targets) as temporaries:
+        for i, tmp in progress(enumerate(temporaries), total=parts, desc="writing", enabled=show_progress):
+            part = array[i * per_file : (i + 1) * per_file]
+            part_meta = {**metadata, "series": {"part": i, "parts": parts, "frames": int(array.shape[0])}}
+            module.write(tmp, part, spec=spec, metadata=part_meta, **options)
+    for old in stale:
+        old.unlink(missing_ok=True)
+    return folder

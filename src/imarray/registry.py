@@ -1,0 +1,231 @@
+"""The table of formats: names, modules, extensions, magic bytes, capabilities.
+
+Rows are plain data, so resolving a path imports nothing; a format's module is
+imported only when it is used. Reading resolves by magic bytes first, then by
+the longest matching extension (``.ome.tif`` before ``.tif``); writing by
+``format=`` first, then by extension. There is no "try every reader" fallback.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from .errors import FormatNotFoundError
+
+ALL_DTYPES: tuple[str, ...] = (
+    "bool",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+)
+REAL_DTYPES = ALL_DTYPES[:-2]
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    """One row of the format table.
+
+    Attributes
+    ----------
+    name
+        Short name used with ``format=`` and shown by ``info``.
+    module
+        Module implementing the format protocol (``sniff``/``info``/``read``/
+        ``check_writable``/``write``).
+    extensions
+        Lower-case suffixes, longest first where they overlap.
+    magic
+        Byte prefixes that identify the format's content.
+    dtypes
+        Dtypes a write round-trips exactly (lossy formats: dtypes accepted).
+    lossy
+        True for display formats whose compression changes values (JPEG).
+    extra
+        The pip extra that provides the format's dependency, if any.
+    options
+        Keyword options ``save`` accepts for this format.
+    scale_target
+        Dtype used when ``scale=`` is given without ``dtype=``.
+    multi_file
+        The format writes several files itself (and handles atomicity).
+    """
+
+    name: str
+    module: str
+    extensions: tuple[str, ...]
+    magic: tuple[bytes, ...] = ()
+    dtypes: tuple[str, ...] = ALL_DTYPES
+    lossy: bool = False
+    extra: str | None = None
+    options: tuple[str, ...] = ()
+    scale_target: str | None = None
+    multi_file: bool = False
+    description: str = field(default="", compare=False)
+
+    def load(self) -> ModuleType:
+        """Import and return the module that implements this format."""
+        return importlib.import_module(self.module)
+
+
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+_TIFF_OPTIONS = ("compression", "axes", "bigtiff", "size_cap", "name", "photometric")
+
+FORMATS: tuple[FormatSpec, ...] = (
+    FormatSpec(
+        name="tiff",
+        module="imarray.formats.tiff",
+        extensions=(".tif", ".tiff", ".btf", ".tf8", ".tf2"),
+        magic=_TIFF_MAGIC,
+        options=_TIFF_OPTIONS,
+        description="TIFF and BigTIFF (tifffile); every numpy dtype, exact",
+    ),
+    FormatSpec(
+        name="ome-tiff",
+        module="imarray.formats.tiff",
+        extensions=(".ome.tif", ".ome.tiff", ".ome.btf"),
+        magic=_TIFF_MAGIC,
+        dtypes=(
+            "bool", "uint8", "uint16", "uint32", "int8", "int16", "int32",
+            "float32", "float64", "complex64", "complex128",
+        ),
+        options=_TIFF_OPTIONS,
+        description="OME-TIFF (tifffile); axes and physical sizes in OME-XML",
+    ),
+    FormatSpec(
+        name="imagej",
+        module="imarray.formats.tiff",
+        extensions=(),
+        magic=_TIFF_MAGIC,
+        dtypes=("uint8", "uint16", "float32"),
+        options=_TIFF_OPTIONS,
+        description="ImageJ hyperstack TIFF (tifffile); uint8, uint16, float32 only",
+    ),
+    FormatSpec(
+        name="raw",
+        module="imarray.formats.raw",
+        extensions=(".bin", ".raw"),
+        options=("axes", "name", "sidecar"),
+        multi_file=True,
+        description="raw binary + JSON sidecar; memory-mappable; every dtype, exact",
+    ),
+    FormatSpec(
+        name="png",
+        module="imarray.formats.pillow",
+        extensions=(".png",),
+        magic=(b"\x89PNG\r\n\x1a\n",),
+        dtypes=("bool", "uint8", "uint16"),
+        options=("compress_level",),
+        scale_target="uint8",
+        description="PNG (Pillow); grey bool/uint8/uint16, RGB/RGBA uint8, exact",
+    ),
+    FormatSpec(
+        name="jpeg",
+        module="imarray.formats.pillow",
+        extensions=(".jpg", ".jpeg", ".jpe"),
+        magic=(b"\xff\xd8\xff",),
+        dtypes=("uint8",),
+        lossy=True,
+        options=("quality",),
+        scale_target="uint8",
+        description="JPEG (Pillow); grey or RGB uint8, lossy by nature",
+    ),
+    FormatSpec(
+        name="bmp",
+        module="imarray.formats.pillow",
+        extensions=(".bmp",),
+        magic=(b"BM",),
+        dtypes=("bool", "uint8"),
+        scale_target="uint8",
+        description="BMP (Pillow); grey bool/uint8, RGB/RGBA uint8, exact",
+    ),
+)
+
+BY_NAME: dict[str, FormatSpec] = {spec.name: spec for spec in FORMATS}
+
+
+def known_formats() -> str:
+    """One line per format, for error messages and ``imarray formats``."""
+    rows = []
+    for spec in FORMATS:
+        exts = " ".join(spec.extensions) or "(format= only)"
+        rows.append(f"{spec.name}: {exts}")
+    return "; ".join(rows)
+
+
+def by_extension(path: Path) -> FormatSpec | None:
+    """The format whose longest extension ends the name of ``path``, if any."""
+    name = path.name.lower()
+    best: tuple[int, FormatSpec] | None = None
+    for spec in FORMATS:
+        for ext in spec.extensions:
+            if name.endswith(ext) and (best is None or len(ext) > best[0]):
+                best = (len(ext), spec)
+    return None if best is None else best[1]
+
+
+def by_magic(head: bytes) -> list[FormatSpec]:
+    """Every format whose magic bytes start ``head`` (same module, several rows)."""
+    return [spec for spec in FORMATS if any(head.startswith(m) for m in spec.magic)]
+
+
+def for_reading(path: Path, head: bytes) -> FormatSpec:
+    """Pick the format to read ``path`` whose first bytes are ``head``.
+
+    Magic bytes decide the module; among rows of that module the longest
+    matching extension decides the row. Formats without magic bytes (raw)
+    match by extension only.
+    """
+    by_ext = by_extension(path)
+    candidates = by_magic(head)
+    if candidates:
+        if by_ext is not None and by_ext in candidates:
+            return by_ext
+        return candidates[0]
+    if by_ext is not None and not by_ext.magic:
+        return by_ext
+    if by_ext is not None:
+        return by_ext  # content does not match: the module reports what is wrong
+    raise FormatNotFoundError(
+        f"unknown format (extension {path.suffix or 'none'}, first bytes {head[:8]!r})",
+        path=path,
+        hint=f"known formats are {known_formats()}; pass format= to choose one",
+    )
+
+
+def for_writing(path: Path, format: str | None = None) -> FormatSpec:
+    """Pick the format to write ``path``: ``format=`` first, then the extension."""
+    if format is not None:
+        try:
+            return BY_NAME[format.lower()]
+        except KeyError:
+            raise FormatNotFoundError(
+                f"unknown format={format!r}",
+                path=path,
+                hint=f"choose one of {', '.join(BY_NAME)}",
+            ) from None
+    spec = by_extension(path)
+    if spec is None:
+        raise FormatNotFoundError(
+            f"cannot tell the format from the extension {path.suffix or '(none)'}",
+            path=path,
+            hint=f"use one of {known_formats()}, or pass format=",
+        )
+    return spec
+
+
+def formats_holding(dtype: str) -> list[str]:
+    """Names of lossless formats that hold ``dtype`` exactly."""
+    return [spec.name for spec in FORMATS if dtype in spec.dtypes and not spec.lossy]
