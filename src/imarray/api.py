@@ -237,6 +237,16 @@ def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path) -> Uns
     )
 
 
+def _ndim_hint(ndim: int) -> str:
+    holding = [
+        spec.extensions[0] for spec in registry.FORMATS if spec.extensions and spec.ndim[0] <= ndim <= spec.ndim[1]
+    ]
+    hint = "reshape the array (a[np.newaxis] adds a dimension)"
+    if holding:
+        hint += f", or save as {', '.join(holding)}, which hold {ndim}D arrays"
+    return hint
+
+
 def convert_for(
     array: np.ndarray, spec: FormatSpec, *, dtype: Any = None, scale: ScaleSpec | None = None, path: Path | None = None
 ) -> tuple[np.ndarray, dict]:
@@ -353,6 +363,13 @@ def save(
         )
     if array.dtype.kind not in "biufc":
         raise UnsupportedDtypeError(f"{array.dtype} is not an image dtype", path=path, hint="use a numeric or bool array")
+    low, high = spec.ndim
+    if not low <= array.ndim - (1 if photometric == "rgb" else 0) <= high:
+        raise UnsupportedDtypeError(
+            f"{spec.name} holds images of {low} to {high} dimensions, not {array.ndim} (shape {array.shape})",
+            path=path,
+            hint=_ndim_hint(array.ndim),
+        )
     array, metadata = convert_for(array, spec, dtype=dtype, scale=scale, path=path)
     size_cap_bytes = options.pop("size_cap", None)
     module = spec.load()

@@ -55,10 +55,12 @@ class ImarrayError(Exception):
         path: str | os.PathLike[str] | None = None,
         hint: str | None = None,
     ) -> None:
+        text = message if path is None else f"{os.fspath(path)}: {message}"
+        super().__init__(text + (f". Hint: {hint}" if hint else ""))
+        # set after the built-in's __init__, which may define its own ``path`` (ImportError)
         self.message = message
         self.path = None if path is None else os.fspath(path)
         self.hint = hint
-        super().__init__(str(self))
 
     def __str__(self) -> str:
         text = self.message if self.path is None else f"{self.path}: {self.message}"

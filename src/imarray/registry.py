@@ -61,6 +61,8 @@ class FormatSpec:
         Dtype used when ``scale=`` is given without ``dtype=``.
     multi_file
         The format writes several files itself (and handles atomicity).
+    ndim
+        Smallest and largest number of dimensions it holds.
     """
 
     name: str
@@ -73,6 +75,7 @@ class FormatSpec:
     options: tuple[str, ...] = ()
     scale_target: str | None = None
     multi_file: bool = False
+    ndim: tuple[int, int] = (2, 32)
     description: str = field(default="", compare=False)
 
     def load(self) -> ModuleType:
@@ -94,6 +97,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         name="ome-tiff",
+        ndim=(2, 5),
         module="imarray.formats.tiff",
         extensions=(".ome.tif", ".ome.tiff", ".ome.btf"),
         magic=_TIFF_MAGIC,
@@ -106,6 +110,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         name="imagej",
+        ndim=(2, 5),
         module="imarray.formats.tiff",
         extensions=(),
         magic=_TIFF_MAGIC,
@@ -115,6 +120,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         name="raw",
+        ndim=(1, 32),
         module="imarray.formats.raw",
         extensions=(".bin", ".raw"),
         options=("axes", "name", "sidecar"),
@@ -123,6 +129,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         name="png",
+        ndim=(2, 3),
         module="imarray.formats.pillow",
         extensions=(".png",),
         magic=(b"\x89PNG\r\n\x1a\n",),
@@ -133,6 +140,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         name="jpeg",
+        ndim=(2, 3),
         module="imarray.formats.pillow",
         extensions=(".jpg", ".jpeg", ".jpe"),
         magic=(b"\xff\xd8\xff",),
@@ -144,6 +152,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         name="bmp",
+        ndim=(2, 3),
         module="imarray.formats.pillow",
         extensions=(".bmp",),
         magic=(b"BM",),

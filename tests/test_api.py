@@ -1,0 +1,144 @@
+"""Bad input through load/save/info: the right imarray error, the file named, a way out."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import imarray as ia
+from imarray import errors
+from imarray.api import FormatMismatchWarning, parse_size
+
+from helpers import assert_identical, leftovers
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(errors.ImageFileNotFoundError) as caught:
+        ia.load(tmp_path / "nope.tif")
+    assert isinstance(caught.value, FileNotFoundError)
+    assert "nope.tif" in str(caught.value) and caught.value.hint
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "empty.tif").write_bytes(b"")
+    with pytest.raises(errors.CorruptFileError, match="empty"):
+        ia.load(tmp_path / "empty.tif")
+
+
+def test_text_file_with_an_image_extension(tmp_path):
+    (tmp_path / "notes.tif").write_text("hello, I am not a TIFF")
+    with pytest.raises(errors.CorruptFileError, match="content is not"):
+        ia.info(tmp_path / "notes.tif")
+
+
+def test_content_wins_over_a_wrong_extension(tmp_path):
+    data = np.arange(12, dtype=np.uint16).reshape(3, 4)
+    real = ia.save(tmp_path / "real.tif", data)
+    renamed = real.rename(tmp_path / "renamed.png")
+    with pytest.warns(FormatMismatchWarning, match="content is tiff"):
+        assert_identical(data, ia.load(renamed))
+
+
+def test_unknown_extension(tmp_path):
+    (tmp_path / "data.xyz").write_bytes(b"\x00\x01\x02")
+    with pytest.raises(errors.FormatNotFoundError, match="known formats"):
+        ia.load(tmp_path / "data.xyz")
+    with pytest.raises(errors.FormatNotFoundError, match="extension"):
+        ia.save(tmp_path / "out.xyz", np.zeros((2, 2)))
+    with pytest.raises(errors.FormatNotFoundError, match="unknown format"):
+        ia.save(tmp_path / "out.tif", np.zeros((2, 2)), format="gif87")
+
+
+def test_unsupported_dtype_names_the_way_out(tmp_path, labels):
+    target = tmp_path / "labels.png"
+    with pytest.raises(errors.UnsupportedDtypeError) as caught:
+        ia.save(target, labels[:1, :8, :8].reshape(8, 8))
+    text = str(caught.value)
+    assert "png holds bool/uint8/uint16, not uint32" in text
+    assert "dtype='uint8'" in text and ".tif" in text
+    assert not target.exists()
+
+
+def test_lossy_dtype_leaves_existing_target_untouched(tmp_path, labels):
+    target = tmp_path / "labels.tif"
+    ia.save(target, labels)
+    before = target.read_bytes()
+    with pytest.raises(errors.LossyCastError, match="4294967295 at index"):
+        ia.save(target, labels, dtype="uint16")
+    assert target.read_bytes() == before
+    assert leftovers(tmp_path) == []
+
+
+def test_load_with_dtype_is_an_exact_cast(tmp_path, labels):
+    path = ia.save(tmp_path / "l.tif", labels)
+    assert ia.load(path, dtype="int64").dtype == np.int64
+    with pytest.raises(errors.LossyCastError):
+        ia.load(path, dtype="uint8")
+
+
+def test_options_a_format_does_not_take(tmp_path):
+    with pytest.raises(TypeError, match="png takes no compression="):
+        ia.save(tmp_path / "a.png", np.zeros((2, 2), np.uint8), compression="zlib")
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        ia.load(tmp_path / "a.png", colour=True)
+
+
+def test_degenerate_arrays(tmp_path):
+    for bad in (np.zeros((0, 4), np.uint8), np.array(3), np.array([["a"]])):
+        with pytest.raises(errors.UnsupportedDtypeError):
+            ia.save(tmp_path / "x.tif", bad)
+    with pytest.raises(errors.UnsupportedDtypeError, match="not 1 "):
+        ia.save(tmp_path / "x.tif", np.zeros(5, np.uint8))
+
+
+def test_scale_is_recorded(tmp_path):
+    data = np.linspace(-1, 1, 64).reshape(8, 8)
+    path = ia.save(tmp_path / "s.tif", data, dtype="uint8", scale="minmax")
+    assert ia.load(path).dtype == np.uint8
+    record = ia.info(path).metadata["scale"]
+    assert record["method"] == "minmax" and record["source_range"] == [-1.0, 1.0]
+    with pytest.raises(errors.UnsupportedDtypeError, match="needs a target dtype"):
+        ia.save(tmp_path / "t.tif", data, scale="minmax")
+
+
+def test_parse_size():
+    assert parse_size("3.9GB") == 3_900_000_000
+    assert parse_size("2 GiB") == 2 * 2**30
+    assert parse_size(1000) == 1000
+    for bad in ("lots", 0, "-3MB"):
+        with pytest.raises(ValueError):
+            parse_size(bad)
+
+
+@pytest.mark.parametrize("cls", [getattr(errors, name) for name in errors.__all__])
+def test_errors_pickle_and_are_builtins(cls):
+    err = cls("something is wrong", path="a/b.tif", hint="do this")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is cls and str(back) == str(err) and back.path == "a/b.tif" and back.hint == "do this"
+    assert isinstance(err, errors.ImarrayError)
+    assert isinstance(err, ValueError | TypeError | FileNotFoundError | ImportError) or cls is errors.ImarrayError
+
+
+def test_import_loads_no_heavy_or_optional_module():
+    heavy = ["numpy", "tifffile", "PIL", "imagecodecs", "av", "zarr", "dask", "SimpleITK", "itk", "scipy",
+             "sklearn", "matplotlib", "tqdm"]
+    code = "import sys, imarray; print(' '.join(m for m in %r if m in sys.modules))" % heavy
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_save_loads_no_optional_module():
+    # tifffile itself imports imagecodecs when it is installed; everything else stays out
+    optional = ["av", "zarr", "dask", "SimpleITK", "scipy", "sklearn", "matplotlib", "tqdm"]
+    code = (
+        "import sys, numpy as np, imarray as ia, tempfile, os\n"
+        "d = tempfile.mkdtemp(); ia.save(os.path.join(d, 'a.tif'), np.zeros((2, 2), np.uint8))\n"
+        "ia.load(os.path.join(d, 'a.tif'))\n"
+        "print(' '.join(m for m in %r if m in sys.modules))" % optional
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

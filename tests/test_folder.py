@@ -1,0 +1,143 @@
+"""Folders of slices and stacks, and size-capped series."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tifffile
+
+import imarray as ia
+from imarray.errors import CorruptFileError, FormatNotFoundError, ImageFileNotFoundError, UnsupportedDtypeError
+
+from helpers import assert_identical, extreme_array, leftovers
+
+
+def test_slices_load_in_natural_order(tmp_path, labels):
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    for i, plane in enumerate(labels):
+        tifffile.imwrite(folder / f"slice_{i * 5}.tif", plane)  # slice_0, slice_5, slice_10, slice_15
+    (folder / "notes.txt").write_text("acquisition notes are not an image")
+    (folder / ".hidden.tif").write_bytes(b"not even a tiff")
+    assert_identical(labels, ia.load(folder))
+    info = ia.info(folder)
+    assert info.shape == labels.shape and len(info.files) == 4
+    assert [p.name for p in info.files] == ["slice_0.tif", "slice_5.tif", "slice_10.tif", "slice_15.tif"]
+
+
+def test_folder_of_stacks_concatenates(tmp_path):
+    stack = extreme_array("float32", (7, 9, 11))
+    folder = tmp_path / "stacks"
+    folder.mkdir()
+    tifffile.imwrite(folder / "part_1.tif", stack[:3], photometric="minisblack")
+    tifffile.imwrite(folder / "part_2.tif", stack[3:4], photometric="minisblack")
+    tifffile.imwrite(folder / "part_10.tif", stack[4:], photometric="minisblack")
+    assert_identical(stack, ia.load(folder))
+
+
+def test_mixed_shapes_name_the_odd_file(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    tifffile.imwrite(folder / "a_1.tif", np.zeros((8, 8), np.uint16))
+    tifffile.imwrite(folder / "a_2.tif", np.zeros((8, 9), np.uint16))
+    with pytest.raises(CorruptFileError, match="a_2.tif"):
+        ia.load(folder)
+
+
+def test_mixed_dtypes_name_the_odd_file(tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    tifffile.imwrite(folder / "a_1.tif", np.zeros((8, 8), np.uint16))
+    tifffile.imwrite(folder / "a_2.tif", np.zeros((8, 8), np.uint8))
+    with pytest.raises(CorruptFileError, match=r"a_2\.tif holds uint8"):
+        ia.info(folder)
+
+
+def test_empty_folder_and_mixed_formats(tmp_path):
+    with pytest.raises(ImageFileNotFoundError):
+        ia.load(tmp_path)
+    tifffile.imwrite(tmp_path / "a.tif", np.zeros((4, 4), np.uint8))
+    ia.save(tmp_path / "b.png", np.zeros((4, 4), np.uint8))
+    with pytest.raises(FormatNotFoundError, match="mixes formats"):
+        ia.load(tmp_path)
+
+
+def test_size_capped_series_round_trips(tmp_path, labels):
+    folder = ia.save(tmp_path / "labels.tif", labels, size_cap=labels[0].nbytes * 2)
+    assert folder == tmp_path / "labels"
+    assert sorted(p.name for p in folder.iterdir()) == ["labels_00000.tif", "labels_00001.tif"]
+    assert_identical(labels, ia.load(folder))
+    info = ia.info(folder)
+    assert info.shape == labels.shape and len(info.files) == 2
+
+
+def test_series_replaces_a_longer_previous_series(tmp_path):
+    big = extreme_array("uint16", (10, 8, 8))
+    ia.save(tmp_path / "s.tif", big, size_cap=big[0].nbytes)  # ten parts
+    small = extreme_array("uint16", (4, 8, 8), seed=3)
+    folder = ia.save(tmp_path / "s.tif", small, size_cap=big[0].nbytes * 2)  # two parts
+    assert sorted(p.name for p in folder.iterdir()) == ["s_00000.tif", "s_00001.tif"]
+    assert_identical(small, ia.load(folder))
+
+
+def test_series_size_cap_accepts_text(tmp_path):
+    stack = extreme_array("uint8", (6, 100, 100))
+    folder = ia.save(tmp_path / "t.tif", stack, size_cap="20kB")
+    assert len(list(folder.iterdir())) == 3
+    assert_identical(stack, ia.load(folder))
+
+
+def test_series_of_a_2d_image_is_refused(tmp_path):
+    with pytest.raises(UnsupportedDtypeError, match="cannot be split"):
+        ia.save(tmp_path / "p.tif", np.zeros((4, 4), np.uint8), size_cap=10)
+
+
+def test_failed_series_write_leaves_previous_series(tmp_path, monkeypatch):
+    old = extreme_array("uint16", (4, 8, 8))
+    folder = ia.save(tmp_path / "s.tif", old, size_cap=old[0].nbytes)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    from imarray.formats import tiff
+
+    real = tiff.write
+    calls = {"n": 0}
+
+    def third_part_fails(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("simulated crash on part 3")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tiff, "write", third_part_fails)
+    with pytest.raises(OSError, match="simulated"):
+        ia.save(tmp_path / "s.tif", extreme_array("uint16", (4, 8, 8), seed=9), size_cap=old[0].nbytes)
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert leftovers(tmp_path) == []
+
+
+def test_series_load_peak_memory_is_about_the_data(tmp_path):
+    """Measured in a fresh process: peak RSS growth while loading a 64 MB series."""
+    stack = np.random.default_rng(0).integers(0, 2**16, (64, 512, 1024), dtype=np.uint16)
+    folder = ia.save(tmp_path / "big.tif", stack, size_cap=stack.nbytes // 8)
+    del stack
+    script = f"""
+import json, numpy, imarray, imarray.api, imarray.formats.tiff, imarray.formats.folder
+def hwm():
+    for line in open('/proc/self/status'):
+        if line.startswith('VmHWM'):
+            return int(line.split()[1]) * 1024
+def rss():
+    for line in open('/proc/self/status'):
+        if line.startswith('VmRSS'):
+            return int(line.split()[1]) * 1024
+base = rss()
+a = imarray.load({str(folder)!r})
+print(json.dumps({{"base": base, "peak": hwm(), "nbytes": a.nbytes}}))
+"""
+    result = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                       check=True).stdout)
+    growth = result["peak"] - result["base"]
+    assert growth < 1.2 * result["nbytes"], result
