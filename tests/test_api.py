@@ -126,7 +126,7 @@ def test_errors_pickle_and_are_builtins(cls):
 def test_import_loads_no_heavy_or_optional_module():
     heavy = ["numpy", "tifffile", "PIL", "imagecodecs", "av", "zarr", "dask", "SimpleITK", "itk", "scipy",
              "sklearn", "matplotlib", "tqdm"]
-    code = "import sys, imarray; print(' '.join(m for m in %r if m in sys.modules))" % heavy
+    code = f"import sys, imarray; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 
@@ -138,7 +138,7 @@ def test_save_loads_no_optional_module():
         "import sys, numpy as np, imarray as ia, tempfile, os\n"
         "d = tempfile.mkdtemp(); ia.save(os.path.join(d, 'a.tif'), np.zeros((2, 2), np.uint8))\n"
         "ia.load(os.path.join(d, 'a.tif'))\n"
-        "print(' '.join(m for m in %r if m in sys.modules))" % optional
+        f"print(' '.join(m for m in {optional!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""

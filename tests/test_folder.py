@@ -44,7 +44,7 @@ def test_mixed_shapes_name_the_odd_file(tmp_path):
     folder.mkdir()
     tifffile.imwrite(folder / "a_1.tif", np.zeros((8, 8), np.uint16))
     tifffile.imwrite(folder / "a_2.tif", np.zeros((8, 9), np.uint16))
-    with pytest.raises(CorruptFileError, match="a_2.tif"):
+    with pytest.raises(CorruptFileError, match=r"a_2\.tif"):
         ia.load(folder)
 
 

@@ -68,7 +68,7 @@ def atomic_files(targets: Sequence[Path]) -> Iterator[list[Path]]:
                 raise FileNotFoundError(f"writer did not create {target}")
             _fsync_file(tmp)
         for tmp, target in zip(temporaries, targets, strict=True):
-            os.replace(tmp, target)
+            tmp.replace(target)
         for folder in {t.parent for t in targets}:
             _fsync_folder(folder)
     except BaseException:

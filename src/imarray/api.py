@@ -100,7 +100,9 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
     if format is not None:
         return path, registry.for_writing(path, format)
     if path.stat().st_size == 0:
-        raise CorruptFileError("the file is empty (0 bytes)", path=path, hint="the write that made it failed; rewrite it")
+        raise CorruptFileError(
+            "the file is empty (0 bytes)", path=path, hint="the write that made it failed; rewrite it"
+        )
     head = _head(path)
     spec = registry.for_reading(path, head)
     if spec.magic and not any(head.startswith(m) for m in spec.magic):
@@ -362,7 +364,9 @@ def save(
             path=path,
         )
     if array.dtype.kind not in "biufc":
-        raise UnsupportedDtypeError(f"{array.dtype} is not an image dtype", path=path, hint="use a numeric or bool array")
+        raise UnsupportedDtypeError(
+            f"{array.dtype} is not an image dtype", path=path, hint="use a numeric or bool array"
+        )
     low, high = spec.ndim
     if not low <= array.ndim - (1 if photometric == "rgb" else 0) <= high:
         raise UnsupportedDtypeError(

@@ -96,7 +96,7 @@ def run(out: Path) -> bool:
 
     header = ["route", "written", "files", "dtype", "shape", "exact", "on disk"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(f"imarray demo: a uint32 label stack (labels 1..36, and 70000 and 4e9) in {out}\n")
     print(line.format(*header))
     print(line.format(*("-" * w for w in widths)))

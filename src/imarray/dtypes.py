@@ -120,7 +120,7 @@ def exact_cast(array: np.ndarray, dtype: Any, *, path=None) -> np.ndarray:
     >>> exact_cast(np.array([1, 300]), "uint8")
     Traceback (most recent call last):
     ...
-    imarray.errors.LossyCastError: cannot cast int64 to uint8 exactly: value 300 at index (1,) is outside 0..255. Hint: ...
+    imarray.errors.LossyCastError: cannot cast int64 to uint8 exactly: value 300 at index (1,) ...
     """
     target = np.dtype(dtype)
     source = array.dtype
@@ -202,7 +202,9 @@ def finite_range(array: np.ndarray) -> tuple[float, float]:
     return lo, hi
 
 
-def scale_to(array: np.ndarray, dtype: Any, scale: ScaleSpec, *, path=None) -> tuple[np.ndarray, ScaleRecord]:
+def scale_to(
+    array: np.ndarray, dtype: Any, scale: ScaleSpec, *, path=None
+) -> tuple[np.ndarray, ScaleRecord]:
     """Map ``array`` onto ``dtype`` as ``scale`` asks; return the result and a record.
 
     Examples

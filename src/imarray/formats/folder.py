@@ -23,6 +23,7 @@ from ..errors import CorruptFileError, FormatNotFoundError, ImageFileNotFoundErr
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec, by_extension
 
+
 def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
     """The format and the files of ``folder`` that make up its image."""
     groups: dict[str, tuple[FormatSpec, list[Path]]] = {}

@@ -47,7 +47,9 @@ def _open(path: Path) -> tifffile.TiffFile:
     try:
         return tifffile.TiffFile(path)
     except (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, struct_error()) as exc:
-        raise CorruptFileError(f"not a readable TIFF ({exc})", path=path, hint="the file is damaged or truncated") from exc
+        raise CorruptFileError(
+            f"not a readable TIFF ({exc})", path=path, hint="the file is damaged or truncated"
+        ) from exc
 
 
 def struct_error() -> type[Exception]:
@@ -74,9 +76,9 @@ def _resolution_spacing(page: tifffile.TiffPage) -> tuple[dict[str, float], str 
     spacing: dict[str, float] = {}
     try:
         res_x, res_y = page.get_resolution()
-    except Exception:  # noqa: BLE001 - missing or malformed resolution tags mean "no spacing"
+    except Exception:
         return spacing, None
-    unit = {2: "inch", 3: "cm"}.get(int(page.resolutionunit), None)
+    unit = {2: "inch", 3: "cm"}.get(int(page.resolutionunit))
     if res_x and res_x != 1:
         spacing["x"] = 1.0 / res_x
     if res_y and res_y != 1:
@@ -126,7 +128,7 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
 
 def _check_sizes(tif: tifffile.TiffFile, series: tifffile.TiffPageSeries, path: Path) -> None:
     """Refuse headers that promise more pixels than the file holds."""
-    file_size = os.path.getsize(path)
+    file_size = path.stat().st_size
     expected = int(np.prod(series.shape, dtype=np.int64)) * series.dtype.itemsize
     if series.dtype == np.bool_:
         expected //= 8
@@ -213,7 +215,7 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
         spacing=spacing,
         units=units,
         files=(path,),
-        disk_bytes=os.path.getsize(path),
+        disk_bytes=path.stat().st_size,
         metadata=metadata,
     )
     return series, info
@@ -302,7 +304,7 @@ def check_writable(
     if spec.name == "imagej":
         if array.ndim > 6:
             raise UnsupportedDtypeError(f"ImageJ hyperstacks have at most 6 dimensions (TZCYXS); got {array.ndim}")
-        if axes is not None and not _is_subsequence(axes.replace("q", ""), "tzcyx") or (
+        if (axes is not None and not _is_subsequence(axes.replace("q", ""), "tzcyx")) or (
             axes is not None and "q" in axes
         ):
             raise AxesError(

@@ -1,0 +1,69 @@
+"""The command line: thin over the API, one-line errors, exit status."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+import imarray as ia
+from imarray.cli import main
+
+from helpers import assert_identical
+
+
+def test_info_table_and_json(tmp_path, capsys, labels):
+    path = ia.save(tmp_path / "labels.tif", labels, axes="zyx")
+    assert main(["info", str(path)]) == 0
+    table = capsys.readouterr().out
+    assert "uint32" in table and "4 x 24 x 24  (zyx)" in table
+    assert main(["info", str(path), "--json"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["shape"] == [4, 24, 24] and described["dtype"] == "uint32" and described["files"] == 1
+
+
+def test_convert_exact_and_scaled(tmp_path, capsys, labels):
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    for i, plane in enumerate(labels):
+        tifffile.imwrite(folder / f"s_{i}.tif", plane)
+    assert main(["convert", str(folder), str(tmp_path / "stack.tif"), "--compression", "zlib"]) == 0
+    assert_identical(labels, ia.load(tmp_path / "stack.tif"))
+    data = np.linspace(0, 1, 100).reshape(10, 10)
+    ia.save(tmp_path / "f.tif", data)
+    assert main(["convert", str(tmp_path / "f.tif"), str(tmp_path / "f8.tif"), "--dtype", "uint8",
+                 "--scale", "0,0.5"]) == 0
+    out = ia.load(tmp_path / "f8.tif")
+    assert out.dtype == np.uint8 and out.max() == 255 and out.min() == 0
+    capsys.readouterr()
+
+
+def test_refusals_are_one_line_with_status_2(tmp_path, capsys, labels):
+    path = ia.save(tmp_path / "labels.tif", labels)
+    assert main(["convert", str(path), str(tmp_path / "l.tif"), "--dtype", "uint16"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("imarray: error:") and "Hint:" in err and err.count("\n") == 1
+    assert not (tmp_path / "l.tif").exists()
+    assert main(["convert", str(path), str(tmp_path / "l.tif"), "--scale", "up"]) == 2
+    assert main(["info", str(tmp_path / "missing.tif")]) == 2
+
+
+def test_demo_is_exact(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "Every round trip exact." in out and "NO" not in out.split("Refused")[0]
+    assert "png holds bool/uint8/uint16, not uint32" in out
+
+
+def test_console_script_entry_point(tmp_path):
+    script = shutil.which("imarray", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.fail("the imarray console script is not installed beside this Python")
+    result = subprocess.run([script, "formats"], capture_output=True, text=True, check=True)
+    assert "tiff" in result.stdout and "raw" in result.stdout
