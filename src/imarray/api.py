@@ -27,6 +27,7 @@ from .dtypes import ScaleSpec, exact_cast, scale_to, smallest_fitting
 from .errors import (
     CorruptFileError,
     FormatNotFoundError,
+    ImarrayError,
     ImageFileNotFoundError,
     UnsupportedDtypeError,
 )
@@ -377,7 +378,12 @@ def save(
     array, metadata = convert_for(array, spec, dtype=dtype, scale=scale, path=path)
     size_cap_bytes = options.pop("size_cap", None)
     module = spec.load()
-    module.check_writable(array, spec=spec, **options)
+    try:
+        module.check_writable(array, spec=spec, **options)
+    except ImarrayError as err:
+        if err.path is not None:
+            raise
+        raise type(err)(err.message, path=path, hint=err.hint) from None
     path.parent.mkdir(parents=True, exist_ok=True)
     if size_cap_bytes is not None:
         return folder_format.write_series(

@@ -1,0 +1,201 @@
+"""PNG, JPEG and BMP through Pillow, with explicit modes and exact dtypes.
+
+Pillow's own guesses are where values get lost (a uint32 array becomes mode
+"I" and a 16-bit PNG is clipped; a bool image becomes 0/255), so every mode is
+chosen here from the dtype and shape, and every mode read back maps to one
+dtype: "1" -> bool, "L" -> uint8, 16-bit grey -> uint16, "RGB"/"RGBA" -> uint8
+colour. Palette images are returned as their colours (RGB or RGBA).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+from ..errors import CorruptFileError, UnsupportedDtypeError
+from ..fileinfo import FileInfo
+from ..registry import FormatSpec
+
+_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"BM")
+_PIL_FORMAT = {"png": "PNG", "jpeg": "JPEG", "bmp": "BMP"}
+_GREY = {"bool": "1", "uint8": "L", "uint16": "I;16"}
+_COLOUR = {3: "RGB", 4: "RGBA"}
+_READ_DTYPE = {"1": "bool", "L": "uint8", "I;16": "uint16", "I;16B": "uint16", "I;16L": "uint16",
+               "RGB": "uint8", "RGBA": "uint8", "LA": "uint8"}
+_JPEG_QUALITY = 95
+# what each format round-trips (measured with Pillow 13: BMP reads RGBA back as RGB)
+_HELD = {"png": {"1", "L", "I;16", "RGB", "RGBA"}, "bmp": {"1", "L", "RGB"}, "jpeg": {"L", "RGB"}}
+_DESCRIBED = {
+    "png": "(y, x) bool/uint8/uint16 grey or (y, x, 3|4) uint8 RGB/RGBA",
+    "bmp": "(y, x) bool/uint8 grey or (y, x, 3) uint8 RGB",
+    "jpeg": "(y, x) uint8 grey or (y, x, 3) uint8 RGB",
+}
+
+
+def sniff(head: bytes) -> bool:
+    """True for PNG, JPEG or BMP content."""
+    return any(head.startswith(m) for m in _MAGIC)
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return Image.open(path)
+    except Image.DecompressionBombError as exc:  # pragma: no cover - MAX_IMAGE_PIXELS is lifted below
+        raise CorruptFileError(str(exc), path=path) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise CorruptFileError(f"Pillow cannot read it ({exc})", path=path, hint="the file is damaged") from exc
+
+
+def _layout(image: Image.Image, path: Path) -> tuple[tuple[int, ...], str, str]:
+    """(shape, dtype, axes) of what ``read`` returns for ``image``."""
+    mode = image.mode
+    width, height = image.size
+    if mode == "P" or mode == "PA":
+        has_alpha = mode == "PA" or "transparency" in image.info
+        return ((height, width, 4 if has_alpha else 3), "uint8", "yxc")
+    if mode == "I" and image.format == "PNG":  # Pillow opens 16-bit grey PNG as "I"
+        return ((height, width), "uint16", "yx")
+    if mode in ("I", "F") and image.format != "PNG":
+        return ((height, width), "int32" if mode == "I" else "float32", "yx")
+    if mode not in _READ_DTYPE:
+        raise CorruptFileError(
+            f"Pillow mode {mode!r} has no exact array form here",
+            path=path,
+            hint="convert it with an image editor to grey or RGB, or read it with Pillow and choose a conversion",
+        )
+    channels = {"RGB": 3, "RGBA": 4, "LA": 2}.get(mode)
+    shape = (height, width) if channels is None else (height, width, channels)
+    return shape, _READ_DTYPE[mode], "yx" if channels is None else "yxc"
+
+
+def _check_memory(shape: tuple[int, ...], dtype: str, path: Path) -> None:
+    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    try:
+        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return
+    if nbytes > available // 2:
+        raise CorruptFileError(
+            f"the header claims {shape[1]}x{shape[0]} pixels ({nbytes} bytes), more than half this machine's memory",
+            path=path,
+            hint="the header is damaged, or the image needs a machine with more memory",
+        )
+
+
+def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
+    shape, dtype, axes = _layout(image, path)
+    metadata: dict = {"mode": image.mode}
+    text = getattr(image, "text", None) if image.format == "PNG" else None
+    if text and "imarray" in text:
+        try:
+            metadata.update(json.loads(text["imarray"]))
+        except ValueError:
+            metadata["imarray"] = text["imarray"]
+    return FileInfo(
+        path=path, format=spec.name, shape=shape, dtype=dtype, axes=axes,
+        files=(path,), disk_bytes=path.stat().st_size, metadata=metadata,
+    )
+
+
+def info(path: Path, *, spec: FormatSpec) -> FileInfo:
+    """Header-only description (Pillow opens lazily)."""
+    with _open(path) as image:
+        return _describe(image, path, spec)
+
+
+def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
+    """Decode the pixels exactly; into ``out`` when given.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, imarray as ia
+    >>> p = ia.save(pathlib.Path(tempfile.mkdtemp()) / "a.png", np.array([[0, 65535]], np.uint16))
+    >>> ia.load(p)
+    array([[    0, 65535]], dtype=uint16)
+    """
+    with _open(path) as image:
+        file_info = _describe(image, path, spec)
+        _check_memory(file_info.shape, file_info.dtype, path)
+        max_pixels = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None  # our own memory check above replaces Pillow's bomb guard
+        try:
+            image.load()
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise CorruptFileError(f"cannot decode the pixels ({exc})", path=path, hint="the file is damaged") from exc
+        finally:
+            Image.MAX_IMAGE_PIXELS = max_pixels
+        if image.mode in ("P", "PA"):
+            image = image.convert("RGBA" if file_info.shape[-1] == 4 else "RGB")
+        array = np.asarray(image)
+    if array.dtype == np.bool_:  # Pillow's mode "1" arrays hold 255 for True: make them canonical 0/1 bytes
+        array = array.view(np.uint8) != 0
+    array = array.astype(file_info.dtype, copy=False)
+    if array.shape != file_info.shape:  # pragma: no cover - guards Pillow changes
+        raise CorruptFileError(f"decoded shape {array.shape} differs from the header's {file_info.shape}", path=path)
+    if out is not None:
+        out[...] = array
+        array = out
+    return array, file_info
+
+
+def _mode(array: np.ndarray, spec: FormatSpec) -> str | None:
+    if array.ndim == 2:
+        return _GREY.get(array.dtype.name)
+    if array.ndim == 3 and array.dtype == np.uint8:
+        return _COLOUR.get(array.shape[-1])
+    return None
+
+
+def check_writable(array: np.ndarray, *, spec: FormatSpec, quality: int | None = None) -> None:
+    """Raise before writing if ``spec`` cannot hold ``array`` exactly.
+
+    Grey (y, x) images of the row's dtypes, and (y, x, 3) RGB or (y, x, 4)
+    RGBA uint8. JPEG holds no alpha and no bool.
+    """
+    mode = _mode(array, spec)
+    if mode is not None and mode not in _HELD[spec.name]:
+        mode = None
+    if mode is None:
+        if array.ndim == 3 and array.shape[-1] in (3, 4):
+            what = f"{array.shape[-1]}-channel colour of {array.dtype}"
+            way = "colour is written as uint8; for 16-bit colour use ia.save('x.tif', a, photometric='rgb')"
+        else:
+            what = f"shape {array.shape} {array.dtype}"
+            way = "save stacks as .tif (one file) or as a folder of slices"
+        raise UnsupportedDtypeError(
+            f"{spec.name} holds {_DESCRIBED[spec.name]}, not {what}",
+            hint=way if spec.name != "jpeg" else way + "; JPEG holds uint8 grey or RGB only",
+        )
+    if quality is not None and not 1 <= quality <= 95:
+        raise ValueError(f"quality must be 1..95, got {quality}")
+
+
+def write(
+    path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, quality: int | None = None
+) -> None:
+    """Write one image with an explicit Pillow mode and format."""
+    mode = _mode(array, spec)
+    dense = np.ascontiguousarray(array)
+    if mode == "1":
+        image = Image.fromarray(dense.astype(np.uint8) * 255, mode="L").convert("1", dither=Image.Dither.NONE)
+    elif mode == "I;16":
+        image = Image.frombuffer("I;16", (dense.shape[1], dense.shape[0]), dense.astype("<u2").tobytes(),
+                                 "raw", "I;16", 0, 1)
+    else:
+        image = Image.fromarray(dense, mode=mode)
+    options: dict = {}
+    if spec.name == "png":
+        info = PngImagePlugin.PngInfo()
+        if metadata:
+            info.add_text("imarray", json.dumps(metadata))
+        options.update(pnginfo=info, compress_level=6)
+    elif spec.name == "jpeg":
+        options.update(quality=quality or _JPEG_QUALITY)
+    image.save(path, format=_PIL_FORMAT[spec.name], **options)
