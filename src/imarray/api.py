@@ -27,8 +27,8 @@ from .dtypes import ScaleSpec, exact_cast, scale_to, smallest_fitting
 from .errors import (
     CorruptFileError,
     FormatNotFoundError,
-    ImarrayError,
     ImageFileNotFoundError,
+    ImarrayError,
     UnsupportedDtypeError,
 )
 from .fileinfo import FileInfo
@@ -285,6 +285,7 @@ def save(
     bigtiff: bool | None = None,
     photometric: str | None = None,
     quality: int | None = None,
+    checksum: bool | None = None,
     progress: bool = False,
 ) -> Path:
     """Save an array so that it loads back exactly, or refuse before writing.
@@ -321,6 +322,8 @@ def save(
         TIFF: ``"rgb"`` to write the last axis (3 or 4) as colour samples.
     quality
         JPEG quality, 1-95.
+    checksum
+        Raw: ``False`` skips the CRC-32 recorded in the sidecar.
     progress
         Show a progress bar for multi-file writes when stderr is a terminal.
 
@@ -346,6 +349,7 @@ def save(
         "bigtiff": bigtiff,
         "photometric": photometric,
         "quality": quality,
+        "checksum": checksum,
     }
     options = {key: value for key, value in given.items() if value is not None}
     refused = [key for key in options if key not in spec.options]

@@ -123,7 +123,7 @@ FORMATS: tuple[FormatSpec, ...] = (
         ndim=(1, 32),
         module="imarray.formats.raw",
         extensions=(".bin", ".raw"),
-        options=("axes", "name", "sidecar"),
+        options=("axes", "checksum"),
         multi_file=True,
         description="raw binary + JSON sidecar; memory-mappable; every dtype, exact",
     ),

@@ -1,0 +1,260 @@
+"""Raw binary pixels in ``name.bin`` with a JSON sidecar ``name.json``.
+
+The sidecar records shape, dtype, byte order, axes and a CRC-32 of the bytes
+(checked on request with ``verify=True``). Reading checks the file size against
+the sidecar before allocating; ``mmap=True`` returns a ``np.memmap`` without
+reading. When the sidecar is lost, the dtype and all but one size suffice; the
+missing size is inferred from the file size.
+
+CalSciPy's sidecars (``{"frames", "y", "x", "dtype"}``) load as they are, and
+``sidecar="calscipy"`` writes one CalSciPy itself reads (it rejects any other key).
+Big-endian data is stored as it is and read back with its big-endian dtype,
+values unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._atomic import atomic_files
+from ..errors import CorruptFileError, SidecarError, UnsupportedDtypeError
+from ..fileinfo import FileInfo
+from ..registry import FormatSpec
+from .tiff import _checked_axes
+
+_CHUNK = 64 * 2**20
+_CALSCIPY_KEYS = ("frames", "y", "x")
+_DIM_NAMES = ("frames", "t", "z", "c", "y", "x")
+
+
+def sniff(head: bytes) -> bool:
+    """Raw binaries have no magic bytes: never claimed by content."""
+    return False
+
+
+def _bin_path(path: Path) -> Path:
+    return path if path.suffix.lower() in (".bin", ".raw") else path.with_name(path.name + ".bin")
+
+
+def _dtype(value: Any, source: Path) -> np.dtype:
+    try:
+        return np.dtype(value)
+    except TypeError as exc:
+        raise SidecarError(f"dtype {value!r} is not a numpy dtype", path=source) from exc
+
+
+def _sidecar(path: Path) -> dict | None:
+    sidecar = path.with_suffix(".json")
+    if not sidecar.exists():
+        return None
+    try:
+        data = json.loads(sidecar.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SidecarError(
+            f"the sidecar is not JSON ({exc})", path=sidecar, hint="fix it, or delete it and pass dtype= and sizes"
+        ) from exc
+    if not isinstance(data, dict):
+        raise SidecarError("the sidecar is not a JSON object", path=sidecar)
+    return data
+
+
+def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tuple[int, ...], np.dtype, str, dict]:
+    if "shape" in data and "dtype" in data:
+        dtype = _dtype(data["dtype"], sidecar)
+        if data.get("byte_order") == "big":
+            dtype = dtype.newbyteorder(">")
+        elif data.get("byte_order") == "little":
+            dtype = dtype.newbyteorder("<")
+        shape = tuple(int(s) for s in data["shape"])
+        axes = data.get("axes") or "q" * len(shape)
+        return shape, dtype, axes, {"sidecar": "imarray", "checksum": data.get("checksum"),
+                                    **(data.get("metadata") or {})}
+    if "dtype" in data and sum(k in data for k in _CALSCIPY_KEYS) >= 2:
+        dtype = _dtype(data["dtype"], sidecar)
+        sizes = {k: data.get(k) for k in _CALSCIPY_KEYS}
+        shape = _infer({k: v for k, v in sizes.items() if v not in (None, -1)}, ("frames", "y", "x"), dtype,
+                       file_size, sidecar)
+        return shape, dtype, "tyx", {"sidecar": "calscipy"}
+    missing = [k for k in ("shape", "dtype") if k not in data]
+    raise SidecarError(
+        f"the sidecar lacks {', '.join(missing)} (and is not a CalSciPy frames/y/x/dtype sidecar)",
+        path=sidecar,
+        hint="add the keys, or delete the sidecar and pass dtype= with all but one size (y=, x=, ...)",
+    )
+
+
+def _infer(sizes: dict, order: tuple[str, ...], dtype: np.dtype, file_size: int, path: Path) -> tuple[int, ...]:
+    unknown = [k for k in order if k not in sizes]
+    known = int(np.prod([sizes[k] for k in order if k in sizes], dtype=np.int64)) * dtype.itemsize
+    if len(unknown) > 1:
+        raise SidecarError(f"sizes of {', '.join(unknown)} are unknown; all but one are needed", path=path)
+    if unknown:
+        if known == 0 or file_size % known:
+            raise CorruptFileError(
+                f"{file_size} bytes do not divide into whole {dtype} frames of {known} bytes",
+                path=path, hint="check dtype= and the sizes",
+            )
+        sizes = {**sizes, unknown[0]: file_size // known}
+    return tuple(int(sizes[k]) for k in order)
+
+
+def _layout_from_caller(dtype: Any, dims: dict, path: Path, file_size: int) -> tuple[tuple[int, ...], np.dtype]:
+    if dtype is None:
+        raise SidecarError(
+            f"no sidecar {path.with_suffix('.json').name} beside it, and no dtype= given",
+            path=path,
+            hint="pass dtype= and all but one size, e.g. ia.load(path, dtype='uint16', y=512, x=512)",
+        )
+    dtype = _dtype(dtype, path)
+    if "shape" in dims:
+        shape = tuple(int(s) for s in dims["shape"])
+        if -1 in shape:
+            sizes = {str(i): s for i, s in enumerate(shape) if s != -1}
+            return _infer(sizes, tuple(str(i) for i in range(len(shape))), dtype, file_size, path), dtype
+        return shape, dtype
+    if not dims:
+        raise SidecarError("no sidecar and no sizes given", path=path, hint="pass e.g. y=512, x=512")
+    names = set(dims) | {"y", "x"}
+    if not names & {"frames", "t", "z"}:
+        names.add("frames")
+    order = tuple(k for k in _DIM_NAMES if k in names)
+    return _infer(dict(dims), order, dtype, file_size, path), dtype
+
+
+def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[FileInfo, np.dtype]:
+    path = _bin_path(path)
+    if not path.exists():
+        raise CorruptFileError("the sidecar is here but the .bin it describes is not", path=path)
+    file_size = path.stat().st_size
+    data = _sidecar(path)
+    dims = dims or {}
+    if data is not None:
+        shape, stored, axes, metadata = _layout_from_sidecar(data, path.with_suffix(".json"), file_size)
+        if dtype is not None and _dtype(dtype, path).newbyteorder("=") != stored.newbyteorder("="):
+            raise SidecarError(f"dtype={dtype!r} contradicts the sidecar's {stored}", path=path,
+                               hint="drop dtype=, or fix the sidecar")
+        files = (path,)
+        disk = file_size + path.with_suffix(".json").stat().st_size
+    else:
+        shape, stored = _layout_from_caller(dtype, dims, path, file_size)
+        axes, metadata, files, disk = "q" * len(shape), {"sidecar": None}, (path,), file_size
+    expected = int(np.prod(shape, dtype=np.int64)) * stored.itemsize
+    if expected != file_size:
+        raise CorruptFileError(
+            f"the sidecar describes {expected} bytes ({'x'.join(map(str, shape))} {stored}) but the file has "
+            f"{file_size}",
+            path=path,
+            hint="the file was cut short or the sidecar belongs to another file",
+        )
+    info = FileInfo(path=path, format="raw", shape=shape, dtype=stored.newbyteorder("=").name, axes=axes,
+                    files=files, disk_bytes=disk, metadata=metadata)
+    return info, stored
+
+
+def info(path: Path, *, spec: FormatSpec) -> FileInfo:
+    """Describe a raw binary from its sidecar and file size alone."""
+    return _describe(path)[0]
+
+
+def _crc32(path: Path) -> str:
+    crc = 0
+    with open(path, "rb", buffering=0) as handle:
+        buffer = bytearray(_CHUNK)
+        view = memoryview(buffer)
+        while count := handle.readinto(buffer):
+            crc = zlib.crc32(view[:count], crc)
+    return f"{crc:08x}"
+
+
+def read(
+    path: Path,
+    *,
+    spec: FormatSpec,
+    mmap: bool = False,
+    verify: bool = False,
+    dtype: Any = None,
+    dims: dict | None = None,
+    out: np.ndarray | None = None,
+    mode: str = "r",
+) -> tuple[np.ndarray, FileInfo]:
+    """Read (or map) a raw binary after checking its size against the sidecar."""
+    file_info, stored = _describe(path, dtype, dims)
+    path = file_info.path
+    if verify:
+        recorded = file_info.metadata.get("checksum")
+        if not recorded:
+            raise SidecarError("verify=True, but the sidecar records no checksum", path=path)
+        actual = _crc32(path)
+        if actual != recorded.get("value"):
+            raise CorruptFileError(
+                f"checksum mismatch: the sidecar records {recorded.get('value')}, the file gives {actual}",
+                path=path, hint="the data changed after it was written",
+            )
+    if mmap:
+        return np.memmap(path, dtype=stored, mode=mode, shape=file_info.shape), file_info
+    array = np.empty(file_info.shape, dtype=stored) if out is None else out
+    with open(path, "rb", buffering=0) as handle:
+        view = memoryview(array.reshape(-1).view(np.uint8))
+        done = 0
+        while done < len(view):
+            count = handle.readinto(view[done : done + _CHUNK])
+            if not count:
+                raise CorruptFileError("the file ended early while reading", path=path)
+            done += count
+    return array, file_info
+
+
+def check_writable(array: np.ndarray, *, spec: FormatSpec, axes: str | None = None,
+                   checksum: bool | None = None) -> None:
+    """Raw holds every dtype and shape; only ``axes`` is checked."""
+    _checked_axes(axes, array)
+
+
+def write(
+    path: Path,
+    array: np.ndarray,
+    *,
+    spec: FormatSpec,
+    metadata: dict,
+    axes: str | None = None,
+    checksum: bool | None = None,
+    sidecar: str = "imarray",
+) -> Path:
+    """Write ``path`` (.bin) and its sidecar atomically; return the .bin path."""
+    path = _bin_path(path)
+    byte_order = "big" if array.dtype.byteorder == ">" else "little"
+    if sidecar == "calscipy":
+        if array.ndim != 3 or byte_order == "big":
+            raise UnsupportedDtypeError(
+                f"CalSciPy's sidecar describes native-order (frames, y, x) stacks, not a {array.ndim}D "
+                f"{byte_order}-endian array",
+                path=path, hint="use ia.save(path, array), whose sidecar holds any shape",
+            )
+        meta: dict = dict(zip(_CALSCIPY_KEYS, (int(s) for s in array.shape), strict=True))
+        meta["dtype"] = array.dtype.name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_files([path, path.with_suffix(".json")]) as (tmp_bin, tmp_json):
+        crc = 0
+        with open(tmp_bin, "wb", buffering=0) as handle:
+            planes = [array] if array.flags.c_contiguous else (array[i] for i in range(array.shape[0]))
+            for plane in planes:
+                data = memoryview(np.ascontiguousarray(plane).reshape(-1).view(np.uint8))
+                for start in range(0, len(data), _CHUNK):
+                    chunk = data[start : start + _CHUNK]
+                    handle.write(chunk)
+                    if checksum is not False:
+                        crc = zlib.crc32(chunk, crc)
+        if sidecar != "calscipy":
+            meta = {
+                "format": "imarray-raw", "version": 1, "shape": list(array.shape),
+                "dtype": array.dtype.newbyteorder("=").name, "byte_order": byte_order,
+                "axes": (axes or "q" * array.ndim), "checksum": None if checksum is False else
+                {"algorithm": "crc32", "value": f"{crc:08x}"}, "metadata": metadata,
+            }
+        tmp_json.write_text(json.dumps(meta, indent=1))
+    return path
