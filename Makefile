@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/imarray demo --out demo-output
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check .
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
