@@ -142,3 +142,25 @@ def test_save_loads_no_optional_module():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("name", ["labels.tif", "labels.bin", "labels.png", "series.tif"])
+@pytest.mark.parametrize("durable", [True, False])
+def test_durable_flushes_to_disk_only_when_asked(tmp_path, monkeypatch, labels, name, durable):
+    import os
+
+    synced = []
+    real_fsync = os.fsync
+
+    def counting_fsync(fd):
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    stack = labels.astype(np.uint16) if name.endswith(".png") else labels
+    stack = stack[0] if name.endswith(".png") else stack
+    cap = {"size_cap": stack.nbytes // 3} if name.startswith("series") else {}
+    written = ia.save(tmp_path / name, stack, durable=durable, **cap)
+    assert_identical(ia.load(written), stack)
+    assert bool(synced) is durable
+    assert leftovers(tmp_path) == []

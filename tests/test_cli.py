@@ -35,6 +35,8 @@ def test_convert_exact_and_scaled(tmp_path, capsys, labels):
         tifffile.imwrite(folder / f"s_{i}.tif", plane)
     assert main(["convert", str(folder), str(tmp_path / "stack.tif"), "--compression", "zlib"]) == 0
     assert_identical(labels, ia.load(tmp_path / "stack.tif"))
+    assert main(["convert", str(folder), str(tmp_path / "fast.bin"), "--no-fsync"]) == 0
+    assert_identical(labels, ia.load(tmp_path / "fast.bin"))
     data = np.linspace(0, 1, 100).reshape(10, 10)
     ia.save(tmp_path / "f.tif", data)
     assert main(["convert", str(tmp_path / "f.tif"), str(tmp_path / "f8.tif"), "--dtype", "uint8",

@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--compression", help="TIFF compression: zlib, zstd, lzw, lzma")
     convert.add_argument("--size-cap", help="TIFF: split into files of at most this size, e.g. 3.9GB")
     convert.add_argument("--axes", help="axis letters from tzcyx, one per dimension")
+    convert.add_argument("--no-fsync", dest="durable", action="store_false",
+                         help="skip flushing to disk (faster; the rename is still atomic)")
 
     commands.add_parser("formats", help="list the formats and the dtypes each holds exactly")
 
@@ -74,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         array = api.load(args.source, progress=True)
         written = api.save(
             args.target, array, dtype=args.dtype, scale=scale, compression=args.compression,
-            size_cap=args.size_cap, axes=args.axes, progress=True,
+            size_cap=args.size_cap, axes=args.axes, progress=True, durable=args.durable,
         )
         print(f"{args.source} -> {written}  ({array.dtype}, {'x'.join(map(str, array.shape))})")
         return 0

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_files
+from .._memory import aligned_empty
 from .._paths import disk_bytes, visible_files
 from .._progress import progress
 from ..errors import CorruptFileError, FormatNotFoundError, ImageFileNotFoundError
@@ -103,7 +104,7 @@ def read(folder: Path, *, show_progress: bool = False) -> tuple[np.ndarray, File
     module = spec.load()
     if spec.multi_file:
         return module.read(infos[0].path, spec=spec)
-    out = np.empty(shape, dtype=dtype)
+    out = aligned_empty(shape, dtype)
     start = 0
     for file_info in progress(infos, total=len(infos), desc="reading", enabled=show_progress):
         count, frame_shape = _frames(file_info)

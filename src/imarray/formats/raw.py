@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_files
+from .._memory import aligned_empty
 from ..errors import CorruptFileError, SidecarError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
@@ -197,7 +198,7 @@ def read(
             )
     if mmap:
         return np.memmap(path, dtype=stored, mode=mode, shape=file_info.shape), file_info
-    array = np.empty(file_info.shape, dtype=stored) if out is None else out
+    array = aligned_empty(file_info.shape, stored) if out is None else out
     with open(path, "rb", buffering=0) as handle:
         view = memoryview(array.reshape(-1).view(np.uint8))
         done = 0
