@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,13 @@ import numpy as np
 
 from .._atomic import atomic_files
 from .._memory import aligned_empty
+from .._preallocate import preallocate
 from ..errors import CorruptFileError, SidecarError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
 from .tiff import _checked_axes
 
-_CHUNK = 64 * 2**20
+_CHUNK = 16 * 2**20  # small enough for the CRC thread to keep pace, large enough for few syscalls
 _CALSCIPY_KEYS = ("frames", "y", "x")
 _DIM_NAMES = ("frames", "t", "z", "c", "y", "x")
 
@@ -162,6 +164,37 @@ def info(path: Path, *, spec: FormatSpec) -> FileInfo:
     return _describe(path)[0]
 
 
+class _OverlappedCrc:
+    """CRC-32 of a stream of chunks, computed on a second thread.
+
+    ``zlib.crc32`` releases the GIL for large buffers, so hashing one chunk
+    overlaps the write of the same chunk (or the read of the next one); the
+    checksum then costs little beyond the I/O on a machine with two cores.
+    """
+
+    def __init__(self, enabled: bool = True) -> None:
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="imarray-crc") if enabled else None
+        self._pending: Future[int] | None = None
+
+    def __enter__(self) -> _OverlappedCrc:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def add(self, chunk: memoryview) -> None:
+        """Hash ``chunk`` after the chunks added before it; returns at once."""
+        if self._pool is not None:
+            previous = self._pending.result() if self._pending is not None else 0
+            self._pending = self._pool.submit(zlib.crc32, chunk, previous)
+
+    def hexdigest(self) -> str:
+        """Wait for the last chunk and return the CRC-32 as 8 hex digits."""
+        value = self._pending.result() if self._pending is not None else 0
+        return f"{value:08x}"
+
+
 def _crc32(path: Path) -> str:
     crc = 0
     with open(path, "rb", buffering=0) as handle:
@@ -186,28 +219,34 @@ def read(
     """Read (or map) a raw binary after checking its size against the sidecar."""
     file_info, stored = _describe(path, dtype, dims)
     path = file_info.path
-    if verify:
-        recorded = file_info.metadata.get("checksum")
-        if not recorded:
-            raise SidecarError("verify=True, but the sidecar records no checksum", path=path)
-        actual = _crc32(path)
-        if actual != recorded.get("value"):
-            raise CorruptFileError(
-                f"checksum mismatch: the sidecar records {recorded.get('value')}, the file gives {actual}",
-                path=path, hint="the data changed after it was written",
-            )
+    recorded = file_info.metadata.get("checksum") if verify else None
+    if verify and not recorded:
+        raise SidecarError("verify=True, but the sidecar records no checksum", path=path)
     if mmap:
+        if verify:
+            _compare_checksum(recorded, _crc32(path), path)
         return np.memmap(path, dtype=stored, mode=mode, shape=file_info.shape), file_info
     array = aligned_empty(file_info.shape, stored) if out is None else out
-    with open(path, "rb", buffering=0) as handle:
+    with open(path, "rb", buffering=0) as handle, _OverlappedCrc(enabled=verify) as crc:
         view = memoryview(array.reshape(-1).view(np.uint8))
         done = 0
         while done < len(view):
             count = handle.readinto(view[done : done + _CHUNK])
             if not count:
                 raise CorruptFileError("the file ended early while reading", path=path)
+            crc.add(view[done : done + count])
             done += count
+        if verify:
+            _compare_checksum(recorded, crc.hexdigest(), path)
     return array, file_info
+
+
+def _compare_checksum(recorded: dict, actual: str, path: Path) -> None:
+    if actual != recorded.get("value"):
+        raise CorruptFileError(
+            f"checksum mismatch: the sidecar records {recorded.get('value')}, the file gives {actual}",
+            path=path, hint="the data changed after it was written",
+        )
 
 
 def check_writable(array: np.ndarray, *, spec: FormatSpec, axes: str | None = None,
@@ -240,22 +279,22 @@ def write(
         meta["dtype"] = array.dtype.name
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_files([path, path.with_suffix(".json")]) as (tmp_bin, tmp_json):
-        crc = 0
-        with open(tmp_bin, "wb", buffering=0) as handle:
+        with open(tmp_bin, "wb", buffering=0) as handle, _OverlappedCrc(enabled=checksum is not False) as crc:
+            preallocate(handle.fileno(), array.nbytes)
             planes = [array] if array.flags.c_contiguous else (array[i] for i in range(array.shape[0]))
             for plane in planes:
                 data = memoryview(np.ascontiguousarray(plane).reshape(-1).view(np.uint8))
                 for start in range(0, len(data), _CHUNK):
                     chunk = data[start : start + _CHUNK]
+                    crc.add(chunk)
                     handle.write(chunk)
-                    if checksum is not False:
-                        crc = zlib.crc32(chunk, crc)
+            digest = crc.hexdigest()
         if sidecar != "calscipy":
             meta = {
                 "format": "imarray-raw", "version": 1, "shape": list(array.shape),
                 "dtype": array.dtype.newbyteorder("=").name, "byte_order": byte_order,
                 "axes": (axes or "q" * array.ndim), "checksum": None if checksum is False else
-                {"algorithm": "crc32", "value": f"{crc:08x}"}, "metadata": metadata,
+                {"algorithm": "crc32", "value": digest}, "metadata": metadata,
             }
         tmp_json.write_text(json.dumps(meta, indent=1))
     return path
