@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-env clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,20 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+# CalSciPy, a peer in the I/O benchmark, lives in its own environment: its own
+# requirements do not install (a pinned dependency fails), its io_tools need only these.
+CALSCIPY_ENV := benchmarks/.venv-calscipy
+
+$(CALSCIPY_ENV)/.installed:
+	$(PYTHON) -m venv $(CALSCIPY_ENV)
+	$(CALSCIPY_ENV)/bin/python -m pip install --quiet --no-deps calscipy
+	$(CALSCIPY_ENV)/bin/python -m pip install --quiet imageio opencv-python-headless pillow tifffile numpy \
+		importlib-metadata joblib
+	touch $@
+
+bench-env: $(CALSCIPY_ENV)/.installed
+
+bench: $(STAMP) bench-env
 	$(BIN)/python benchmarks/bench_io.py
 
 clean:

@@ -141,3 +141,29 @@ print(json.dumps({{"base": base, "peak": hwm(), "nbytes": a.nbytes}}))
                                        check=True).stdout)
     growth = result["peak"] - result["base"]
     assert growth < 1.2 * result["nbytes"], result
+
+
+def test_uniform_folder_opens_each_file_once(tmp_path, monkeypatch):
+    stack = extreme_array("uint16", (12, 5, 7))
+    for index, plane in enumerate(stack):
+        tifffile.imwrite(tmp_path / f"s_{index}.tif", plane)
+    opened = []
+    real_init = tifffile.TiffFile.__init__
+
+    def counting_init(self, arg, *args, **kwargs):
+        opened.append(str(arg))
+        real_init(self, arg, *args, **kwargs)
+
+    monkeypatch.setattr(tifffile.TiffFile, "__init__", counting_init)
+    assert_identical(ia.load(tmp_path), stack)
+    assert len(opened) <= len(stack) + 2  # first and last headers, then one open per file
+
+
+@pytest.mark.parametrize("counts", [(3, 1, 3), (2, 3, 3), (1, 1, 2)])
+def test_stacks_of_differing_lengths_fall_back_to_planning(tmp_path, counts):
+    stack = extreme_array("int16", (sum(counts), 4, 6))
+    start = 0
+    for index, count in enumerate(counts):
+        tifffile.imwrite(tmp_path / f"part_{index}.tif", stack[start : start + count], photometric="minisblack")
+        start += count
+    assert_identical(ia.load(tmp_path), stack)

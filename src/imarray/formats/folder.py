@@ -20,7 +20,7 @@ from .._atomic import atomic_files
 from .._memory import aligned_empty
 from .._paths import disk_bytes, visible_files
 from .._progress import progress
-from ..errors import CorruptFileError, FormatNotFoundError, ImageFileNotFoundError
+from ..errors import CorruptFileError, FormatNotFoundError, ImageFileNotFoundError, ImarrayError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec, by_extension
 
@@ -98,8 +98,23 @@ def info(folder: Path) -> FileInfo:
     return _combined_info(folder, spec, infos, shape, dtype)
 
 
+class _NotUniform(Exception):
+    """A file differs from the first and last ones: plan the read with every header."""
+
+
 def read(folder: Path, *, show_progress: bool = False) -> tuple[np.ndarray, FileInfo]:
-    """Read every image of ``folder`` into one preallocated array."""
+    """Read every image of ``folder`` into one preallocated array.
+
+    The common folder (every file like the first, the last one possibly
+    shorter, as in a size-capped series) is read opening each file once; any
+    other folder is planned from every file's header first.
+    """
+    spec, files = image_files(folder)
+    if not spec.multi_file:
+        try:
+            return _read_uniform(folder, spec, files, show_progress)
+        except _NotUniform:
+            pass
     spec, infos, shape, dtype = _plan(folder, show_progress=show_progress)
     module = spec.load()
     if spec.multi_file:
@@ -113,6 +128,33 @@ def read(folder: Path, *, show_progress: bool = False) -> tuple[np.ndarray, File
         module.read(file_info.path, spec=spec, out=view)
         start += count
     return out, _combined_info(folder, spec, infos, shape, dtype)
+
+
+def _read_uniform(
+    folder: Path, spec: FormatSpec, files: list[Path], show_progress: bool
+) -> tuple[np.ndarray, FileInfo]:
+    module = spec.load()
+    first = module.info(files[0], spec=spec)
+    last = module.info(files[-1], spec=spec) if len(files) > 1 else first
+    count, frame_shape = _frames(first)
+    last_count, last_frame_shape = _frames(last)
+    is_plane = first.shape == frame_shape
+    if last_frame_shape != frame_shape or last.dtype != first.dtype or (last.shape == frame_shape) != is_plane:
+        raise _NotUniform
+    out = aligned_empty((count * (len(files) - 1) + last_count, *frame_shape), first.dtype)
+    infos = []
+    for index, path in enumerate(progress(files, total=len(files), desc="reading", enabled=show_progress)):
+        expected = last_count if index == len(files) - 1 else count
+        start = index * count
+        view = out[start] if is_plane else out[start : start + expected]
+        try:
+            _, described = module.read(path, spec=spec, out=view)
+        except (ImarrayError, ValueError) as exc:
+            raise _NotUniform from exc
+        if _frames(described) != (expected, frame_shape) or described.dtype != first.dtype:
+            raise _NotUniform
+        infos.append(described)
+    return out, _combined_info(folder, spec, infos, out.shape, first.dtype)
 
 
 def _combined_info(

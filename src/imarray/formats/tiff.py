@@ -14,6 +14,7 @@ a :class:`~imarray.errors.CorruptFileError`, not an empty array or a
 
 from __future__ import annotations
 
+import math
 import os
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
@@ -249,7 +250,12 @@ def read(
                 path, dtype=series.dtype, mode="r", offset=series.dataoffset, shape=tuple(series.shape)
             )
             return array, file_info
-        if out is not None and out.shape != tuple(series.shape):
+        if out is not None:
+            if out.size != math.prod(series.shape) or out.dtype != series.dtype.newbyteorder("="):
+                raise CorruptFileError(
+                    f"holds {series.dtype} pixels of shape {tuple(series.shape)}, not the {out.dtype} "
+                    f"{out.shape} expected", path=path,
+                )
             out = out.reshape(series.shape)  # same frames, e.g. (1, y, x) into (y, x)
         try:
             array = tif.asarray(series=0, out=out)

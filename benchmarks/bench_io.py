@@ -1,0 +1,412 @@
+"""Issue 2 benchmark: imarray's TIFF, raw and folder I/O against its peers, same run.
+
+Peers: tifffile and numpy in this environment; CalSciPy's io_tools in its own
+environment (``benchmarks/.venv-calscipy``, made by ``make bench-env``), run
+through ``calscipy_worker.py``. Every contender does the same work on the same
+1 GB uint16 stack (1000 x 512 x 1024); contenders take turns within each
+repeat, and the table reports medians. "warm" loads read files that are in
+the page cache; "cold" loads drop the cache first (needs root; skipped otherwise).
+
+Usage::
+
+    python benchmarks/bench_io.py                # full run, rewrites its section of RESULTS.md
+    python benchmarks/bench_io.py --quick        # 100 frames, 3 repeats, prints only
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+import imarray as ia
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+RESULTS = HERE / "RESULTS.md"
+CALSCIPY_PYTHON = HERE / ".venv-calscipy" / "bin" / "python"
+SECTION = ("<!-- bench_io:start -->", "<!-- bench_io:end -->")
+
+
+# ---------------------------------------------------------------- plumbing
+def remove(*paths: Path) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file and its folder, as imarray's durable commit does."""
+    for target, flags in ((path, os.O_RDONLY), (path.parent, os.O_RDONLY)):
+        fd = os.open(target, flags)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def can_drop_caches() -> bool:
+    return os.access("/proc/sys/vm/drop_caches", os.W_OK)
+
+
+def drop_caches() -> None:
+    os.sync()
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")
+
+
+class Contender:
+    """One way of doing a task; ``run`` returns seconds for one repeat."""
+
+    def __init__(self, task: str, name: str, run: Callable[[], float]) -> None:
+        self.task, self.name, self.run = task, name, run
+        self.seconds: list[float] = []
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def timed(action: Callable[[], object], before: Callable[[], object] | None = None) -> Callable[[], float]:
+    def run() -> float:
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        action()
+        return time.perf_counter() - start
+
+    return run
+
+
+def calscipy(op: str, target: Path, data: Path | None, cold: bool = False) -> dict:
+    job = {"op": op, "target": str(target), "data": str(data) if data else None, "cold": cold}
+    done = subprocess.run([str(CALSCIPY_PYTHON), str(HERE / "calscipy_worker.py"), json.dumps(job)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"CalSciPy worker failed on {op}: {done.stderr.strip()[-400:]}")
+    return json.loads(done.stdout)
+
+
+def calscipy_run(op: str, target: Path, data: Path | None, cold: bool = False) -> Callable[[], float]:
+    return lambda: calscipy(op, target, data, cold)["seconds"]
+
+
+# ---------------------------------------------------------------- the tasks
+def contenders(stack: np.ndarray, work: Path, npy: Path, with_calscipy: bool, cold: bool) -> list[Contender]:
+    tif, bin_ = work / "stack.tif", work / "stack.bin"  # read by the load rows, written once by prepare()
+    out_tif, out_bin = work / "saved.tif", work / "saved.bin"  # written by the save rows
+    cal_tif, cal_bin = work / "calscipy" / "images.tif", work / "calscipy" / "binary_video.bin"
+    folder = work / "slices"
+    rows: list[Contender] = []
+
+    def add(task: str, name: str, run: Callable[[], float]) -> None:
+        rows.append(Contender(task, name, run))
+
+    def clear_tif() -> None:
+        remove(out_tif)
+
+    def clear_bin() -> None:
+        remove(out_bin, out_bin.with_suffix(".json"))
+
+    def tifffile_durable() -> None:
+        tifffile.imwrite(out_tif, stack)
+        fsync_path(out_tif)
+
+    def tofile_durable() -> None:
+        stack.tofile(out_bin)
+        fsync_path(out_bin)
+
+    add("TIFF save", "imarray (durable: fsync + rename)", timed(lambda: ia.save(out_tif, stack), clear_tif))
+    add("TIFF save", "tifffile.imwrite + fsync", timed(tifffile_durable, clear_tif))
+    add("TIFF save", "imarray durable=False", timed(lambda: ia.save(out_tif, stack, durable=False), clear_tif))
+    add("TIFF save", "tifffile.imwrite", timed(lambda: tifffile.imwrite(out_tif, stack), clear_tif))
+    if with_calscipy:
+        add("TIFF save", "CalSciPy save_images", calscipy_run("save_images", work / "calscipy" / "saved.tif", npy))
+
+    add("TIFF load (warm)", "imarray", timed(lambda: ia.load(tif)))
+    add("TIFF load (warm)", "tifffile.imread", timed(lambda: tifffile.imread(tif)))
+    if with_calscipy:
+        add("TIFF load (warm)", "CalSciPy load_images", calscipy_run("load_images", cal_tif, None))
+    if cold:
+        add("TIFF load (cold)", "imarray", timed(lambda: ia.load(tif), drop_caches))
+        add("TIFF load (cold)", "tifffile.imread", timed(lambda: tifffile.imread(tif), drop_caches))
+        if with_calscipy:
+            add("TIFF load (cold)", "CalSciPy load_images", calscipy_run("load_images", cal_tif, None, cold=True))
+    add("TIFF mmap", "imarray mmap=True", timed(lambda: ia.load(tif, mmap=True)))
+    add("TIFF mmap", "tifffile.memmap", timed(lambda: tifffile.memmap(tif, mode="r")))
+
+    add("raw save", "imarray (durable, CRC-32)", timed(lambda: ia.save(out_bin, stack), clear_bin))
+    add("raw save", "ndarray.tofile + fsync", timed(tofile_durable, clear_bin))
+    add("raw save", "imarray durable=False (CRC-32)", timed(lambda: ia.save(out_bin, stack, durable=False), clear_bin))
+    add("raw save", "imarray durable=False checksum=False",
+        timed(lambda: ia.save(out_bin, stack, durable=False, checksum=False), clear_bin))
+    add("raw save", "ndarray.tofile", timed(lambda: stack.tofile(out_bin), clear_bin))
+    if with_calscipy:
+        add("raw save", "CalSciPy save_binary", calscipy_run("save_binary", work / "calscipy" / "saved.bin", npy))
+
+    def fromfile() -> np.ndarray:
+        return np.fromfile(bin_, dtype=stack.dtype).reshape(stack.shape)
+
+    add("raw load (warm)", "imarray", timed(lambda: ia.load(bin_)))
+    add("raw load (warm)", "imarray verify=True", timed(lambda: ia.load(bin_, verify=True)))
+    add("raw load (warm)", "np.fromfile", timed(fromfile))
+    if with_calscipy:
+        add("raw load (warm)", "CalSciPy load_binary", calscipy_run("load_binary", cal_bin, None))
+    if cold:
+        add("raw load (cold)", "imarray", timed(lambda: ia.load(bin_), drop_caches))
+        add("raw load (cold)", "np.fromfile", timed(fromfile, drop_caches))
+    add("raw mmap", "imarray mmap=True", timed(lambda: ia.load(bin_, mmap=True)))
+    add("raw mmap", "np.memmap", timed(lambda: np.memmap(bin_, dtype=stack.dtype, mode="r", shape=stack.shape)))
+
+    files = sorted(folder.iterdir())
+
+    def tifffile_loop() -> np.ndarray:
+        return np.stack([tifffile.imread(f) for f in files])
+
+    task = f"folder of {len(files)} slices (warm)"
+    add(task, "imarray", timed(lambda: ia.load(folder)))
+    add(task, "tifffile.imread per file + np.stack", timed(tifffile_loop))
+    add(task, "tifffile.imread(list of files)", timed(lambda: tifffile.imread(files)))
+    if with_calscipy:
+        add(task, "CalSciPy load_images", calscipy_run("load_images", folder, None))
+    return rows
+
+
+# (task, imarray row, peer row, minimum throughput ratio imarray/peer or None)
+COMPARISONS = [
+    ("TIFF save", "imarray (durable: fsync + rename)", "tifffile.imwrite + fsync", 0.9),
+    ("TIFF save", "imarray durable=False", "tifffile.imwrite", 0.9),
+    ("TIFF save", "imarray (durable: fsync + rename)", "tifffile.imwrite", None),
+    ("TIFF save", "imarray durable=False", "CalSciPy save_images", 5.0),
+    ("TIFF load (warm)", "imarray", "tifffile.imread", 0.9),
+    ("TIFF load (warm)", "imarray", "CalSciPy load_images", 5.0),
+    ("TIFF load (cold)", "imarray", "tifffile.imread", 0.9),
+    ("raw save", "imarray (durable, CRC-32)", "ndarray.tofile + fsync", 0.9),
+    ("raw save", "imarray durable=False checksum=False", "ndarray.tofile", 0.9),
+    ("raw save", "imarray durable=False (CRC-32)", "ndarray.tofile", None),
+    ("raw load (warm)", "imarray", "np.fromfile", 0.9),
+    ("raw load (warm)", "imarray verify=True", "np.fromfile", None),
+    ("raw load (cold)", "imarray", "np.fromfile", 0.9),
+]
+
+
+def prepare(stack: np.ndarray, work: Path, npy: Path, with_calscipy: bool) -> None:
+    """Write the files the load rows read (every contender reads the same bytes)."""
+    remove(work)
+    (work / "calscipy").mkdir(parents=True)
+    np.save(npy, stack)
+    tifffile.imwrite(work / "stack.tif", stack)
+    ia.save(work / "stack.bin", stack, durable=False)
+    folder = work / "slices"
+    folder.mkdir()
+    for index, plane in enumerate(stack):
+        tifffile.imwrite(folder / f"slice_{index}.tif", plane)
+    if with_calscipy:
+        calscipy("save_images", work / "calscipy" / "images.tif", npy)
+        calscipy("save_binary", work / "calscipy" / "binary_video.bin", npy)
+
+
+def peak_memory(folder: Path) -> dict:
+    """Peak resident growth (VmHWM) of loading a size-capped series, in a fresh process each."""
+    script = """
+import json, sys, numpy as np, tifffile, imarray, imarray.api, imarray.formats.folder, imarray.formats.tiff
+def status(key):
+    for line in open('/proc/self/status'):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+base = status('VmRSS')
+if sys.argv[2] == 'imarray':
+    array = imarray.load(sys.argv[1])
+else:
+    from pathlib import Path
+    array = np.concatenate([tifffile.imread(f) for f in sorted(Path(sys.argv[1]).glob('*.tif'))])
+print(json.dumps({'growth': status('VmHWM') - base, 'nbytes': array.nbytes}))
+"""
+    result = {}
+    for who in ("imarray", "tifffile per file + np.concatenate"):
+        out = subprocess.run([sys.executable, "-c", script, str(folder), who.split()[0]],
+                             capture_output=True, text=True, check=True).stdout
+        measured = json.loads(out)
+        result[who] = measured["growth"] / measured["nbytes"]
+    return result
+
+
+def import_time(repeats: int = 7) -> float:
+    code = "import time; t = time.perf_counter(); import imarray; print(time.perf_counter() - t)"
+    times = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                  check=True).stdout) for _ in range(repeats)]
+    return statistics.median(times)
+
+
+def calscipy_damage(work: Path) -> list[tuple[str, str, str]]:
+    """What CalSciPy's save_images/load_images returns for data imarray keeps exact."""
+    cases = {
+        "uint32 labels": np.array([[[5, 36, 70000, 3_000_000_000]]], dtype=np.uint32),
+        "int8 -100..100": np.array([[[-100, -1, 0, 100]]], dtype=np.int8),
+        "float64 0.1, 1e-300": np.array([[[0.1, 1e-300, -2.5, 1e300]]], dtype=np.float64),
+        "bool": np.array([[[True, False, True, True]]]),
+        "RGB uint8 (1 frame, pure red)": np.tile(np.array([255, 0, 0], np.uint8), (1, 2, 2, 1)),
+    }
+    rows = []
+    for label, array in cases.items():
+        npy = work / "damage.npy"
+        np.save(npy, array)
+        got = calscipy("damage", work / "calscipy" / "damage.tif", npy)
+        ia.save(work / "damage.tif", array, photometric="rgb" if array.shape[-1] == 3 else None)
+        back = ia.load(work / "damage.tif")
+        ours = "exact" if back.dtype == array.dtype and np.array_equal(back, array) else "CHANGED"
+        if "error" in got:
+            theirs = f"raises {got['error']}"
+        else:
+            theirs = (f"{got['dtype']} {tuple(got['shape'])}, first values {got['first_values']}"
+                      + (" (exact)" if got["exact"] else ""))
+        rows.append((f"{label}: {array.dtype} {array.shape}, first values {array.reshape(-1)[:4].tolist()}",
+                     theirs, ours))
+    return rows
+
+
+# ---------------------------------------------------------------- reporting
+def versions(with_calscipy: bool) -> str:
+    import PIL
+
+    ours = (f"Python {platform.python_version()}, numpy {np.__version__}, tifffile {tifffile.__version__}, "
+            f"Pillow {PIL.__version__}, imarray {git_commit()}")
+    if not with_calscipy:
+        return ours
+    code = ("import importlib.metadata as m, cv2, PIL, tifffile, numpy; "
+            "print(f'CalSciPy {m.version(\"calscipy\")}, opencv {cv2.__version__}, Pillow {PIL.__version__}, "
+            "tifffile {tifffile.__version__}, numpy {numpy.__version__}')")
+    theirs = subprocess.run([str(CALSCIPY_PYTHON), "-c", code], capture_output=True, text=True).stdout.strip()
+    return f"{ours}; CalSciPy env: {theirs}"
+
+
+def git_commit() -> str:
+    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    fs = subprocess.run(["df", "-T", str(DATA)], capture_output=True, text=True).stdout.splitlines()[-1].split()[1]
+    return f"{cpu}, {os.cpu_count()} cores, {memory / 2**20:.0f} GiB RAM, {fs} disk, Linux {platform.release()}"
+
+
+def report(rows: list[Contender], stack: np.ndarray, repeats: int, memory: dict, seconds_import: float,
+           damage: list, notes: list[str], with_calscipy: bool, cold: bool) -> str:
+    gb = stack.nbytes / 1e9
+    by_key = {(row.task, row.name): row for row in rows}
+    lines = [
+        f"## bench_io: TIFF, raw and folder I/O ({datetime.date.today().isoformat()})",
+        "",
+        f"- Machine: {machine()}",
+        f"- Versions: {versions(with_calscipy)}",
+        f"- Data: {' x '.join(map(str, stack.shape))} {stack.dtype} ({gb:.2f} GB), random 12-bit values; "
+        f"median of {repeats} repeats, contenders interleaved within each repeat; "
+        + ("cold rows drop the page cache before each repeat." if cold else "no cold rows (needs root)."),
+        "- Durable rows flush the file and its folder to disk (fsync), as `ia.save` does by default; "
+        "the disk takes about 1 GB/s here, so every durable row is bound by it.",
+        "",
+        "| task | contender | median | throughput |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for row in rows:
+        fast = row.median < 0.01
+        timing = f"{row.median * 1e3:.2f} ms" if fast else f"{row.median:.3f} s"
+        rate = "(no read)" if fast else f"{gb / row.median:.2f} GB/s"
+        lines.append(f"| {row.task} | {row.name} | {timing} | {rate} |")
+    lines += ["", "### Ratios (imarray throughput / peer throughput, same run)", "",
+              "| task | imarray | peer | ratio | target |", "| --- | --- | --- | ---: | --- |"]
+    for task, ours, peer, target in COMPARISONS:
+        if (task, ours) not in by_key or (task, peer) not in by_key:
+            continue
+        ratio = by_key[(task, peer)].median / by_key[(task, ours)].median
+        verdict = "(context)" if target is None else f"≥ {target:g}: {'met' if ratio >= target else 'MISSED'}"
+        lines.append(f"| {task} | {ours} | {peer} | {ratio:.2f} | {verdict} |")
+    mmap_ms = by_key[("raw mmap", "imarray mmap=True")].median * 1e3
+    tif_mmap_ms = by_key[("TIFF mmap", "imarray mmap=True")].median * 1e3
+    lines += ["", "### Other targets", "",
+              "| measure | value | target |", "| --- | ---: | --- |",
+              f"| raw `mmap=True` load | {mmap_ms:.2f} ms | < 10 ms: {'met' if mmap_ms < 10 else 'MISSED'} |",
+              f"| TIFF `mmap=True` load | {tif_mmap_ms:.2f} ms | < 10 ms: {'met' if tif_mmap_ms < 10 else 'MISSED'} |"]
+    for who, ratio in memory.items():
+        target = f"< 1.2x: {'met' if ratio < 1.2 else 'MISSED'}" if who == "imarray" else "(context)"
+        lines.append(f"| series of 256 MB files, peak memory growth / data, {who} | {ratio:.2f}x | {target} |")
+    lines.append(f"| `import imarray` (fresh process, median of 7) | {seconds_import * 1e3:.1f} ms | "
+                 f"< 150 ms: {'met' if seconds_import < 0.15 else 'MISSED'} |")
+    if damage:
+        lines += ["", "### What CalSciPy's save_images/load_images returns (same data through imarray: last column)",
+                  "", "| saved | CalSciPy returns | imarray |", "| --- | --- | --- |"]
+        lines += [f"| {saved} | {theirs} | {ours} |" for saved, theirs, ours in damage]
+    if notes:
+        lines += ["", *[f"- {note}" for note in notes]]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    start, end = SECTION
+    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nWritten by the scripts in this folder.\n"
+    block = f"{start}\n{text}{end}"
+    if start in old:
+        head, rest = old.split(start, 1)
+        new = head + block + rest.split(end, 1)[1]
+    else:
+        new = old.rstrip("\n") + "\n\n" + block + "\n"
+    RESULTS.write_text(new)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="100 frames, 3 repeats, print only")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--frames", type=int, default=1000)
+    parser.add_argument("--no-calscipy", action="store_true", help="skip CalSciPy even if its environment exists")
+    args = parser.parse_args(argv)
+    frames, repeats = (100, 3) if args.quick else (args.frames, args.repeats)
+    with_calscipy = CALSCIPY_PYTHON.exists() and not args.no_calscipy
+    if not with_calscipy:
+        print("CalSciPy rows skipped: run `make bench-env` to create benchmarks/.venv-calscipy", file=sys.stderr)
+    cold = can_drop_caches()
+    stack = np.random.default_rng(2).integers(0, 4096, (frames, 512, 1024), dtype=np.uint16)
+    work, npy = DATA / "io", DATA / "stack.npy"
+    DATA.mkdir(exist_ok=True)
+    print(f"preparing {stack.nbytes / 1e9:.2f} GB of files in {work} ...", file=sys.stderr)
+    prepare(stack, work, npy, with_calscipy)
+    rows = contenders(stack, work, npy, with_calscipy, cold)
+    for repeat in range(repeats):
+        for row in rows:
+            row.seconds.append(row.run())
+        print(f"repeat {repeat + 1}/{repeats} done", file=sys.stderr)
+    series = ia.save(work / "series.tif", stack, size_cap="256MB", durable=False)
+    memory = peak_memory(series)
+    damage, notes = [], []
+    if with_calscipy:
+        damage = calscipy_damage(work)
+        in_order = calscipy("load_images", work / "slices", npy)["exact"]
+        notes.append(f"CalSciPy's folder load {'kept' if in_order else 'did not keep'} the slice order "
+                     "(it globs without sorting); imarray sorts naturally (slice_2 before slice_10).")
+    text = report(rows, stack, repeats, memory, import_time(), damage, notes, with_calscipy, cold)
+    print(text)
+    if not args.quick:
+        write_section(text)
+        print(f"written to {RESULTS}", file=sys.stderr)
+    remove(work, npy)
+
+
+if __name__ == "__main__":
+    main()
