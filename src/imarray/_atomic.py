@@ -25,6 +25,11 @@ TEMP_MARKER = ".imarray-tmp-"
 _DURABLE: ContextVar[bool] = ContextVar("imarray_durable_writes", default=True)
 
 
+def writes_are_durable() -> bool:
+    """Whether atomic writes in this context flush to disk (see :func:`durability`)."""
+    return _DURABLE.get()
+
+
 @contextlib.contextmanager
 def durability(durable: bool) -> Iterator[None]:
     """Within the block, atomic writes flush to disk (``True``) or only rename (``False``)."""
@@ -81,7 +86,7 @@ def atomic_files(targets: Sequence[Path]) -> Iterator[list[Path]]:
     temporaries = [temporary_sibling(t) for t in targets]
     try:
         yield temporaries
-        durable = _DURABLE.get()
+        durable = writes_are_durable()
         for tmp, target in zip(temporaries, targets, strict=True):
             if not tmp.exists():
                 raise FileNotFoundError(f"writer did not create {target}")

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_files
+from .._atomic import atomic_files, writes_are_durable
+from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
-from .._preallocate import preallocate
 from ..errors import CorruptFileError, SidecarError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
@@ -281,6 +281,7 @@ def write(
     with atomic_files([path, path.with_suffix(".json")]) as (tmp_bin, tmp_json):
         with open(tmp_bin, "wb", buffering=0) as handle, _OverlappedCrc(enabled=checksum is not False) as crc:
             preallocate(handle.fileno(), array.nbytes)
+            durable, offset = writes_are_durable(), 0
             planes = [array] if array.flags.c_contiguous else (array[i] for i in range(array.shape[0]))
             for plane in planes:
                 data = memoryview(np.ascontiguousarray(plane).reshape(-1).view(np.uint8))
@@ -288,6 +289,9 @@ def write(
                     chunk = data[start : start + _CHUNK]
                     crc.add(chunk)
                     handle.write(chunk)
+                    if durable:  # the final fsync then waits for the last chunks only
+                        start_writeback(handle.fileno(), offset, len(chunk))
+                    offset += len(chunk)
             digest = crc.hexdigest()
         if sidecar != "calscipy":
             meta = {
