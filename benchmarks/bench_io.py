@@ -84,6 +84,7 @@ def timed(action: Callable[[], object], before: Callable[[], object] | None = No
     def run() -> float:
         if before is not None:
             before()
+        os.sync()  # no contender pays for the writeback an earlier one left behind
         start = time.perf_counter()
         action()
         return time.perf_counter() - start
@@ -101,7 +102,11 @@ def calscipy(op: str, target: Path, data: Path | None, cold: bool = False) -> di
 
 
 def calscipy_run(op: str, target: Path, data: Path | None, cold: bool = False) -> Callable[[], float]:
-    return lambda: calscipy(op, target, data, cold)["seconds"]
+    def run() -> float:
+        os.sync()
+        return calscipy(op, target, data, cold)["seconds"]
+
+    return run
 
 
 # ---------------------------------------------------------------- the tasks
@@ -317,10 +322,12 @@ def report(rows: list[Contender], stack: np.ndarray, repeats: int, memory: dict,
         f"- Machine: {machine()}",
         f"- Versions: {versions(with_calscipy)}",
         f"- Data: {' x '.join(map(str, stack.shape))} {stack.dtype} ({gb:.2f} GB), random 12-bit values; "
-        f"median of {repeats} repeats, contenders interleaved within each repeat; "
+        f"median of {repeats} repeats; within a repeat each task's contenders run in turn, the first one "
+        "rotating, after an untimed `sync`; "
         + ("cold rows drop the page cache before each repeat." if cold else "no cold rows (needs root)."),
         "- Durable rows flush the file and its folder to disk (fsync), as `ia.save` does by default; "
-        "the disk takes about 1 GB/s here, so every durable row is bound by it.",
+        "the disk takes about 1 GB/s here, so every durable row is bound by it. Save rows write a new file "
+        "(the old one is deleted untimed).",
         "",
         "| task | contender | median | throughput |",
         "| --- | --- | ---: | ---: |",
@@ -388,9 +395,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"preparing {stack.nbytes / 1e9:.2f} GB of files in {work} ...", file=sys.stderr)
     prepare(stack, work, npy, with_calscipy)
     rows = contenders(stack, work, npy, with_calscipy, cold)
+    tasks: dict[str, list[Contender]] = {}
+    for row in rows:
+        tasks.setdefault(row.task, []).append(row)
     for repeat in range(repeats):
-        for row in rows:
-            row.seconds.append(row.run())
+        for group in tasks.values():  # each contender of a task goes first in turn
+            shift = repeat % len(group)
+            for row in group[shift:] + group[:shift]:
+                row.seconds.append(row.run())
         print(f"repeat {repeat + 1}/{repeats} done", file=sys.stderr)
     series = ia.save(work / "series.tif", stack, size_cap="256MB", durable=False)
     memory = peak_memory(series)

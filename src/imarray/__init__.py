@@ -22,6 +22,9 @@ _LAZY = {
     "save": "imarray.api",
     "info": "imarray.api",
     "FileInfo": "imarray.fileinfo",
+    "Image": "imarray.image",
+    "Geometry": "imarray.geometry",
+    "layout": "imarray.layout",
     "errors": "imarray.errors",
     "load_images": "imarray.compat.calscipy",
     "save_images": "imarray.compat.calscipy",
@@ -29,14 +32,16 @@ _LAZY = {
     "save_binary": "imarray.compat.calscipy",
 }
 
-__all__ = ["FileInfo", "__version__", "errors", "info", "load", "load_binary", "load_images", "save",
-           "save_binary", "save_images"]
+__all__ = ["FileInfo", "Geometry", "Image", "__version__", "errors", "info", "layout", "load", "load_binary",
+           "load_images", "save", "save_binary", "save_images"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import errors
+    from . import errors, layout
     from .api import info, load, save
     from .compat.calscipy import load_binary, load_images, save_binary, save_images
     from .fileinfo import FileInfo
+    from .geometry import Geometry
+    from .image import Image
 
 
 def __getattr__(name: str) -> Any:
@@ -44,7 +49,7 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module 'imarray' has no attribute {name!r}")
     value = importlib.import_module(module)
-    if name != "errors":
+    if name not in ("errors", "layout"):
         value = getattr(value, name)
     globals()[name] = value
     return value

@@ -27,6 +27,7 @@ from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
 from ..errors import CorruptFileError, SidecarError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
+from ..layout import dense_planes
 from ..registry import FormatSpec
 from .tiff import _checked_axes
 
@@ -194,6 +195,11 @@ class _OverlappedCrc:
         value = self._pending.result() if self._pending is not None else 0
         return f"{value:08x}"
 
+    def wait(self) -> None:
+        """Return once every chunk added so far is hashed (before its memory is reused)."""
+        if self._pending is not None:
+            self._pending.result()
+
 
 def _crc32(path: Path) -> str:
     crc = 0
@@ -282,9 +288,9 @@ def write(
         with open(tmp_bin, "wb", buffering=0) as handle, _OverlappedCrc(enabled=checksum is not False) as crc:
             preallocate(handle.fileno(), array.nbytes)
             durable, offset = writes_are_durable(), 0
-            planes = [array] if array.flags.c_contiguous else (array[i] for i in range(array.shape[0]))
+            planes = [array] if array.flags.c_contiguous else dense_planes(array, reuse=True)
             for plane in planes:
-                data = memoryview(np.ascontiguousarray(plane).reshape(-1).view(np.uint8))
+                data = memoryview(plane.reshape(-1).view(np.uint8))
                 for start in range(0, len(data), _CHUNK):
                     chunk = data[start : start + _CHUNK]
                     crc.add(chunk)
@@ -292,6 +298,7 @@ def write(
                     if durable:  # the final fsync then waits for the last chunks only
                         start_writeback(handle.fileno(), offset, len(chunk))
                     offset += len(chunk)
+                crc.wait()  # the next plane may be copied into this plane's buffer
             digest = crc.hexdigest()
         if sidecar != "calscipy":
             meta = {

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import os
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ import tifffile
 from .._optional import import_optional
 from ..errors import AxesError, CorruptFileError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
+from ..layout import dense_planes
 from ..registry import FormatSpec
 
 _MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
@@ -326,11 +326,6 @@ def _is_subsequence(part: str, whole: str) -> bool:
     return all(letter in it for letter in part)
 
 
-def _planes(array: np.ndarray, page_ndim: int) -> Iterator[np.ndarray]:
-    for index in np.ndindex(array.shape[: array.ndim - page_ndim]):
-        yield np.ascontiguousarray(array[index])
-
-
 def write(
     path: Path,
     array: np.ndarray,
@@ -370,7 +365,8 @@ def write(
     if array.flags.c_contiguous or array.ndim <= page_ndim:
         tifffile.imwrite(path, np.ascontiguousarray(array), **kwargs)
     else:  # strided input: hand tifffile one dense plane at a time, never a whole copy
-        tifffile.imwrite(path, _planes(array, page_ndim), shape=array.shape, dtype=array.dtype, **kwargs)
+        pages = dense_planes(array, plane_ndim=page_ndim, reuse=True)  # tifffile writes each page before the next
+        tifffile.imwrite(path, pages, shape=array.shape, dtype=array.dtype, **kwargs)
 
 
 def _default_imagej_axes(ndim: int, rgb: bool) -> str:

@@ -1,0 +1,103 @@
+"""Sizes in toolkit order (x, y, z, c, t) beside numpy's order of dimensions.
+
+NumPy indexes a volume as ``array[z, y, x]``; ITK, SimpleITK, ImageJ and most
+file headers list sizes and spacing as (x, y, z). :class:`Geometry` is the
+toolkit view: it names each size, so a 4D or 5D array can be described without
+relying on the order of its dimensions, and :meth:`Geometry.axes_for` finds
+which dimension is which, refusing when the sizes leave a choice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from .errors import AxesError
+
+AXIS_LETTERS = "tzcyxq"
+TOOLKIT_ORDER = "xyzct"
+_NUMPY_ORDERS = ("tzcyx", "tzyxc")  # planar (TIFF hyperstacks) and interleaved colour
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Image sizes by axis name, in x, y, z, c, t order; ``None`` for an absent axis.
+
+    Examples
+    --------
+    >>> g = Geometry(size_x=128, size_y=64, size_z=5, size_c=3)
+    >>> g.axes_for((5, 64, 128, 3))
+    'zyxc'
+    >>> g.axes_for((5, 3, 64, 128))
+    'zcyx'
+    >>> Geometry.of("zyx", (5, 64, 128))
+    Geometry(size_x=128, size_y=64, size_z=5, size_c=None, size_t=None)
+    """
+
+    size_x: int
+    size_y: int
+    size_z: int | None = None
+    size_c: int | None = None
+    size_t: int | None = None
+
+    @classmethod
+    def of(cls, axes: str, shape: tuple[int, ...]) -> Geometry:
+        """The geometry of an array whose dimensions are labelled ``axes``."""
+        sizes = dict(zip(axes, shape, strict=True))
+        if "x" not in sizes or "y" not in sizes:
+            raise AxesError(f"axes {axes!r} lack x or y; a geometry needs both")
+        return cls(**{f"size_{letter}": sizes.get(letter) for letter in TOOLKIT_ORDER})
+
+    def sizes(self) -> dict[str, int]:
+        """Present axes and their sizes, in x, y, z, c, t order."""
+        return {f.name[-1]: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    def axes_for(self, shape: tuple[int, ...]) -> str:
+        """Axis letters, one per dimension of ``shape``, that these sizes describe.
+
+        Raises ``AxesError`` when no order fits, or when two orders fit
+        (equal sizes): then pass ``axes=`` instead.
+        """
+        sizes = self.sizes()
+        if any(size < 1 for size in sizes.values()):
+            raise AxesError(f"geometry sizes must be positive: {self}")
+        if len(sizes) != len(shape):
+            raise AxesError(
+                f"the geometry names {len(sizes)} axes ({''.join(sizes)}) but the array has {len(shape)} "
+                f"dimensions (shape {tuple(shape)})",
+                hint="give one size per dimension",
+            )
+        fits = set()
+        for order in _NUMPY_ORDERS:
+            axes = "".join(letter for letter in order if letter in sizes)
+            if tuple(sizes[letter] for letter in axes) == tuple(shape):
+                fits.add(axes)
+        if not fits:
+            raise AxesError(
+                f"shape {tuple(shape)} fits no dimension order of {self} (tried {' and '.join(_NUMPY_ORDERS)})",
+                hint="pass axes= with one letter of 'tzcyx' per dimension",
+            )
+        if len(fits) > 1:
+            raise AxesError(
+                f"shape {tuple(shape)} fits {' and '.join(sorted(fits))} alike",
+                hint="pass axes= to say which",
+            )
+        return fits.pop()
+
+
+def check_axes(axes: str, ndim: int) -> str:
+    """Validate axis letters: one per dimension, from 'tzcyxq', none repeated but 'q'.
+
+    Examples
+    --------
+    >>> check_axes("ZYX", 3)
+    'zyx'
+    """
+    letters = axes.lower()
+    if len(letters) != ndim or set(letters) - set(AXIS_LETTERS):
+        raise AxesError(
+            f"axes={axes!r} must have one letter of 'tzcyx' (or 'q' for other) per dimension of a {ndim}D array"
+        )
+    named = letters.replace("q", "")
+    if len(set(named)) != len(named):
+        raise AxesError(f"axes={axes!r} names an axis twice")
+    return letters

@@ -1,0 +1,500 @@
+"""``Image``: one ndarray, never copied, plus what its pixels mean.
+
+An Image carries axis letters (numpy order), spacing, origin and units per
+axis (numpy order too), an optional direction matrix, and a pixel kind:
+
+- ``intensity``: any numeric dtype;
+- ``rgb``: a colour axis ``c`` of 3 or 4 samples;
+- ``binary``: bool, uint8 or int8 holding 0 and 1;
+- ``label``: unsigned integers (non-negative signed labels are viewed as unsigned).
+
+Nothing is guessed from shape: 2D arrays are ``yx`` and 3D arrays ``zyx``
+unless told otherwise; 4D and 5D arrays need ``axes=`` or ``geometry=``, and a
+colour axis needs :meth:`Image.from_rgb_array`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from imarray import Image
+>>> volume = np.zeros((5, 64, 128), np.uint16)
+>>> img = Image.from_array(volume, spacing=(2.0, 0.5, 0.5), units="um")
+>>> img.array is volume
+True
+>>> img.geometry
+Geometry(size_x=128, size_y=64, size_z=5, size_c=None, size_t=None)
+>>> img.spacing_in("xyz")
+(0.5, 0.5, 2.0)
+>>> img.at(z=4, y=10, x=100)
+np.uint16(0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from .errors import AxesError, CopyRequiredError, PixelKindError
+from .geometry import Geometry, check_axes
+from .layout import Layout, classify
+
+Kind = Literal["intensity", "rgb", "binary", "label"]
+KINDS: tuple[str, ...] = ("intensity", "rgb", "binary", "label")
+SPATIAL = "zyx"
+_BINARY_DTYPES = ("bool", "uint8", "int8")
+
+__all__ = ["KINDS", "Image"]
+
+
+def _as_array(data: Any, copy: bool | None, dtype: Any = None) -> np.ndarray:
+    """Obey NumPy 2's ``copy=``: None shares when it can, False refuses to copy, True copies."""
+    if copy is True:
+        return np.array(data, dtype=dtype, copy=True)
+    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return data
+    try:
+        return np.asarray(data, dtype=dtype, copy=copy)
+    except ValueError as exc:
+        if copy is not False:
+            raise
+        what = type(data).__name__
+        reason = (f"a dtype change from {data.dtype} to {np.dtype(dtype)}" if isinstance(data, np.ndarray)
+                  else f"a {what} holds no buffer an array can share")
+        raise CopyRequiredError(
+            f"copy=False, but making an array from this input needs a copy ({reason})",
+            hint="pass copy=None to allow the copy, or an ndarray of the right dtype",
+        ) from exc
+
+
+def _per_axis(value: Any, ndim: int, name: str, default: Any, cast: Any) -> tuple:
+    if value is None:
+        return (default,) * ndim
+    if isinstance(value, str | int | float):
+        return (cast(value),) * ndim
+    values = tuple(value)
+    if len(values) != ndim:
+        raise AxesError(f"{name} has {len(values)} values but the image has {ndim} axes; give one per axis")
+    return tuple(v if v is None else cast(v) for v in values)
+
+
+def _default_axes(ndim: int) -> str:
+    if ndim == 2:
+        return "yx"
+    if ndim == 3:
+        return "zyx"
+    raise AxesError(
+        f"a {ndim}D array needs its axes named: nothing is guessed from shape",
+        hint="pass axes='tzyx' (one letter of 'tzcyx' per dimension) or geometry=Geometry(size_x=..., ...)",
+    )
+
+
+class Image:
+    """An ndarray with axes, geometry and a pixel kind; the array is shared, never copied.
+
+    Build one with :meth:`from_array`, :meth:`from_rgb_array`,
+    :meth:`from_binary_array`, :meth:`from_label_array` or :meth:`from_buffer`.
+    Spacing, origin and units are per axis in numpy (array) order; use
+    :meth:`spacing_in` for toolkits that want ``xyz``.
+    """
+
+    __slots__ = ("_array", "_axes", "_direction", "_kind", "_origin", "_spacing", "_units")
+
+    def __init__(
+        self,
+        array: np.ndarray,
+        *,
+        axes: str,
+        spacing: Sequence[float] | float | None = None,
+        origin: Sequence[float] | float | None = None,
+        units: Sequence[str | None] | str | None = None,
+        direction: Any = None,
+        kind: Kind = "intensity",
+    ) -> None:
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"Image holds an ndarray, not a {type(array).__name__}; use Image.from_array")
+        self._array = array
+        self._axes = check_axes(axes, array.ndim)
+        self._spacing = _per_axis(spacing, array.ndim, "spacing", 1.0, float)
+        if any(not s > 0 for s in self._spacing):
+            raise AxesError(f"spacing must be positive, got {self._spacing}")
+        self._origin = _per_axis(origin, array.ndim, "origin", 0.0, float)
+        self._units = _per_axis(units, array.ndim, "units", None, str)
+        self._direction = None if direction is None else self._checked_direction(direction)
+        if kind not in KINDS:
+            raise PixelKindError(f"kind={kind!r} is not one of {', '.join(KINDS)}")
+        self._kind = kind
+        self._check_kind()
+
+    # ------------------------------------------------------------ constructors
+    @classmethod
+    def from_array(
+        cls,
+        data: Any,
+        *,
+        axes: str | None = None,
+        geometry: Geometry | None = None,
+        spacing: Sequence[float] | float | None = None,
+        origin: Sequence[float] | float | None = None,
+        units: Sequence[str | None] | str | None = None,
+        direction: Any = None,
+        kind: Kind = "intensity",
+        copy: bool | None = None,
+    ) -> Image:
+        """Wrap ``data`` without copying it (``copy=None``).
+
+        ``copy=False`` raises ``CopyRequiredError`` if wrapping needs a copy;
+        ``copy=True`` always copies. 2D arrays are ``yx``, 3D ``zyx``; other
+        shapes need ``axes=`` or ``geometry=``.
+
+        Examples
+        --------
+        >>> a = np.zeros((2, 5, 64, 128), np.float32)
+        >>> Image.from_array(a, geometry=Geometry(size_x=128, size_y=64, size_z=5, size_t=2)).axes
+        'tzyx'
+        """
+        array = _as_array(data, copy)
+        if axes is not None and geometry is not None:
+            raise AxesError("pass axes= or geometry=, not both")
+        if geometry is not None:
+            axes = geometry.axes_for(array.shape)
+        return cls(array, axes=axes or _default_axes(array.ndim), spacing=spacing, origin=origin,
+                   units=units, direction=direction, kind=kind)
+
+    @classmethod
+    def from_rgb_array(
+        cls,
+        data: Any,
+        *,
+        channel_axis: int | None = None,
+        axes: str | None = None,
+        spacing: Sequence[float] | float | None = None,
+        origin: Sequence[float] | float | None = None,
+        units: Sequence[str | None] | str | None = None,
+        copy: bool | None = None,
+    ) -> Image:
+        """Wrap a colour image: a channel axis of 3 (RGB) or 4 (RGBA), first or last.
+
+        Interleaved ``(y, x, 3)`` and planar ``(3, y, x)`` arrays are both
+        wrapped in place. When both the first and last axes could be the
+        colour axis, ``channel_axis=`` says which.
+
+        Examples
+        --------
+        >>> Image.from_rgb_array(np.zeros((64, 128, 3), np.uint8)).axes
+        'yxc'
+        >>> Image.from_rgb_array(np.zeros((4, 64, 128), np.uint8)).axes
+        'cyx'
+        """
+        array = _as_array(data, copy)
+        if axes is None:
+            if array.ndim not in (3, 4):
+                raise AxesError(
+                    f"an RGB array is 3D (y, x, colour) or 4D (z, y, x, colour); got shape {array.shape}",
+                    hint="pass axes= with a 'c' for the colour axis",
+                )
+            channel_axis = cls._channel_axis(array, channel_axis)
+            spatial = "yx" if array.ndim == 3 else "zyx"
+            axes = spatial + "c" if channel_axis == array.ndim - 1 else "c" + spatial
+        return cls(array, axes=axes, spacing=spacing, origin=origin, units=units, kind="rgb")
+
+    @staticmethod
+    def _channel_axis(array: np.ndarray, channel_axis: int | None) -> int:
+        candidates = [axis for axis in (array.ndim - 1, 0) if array.shape[axis] in (3, 4)]
+        if channel_axis is not None:
+            axis = channel_axis % array.ndim
+            if axis not in (0, array.ndim - 1) or array.shape[axis] not in (3, 4):
+                raise PixelKindError(
+                    f"channel_axis={channel_axis} has {array.shape[axis]} samples in shape {array.shape}; "
+                    "the colour axis is the first or last one and holds 3 (RGB) or 4 (RGBA)"
+                )
+            return axis
+        if not candidates:
+            raise PixelKindError(
+                f"shape {array.shape} has no colour axis of 3 or 4 samples first or last",
+                hint="for a stack of grey images use Image.from_array",
+            )
+        if len(candidates) == 2:
+            raise PixelKindError(
+                f"shape {array.shape} could hold its colour first or last",
+                hint="pass channel_axis=0 or channel_axis=-1",
+            )
+        return candidates[0]
+
+    @classmethod
+    def from_binary_array(
+        cls,
+        data: Any,
+        *,
+        validate: bool = True,
+        axes: str | None = None,
+        spacing: Sequence[float] | float | None = None,
+        origin: Sequence[float] | float | None = None,
+        units: Sequence[str | None] | str | None = None,
+        copy: bool | None = None,
+    ) -> Image:
+        """Wrap a 2D or 3D mask of bool, uint8 or int8 holding 0 and 1.
+
+        The values are checked unless ``validate=False``.
+
+        Examples
+        --------
+        >>> Image.from_binary_array(np.array([[0, 1], [1, 0]], np.uint8)).kind
+        'binary'
+        """
+        array = _as_array(data, copy)
+        if array.dtype.name not in _BINARY_DTYPES:
+            raise PixelKindError(
+                f"a binary image is bool, uint8 or int8, not {array.dtype}",
+                hint="pass mask.astype(bool) or (array > threshold)",
+            )
+        if axes is None and array.ndim not in (2, 3):
+            raise AxesError(f"a binary image is 2D or 3D; got shape {array.shape}", hint="pass axes=")
+        if validate and array.dtype != np.bool_ and array.size:
+            low, high = int(array.min()), int(array.max())
+            if low < 0 or high > 1:
+                raise PixelKindError(
+                    f"a binary image holds 0 and 1, but this one holds values from {low} to {high}",
+                    hint="pass array != 0 (or array > threshold) to make a mask",
+                )
+        return cls(array, axes=axes or _default_axes(array.ndim), spacing=spacing, origin=origin,
+                   units=units, kind="binary")
+
+    @classmethod
+    def from_label_array(
+        cls,
+        data: Any,
+        *,
+        axes: str | None = None,
+        spacing: Sequence[float] | float | None = None,
+        origin: Sequence[float] | float | None = None,
+        units: Sequence[str | None] | str | None = None,
+        copy: bool | None = None,
+    ) -> Image:
+        """Wrap a label image: unsigned 8 to 64 bit, or non-negative signed viewed as unsigned.
+
+        scikit-image's int32 (and int64) label arrays are viewed as uint32
+        (uint64) without a copy, after a check that no label is negative.
+
+        Examples
+        --------
+        >>> labels = np.array([[0, 1], [2, 70000]], np.int32)
+        >>> img = Image.from_label_array(labels)
+        >>> img.dtype, np.shares_memory(img.array, labels)
+        (dtype('uint32'), True)
+        """
+        array = _as_array(data, copy)
+        kind = array.dtype.kind
+        if kind == "i":
+            if array.size and int(array.min()) < 0:
+                raise PixelKindError(
+                    f"labels are non-negative, but this {array.dtype} array holds {int(array.min())}",
+                    hint="shift or relabel first (skimage.segmentation.relabel_sequential), "
+                    "or wrap it with Image.from_array as intensity",
+                )
+            array = array.view(array.dtype.str.replace("i", "u"))  # same bytes, same byte order
+        elif kind != "u":
+            hint = ("labels are integers: pass array.astype(np.uint32) after checking it holds whole numbers"
+                    if kind == "f" else "for a mask use Image.from_binary_array")
+            raise PixelKindError(f"a label image holds unsigned integers, not {array.dtype}", hint=hint)
+        return cls(array, axes=axes or _default_axes(array.ndim), spacing=spacing, origin=origin,
+                   units=units, kind="label")
+
+    @classmethod
+    def from_buffer(
+        cls,
+        buffer: Any,
+        shape: tuple[int, ...],
+        dtype: Any,
+        *,
+        row_stride: int | None = None,
+        plane_stride: int | None = None,
+        offset: int = 0,
+        axes: str | None = None,
+        spacing: Sequence[float] | float | None = None,
+        kind: Kind = "intensity",
+    ) -> Image:
+        """Wrap a raw buffer whose rows or planes are padded, in place.
+
+        ``row_stride`` and ``plane_stride`` are in bytes (the padded length of
+        one row and of one y-x plane); by default rows and planes are dense.
+
+        Examples
+        --------
+        >>> raw = bytearray(2 * 4 * 64)                  # 2 planes of 4 rows of 64 bytes
+        >>> img = Image.from_buffer(raw, (2, 4, 30), np.uint16, row_stride=64)
+        >>> img.shape, img.layout.kind.value
+        ((2, 4, 30), 'row-padded')
+        """
+        dtype = np.dtype(dtype)
+        shape = tuple(int(s) for s in shape)
+        if len(shape) < 2:
+            raise AxesError(f"from_buffer needs at least 2 dimensions, got shape {shape}")
+        row = row_stride if row_stride is not None else shape[-1] * dtype.itemsize
+        plane = plane_stride if plane_stride is not None else shape[-2] * row
+        if row < shape[-1] * dtype.itemsize or plane < (shape[-2] - 1) * row + shape[-1] * dtype.itemsize:
+            raise AxesError(
+                f"row_stride={row} or plane_stride={plane} is shorter than the data of one row or plane",
+                hint=f"a row of {shape[-1]} {dtype} pixels takes {shape[-1] * dtype.itemsize} bytes",
+            )
+        strides = [dtype.itemsize, row, plane]
+        for size in reversed(shape[1:-2]):
+            strides.append(strides[-1] * size)
+        strides = tuple(reversed(strides[: len(shape)]))
+        view = memoryview(buffer).cast("B")
+        needed = offset + sum((s - 1) * st for s, st in zip(shape, strides, strict=True)) + dtype.itemsize
+        if needed > view.nbytes:
+            raise AxesError(f"the buffer holds {view.nbytes} bytes; shape {shape} with these strides needs {needed}")
+        array = np.ndarray(shape, dtype=dtype, buffer=view, offset=offset, strides=strides)
+        return cls(array, axes=axes or _default_axes(len(shape)), spacing=spacing, kind=kind)
+
+    # ------------------------------------------------------------ properties
+    @property
+    def array(self) -> np.ndarray:
+        """The pixels (shared, never a copy)."""
+        return self._array
+
+    @property
+    def axes(self) -> str:
+        """One letter per dimension, in numpy order: t, z, c, y, x (q: other)."""
+        return self._axes
+
+    @property
+    def spacing(self) -> tuple[float, ...]:
+        """Pixel spacing per axis, numpy order."""
+        return self._spacing
+
+    @property
+    def origin(self) -> tuple[float, ...]:
+        """Physical position of the first pixel per axis, numpy order."""
+        return self._origin
+
+    @property
+    def units(self) -> tuple[str | None, ...]:
+        """Unit of each axis's spacing (``None`` where unknown), numpy order."""
+        return self._units
+
+    @property
+    def direction(self) -> np.ndarray | None:
+        """Direction cosines of the spatial axes (rows: physical, columns: array axes), numpy order."""
+        return self._direction
+
+    @property
+    def kind(self) -> str:
+        """``intensity``, ``rgb``, ``binary`` or ``label``."""
+        return self._kind
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._array.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._array.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._array.ndim
+
+    @property
+    def geometry(self) -> Geometry:
+        """Sizes by name, in x, y, z, c, t order."""
+        return Geometry.of(self._axes, self._array.shape)
+
+    @property
+    def layout(self) -> Layout:
+        """How the pixels lie in memory (see :mod:`imarray.layout`)."""
+        return classify(self._array)
+
+    @property
+    def spatial_axes(self) -> str:
+        """The spatial axis letters present, numpy order (e.g. ``'zyx'``)."""
+        return "".join(a for a in self._axes if a in SPATIAL)
+
+    # ------------------------------------------------------------ access
+    def at(self, **index: Any) -> Any:
+        """Index by axis name: ``img.at(z=3)`` is the plane ``z=3``; any order, any subset.
+
+        Examples
+        --------
+        >>> img = Image.from_array(np.arange(24).reshape(2, 3, 4))
+        >>> img.at(x=1, z=1)
+        array([13, 17, 21])
+        """
+        unknown = set(index) - set(self._axes)
+        if unknown:
+            raise AxesError(f"no axis {', '.join(sorted(unknown))} in an image with axes {self._axes!r}")
+        return self._array[tuple(index.get(letter, slice(None)) for letter in self._axes)]
+
+    def _in_order(self, values: tuple, order: str) -> tuple:
+        missing = set(order) - set(self._axes)
+        if missing:
+            raise AxesError(f"no axis {', '.join(sorted(missing))} in an image with axes {self._axes!r}")
+        return tuple(values[self._axes.index(letter)] for letter in order)
+
+    def spacing_in(self, order: str = "xyz") -> tuple[float, ...]:
+        """Spacing listed in ``order`` (toolkits such as ITK want ``'xyz'``)."""
+        return self._in_order(self._spacing, order)
+
+    def origin_in(self, order: str = "xyz") -> tuple[float, ...]:
+        """Origin listed in ``order``."""
+        return self._in_order(self._origin, order)
+
+    def replace(self, **changes: Any) -> Image:
+        """A new Image on the same array with some attributes changed (``spacing=...``, ``kind=...``)."""
+        attributes = {"axes": self._axes, "spacing": self._spacing, "origin": self._origin, "units": self._units,
+                      "direction": self._direction, "kind": self._kind}
+        unknown = set(changes) - set(attributes) - {"array"}
+        if unknown:
+            raise TypeError(f"Image has no attribute {', '.join(sorted(unknown))} to replace")
+        attributes.update(changes)
+        return Image(changes.get("array", self._array), **{k: v for k, v in attributes.items() if k != "array"})
+
+    # ------------------------------------------------------------ protocols
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return _as_array(self._array, copy, dtype)
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        return self._array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._array.__dlpack_device__()
+
+    def __repr__(self) -> str:
+        sizes = " x ".join(f"{letter}={size}" for letter, size in zip(self._axes, self.shape, strict=True))
+        spacing = ", ".join(f"{s:g}" for s in self._spacing)
+        units = {u for u in self._units if u}
+        unit = f" {units.pop()}" if len(units) == 1 else ""
+        return f"<Image {self._kind} {self.dtype} {sizes}, spacing ({spacing}){unit}>"
+
+    # ------------------------------------------------------------ validation
+    def _checked_direction(self, direction: Any) -> np.ndarray:
+        matrix = np.array(direction, dtype=np.float64)
+        count = len(self.spatial_axes)
+        if matrix.shape != (count, count):
+            raise AxesError(
+                f"direction must be a {count}x{count} matrix for the spatial axes {self.spatial_axes!r}, "
+                f"got shape {matrix.shape}"
+            )
+        if not np.allclose(matrix @ matrix.T, np.eye(count), atol=1e-6):
+            raise AxesError("direction must be orthonormal (its rows are unit vectors at right angles)")
+        matrix.setflags(write=False)
+        return matrix
+
+    def _check_kind(self) -> None:
+        dtype, kind = self._array.dtype, self._kind
+        if dtype.kind not in "biufc":
+            raise PixelKindError(f"{dtype} is not an image dtype")
+        if kind == "rgb":
+            if "c" not in self._axes or self.shape[self._axes.index("c")] not in (3, 4):
+                raise PixelKindError(
+                    f"an rgb image needs a colour axis 'c' of 3 or 4 samples; axes {self._axes!r}, shape {self.shape}"
+                )
+            if dtype.kind in "bc":
+                raise PixelKindError(f"rgb samples are numbers, not {dtype}")
+        elif kind == "binary" and dtype.name not in _BINARY_DTYPES:
+            raise PixelKindError(f"a binary image is bool, uint8 or int8, not {dtype}")
+        elif kind == "label" and dtype.kind != "u":
+            raise PixelKindError(
+                f"a label image holds unsigned integers, not {dtype}", hint="use Image.from_label_array"
+            )
