@@ -84,20 +84,24 @@ class Geometry:
         return fits.pop()
 
 
-def check_axes(axes: str, ndim: int) -> str:
+def check_axes(axes: str | None, ndim: int) -> str | None:
     """Validate axis letters: one per dimension, from 'tzcyxq', none repeated but 'q'.
+
+    ``None`` (axes not given) passes through.
 
     Examples
     --------
     >>> check_axes("ZYX", 3)
     'zyx'
     """
+    if axes is None:
+        return None
     letters = axes.lower()
     if len(letters) != ndim or set(letters) - set(AXIS_LETTERS):
         raise AxesError(
             f"axes={axes!r} must have one letter of 'tzcyx' (or 'q' for other) per dimension of a {ndim}D array"
         )
-    named = letters.replace("q", "")
-    if len(set(named)) != len(named):
-        raise AxesError(f"axes={axes!r} names an axis twice")
+    repeated = {a for a in letters if a != "q" and letters.count(a) > 1}
+    if repeated:
+        raise AxesError(f"axes={axes!r} repeats {''.join(sorted(repeated))}")
     return letters

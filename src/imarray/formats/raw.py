@@ -27,9 +27,9 @@ from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
 from ..errors import CorruptFileError, SidecarError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
+from ..geometry import check_axes
 from ..layout import dense_planes
 from ..registry import FormatSpec
-from .tiff import _checked_axes
 
 _CHUNK = 16 * 2**20  # small enough for the CRC thread to keep pace, large enough for few syscalls
 _CALSCIPY_KEYS = ("frames", "y", "x")
@@ -258,7 +258,7 @@ def _compare_checksum(recorded: dict, actual: str, path: Path) -> None:
 def check_writable(array: np.ndarray, *, spec: FormatSpec, axes: str | None = None,
                    checksum: bool | None = None) -> None:
     """Raw holds every dtype and shape; only ``axes`` is checked."""
-    _checked_axes(axes, array)
+    check_axes(axes, array.ndim)
 
 
 def write(

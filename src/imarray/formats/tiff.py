@@ -26,6 +26,7 @@ import tifffile
 from .._optional import import_optional
 from ..errors import AxesError, CorruptFileError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
+from ..geometry import check_axes
 from ..layout import dense_planes
 from ..registry import FormatSpec
 
@@ -35,7 +36,6 @@ _BUILTIN_CODECS = {"zlib", "deflate", "lzma"}
 _CODECS = {"zlib", "deflate", "zstd", "lzw", "lzma", "packbits", "lz4"}
 # tifffile axis letters -> imarray's (S: samples of a colour pixel, I: image sequence)
 _AXES = {"T": "t", "Z": "z", "C": "c", "S": "c", "Y": "y", "X": "x", "I": "q", "Q": "q"}
-_IMARRAY_AXES = set("tzcyxq")
 _OME_UNITS = {"µm": "um", "\u03bcm": "um"}
 
 
@@ -266,21 +266,6 @@ def read(
     return array, file_info
 
 
-def _checked_axes(axes: str | None, array: np.ndarray, path: Path | None = None) -> str | None:
-    if axes is None:
-        return None
-    axes = axes.lower()
-    if len(axes) != array.ndim or set(axes) - _IMARRAY_AXES:
-        raise AxesError(
-            f"axes={axes!r} must have one letter of 'tzcyxq' per dimension of the {array.ndim}D array",
-            path=path,
-        )
-    repeated = {a for a in axes if a != "q" and axes.count(a) > 1}
-    if repeated:
-        raise AxesError(f"axes={axes!r} repeats {''.join(sorted(repeated))}", path=path)
-    return axes
-
-
 def check_writable(
     array: np.ndarray,
     *,
@@ -291,7 +276,7 @@ def check_writable(
     photometric: str | None = None,
 ) -> None:
     """Raise before writing if the TIFF flavour in ``spec`` cannot hold ``array``."""
-    axes = _checked_axes(axes, array)
+    axes = check_axes(axes, array.ndim)
     if compression is not None:
         if compression.lower() not in _CODECS:
             raise ValueError(f"compression={compression!r}: choose one of {', '.join(sorted(_CODECS))}")
