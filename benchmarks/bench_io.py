@@ -32,6 +32,7 @@ import numpy as np
 import tifffile
 
 import imarray as ia
+from imarray._atomic import _fsync_file, _fsync_folder
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -50,13 +51,9 @@ def remove(*paths: Path) -> None:
 
 
 def fsync_path(path: Path) -> None:
-    """Flush a file and its folder, as imarray's durable commit does."""
-    for target, flags in ((path, os.O_RDONLY), (path.parent, os.O_RDONLY)):
-        fd = os.open(target, flags)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    """Flush a file and its folder with the calls imarray's durable commit makes."""
+    _fsync_file(path)
+    _fsync_folder(path.parent)
 
 
 def can_drop_caches() -> bool:

@@ -159,8 +159,8 @@ def dense_planes(array: np.ndarray, *, plane_ndim: int = 2, reuse: bool = False)
 def dense_volume(array: np.ndarray) -> np.ndarray:
     """The array itself if C-contiguous; otherwise one dense, page-aligned copy.
 
-    This is what a whole-volume consumer (ITK) needs: at most one copy, made
-    plane by plane straight into place, with no intermediate.
+    This is what a whole-volume consumer (ITK) needs: at most one copy,
+    straight into place, with no intermediate.
 
     Examples
     --------
@@ -174,9 +174,5 @@ def dense_volume(array: np.ndarray) -> np.ndarray:
     from ._memory import aligned_empty
 
     out = aligned_empty(array.shape, array.dtype)
-    if array.ndim <= 2:
-        out[...] = array
-        return out
-    for index in np.ndindex(*array.shape[:-2]):
-        out[index] = array[index]
+    np.copyto(out, array)
     return out

@@ -187,18 +187,15 @@ class _OverlappedCrc:
     def add(self, chunk: memoryview) -> None:
         """Hash ``chunk`` after the chunks added before it; returns at once."""
         if self._pool is not None:
-            previous = self._pending.result() if self._pending is not None else 0
-            self._pending = self._pool.submit(zlib.crc32, chunk, previous)
+            self._pending = self._pool.submit(zlib.crc32, chunk, self.wait())
+
+    def wait(self) -> int:
+        """Return the CRC-32 so far, once every chunk added is hashed (before its memory is reused)."""
+        return self._pending.result() if self._pending is not None else 0
 
     def hexdigest(self) -> str:
         """Wait for the last chunk and return the CRC-32 as 8 hex digits."""
-        value = self._pending.result() if self._pending is not None else 0
-        return f"{value:08x}"
-
-    def wait(self) -> None:
-        """Return once every chunk added so far is hashed (before its memory is reused)."""
-        if self._pending is not None:
-            self._pending.result()
+        return f"{self.wait():08x}"
 
 
 def _crc32(path: Path) -> str:
