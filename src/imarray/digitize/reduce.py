@@ -1,0 +1,119 @@
+"""Fewer points that still describe the field, and the field back from them.
+
+``reduce(values, method="uniform")`` (the default) keeps data pixels on a
+regular grid; ``method="clusters"`` keeps one pixel per connected region of
+zero gradient (the flat patches a colormap makes), nearest its centroid.
+``reconstruct(points, shape)`` interpolates them back onto the grid.
+
+Examples
+--------
+>>> field = np.add.outer(np.arange(40.0), np.arange(60.0))
+>>> points = reduce(field, n=100)
+>>> back = reconstruct(points, field.shape)
+>>> len(points) <= 100, bool(np.allclose(back[5:-5, 5:-5], field[5:-5, 5:-5]))  # exact inside the points' hull
+(True, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from ._deps import need
+
+__all__ = ["Points", "reconstruct", "reduce"]
+
+
+@dataclass(frozen=True)
+class Points:
+    """Pixel rows ``y``, columns ``x`` and the ``value`` at each."""
+
+    y: np.ndarray
+    x: np.ndarray
+    value: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.value)
+
+
+def _uniform(values: np.ndarray, valid: np.ndarray, n: int) -> Points:
+    rows, cols = np.nonzero(valid)
+    if rows.size <= n:
+        return Points(rows, cols, values[rows, cols])
+    step = np.sqrt(rows.size / n)
+    for _ in range(8):  # masked areas hold no points: widen or narrow the grid until n fit
+        gy = np.arange(rows.min() + step / 2, rows.max() + 1, step).astype(int)
+        gx = np.arange(cols.min() + step / 2, cols.max() + 1, step).astype(int)
+        yy, xx = np.meshgrid(gy, gx, indexing="ij")
+        hit = valid[yy, xx]
+        if hit.sum() <= n:
+            break
+        step *= np.sqrt(hit.sum() / n) * 1.001
+    y, x = yy[hit], xx[hit]
+    return Points(y, x, values[y, x])
+
+
+def _clusters(values: np.ndarray, valid: np.ndarray, n: int | None) -> Points:
+    ndimage = need("scipy.ndimage")
+    flat = valid.copy()  # zero gradient: equal to each neighbour along y and x (NaN equals nothing)
+    same = values[1:] == values[:-1]
+    flat[1:] &= same
+    flat[:-1] &= same
+    same = values[:, 1:] == values[:, :-1]
+    flat[:, 1:] &= same
+    flat[:, :-1] &= same
+    labels, count = ndimage.label(flat, structure=np.ones((3, 3)))
+    if count == 0:
+        return Points(np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+    index = np.arange(1, count + 1)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    if n is not None and count > n:
+        index = index[np.argsort(sizes)[::-1][:n]]
+    centres = np.asarray(ndimage.center_of_mass(flat, labels, index))
+    rows, cols = np.indices(values.shape)
+    # the member pixel nearest each centroid (a curved patch's centroid may lie outside it)
+    centre_y = np.zeros(count + 1)
+    centre_x = np.zeros(count + 1)
+    centre_y[index], centre_x[index] = centres[:, 0], centres[:, 1]
+    far = (rows - centre_y[labels]) ** 2 + (cols - centre_x[labels]) ** 2
+    positions = np.asarray(ndimage.minimum_position(far, labels, index))
+    y, x = positions[:, 0], positions[:, 1]
+    return Points(y, x, values[y, x])
+
+
+def reduce(values: np.ndarray, method: Literal["uniform", "clusters"] = "uniform", n: int | None = None) -> Points:
+    """Pick points that describe ``values`` (2D float, NaN where there is no data).
+
+    Parameters
+    ----------
+    method
+        ``"uniform"``: a regular grid of about ``n`` data pixels (default
+        ``n``: one per 100 data pixels). ``"clusters"``: one pixel per
+        8-connected region of equal neighbouring values, the ``n`` largest
+        regions if ``n`` is given.
+    """
+    values = np.asarray(values, np.float64)
+    valid = np.isfinite(values)
+    if method == "uniform":
+        return _uniform(values, valid, max(1, int(valid.sum()) // 100) if n is None else int(n))
+    if method == "clusters":
+        return _clusters(values, valid, n)
+    raise ValueError(f"method must be 'uniform' or 'clusters', got {method!r}")
+
+
+def reconstruct(points: Points, shape: tuple[int, int], method: Literal["linear", "cubic"] = "linear") -> np.ndarray:
+    """Interpolate ``points`` onto a ``shape`` grid; outside their hull, the nearest point's value."""
+    interpolate = need("scipy.interpolate")
+    if len(points) == 0:
+        return np.full(shape, np.nan)
+    known = np.column_stack([points.y, points.x]).astype(np.float64)
+    grid = tuple(np.indices(shape, dtype=np.float64))
+    if len(points) < 4:
+        return interpolate.griddata(known, points.value, grid, method="nearest")
+    out = interpolate.griddata(known, points.value, grid, method=method)
+    hole = np.isnan(out)
+    if hole.any():
+        out[hole] = interpolate.griddata(known, points.value, tuple(g[hole] for g in grid), method="nearest")
+    return out
