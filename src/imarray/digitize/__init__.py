@@ -36,6 +36,10 @@ _LAZY = {
     "digitize": "pipeline",
     "Digitized": "pipeline",
     "NothingFoundWarning": "pipeline",
+    "reduce": "reduce",
+    "reconstruct": "reduce",
+    "Points": "reduce",
+    "preview": "plot",
 }
 
 __all__ = sorted(_LAZY)

@@ -2,7 +2,7 @@
 
 A colorbar is a long, thin, solid rectangle of colourful pixels. It is found
 as the connected piece of such pixels (colour spread ``max - min`` of the
-channels above :data:`CHROMA`, or near a given colour model) that fills its
+channels above :data:`CHROMA`, or a light neutral that is not paper) that fills its
 bounding box and is at least :data:`MIN_ASPECT` times longer than wide;
 vertical bars run from ``lo`` at the bottom to ``hi`` at the top, horizontal
 bars from ``lo`` at the left. Grey colormaps have no colour spread: pass the
@@ -35,6 +35,10 @@ from .colormap import ColorModel, from_samples
 __all__ = ["Colorbar", "ColorbarNotFoundError", "find_colorbar"]
 
 CHROMA = 24
+#: light neutral colours (every channel at least LIGHT) that differ from white paper by more than
+#: PAPER_TOLERANCE also count, or a diverging bar would fall apart at its white middle
+LIGHT = 200
+PAPER_TOLERANCE = 4
 MIN_ASPECT = 4.0
 MIN_LENGTH = 20
 MIN_FILL = 0.9
@@ -91,8 +95,10 @@ class Colorbar:
 
 
 def _candidates(rgb: np.ndarray) -> np.ndarray:
+    """Colourful pixels, and light neutral ones that are not paper (the white middle of RdBu)."""
     wide = rgb.astype(np.int16)
-    return (wide.max(axis=2) - wide.min(axis=2)) >= CHROMA
+    low, high = wide.min(axis=2), wide.max(axis=2)
+    return (high - low >= CHROMA) | ((low >= LIGHT) & (low < 255 - PAPER_TOLERANCE))
 
 
 def find_colorbar(rgb: np.ndarray, candidates: np.ndarray | None = None,

@@ -13,7 +13,7 @@ mask therefore combines four tests:
 4. inside the box, connected pieces smaller than a few pixels are dropped.
 
 Also here: input checks (:func:`as_rgb`), alpha un-blending over white
-(:func:`unblend`) and median denoising for JPEG figures (:func:`denoise`).
+(:func:`unblend`) and median denoising of JPEG figures' values (:func:`denoise`).
 
 Examples
 --------
@@ -110,16 +110,41 @@ def unblend(rgb: np.ndarray, alpha: float, paper: tuple[int, int, int] = (255, 2
     return np.clip(np.rint(colour), 0, 255).astype(np.uint8)
 
 
-def denoise(rgb: np.ndarray, size: int = 3) -> np.ndarray:
-    """Median-filter each colour channel over ``size`` x ``size`` pixels (JPEG ringing and blocks).
+def denoise(values: np.ndarray, keep: np.ndarray, size: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """JPEG clean-up: drop the rim of data next to non-data, then median-filter the data values.
+
+    JPEG rings next to sharp edges (the axes frame, text, masked holes), so
+    the one-pixel rim of data pixels touching non-data is dropped. Each
+    remaining pixel then gets the median of the data values in the
+    ``size`` x ``size`` window around it; masked pixels never enter a median.
+    Filtering values rather than RGB keeps frame and text colours out.
+
+    Returns
+    -------
+    values, keep
+        The filtered values (NaN off the data) and the reduced mask.
 
     Examples
     --------
-    >>> speck = np.zeros((5, 5, 3), np.uint8); speck[2, 2] = 200
-    >>> int(denoise(speck).max())
-    0
+    >>> v = np.full((7, 7), 0.5); v[3, 3] = 0.9  # one outlier
+    >>> out, kept = denoise(v, np.ones((7, 7), bool), size=3)
+    >>> float(out[3, 3]), int(kept.sum())
+    (0.5, 49)
     """
-    return need("scipy.ndimage").median_filter(rgb, size=(size, size, 1), mode="nearest")
+    ndimage = need("scipy.ndimage")
+    keep = keep & ndimage.binary_erosion(keep, border_value=1)
+    data = np.where(keep, values, np.nan)
+    r = size // 2
+    padded = np.pad(data, r, constant_values=np.nan)
+    out = np.full(data.shape, np.nan)
+    rows = max(1, (1 << 22) // (size * size * max(data.shape[1], 1)))  # bound the window stack to ~32 MB
+    for y in range(0, data.shape[0], rows):
+        block = padded[y : y + rows + 2 * r]
+        height = block.shape[0] - 2 * r
+        stack = np.stack([block[i : i + height, j : j + data.shape[1]] for i in range(size) for j in range(size)])
+        with np.errstate(all="ignore"):
+            out[y : y + height] = np.nanmedian(stack, axis=0) if keep[y : y + height].any() else np.nan
+    return np.where(keep, out, np.nan), keep
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:

@@ -157,7 +157,9 @@ def digitize(
     alpha
         Un-blend a field drawn with this opacity over white.
     median
-        Median-filter size for JPEG figures (3 is a good start).
+        JPEG figures: drop the rim next to non-data and median-filter the
+        values over this window (5 is a good start); see
+        :func:`~imarray.digitize.mask.denoise`.
     refine
         Spread colours that stand for a run of entries across their patches.
 
@@ -172,19 +174,17 @@ def digitize(
     rgb = as_rgb(array, model, path=path)
     if alpha is not None:
         rgb = unblend(rgb, alpha)
-    if median:
-        rgb = denoise(rgb, median)
     bar = find_colorbar(rgb) if colorbar == "auto" else None
     if model is None:
         model = _bar_model(bar, vmin, vmax, norm, ticks, tick_values)
     found = lookup(rgb, model)
     limit = auto_threshold(found) if threshold == "auto" else float(threshold)
     kept = data_mask(rgb, found, threshold=limit, box=box)
-    return _result(rgb, found, kept, model, bar, x_axis, y_axis, refine)
+    return _result(rgb, found, kept, model, bar, x_axis, y_axis, refine, median)
 
 
 def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, bar: Colorbar | None,
-            x_axis: Axis | None, y_axis: Axis | None, refine: bool) -> Digitized:
+            x_axis: Axis | None, y_axis: Axis | None, refine: bool, median: int | None) -> Digitized:
     y0, y1, x0, x1 = kept.box
     window = (slice(y0, y1), slice(x0, x1))
     keep = kept.keep[window]
@@ -197,6 +197,8 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
         )
     values = refine_runs(found.value, kept.keep, found, model) if refine else found.value
     values = np.where(keep, values[window], np.nan)
+    if median:
+        values, keep = denoise(values, keep, median)
     rows, cols = np.arange(y0, y1), np.arange(x0, x1)
     return Digitized(
         values=values, mask=keep, distance=found.distance[window], ambiguous=found.ambiguous[window],

@@ -2,7 +2,8 @@
 
 ``reduce(values, method="uniform")`` (the default) keeps data pixels on a
 regular grid; ``method="clusters"`` keeps one pixel per connected region of
-zero gradient (the flat patches a colormap makes), nearest its centroid.
+zero gradient (the flat patches a colormap makes), nearest its centroid: the
+recipe's gradient + DBSCAN idea, as connected components.
 ``reconstruct(points, shape)`` interpolates them back onto the grid.
 
 Examples
@@ -57,14 +58,11 @@ def _uniform(values: np.ndarray, valid: np.ndarray, n: int) -> Points:
 
 def _clusters(values: np.ndarray, valid: np.ndarray, n: int | None) -> Points:
     ndimage = need("scipy.ndimage")
-    flat = valid.copy()  # zero gradient: equal to each neighbour along y and x (NaN equals nothing)
-    same = values[1:] == values[:-1]
-    flat[1:] &= same
-    flat[:-1] &= same
-    same = values[:, 1:] == values[:, :-1]
-    flat[:, 1:] &= same
-    flat[:, :-1] &= same
-    labels, count = ndimage.label(flat, structure=np.ones((3, 3)))
+    # zero forward gradient along y and x, as the recipe's np.diff (NaN equals nothing; the last row
+    # and column have no forward neighbour), and 4-connected regions: DBSCAN with eps=1 on the grid
+    flat = np.zeros_like(valid)
+    flat[:-1, :-1] = (values[1:, :-1] == values[:-1, :-1]) & (values[:-1, 1:] == values[:-1, :-1])
+    labels, count = ndimage.label(flat)
     if count == 0:
         return Points(np.zeros(0, int), np.zeros(0, int), np.zeros(0))
     index = np.arange(1, count + 1)
@@ -91,7 +89,7 @@ def reduce(values: np.ndarray, method: Literal["uniform", "clusters"] = "uniform
     method
         ``"uniform"``: a regular grid of about ``n`` data pixels (default
         ``n``: one per 100 data pixels). ``"clusters"``: one pixel per
-        8-connected region of equal neighbouring values, the ``n`` largest
+        4-connected region of zero gradient (the recipe's DBSCAN on a grid), the ``n`` largest
         regions if ``n`` is given.
     """
     values = np.asarray(values, np.float64)
