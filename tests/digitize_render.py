@@ -45,11 +45,17 @@ class Rendered:
     inside: np.ndarray  # bool: pixel lies inside the image extent (shrunk by 1 px)
     outside: np.ndarray  # bool: pixel lies outside the image extent (grown by 1 px): text, ticks, paper, bar
     extent_px: tuple[float, float, float, float]  # x0, x1, y0(top), y1(bottom) in figure pixels
-    colorbar_px: tuple[float, float, float, float]
+    tick_px: np.ndarray  # colorbar ticks: pixel index positions along the bar (row or column)
+    tick_values: np.ndarray
+
+    def pixel(self, display: float) -> float:
+        """A display x coordinate (or a row counted from the top) as a pixel index, centres at integers."""
+        return display - 0.5
 
 
 def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, size=(4.0, 3.0), dpi=100,
-                  extent=(0.0, 40.0, 0.0, 30.0), alpha: float | None = None, norm=None) -> Rendered:
+                  extent=(0.0, 40.0, 0.0, 30.0), alpha: float | None = None, norm=None,
+                  orientation: str = "vertical") -> Rendered:
     """imshow with axes, ticks, labels, title and a colorbar, saved to PNG and read back."""
     fig = Figure(figsize=size, dpi=dpi)
     canvas = FigureCanvasAgg(fig)
@@ -60,7 +66,7 @@ def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, siz
     ax.set_title("A known field")
     ax.set_xlabel("x (km)")
     ax.set_ylabel("y (km)")
-    bar = fig.colorbar(im, ax=ax)
+    bar = fig.colorbar(im, ax=ax, orientation=orientation)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     buffer.seek(0)
@@ -69,7 +75,11 @@ def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, siz
     (x0, y0), (x1, y1) = ax.transData.transform([(extent[0], extent[2]), (extent[1], extent[3])])
     top, bottom = height - y1, height - y0
     canvas.draw()
-    bb = bar.ax.get_window_extent()
+    ticks = np.array([t for t in bar.get_ticks() if vmin <= t <= vmax])
+    if orientation == "vertical":
+        tick_px = height - bar.ax.transData.transform(np.column_stack([np.zeros_like(ticks), ticks]))[:, 1] - 0.5
+    else:
+        tick_px = bar.ax.transData.transform(np.column_stack([ticks, np.zeros_like(ticks)]))[:, 0] - 0.5
     rows, cols = np.indices(rgb.shape[:2]) + 0.5
     iy = np.floor((bottom - rows) / (bottom - top) * field.shape[0]).astype(int)  # origin="lower"
     ix = np.floor((cols - x0) / (x1 - x0) * field.shape[1]).astype(int)
@@ -78,5 +88,4 @@ def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, siz
     truth[on] = field[iy[on], ix[on]]
     inside = (cols > x0 + 1) & (cols < x1 - 1) & (rows > top + 1) & (rows < bottom - 1)
     outside = ~((cols > x0 - 1) & (cols < x1 + 1) & (rows > top - 1) & (rows < bottom + 1))
-    return Rendered(rgb, truth, inside, outside, (x0, x1, top, bottom),
-                    (bb.x0, bb.x1, height - bb.y1, height - bb.y0))
+    return Rendered(rgb, truth, inside, outside, (x0, x1, top, bottom), tick_px, ticks)

@@ -16,43 +16,18 @@ True
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+# Each module imports only numpy at the top; matplotlib, scipy and scikit-learn load on first use.
+from .calibrate import Axis
+from .colorbar import Colorbar, find_colorbar
+from .colormap import ColorModel, colormap_report, from_cmap, from_samples
+from .lookup import lookup, refine_runs
+from .mask import auto_threshold, data_mask, denoise, unblend
+from .pipeline import Digitized, NothingFoundWarning, digitize
+from .plot import preview
+from .reduce import Points, reconstruct, reduce
 
-_LAZY = {
-    "ColorModel": "colormap",
-    "from_cmap": "colormap",
-    "from_samples": "colormap",
-    "colormap_report": "colormap",
-    "lookup": "lookup",
-    "refine_runs": "lookup",
-    "data_mask": "mask",
-    "auto_threshold": "mask",
-    "denoise": "mask",
-    "unblend": "mask",
-    "find_colorbar": "colorbar",
-    "Colorbar": "colorbar",
-    "Axis": "calibrate",
-    "digitize": "pipeline",
-    "Digitized": "pipeline",
-    "NothingFoundWarning": "pipeline",
-    "reduce": "reduce",
-    "reconstruct": "reduce",
-    "Points": "reduce",
-    "preview": "plot",
-}
-
-__all__ = sorted(_LAZY)
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'imarray.digitize' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__ = [
+    "Axis", "ColorModel", "Colorbar", "Digitized", "NothingFoundWarning", "Points", "auto_threshold",
+    "colormap_report", "data_mask", "denoise", "digitize", "find_colorbar", "from_cmap", "from_samples", "lookup",
+    "preview", "reconstruct", "reduce", "refine_runs", "unblend",
+]

@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,7 @@ __all__ = ["DataMask", "as_rgb", "auto_threshold", "data_mask", "denoise", "unbl
 
 #: the automatic threshold never goes below this (8-bit rounding) nor above MAX_THRESHOLD
 MIN_THRESHOLD = 3.0
-MAX_THRESHOLD = 40.0
+MAX_THRESHOLD = 24.0
 #: connected pieces of data smaller than this many pixels (inside the plot box) are dropped
 MIN_PIECE = 4
 
@@ -142,8 +143,9 @@ def denoise(values: np.ndarray, keep: np.ndarray, size: int = 5) -> tuple[np.nda
         block = padded[y : y + rows + 2 * r]
         height = block.shape[0] - 2 * r
         stack = np.stack([block[i : i + height, j : j + data.shape[1]] for i in range(size) for j in range(size)])
-        with np.errstate(all="ignore"):
-            out[y : y + height] = np.nanmedian(stack, axis=0) if keep[y : y + height].any() else np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # windows without data: NaN, as wanted
+            out[y : y + height] = np.nanmedian(stack, axis=0)
     return np.where(keep, out, np.nan), keep
 
 
@@ -212,7 +214,7 @@ def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[in
         keep &= ~background
     labels, count = ndimage.label(keep)
     if count == 0:
-        return DataMask(keep, box or (0, 0, 0, 0), threshold)
+        return DataMask(keep, box or (0, keep.shape[0], 0, keep.shape[1]), threshold)  # all masked
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     sizes[0] = 0
     if box is None:
