@@ -139,18 +139,18 @@ def test_figure_png_beats_recipe_and_drops_text_ticks_paper(cmap, kept_limit):
     assert ours <= 0.75 * theirs, (ours, theirs)
 
 
-def test_jpeg_denoising_lowers_the_worst_case():
-    worst = {False: 0.0, True: 0.0}
-    for cmap in ("jet_r", "viridis", "RdBu_r"):
-        for seed in (0, 1):
-            rendered = figure_render(smooth_field((120, 160), seed=seed), cmap, LO, HI)
-            jpeg = encode(rendered.rgb, "jpeg", 75)
-            for denoised in (False, True):
-                result = digitize(jpeg, cmap=cmap, vmin=LO, vmax=HI, median=5 if denoised else None)
-                keep, values = in_figure(result, jpeg.shape[:2])
-                assert keep[rendered.inside].mean() >= 0.9
-                error = np.abs(values - rendered.truth)[keep & rendered.inside]
-                worst[denoised] = max(worst[denoised], float(error.max()))
+@pytest.mark.parametrize("cmap", ["jet_r", "viridis", "RdBu_r"])
+def test_jpeg_denoising_lowers_the_worst_case(cmap):
+    worst = {False: 0.0, True: 0.0}  # the largest error over three fields
+    for seed in (0, 1, 2):
+        rendered = figure_render(smooth_field((120, 160), seed=seed), cmap, LO, HI)
+        jpeg = encode(rendered.rgb, "jpeg", 75)
+        for denoised in (False, True):
+            result = digitize(jpeg, cmap=cmap, vmin=LO, vmax=HI, median=5 if denoised else None)
+            keep, values = in_figure(result, jpeg.shape[:2])
+            assert keep[rendered.inside].mean() >= 0.9
+            error = np.abs(values - rendered.truth)[keep & rendered.inside]
+            worst[denoised] = max(worst[denoised], float(error.max()))
     assert worst[True] <= 0.7 * worst[False], worst
 
 

@@ -115,7 +115,8 @@ def denoise(values: np.ndarray, keep: np.ndarray, size: int = 5) -> tuple[np.nda
     """JPEG clean-up: drop the rim of data next to non-data, then median-filter the data values.
 
     JPEG rings next to sharp edges (the axes frame, text, masked holes), so
-    the one-pixel rim of data pixels touching non-data is dropped. Each
+    the one-pixel rim of data pixels touching non-data or the edge of the
+    plot box (where the frame is) is dropped. Each
     remaining pixel then gets the median of the data values in the
     ``size`` x ``size`` window around it; masked pixels never enter a median.
     Filtering values rather than RGB keeps frame and text colours out.
@@ -129,12 +130,12 @@ def denoise(values: np.ndarray, keep: np.ndarray, size: int = 5) -> tuple[np.nda
     --------
     >>> v = np.full((7, 7), 0.5); v[3, 3] = 0.9  # one outlier
     >>> out, kept = denoise(v, np.ones((7, 7), bool), size=3)
-    >>> float(out[3, 3]), int(kept.sum())
-    (0.5, 49)
+    >>> float(out[3, 3]), int(kept.sum())  # the outer ring is dropped
+    (0.5, 25)
     """
     ndimage = need("scipy.ndimage")
-    keep = keep & ndimage.binary_erosion(keep, border_value=1)
     data = np.where(keep, values, np.nan)
+    keep = keep & ndimage.binary_erosion(keep)  # the box edge counts as non-data: the frame is there
     r = size // 2
     padded = np.pad(data, r, constant_values=np.nan)
     out = np.full(data.shape, np.nan)
