@@ -49,8 +49,8 @@ def pack(rgb: np.ndarray) -> np.ndarray:
     >>> int(pack(np.array([1, 2, 3], np.uint8)))
     66051
     """
-    rgb = np.asarray(rgb)
-    return (rgb[..., 0].astype(np.uint32) << 16) | (rgb[..., 1].astype(np.uint32) << 8) | rgb[..., 2]
+    wide = np.asarray(rgb).astype(np.uint32)
+    return (wide[..., 0] << 16) | (wide[..., 1] << 8) | wide[..., 2]
 
 
 @dataclass(frozen=True, eq=False)

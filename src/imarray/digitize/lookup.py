@@ -35,14 +35,16 @@ _SCRATCH = threading.local()
 class Lookup:
     """Per pixel: the value, the RGB distance to the matched colour, and its ambiguity.
 
-    The match is made once per distinct colour (``colors``, ``colors_value``,
+    The match is made once per distinct colour (``colors``, ``colors_count``
+    pixels, matched to model entry ``colors_entry``, with ``colors_value``,
     ``colors_distance``, ``colors_ambiguous``); ``index`` maps each pixel to
     its colour, and the per-pixel arrays are gathered on first access.
     """
 
-    def __init__(self, colors: np.ndarray, index: np.ndarray, entry: np.ndarray, value: np.ndarray,
-                 distance: np.ndarray, ambiguous: np.ndarray) -> None:
+    def __init__(self, colors: np.ndarray, counts: np.ndarray, index: np.ndarray, entry: np.ndarray,
+                 value: np.ndarray, distance: np.ndarray, ambiguous: np.ndarray) -> None:
         self.colors = colors
+        self.colors_count = counts
         self.index = index
         self.colors_entry = entry
         self.colors_value = value
@@ -76,31 +78,32 @@ def _scratch_table() -> np.ndarray:
     return table
 
 
-def distinct_colors(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct 24-bit colour codes and, per pixel, the index of its code among them.
+def distinct_colors(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct 24-bit colour codes, per pixel the index of its code among them, and their counts.
 
-    The same answer as ``np.unique(codes, return_inverse=True)``; for large
+    The same answer as ``np.unique(codes, return_inverse=True, return_counts=True)``; for large
     images a plain sort and an index table over the 2**24 codes (one per
     thread, reused) replace the slower argsort.
 
     Examples
     --------
-    >>> u, inv = distinct_colors(np.array([5, 1, 5], np.uint32))
-    >>> u.tolist(), inv.tolist()
-    ([1, 5], [1, 0, 1])
+    >>> u, inv, n = distinct_colors(np.array([5, 1, 5], np.uint32))
+    >>> u.tolist(), inv.tolist(), n.tolist()
+    ([1, 5], [1, 0, 1], [1, 2])
     """
     flat = codes.ravel()
     if flat.size < _DENSE_FROM:
-        unique, inverse = np.unique(flat, return_inverse=True)
-        return unique, inverse.reshape(codes.shape)
+        unique, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
+        return unique, inverse.reshape(codes.shape), counts
     ordered = np.sort(flat)  # 32-bit keys sort fast; np.unique's argsort is the slow part
     keep = np.empty(ordered.size, np.bool_)
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    unique = ordered[keep]
+    starts = np.flatnonzero(keep)
+    unique = ordered[starts]
     table = _scratch_table()
     table[unique] = np.arange(unique.size, dtype=np.int32)
-    return unique, table[flat].reshape(codes.shape)
+    return unique, table[flat].reshape(codes.shape), np.diff(starts, append=flat.size)
 
 
 def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
@@ -112,14 +115,15 @@ def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
         ``value`` (float64), ``distance`` (float32, Euclidean in 0-255 RGB) and
         ``ambiguous`` (bool), each of the image's shape without the colour axis.
     """
-    unique, inverse = distinct_colors(pack(rgb))
+    unique, inverse, counts = distinct_colors(pack(rgb))
     colors = np.stack([(unique >> 16) & 255, (unique >> 8) & 255, unique & 255], axis=1).astype(np.uint8)
     distance, nearest = model.tree().query(colors.astype(np.float64), k=1)
-    return Lookup(colors, inverse, nearest, model.values[nearest], distance.astype(np.float32),
+    return Lookup(colors, counts, inverse, nearest, model.values[nearest], distance.astype(np.float32),
                   model.ambiguous[nearest])
 
 
-def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: ColorModel) -> np.ndarray:
+def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: ColorModel,
+                window: tuple[slice, slice] | None = None) -> np.ndarray:
     """Spread the values of colours that stand for a run of entries across each patch of that colour.
 
     A colour shared by neighbouring entries (jet's flat blue, 8-bit collisions)
@@ -128,7 +132,8 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     to its distances to the nearest kept pixels below ``low`` and above ``high``
     (the band's edges lie half a pixel before them),
     which for a smooth field is the linear interpolation across the band.
-    Patches with data on one side only keep the interval's middle.
+    Patches with data on one side only keep the interval's middle. With
+    ``window``, ``value`` and ``keep`` are that part of the image.
 
     Examples
     --------
@@ -142,11 +147,12 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     """
     ndimage = need("scipy.ndimage")
     out = value.copy()
+    index = found.index if window is None else found.index[window]
     runs = np.flatnonzero(model.ambiguous[found.colors_entry])
     for color in runs:
         entry = found.colors_entry[color]
         low, high = model.low[entry], model.high[entry]
-        patches, _ = ndimage.label(keep & (found.index == color))
+        patches, _ = ndimage.label(keep & (index == color))
         for number, (rows, cols) in enumerate(ndimage.find_objects(patches), start=1):
             y0, x0 = max(rows.start - 2, 0), max(cols.start - 2, 0)
             window = (slice(y0, rows.stop + 2), slice(x0, cols.stop + 2))

@@ -164,7 +164,7 @@ def auto_threshold(found: Lookup) -> float:
     lies near the white of diverging maps), kept between ``MIN_THRESHOLD``
     (exact renders: rounding only) and ``MAX_THRESHOLD`` (JPEG noise).
     """
-    counts = np.bincount(found.index.ravel(), minlength=len(found.colors))
+    counts = found.colors_count
     paper = np.abs(found.colors.astype(np.int16) - PAGE).max(axis=1) <= 2
     near = (found.colors_distance < MAX_THRESHOLD) & ~paper
     if not near.any():

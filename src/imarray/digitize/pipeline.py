@@ -195,13 +195,16 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
             f"{model.name!r}: the colours do not match (check the colormap name and the figure)",
             NothingFoundWarning, stacklevel=3,
         )
-    values = refine_runs(found.value, kept.keep, found, model) if refine else found.value
-    values = np.where(keep, values[window], np.nan)
+    index = found.index[window]
+    values = found.colors_value[index]
+    if refine:
+        values = refine_runs(values, keep, found, model, window)
+    values = np.where(keep, values, np.nan)
     if median:
         values, keep = denoise(values, keep, median)
     rows, cols = np.arange(y0, y1), np.arange(x0, x1)
     return Digitized(
-        values=values, mask=keep, distance=found.distance[window], ambiguous=found.ambiguous[window],
+        values=values, mask=keep, distance=found.colors_distance[index], ambiguous=found.colors_ambiguous[index],
         rgb=rgb[window], box=kept.box, x=x_axis(cols) if x_axis else cols.astype(np.float64),
         y=y_axis(rows) if y_axis else rows.astype(np.float64), x_axis=x_axis, y_axis=y_axis, model=model,
         threshold=kept.threshold, colorbar=bar,
