@@ -123,7 +123,7 @@ def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
 
 
 def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: ColorModel,
-                window: tuple[slice, slice] | None = None) -> np.ndarray:
+                window: tuple[slice, slice] | None = None, threshold: float = np.inf) -> np.ndarray:
     """Spread the values of colours that stand for a run of entries across each patch of that colour.
 
     A colour shared by neighbouring entries (jet's flat blue, 8-bit collisions)
@@ -133,7 +133,8 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     (the band's edges lie half a pixel before them),
     which for a smooth field is the linear interpolation across the band.
     Patches with data on one side only keep the interval's middle. With
-    ``window``, ``value`` and ``keep`` are that part of the image.
+    ``window``, ``value`` and ``keep`` are that part of the image; colours
+    farther than ``threshold`` from the model are not data and are skipped.
 
     Examples
     --------
@@ -148,7 +149,7 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     ndimage = need("scipy.ndimage")
     out = value.copy()
     index = found.index if window is None else found.index[window]
-    runs = np.flatnonzero(model.ambiguous[found.colors_entry])
+    runs = np.flatnonzero(model.ambiguous[found.colors_entry] & (found.colors_distance <= threshold))
     for color in runs:
         entry = found.colors_entry[color]
         low, high = model.low[entry], model.high[entry]

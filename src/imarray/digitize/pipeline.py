@@ -198,7 +198,7 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
     index = found.index[window]
     values = found.colors_value[index]
     if refine:
-        values = refine_runs(values, keep, found, model, window)
+        values = refine_runs(values, keep, found, model, window, kept.threshold)
     values = np.where(keep, values, np.nan)
     if median:
         values, keep = denoise(values, keep, median)

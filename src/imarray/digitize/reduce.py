@@ -43,16 +43,20 @@ def _uniform(values: np.ndarray, valid: np.ndarray, n: int) -> Points:
     rows, cols = np.nonzero(valid)
     if rows.size <= n:
         return Points(rows, cols, values[rows, cols])
+    # a grid point on a masked pixel moves to the nearest data pixel within half a step
+    distance, (near_y, near_x) = need("scipy.ndimage").distance_transform_edt(~valid, return_indices=True)
     step = np.sqrt(rows.size / n)
     for _ in range(8):  # masked areas hold no points: widen or narrow the grid until n fit
-        gy = np.arange(rows.min() + step / 2, rows.max() + 1, step).astype(int)
-        gx = np.arange(cols.min() + step / 2, cols.max() + 1, step).astype(int)
+        # grid lines on the first and last rows and columns, so interpolation covers the edges too
+        gy = np.rint(np.linspace(rows.min(), rows.max(), max(2, round(np.ptp(rows) / step) + 1))).astype(int)
+        gx = np.rint(np.linspace(cols.min(), cols.max(), max(2, round(np.ptp(cols) / step) + 1))).astype(int)
         yy, xx = np.meshgrid(gy, gx, indexing="ij")
-        hit = valid[yy, xx]
+        hit = distance[yy, xx] <= step / 2
         if hit.sum() <= n:
             break
         step *= np.sqrt(hit.sum() / n) * 1.001
-    y, x = yy[hit], xx[hit]
+    snapped = np.unique(np.column_stack([near_y[yy[hit], xx[hit]], near_x[yy[hit], xx[hit]]]), axis=0)
+    y, x = snapped[:, 0], snapped[:, 1]
     return Points(y, x, values[y, x])
 
 
