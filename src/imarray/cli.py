@@ -145,8 +145,8 @@ def _digitize(args: argparse.Namespace) -> int:
     result = digitize(
         args.figure, cmap=args.cmap, vmin=low, vmax=high, norm=args.norm, boundaries=args.boundaries,
         colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
-        tick_values=args.ticks[1::2] if args.ticks else None, threshold=args.threshold or "auto",
-        alpha=args.alpha, median=args.denoise, **axes,
+        tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise,
+        threshold="auto" if args.threshold is None else args.threshold, **axes,
     )
     y0, y1, x0, x1 = result.box
     print(f"{args.figure}: plot box rows {y0}-{y1}, columns {x0}-{x1}; {result.mask.mean():.1%} data "
