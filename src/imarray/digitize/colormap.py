@@ -49,8 +49,13 @@ def pack(rgb: np.ndarray) -> np.ndarray:
     >>> int(pack(np.array([1, 2, 3], np.uint8)))
     66051
     """
-    wide = np.asarray(rgb).astype(np.uint32)
-    return (wide[..., 0] << 16) | (wide[..., 1] << 8) | wide[..., 2]
+    rgb = np.asarray(rgb)
+    codes = rgb[..., 0].astype(np.uint32)  # shifted and or-ed in place: no temporaries
+    codes <<= 8
+    codes |= rgb[..., 1]
+    codes <<= 8
+    codes |= rgb[..., 2]
+    return codes
 
 
 @dataclass(frozen=True, eq=False)

@@ -66,6 +66,10 @@ class Lookup:
         """bool per pixel: the matched colour stands for several colormap entries."""
         return self.colors_ambiguous[self.index]
 
+    def value_within(self, threshold: float) -> np.ndarray:
+        """float64 value per pixel, NaN where the colour is farther than ``threshold`` (one gather)."""
+        return np.where(self.colors_distance <= threshold, self.colors_value, np.nan)[self.index]
+
     def where(self, keep_colors: np.ndarray) -> np.ndarray:
         """Per pixel, ``keep_colors`` (a bool per distinct colour) gathered to the image."""
         return keep_colors[self.index]
