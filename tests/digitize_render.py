@@ -55,7 +55,7 @@ class Rendered:
 
 def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, size=(4.0, 3.0), dpi=100,
                   extent=(0.0, 40.0, 0.0, 30.0), alpha: float | None = None, norm=None,
-                  orientation: str = "vertical") -> Rendered:
+                  orientation: str = "vertical", coastline: bool = False) -> Rendered:
     """imshow with axes, ticks, labels, title and a colorbar, saved to PNG and read back."""
     fig = Figure(figsize=size, dpi=dpi)
     canvas = FigureCanvasAgg(fig)
@@ -63,6 +63,12 @@ def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, siz
     kwargs = {"norm": norm} if norm is not None else {"vmin": vmin, "vmax": vmax}
     im = ax.imshow(field, cmap=cmap, interpolation="nearest", origin="lower", extent=extent, aspect="auto",
                    alpha=alpha, **kwargs)
+    if coastline:  # a black wiggly line across the field, as a map's coast
+        t = np.linspace(0, 1, 200)
+        ax.plot(extent[0] + (extent[1] - extent[0]) * t,
+                extent[2] + (extent[3] - extent[2]) * (0.5 + 0.3 * np.sin(9 * t) * np.cos(4 * t)), "k-", lw=1)
+        ax.set_xlim(extent[:2])
+        ax.set_ylim(extent[2:])
     ax.set_title("A known field")
     ax.set_xlabel("x (km)")
     ax.set_ylabel("y (km)")

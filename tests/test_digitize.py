@@ -139,6 +139,19 @@ def test_figure_png_beats_recipe_and_drops_text_ticks_paper(cmap, kept_limit):
     assert ours <= 0.75 * theirs, (ours, theirs)
 
 
+@pytest.mark.parametrize("cmap", ["viridis", "bwr"])
+def test_coastlines_are_dropped_and_do_not_split_the_plot_box(cmap):
+    field = smooth_field((120, 160))
+    plain = figure_render(field, cmap, LO, HI)
+    rendered = figure_render(field, cmap, LO, HI, coastline=True)
+    line = (plain.rgb != rendered.rgb).any(axis=2)  # the line and its antialiased fringe
+    result = digitize(rendered.rgb, cmap=cmap, vmin=LO, vmax=HI)
+    keep, values = in_figure(result, line.shape)
+    assert keep[rendered.inside & ~line].mean() >= 0.95  # both sides of the line are read
+    assert keep[line].mean() <= 0.1 and keep[rendered.outside].mean() == 0
+    assert np.abs(values - rendered.truth)[keep & line].max() <= 0.02  # faint fringe only
+
+
 @pytest.mark.parametrize("cmap", ["jet_r", "viridis", "RdBu_r"])
 def test_jpeg_denoising_lowers_the_worst_case(cmap):
     worst = {False: 0.0, True: 0.0}  # the largest error over three fields

@@ -9,7 +9,8 @@ mask therefore combines four tests:
 2. paper-coloured pixels connected to the image border are background, when
    the border is mostly paper (a matplotlib figure; a bare render is not);
 3. the plot box is the bounding box of the largest connected run of data
-   pixels (the axes frame separates it from colorbar, title and labels);
+   pixels, grown by the pieces whose boxes touch it (a coastline splits a
+   field; the axes frame and padding keep colorbar, title and labels apart);
 4. inside the box, connected pieces smaller than a few pixels are dropped.
 
 Also here: input checks (:func:`as_rgb`), alpha un-blending over white
@@ -48,6 +49,8 @@ MIN_THRESHOLD = 3.0
 MAX_THRESHOLD = 24.0
 #: connected pieces of data smaller than this many pixels (inside the plot box) are dropped
 MIN_PIECE = 4
+#: pieces of data whose bounding boxes come this close (pixels) to the plot box join it
+BOX_REACH = 3
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,23 @@ def _paper_background(found: Lookup, threshold: float) -> np.ndarray | None:
     return np.isin(labels, touching[touching > 0])
 
 
+def _plot_box(objects: list, largest: tuple[slice, slice], reach: int = BOX_REACH) -> tuple[int, int, int, int]:
+    """The bounding box of the largest piece of data, grown by every piece whose box touches it.
+
+    Coastlines, contour lines and masked areas split a field into pieces that
+    interleave; a colorbar or legend lies apart, beyond the axes' padding.
+    """
+    boxes = np.array([(r.start, r.stop, c.start, c.stop) for r, c in objects])
+    y0, y1, x0, x1 = largest[0].start, largest[0].stop, largest[1].start, largest[1].stop
+    while True:
+        touching = ((boxes[:, 0] < y1 + reach) & (boxes[:, 1] > y0 - reach)
+                    & (boxes[:, 2] < x1 + reach) & (boxes[:, 3] > x0 - reach))
+        grown = (boxes[touching, 0].min(), boxes[touching, 1].max(), boxes[touching, 2].min(), boxes[touching, 3].max())
+        if grown == (y0, y1, x0, x1):
+            return tuple(int(v) for v in grown)
+        y0, y1, x0, x1 = grown
+
+
 def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[int, int, int, int] | None = None,
               min_piece: int = MIN_PIECE) -> DataMask:
     """The pixels that are data: near the colour model, inside the plot box, not paper or specks.
@@ -219,8 +239,9 @@ def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[in
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     sizes[0] = 0
     if box is None:
-        rows, cols = ndimage.find_objects(labels)[int(sizes.argmax()) - 1]
-        box = (rows.start, rows.stop, cols.start, cols.stop)
+        objects = ndimage.find_objects(labels)
+        pieces = [objects[i - 1] for i in np.flatnonzero(sizes >= min_piece)]  # specks do not grow the box
+        box = _plot_box(pieces, objects[int(sizes.argmax()) - 1])
     y0, y1, x0, x1 = box
     inside = np.zeros_like(keep)
     inside[y0:y1, x0:x1] = True
