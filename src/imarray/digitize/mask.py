@@ -243,7 +243,7 @@ def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[in
         pieces = [objects[i - 1] for i in np.flatnonzero(sizes >= min_piece)]  # specks do not grow the box
         box = _plot_box(pieces, objects[int(sizes.argmax()) - 1])
     y0, y1, x0, x1 = box
-    inside = np.zeros_like(keep)
-    inside[y0:y1, x0:x1] = True
-    keep &= inside & (sizes >= min_piece)[labels]
-    return DataMask(keep, (int(y0), int(y1), int(x0), int(x1)), threshold)
+    window = (slice(y0, y1), slice(x0, x1))
+    data = np.zeros_like(keep)
+    data[window] = keep[window] & (sizes >= min_piece)[labels[window]]
+    return DataMask(data, (int(y0), int(y1), int(x0), int(x1)), threshold)
