@@ -205,6 +205,8 @@ def test_colorbar_with_cmap_is_located_and_missing_one_is_an_error():
     with pytest.raises(ColorbarNotFoundError, match="no colorbar") as err:
         digitize(clean_render(smooth_field((60, 80)), "jet_r", LO, HI), colorbar="auto", vmin=LO, vmax=HI)
     assert "--cmap" in err.value.hint
+    with pytest.raises(ColormapError, match="end values"):
+        digitize(rendered.rgb, colorbar="auto")  # a bar, but nothing says what its ends are
 
 
 def test_axis_calibration_gives_image_with_spacing_and_origin():

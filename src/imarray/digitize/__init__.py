@@ -17,9 +17,9 @@ True
 from __future__ import annotations
 
 # Each module imports only numpy at the top; matplotlib, scipy and scikit-learn load on first use.
-from .calibrate import Axis
-from .colorbar import Colorbar, find_colorbar
-from .colormap import ColorModel, colormap_report, from_cmap, from_samples
+from .calibrate import Axis, CalibrationError
+from .colorbar import Colorbar, ColorbarNotFoundError, find_colorbar
+from .colormap import ColormapError, ColorModel, colormap_report, from_cmap, from_samples
 from .lookup import lookup, refine_runs
 from .mask import auto_threshold, data_mask, denoise, unblend
 from .pipeline import Digitized, NothingFoundWarning, digitize
@@ -27,7 +27,8 @@ from .plot import preview
 from .reduce import Points, reconstruct, reduce
 
 __all__ = [
-    "Axis", "ColorModel", "Colorbar", "Digitized", "NothingFoundWarning", "Points", "auto_threshold",
-    "colormap_report", "data_mask", "denoise", "digitize", "find_colorbar", "from_cmap", "from_samples", "lookup",
-    "preview", "reconstruct", "reduce", "refine_runs", "unblend",
+    "Axis", "CalibrationError", "ColorModel", "Colorbar", "ColorbarNotFoundError", "ColormapError", "Digitized",
+    "NothingFoundWarning", "Points", "auto_threshold", "colormap_report", "data_mask", "denoise", "digitize",
+    "find_colorbar", "from_cmap", "from_samples", "lookup", "preview", "reconstruct", "reduce", "refine_runs",
+    "unblend",
 ]

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import ImarrayError
 from ._deps import need
-from .colormap import ColorModel, from_samples
+from .colormap import ColormapError, ColorModel, from_samples
 
 __all__ = ["Colorbar", "ColorbarNotFoundError", "find_colorbar"]
 
@@ -72,14 +72,16 @@ class Colorbar:
         y0, y1, x0, x1 = self.box
         if ticks is not None or tick_values is not None:
             if ticks is None or tick_values is None or len(ticks) != len(tick_values) or len(ticks) < 2:
-                raise ColorbarNotFoundError("ticks and tick_values need two or more matching entries")
+                raise ColormapError("ticks and tick_values need two or more matching entries",
+                                    hint="pass --ticks PX1 V1 PX2 V2 ... (pixel along the bar, value)")
             t = np.asarray(tick_values, np.float64)
             t = np.log10(t) if log else t
             slope, offset = np.polyfit(np.asarray(ticks, np.float64), t, 1)
         else:
             if lo is None or hi is None or not lo < hi:
-                raise ColorbarNotFoundError(
-                    f"a colorbar's end values need lo < hi, got {lo} and {hi}", hint="pass --range LO HI",
+                raise ColormapError(
+                    f"a colorbar's end values need lo < hi, got {lo} and {hi}",
+                    hint="pass --range LO HI (the values at the bar's ends), or --ticks",
                 )
             ends = (np.log10(lo), np.log10(hi)) if log else (lo, hi)
             # the bar's outer edges carry the end values: bottom (y1) or left (x0)

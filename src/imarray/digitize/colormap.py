@@ -34,7 +34,7 @@ PAGE = np.array([255, 255, 255], np.uint8)
 #: a colormap "contains the page colour" when an entry lies this close to white (RGB distance)
 PAGE_NEAR = 20.0
 
-__all__ = ["ColorModel", "ColormapReport", "colormap_report", "from_cmap", "from_samples", "pack"]
+__all__ = ["ColorModel", "ColormapError", "ColormapReport", "colormap_report", "from_cmap", "from_samples", "pack"]
 
 
 class ColormapError(ImarrayError, ValueError):
