@@ -29,8 +29,11 @@ def _holds(spec, shape) -> bool:
     low, high = spec.ndim
     if not low <= len(shape) <= high:
         return False
-    # Pillow formats hold 3 dimensions only as colour (last axis 3 or 4); these shapes end in 6.
-    return not (spec.module.endswith("pillow") and len(shape) == 3)
+    # Pillow formats hold 3 dimensions only as colour (last axis 3 or 4), video and GIF hold 4 only
+    # as (frames, y, x, 3); these shapes end in 6.
+    if spec.module.endswith("pillow") and len(shape) == 3:
+        return False
+    return not (spec.module.endswith(("video", "gif")) and len(shape) == 4)
 
 
 @pytest.mark.parametrize("spec", LOSSLESS, ids=lambda s: s.name)

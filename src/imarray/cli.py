@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--compression", help="TIFF compression: zlib, zstd, lzw, lzma")
     convert.add_argument("--size-cap", help="TIFF: split into files of at most this size, e.g. 3.9GB")
     convert.add_argument("--axes", help="axis letters from tzcyx, one per dimension")
+    convert.add_argument("--frame-rate", type=float, help="video and GIF: frames per second (default 30)")
+    convert.add_argument("--loop", type=int, help="GIF: repeat count, 0 (default) is forever")
+    convert.add_argument("--quantize", action="store_true", default=None,
+                         help="GIF: reduce frames of more than 256 colours to a palette (lossy)")
+    convert.add_argument("--crf", type=int, help="MP4: H.264 quality 0..51, lower is better (default 17)")
     convert.add_argument("--no-fsync", dest="durable", action="store_false",
                          help="skip flushing to disk (faster; the rename is still atomic)")
 
@@ -76,7 +81,8 @@ def _run(args: argparse.Namespace) -> int:
         array = api.load(args.source, progress=True)
         written = api.save(
             args.target, array, dtype=args.dtype, scale=scale, compression=args.compression,
-            size_cap=args.size_cap, axes=args.axes, progress=True, durable=args.durable,
+            size_cap=args.size_cap, axes=args.axes, frame_rate=args.frame_rate, loop=args.loop,
+            quantize=args.quantize, crf=args.crf, progress=True, durable=args.durable,
         )
         print(f"{args.source} -> {written}  ({array.dtype}, {'x'.join(map(str, array.shape))})")
         return 0
@@ -86,7 +92,8 @@ def _run(args: argparse.Namespace) -> int:
         for spec in FORMATS:
             exts = " ".join(spec.extensions) or "(format= only)"
             kind = "lossy" if spec.lossy else "exact"
-            print(f"{spec.name:<9} {exts:<28} {kind}: {', '.join(spec.dtypes)}")
+            extra = f"  [pip install 'imarray[{spec.extra}]']" if spec.extra else ""
+            print(f"{spec.name:<9} {exts:<28} {kind}: {', '.join(spec.dtypes)}{extra}")
         return 0
     from . import demo
 
