@@ -64,7 +64,9 @@ def _open(path: Path) -> Image.Image:
         image = Image.open(path, formats=["GIF"])
         frames = image.n_frames  # walks the frame headers: damage shows here
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
-        raise CorruptFileError(f"Pillow cannot read it as GIF ({exc})", path=path, hint="the file is damaged") from exc
+        raise CorruptFileError(
+            f"Pillow cannot read it as GIF ({exc})", path=path, hint="the file is damaged or holds no frame"
+        ) from exc
     if frames < 1:  # pragma: no cover - Pillow refuses a GIF without frames when opening
         raise CorruptFileError("the GIF holds no frame", path=path)
     return image

@@ -107,7 +107,9 @@ def _count_frames(container, stream) -> int:
 
 def _describe(container, path: Path, spec: FormatSpec) -> FileInfo:
     if not container.streams.video:
-        raise CorruptFileError("the file holds no video stream", path=path, hint="it may be audio only")
+        raise CorruptFileError(
+            "the file holds no video stream", path=path, hint="it is truncated, damaged or audio only"
+        )
     stream = container.streams.video[0]
     context = stream.codec_context
     tag = _tag(container)
