@@ -18,7 +18,7 @@ from helpers import assert_identical, extreme_array, leftovers
 av = pytest.importorskip("av")
 
 # Documented in imarray.formats.video: mean absolute error of H.264 at the default crf on a smooth pattern.
-GREY_MAE, RGB_MAE = 1.5, 4.0
+GREY_MAE, RGB_MAE = 2.0, 4.5
 
 
 def smooth(frames: int = 12, y: int = 48, x: int = 64) -> np.ndarray:
@@ -244,7 +244,7 @@ def test_calscipy_names(tmp_path):
     written = ia.save_video(tmp_path / "run", movie, frame_rate=90.0, name="example")
     assert written == tmp_path / "run" / "example.mp4"
     assert ia.info(written).metadata["frame_rate"] == 90.0
-    assert mae(ia.load_video(tmp_path / "run"), movie) < 2 * GREY_MAE  # x264's rate control spends less at 90 fps
+    assert mae(ia.load_video(tmp_path / "run"), movie) < 1.5 * GREY_MAE  # x264 spends fewer bits at 90 fps
     assert ia.save_video(tmp_path / "run", movie).name == "video.mp4"
     lossless = ia.save_video(tmp_path / "exact.mkv", movie)
     assert_identical(movie, ia.load_video(lossless))
