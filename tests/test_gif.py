@@ -170,4 +170,5 @@ def test_calscipy_save_gif(tmp_path):
     assert written == tmp_path / "out" / "images.gif"
     assert ia.info(written).metadata["frame_rate"] == 5.0
     assert_identical(movie, ia.load_gif(written))
+    assert_identical(movie, ia.load_gif(tmp_path / "out" / "images"))
     assert ia.save_gif(tmp_path / "out", movie, name="example").name == "example.gif"

@@ -246,6 +246,7 @@ def test_calscipy_names(tmp_path):
     assert ia.info(written).metadata["frame_rate"] == 90.0
     assert mae(ia.load_video(tmp_path / "run"), movie) < 1.5 * GREY_MAE  # x264 spends fewer bits at 90 fps
     assert ia.save_video(tmp_path / "run", movie).name == "video.mp4"
+    assert ia.load_video(tmp_path / "run" / "video").shape == movie.shape  # a bare stem, as CalSciPy allows
     lossless = ia.save_video(tmp_path / "exact.mkv", movie)
     assert_identical(movie, ia.load_video(lossless))
     with pytest.raises(errors.UnsupportedDtypeError, match="scale='minmax'"):

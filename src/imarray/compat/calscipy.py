@@ -121,6 +121,14 @@ def save_binary(path: str | Path, images: np.ndarray, name: str | None = None) -
                      sidecar="calscipy" if calscipy else "imarray")
 
 
+def _with_default_suffix(path: str | Path, extension: str) -> Path:
+    """CalSciPy adds the suffix to a bare stem: ``load_video("run1")`` reads ``run1.mp4``."""
+    path = Path(path)
+    if not path.exists() and not path.suffix and path.with_suffix(extension).exists():
+        return path.with_suffix(extension)
+    return path
+
+
 def load_video(path: str | Path) -> np.ndarray:
     """Load an .mp4 or .mkv video, or every video of a folder in natural order, as one array.
 
@@ -132,7 +140,7 @@ def load_video(path: str | Path) -> np.ndarray:
     --------
     >>> images = load_video("video_file.mp4")          # doctest: +SKIP
     """
-    return api.load(path)
+    return api.load(_with_default_suffix(path, ".mp4"))
 
 
 def save_video(
@@ -159,7 +167,7 @@ def load_gif(path: str | Path) -> np.ndarray:
     --------
     >>> gif = load_gif("gif_file.gif")                 # doctest: +SKIP
     """
-    return api.load(path)
+    return api.load(_with_default_suffix(path, ".gif"))
 
 
 def save_gif(
