@@ -121,8 +121,6 @@ class Image:
         self._origin = _per_axis(origin, array.ndim, "origin", 0.0, float)
         self._units = _per_axis(units, array.ndim, "units", None, str)
         self._direction = None if direction is None else self._checked_direction(direction)
-        if kind not in KINDS:
-            raise PixelKindError(f"kind={kind!r} is not one of {', '.join(KINDS)}")
         self._kind = kind
         self._check_kind()
 
@@ -482,19 +480,33 @@ class Image:
         return matrix
 
     def _check_kind(self) -> None:
-        dtype, kind = self._array.dtype, self._kind
-        if dtype.kind not in "biufc":
-            raise PixelKindError(f"{dtype} is not an image dtype")
-        if kind == "rgb":
-            if "c" not in self._axes or self.shape[self._axes.index("c")] not in (3, 4):
-                raise PixelKindError(
-                    f"an rgb image needs a colour axis 'c' of 3 or 4 samples; axes {self._axes!r}, shape {self.shape}"
-                )
-            if dtype.kind in "bc":
-                raise PixelKindError(f"rgb samples are numbers, not {dtype}")
-        elif kind == "binary" and dtype.name not in _BINARY_DTYPES:
-            raise PixelKindError(f"a binary image is bool, uint8 or int8, not {dtype}")
-        elif kind == "label" and dtype.kind != "u":
+        check_kind(self._kind, self._array, self._axes)
+
+
+def check_kind(kind: str, array: np.ndarray, axes: str) -> None:
+    """Raise ``PixelKindError`` unless ``array`` with ``axes`` satisfies the rules of ``kind``."""
+    dtype = array.dtype
+    if kind not in KINDS:
+        raise PixelKindError(f"kind={kind!r} is not one of {', '.join(KINDS)}")
+    if dtype.kind not in "biufc":
+        raise PixelKindError(f"{dtype} is not an image dtype")
+    if kind == "rgb":
+        if "c" not in axes or array.shape[axes.index("c")] not in (3, 4):
             raise PixelKindError(
-                f"a label image holds unsigned integers, not {dtype}", hint="use Image.from_label_array"
+                f"an rgb image needs a colour axis 'c' of 3 or 4 samples; axes {axes!r}, shape {array.shape}"
             )
+        if dtype.kind in "bc":
+            raise PixelKindError(f"rgb samples are numbers, not {dtype}")
+    elif kind == "binary" and dtype.name not in _BINARY_DTYPES:
+        raise PixelKindError(f"a binary image is bool, uint8 or int8, not {dtype}")
+    elif kind == "label" and dtype.kind != "u":
+        raise PixelKindError(f"a label image holds unsigned integers, not {dtype}", hint="use Image.from_label_array")
+
+
+def valid_kind(kind: Any, array: np.ndarray, axes: str) -> bool:
+    """Whether ``kind`` (as a file records it) fits ``array``; readers fall back to intensity if not."""
+    try:
+        check_kind(kind, array, axes)
+    except PixelKindError:
+        return False
+    return True
