@@ -458,6 +458,55 @@ class Image:
     def __dlpack_device__(self) -> tuple[int, int]:
         return self._array.__dlpack_device__()
 
+    # ------------------------------------------------------------ toolkits (imarray.interop)
+    def to_sitk(self) -> Any:
+        """A SimpleITK image: pixels copied once, spacing/origin/direction in (x, y, z) order.
+
+        See :mod:`imarray.interop.sitk`; needs the ``itk`` extra.
+        """
+        from .interop.sitk import to_sitk
+
+        return to_sitk(self)
+
+    @classmethod
+    def from_sitk(cls, image: Any, *, kind: Kind | None = None) -> Image:
+        """An Image viewing a SimpleITK image's pixels (no copy), geometry in numpy order."""
+        from .interop.sitk import from_sitk
+
+        return from_sitk(image, kind=kind)
+
+    def to_itk(self) -> Any:
+        """An ITK image viewing these pixels (one dense copy only if they are not C-contiguous).
+
+        See :mod:`imarray.interop.itk`; needs the ``itk`` extra.
+        """
+        from .interop.itk import to_itk
+
+        return to_itk(self)
+
+    @classmethod
+    def from_itk(cls, image: Any, *, kind: Kind | None = None) -> Image:
+        """An Image viewing an ITK image's pixels (no copy), geometry in numpy order."""
+        from .interop.itk import from_itk
+
+        return from_itk(image, kind=kind)
+
+    def to_xarray(self) -> Any:
+        """An ``xarray.DataArray`` sharing these pixels, dims named by axis, coordinates from spacing and origin.
+
+        See :mod:`imarray.interop.xarray`; needs the ``xarray`` extra.
+        """
+        from .interop.xarray import to_xarray
+
+        return to_xarray(self)
+
+    @classmethod
+    def from_xarray(cls, data: Any, *, kind: Kind | None = None) -> Image:
+        """An Image sharing a DataArray's NumPy pixels, axes from its dims, geometry from its coordinates."""
+        from .interop.xarray import from_xarray
+
+        return from_xarray(data, kind=kind)
+
     def __repr__(self) -> str:
         sizes = " x ".join(f"{letter}={size}" for letter, size in zip(self._axes, self.shape, strict=True))
         spacing = ", ".join(f"{s:g}" for s in self._spacing)

@@ -1,0 +1,83 @@
+"""itk-python: ``to_itk`` views the Image's pixels (no copy), ``from_itk`` views the ITK buffer.
+
+``itk.image_view_from_array`` silently copies a non-contiguous array, and
+``itk.image_from_array`` on a row-padded array copies it twice. ``to_itk``
+wraps a C-contiguous array in place and makes exactly one dense copy of any
+other layout. The returned ITK image holds a reference to the pixels it views
+(the Image's own array, or that one copy), so dropping the Image and the
+source array leaves it valid; keep the ITK image object itself alive while a
+filter uses it. Spacing, origin and direction go over in ITK's (x, y, z) order.
+
+ITK is wrapped for uint8, int16, uint16, int32, uint32, uint64, float32 and
+float64 pixels; bool masks are handed over as uint8 0/1 without a copy, and
+other dtypes are refused with the cast that fits.
+
+Examples
+--------
+>>> import numpy as np
+>>> from imarray import Image
+>>> img = Image.from_array(np.zeros((5, 64, 128), np.float32), spacing=(2.0, 0.5, 0.25))
+>>> view = img.to_itk()                                     # doctest: +SKIP
+>>> tuple(view.GetSpacing())                                # doctest: +SKIP
+(0.25, 0.5, 2.0)
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .._optional import import_optional
+from ..errors import UnsupportedDtypeError
+from ..image import Image
+from ._toolkit import from_toolkit, to_toolkit
+
+_WRAPPED = ("uint8", "int16", "uint16", "int32", "uint32", "uint64", "float32", "float64")
+_INSTEAD = {"int8": "int16", "int64": "int32 (if the values fit) or float64", "float16": "float32",
+            "complex64": "two float32 images (real, imag)",
+            "complex128": "two float64 images (real, imag)"}
+
+
+def itk_module() -> ModuleType:
+    """The itk module, or ``MissingDependencyError`` naming the ``itk`` extra."""
+    return import_optional("itk", extra="itk", purpose="ITK images")
+
+
+def to_itk(image: Image) -> Any:
+    """An ITK image viewing ``image``'s pixels (one dense copy only if they are not C-contiguous).
+
+    Examples
+    --------
+    >>> from imarray.interop.itk import to_itk                  # doctest: +SKIP
+    >>> itk_image = to_itk(Image.from_array(np.zeros((2, 3), np.uint8), spacing=(2, 1)))  # doctest: +SKIP
+    """
+    if image.dtype == np.bool_:
+        image = image.replace(array=image.array.view(np.uint8))
+    name = image.dtype.newbyteorder("=").name
+    if name not in _WRAPPED or image.dtype.byteorder == ">":
+        instead = "its native byte order" if image.dtype.byteorder == ">" else _INSTEAD.get(name, "float64")
+        raise UnsupportedDtypeError(
+            f"itk-python is wrapped for {', '.join(_WRAPPED)} pixels, not {image.dtype}",
+            hint=f"convert to {instead} first, e.g. img.replace(array=imarray.dtypes.exact_cast(img.array, ...))",
+        )
+    itk = itk_module()
+    geometry = to_toolkit(image)
+    view = itk.image_view_from_array(geometry.array, is_vector=geometry.components > 1)  # keeps a reference
+    view.SetSpacing(geometry.spacing)
+    view.SetOrigin(geometry.origin)
+    view.SetDirection(np.array(geometry.direction).reshape(geometry.dimension, geometry.dimension))
+    return view
+
+
+def from_itk(itk_image: Any, *, kind: str | None = None) -> Image:
+    """An Image viewing an ITK image's pixels (no copy); the array keeps the ITK image alive."""
+    itk = itk_module()
+    view = itk.array_view_from_image(itk_image)  # an ndarray subclass holding the ITK image
+    spacing = tuple(float(s) for s in itk_image.GetSpacing())
+    origin = tuple(float(o) for o in itk_image.GetOrigin())
+    direction = itk.array_from_matrix(itk_image.GetDirection()).reshape(-1)
+    components = itk_image.GetNumberOfComponentsPerPixel()
+    array = view.view(np.ndarray)  # a plain ndarray whose base is the view, which holds the ITK image
+    return from_toolkit(array, components, spacing, origin, direction, kind=kind)
