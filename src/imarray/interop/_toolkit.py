@@ -8,7 +8,9 @@ and columns reversed. A colour axis last becomes the toolkit's pixel components.
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -96,3 +98,15 @@ def from_toolkit(array: np.ndarray, components: int, spacing, origin, direction,
         kind = "rgb" if components in (3, 4) and array.dtype == np.uint8 else "intensity"
     identity = np.array_equal(block, np.eye(spatial))
     return Image(array, axes=axes, spacing=spacing, origin=origin, direction=None if identity else block, kind=kind)
+
+
+def owned_view(address: int, nbytes: int, dtype: np.dtype, shape: tuple[int, ...], owner: Any) -> np.ndarray:
+    """A writable array over ``nbytes`` of toolkit memory at ``address`` that keeps ``owner`` alive.
+
+    The array's base is a ctypes buffer holding a reference to ``owner`` (the
+    toolkit image that owns the memory), so the memory lives as long as the
+    array or any view of it does; NumPy's collapsing of view chains stops there.
+    """
+    holder = (ctypes.c_char * nbytes).from_address(address)
+    holder.owner = owner
+    return np.frombuffer(holder, dtype=dtype).reshape(shape)

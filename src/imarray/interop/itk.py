@@ -32,7 +32,7 @@ import numpy as np
 from .._optional import import_optional
 from ..errors import UnsupportedDtypeError
 from ..image import Image
-from ._toolkit import from_toolkit, to_toolkit
+from ._toolkit import from_toolkit, owned_view, to_toolkit
 
 _WRAPPED = ("uint8", "int16", "uint16", "int32", "uint32", "uint64", "float32", "float64")
 _INSTEAD = {"int8": "int16", "int64": "int32 (if the values fit) or float64", "float16": "float32",
@@ -74,10 +74,11 @@ def to_itk(image: Image) -> Any:
 def from_itk(itk_image: Any, *, kind: str | None = None) -> Image:
     """An Image viewing an ITK image's pixels (no copy); the array keeps the ITK image alive."""
     itk = itk_module()
-    view = itk.array_view_from_image(itk_image)  # an ndarray subclass holding the ITK image
+    view = itk.array_view_from_image(itk_image)
+    # a plain array whose base holds the ITK image (NumPy would collapse a view of ITK's own view to the buffer)
+    array = owned_view(view.ctypes.data, view.nbytes, view.dtype, view.shape, itk_image)
     spacing = tuple(float(s) for s in itk_image.GetSpacing())
     origin = tuple(float(o) for o in itk_image.GetOrigin())
     direction = itk.array_from_matrix(itk_image.GetDirection()).reshape(-1)
     components = itk_image.GetNumberOfComponentsPerPixel()
-    array = view.view(np.ndarray)  # a plain ndarray whose base is the view, which holds the ITK image
     return from_toolkit(array, components, spacing, origin, direction, kind=kind)

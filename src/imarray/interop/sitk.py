@@ -20,7 +20,6 @@ Examples
 
 from __future__ import annotations
 
-import ctypes
 from types import ModuleType
 from typing import Any
 
@@ -29,7 +28,7 @@ import numpy as np
 from .._optional import import_optional
 from ..errors import UnsupportedDtypeError
 from ..image import Image
-from ._toolkit import from_toolkit, to_toolkit
+from ._toolkit import from_toolkit, owned_view, to_toolkit
 
 KIND_KEY = "imarray_kind"  # metadata key that carries the pixel kind through SimpleITK's writers
 _SCALAR_IDS = {
@@ -71,15 +70,12 @@ def buffer_array(image: Any) -> np.ndarray:
     sitk = simpleitk()
     image.MakeUnique()
     memory = sitk._SimpleITK._GetMemoryViewFromImage(image)  # read-only view of the buffer SimpleITK owns
-    address = np.frombuffer(memory, np.uint8).ctypes.data
-    holder = (ctypes.c_char * memory.nbytes).from_address(address)
-    holder.owner = image  # the array's base holds the holder, the holder holds the image
-    dtype = sitk.extra._get_numpy_dtype(image)
     shape = tuple(image.GetSize())[::-1]
     components = image.GetNumberOfComponentsPerPixel()
-    if components > 1:
+    dtype = np.dtype(sitk.extra._get_numpy_dtype(image))
+    if components > 1 and dtype.kind != "c":
         shape += (components,)
-    return np.frombuffer(holder, dtype=dtype).reshape(shape)
+    return owned_view(np.frombuffer(memory, np.uint8).ctypes.data, memory.nbytes, dtype, shape, image)
 
 
 def to_sitk(image: Image) -> Any:
@@ -117,6 +113,6 @@ def from_sitk(simple: Any, *, kind: str | None = None) -> Image:
     """
     recorded = simple.GetMetaData(KIND_KEY) if simple.HasMetaDataKey(KIND_KEY) else None
     array = buffer_array(simple)
-    components = simple.GetNumberOfComponentsPerPixel()
+    components = array.shape[-1] if array.ndim > simple.GetDimension() else 1  # complex pixels count 2 in ITK
     return from_toolkit(array, components, simple.GetSpacing(), simple.GetOrigin(), simple.GetDirection(),
                         kind=kind or recorded)
