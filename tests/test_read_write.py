@@ -160,3 +160,27 @@ def test_interrupted_write_leaves_the_old_file(tmp_path, monkeypatch):
         ia.write(target, label_image())
     assert_identical(np.ones((2, 2), np.uint8), ia.load(target))
     assert leftovers(tmp_path) == []
+
+
+def test_cli_convert_carries_geometry(tmp_path):
+    from imarray.cli import main
+
+    source = ia.write(tmp_path / "in.bin", label_image())
+    assert main(["convert", str(source), str(tmp_path / "out.ome.tif")]) == 0
+    back = ia.read(tmp_path / "out.ome.tif")
+    assert back.kind == "label" and back.spacing == pytest.approx((2.0, 0.5, 0.25))
+
+
+def test_unnamed_axes_are_left_to_the_writer(tmp_path):
+    img = Image.from_array(np.zeros((2, 3, 4), np.uint8), axes="qyx")
+    assert ia.read(ia.write(tmp_path / "q.ome.tif", img)).shape == (2, 3, 4)
+
+
+@pytest.mark.parametrize("name", ["a.png", "a.jpg"])
+def test_mmap_of_decoded_formats_names_the_way_out(tmp_path, name):
+    from imarray.errors import UnsupportedDtypeError
+
+    path = ia.save(tmp_path / name, np.zeros((4, 4), np.uint8))
+    with pytest.raises(UnsupportedDtypeError) as caught:
+        ia.load(path, mmap=True)
+    assert ".bin" in caught.value.hint

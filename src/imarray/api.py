@@ -13,6 +13,7 @@ array([[    0,     5, 70000]], dtype=uint32)
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import warnings
@@ -196,6 +197,11 @@ def _read(path, *, format, dtype, mmap, verify, progress, dims) -> tuple[np.ndar
         if dims or verify:
             raise TypeError(f"{spec.name} files take no sidecar dimensions or verify=; those are for raw binaries")
         if mmap:
+            if "mmap" not in inspect.signature(module.read).parameters:
+                raise UnsupportedDtypeError(
+                    f"mmap=True maps raw binaries and uncompressed TIFF; {spec.name} files are decoded",
+                    path=path, hint="load it without mmap=True, or save a copy as .bin or uncompressed .tif to map",
+                )
             array, file_info = module.read(path, spec=spec, mmap=True)
         else:
             array, file_info = module.read(path, spec=spec)
@@ -528,8 +534,8 @@ def write(path: PathLike, image: Image, **options: Any) -> Path:
     path = Path(path)
     spec = registry.for_writing(path, options.get("format"))
     given = {key: value for key, value in options.items() if value is not None}
-    if "axes" in spec.options and "axes" not in given:
-        given["axes"] = image.axes
+    if "axes" in spec.options and "axes" not in given and "q" not in image.axes:
+        given["axes"] = image.axes  # unnamed axes are left to the writer's default
     if "photometric" in spec.options and image.kind == "rgb" and image.axes.endswith("c"):
         given.setdefault("photometric", "rgb")
     named = {key: given.pop(key, default) for key, default in
