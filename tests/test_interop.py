@@ -104,6 +104,18 @@ def test_from_sitk_is_a_view_that_keeps_the_image_alive():
     assert garbage
 
 
+def test_from_sitk_survives_simpleitk_copy_on_write():
+    simple = sitk.Image([300, 300, 30], sitk.sitkFloat32) + 5.0
+    img = Image.from_sitk(simple)
+    shallow = sitk.Image(simple)  # shares the buffer until one of them is written
+    simple[0, 0, 0] = 1.0  # SimpleITK moves `simple` to a buffer of its own
+    assert simple[0, 0, 0] == 1.0 and shallow[0, 0, 0] == 5.0
+    del simple, shallow  # holding `simple` alone left the array on freed memory here (a segfault)
+    gc.collect()
+    garbage = [np.full(300 * 300 * 30, -9.0, np.float32) for _ in range(4)]
+    assert float(img.array.min()) == float(img.array.max()) == 5.0 and garbage
+
+
 def test_sitk_round_trip_keeps_label_kind_and_bool_masks():
     labels = Image.from_label_array(np.arange(12, dtype=np.uint32).reshape(3, 4))
     assert Image.from_sitk(labels.to_sitk()).kind == "label"

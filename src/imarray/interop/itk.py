@@ -72,7 +72,12 @@ def to_itk(image: Image) -> Any:
 
 
 def from_itk(itk_image: Any, *, kind: str | None = None) -> Image:
-    """An Image viewing an ITK image's pixels (no copy); the array keeps the ITK image alive."""
+    """An Image viewing an ITK image's pixels (no copy); the array keeps the ITK image alive.
+
+    ITK images have no copy on write: the array sees every later change to the
+    image's pixels, and stays on the buffer it views unless the ITK image is
+    given a buffer of another size (as ``itk.array_view_from_image`` does).
+    """
     itk = itk_module()
     view = itk.array_view_from_image(itk_image)
     # a plain array whose base holds the ITK image (NumPy would collapse a view of ITK's own view to the buffer)

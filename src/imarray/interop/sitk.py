@@ -62,20 +62,24 @@ def _pixel_id(sitk: ModuleType, dtype: np.dtype, components: int) -> int:
 
 
 def buffer_array(image: Any) -> np.ndarray:
-    """A writable NumPy view of a SimpleITK image's pixels that keeps the image alive.
+    """A writable NumPy view of a SimpleITK image's pixels that keeps those pixels alive.
 
-    The image's buffer is made unique first (SimpleITK shares buffers between
-    copies until one is written), so the view changes this image only.
+    SimpleITK shares a buffer between an image and its copies (``sitk.Image(img)``)
+    until one of them is written, and then gives the written one a buffer of
+    its own. The array's base therefore holds a copy of the image made after
+    the view: it shares the viewed buffer, so the buffer lives as long as the
+    array, whatever happens to ``image`` (measured: holding ``image`` itself
+    left the array on freed memory once a copy was written and dropped).
     """
     sitk = simpleitk()
-    image.MakeUnique()
-    memory = sitk._SimpleITK._GetMemoryViewFromImage(image)  # read-only view of the buffer SimpleITK owns
+    memory = sitk._SimpleITK._GetMemoryViewFromImage(image)  # makes image's buffer its own, then views it
     shape = tuple(image.GetSize())[::-1]
     components = image.GetNumberOfComponentsPerPixel()
     dtype = np.dtype(sitk.extra._get_numpy_dtype(image))
     if components > 1 and dtype.kind != "c":
         shape += (components,)
-    return owned_view(np.frombuffer(memory, np.uint8).ctypes.data, memory.nbytes, dtype, shape, image)
+    holder = sitk.Image(image)  # shares the buffer just viewed: SimpleITK frees it only when no image uses it
+    return owned_view(np.frombuffer(memory, np.uint8).ctypes.data, memory.nbytes, dtype, shape, holder)
 
 
 def to_sitk(image: Image) -> Any:
@@ -106,6 +110,11 @@ def to_sitk(image: Image) -> Any:
 
 def from_sitk(simple: Any, *, kind: str | None = None) -> Image:
     """An Image viewing a SimpleITK image's pixels (no copy), with its spacing, origin and direction.
+
+    Writes through the array show in the SimpleITK image; a write through
+    SimpleITK (``SetPixel``, in-place filters) gives that image a buffer of its
+    own (SimpleITK's copy on write), and the array keeps the pixels it views,
+    valid for as long as it lives.
 
     The pixel kind is ``kind`` if given, else what the image's metadata
     records (``imarray_kind``), else ``rgb`` for 3 or 4 uint8 components,
