@@ -179,6 +179,29 @@ def test_itk_image_stays_valid_after_array_and_image_are_gone(layout):
     assert tuple(shrink.GetOutput().GetSpacing()) == (0.5, 1.0, 6.0) and garbage
 
 
+class Tracked(np.ndarray):
+    """An ndarray that can be watched with a weak reference."""
+
+
+def test_itk_image_inside_a_filter_keeps_the_pixels_after_its_wrapper_is_gone():
+    import weakref
+
+    array = volume(shape=(8, 64, 64)).view(Tracked)
+    expected = np.asarray(array).reshape(4, 2, 32, 2, 32, 2).mean(axis=(1, 3, 5))
+    alive = weakref.ref(array)
+    shrink = itk.BinShrinkImageFilter.New(Image.from_array(array).to_itk())  # the wrapper is a temporary
+    shrink.SetShrinkFactors(2)
+    del array
+    gc.collect()
+    assert alive() is not None  # held by the ITK image the filter holds (itk.image_view_from_array: freed)
+    garbage = [np.full(8 * 64 * 64, -7.0, np.float32) for _ in range(20)]
+    shrink.Update()
+    np.testing.assert_allclose(itk.array_from_image(shrink.GetOutput()), expected)
+    del shrink
+    gc.collect()
+    assert alive() is None and garbage  # and released when ITK destroys the image: no leak
+
+
 def test_from_itk_is_a_view_that_keeps_the_image_alive():
     source = itk.image_from_array(volume())
     source.SetSpacing((0.25, 0.5, 3.0))

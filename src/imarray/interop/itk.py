@@ -3,10 +3,12 @@
 ``itk.image_view_from_array`` silently copies a non-contiguous array, and
 ``itk.image_from_array`` on a row-padded array copies it twice. ``to_itk``
 wraps a C-contiguous array in place and makes exactly one dense copy of any
-other layout. The returned ITK image holds a reference to the pixels it views
-(the Image's own array, or that one copy), so dropping the Image and the
-source array leaves it valid; keep the ITK image object itself alive while a
-filter uses it. Spacing, origin and direction go over in ITK's (x, y, z) order.
+other layout. The ITK image itself (the C++ object, not only its Python
+wrapper) holds a reference to the pixels it views, the Image's own array or
+that one copy, and lets go when ITK destroys it: dropping the Image, the
+source array and even the wrapper (``Filter.New(img.to_itk())``) leaves the
+pixels valid for as long as ITK uses them. Spacing, origin and direction go
+over in ITK's (x, y, z) order.
 
 ITK is wrapped for uint8, int16, uint16, int32, uint32, uint64, float32 and
 float64 pixels; bool masks are handed over as uint8 0/1 without a copy, and
@@ -64,11 +66,20 @@ def to_itk(image: Image) -> Any:
         )
     itk = itk_module()
     geometry = to_toolkit(image)
-    view = itk.image_view_from_array(geometry.array, is_vector=geometry.components > 1)  # keeps a reference
+    view = itk.image_view_from_array(geometry.array, is_vector=geometry.components > 1)
+    # ITK's own reference to the pixels lives in the Python wrapper only: a view handed straight to a filter
+    # (Filter.New(img.to_itk())) lost it, and the filter read freed memory (a segfault, measured). The C++ image
+    # now owns a command that holds the array; ITK releases it when the image itself is destroyed.
+    view.AddObserver(itk.DeleteEvent(), _holding(geometry.array))
     view.SetSpacing(geometry.spacing)
     view.SetOrigin(geometry.origin)
     view.SetDirection(np.array(geometry.direction).reshape(geometry.dimension, geometry.dimension))
     return view
+
+
+def _holding(array: np.ndarray) -> Any:
+    """A callable that references ``array``: whoever keeps the callable keeps the array."""
+    return lambda: array
 
 
 def from_itk(itk_image: Any, *, kind: str | None = None) -> Image:
