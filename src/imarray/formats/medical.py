@@ -17,6 +17,11 @@ Traps of ITK's readers handled here (measured with SimpleITK 2.5):
   through a link of its own name.
 - MetaImage and NRRD headers are checked against the size of their data
   before anything is allocated; compressed data against the machine's memory.
+
+Other pixels are read by SimpleITK and returned as a view of its buffer (no
+second copy). Writing hands SimpleITK one copy of the pixels, made straight
+from the array whatever its layout, because SimpleITK writes from an image
+that owns its memory.
 """
 
 from __future__ import annotations
