@@ -184,3 +184,13 @@ def test_mmap_of_decoded_formats_names_the_way_out(tmp_path, name):
     with pytest.raises(UnsupportedDtypeError) as caught:
         ia.load(path, mmap=True)
     assert ".bin" in caught.value.hint
+
+
+def test_a_damaged_tiff_geometry_record_is_ignored_not_fatal(tmp_path):
+    description = json.dumps({"shape": [2, 3], "imarray": {"axes": "yx", "geometry": {
+        "spacing": {"y": "wide", "x": 0.5}, "units": ["um"], "origin": {"x": True}, "kind": "label"}}})
+    tifffile.imwrite(tmp_path / "odd.tif", np.zeros((2, 3), np.uint16), description=description,
+                     metadata=None)
+    img = ia.read(tmp_path / "odd.tif")
+    assert img.spacing == (1.0, 0.5) and img.units == (None, None) and img.origin == (0.0, 0.0)
+    assert img.kind == "label"

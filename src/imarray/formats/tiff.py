@@ -196,6 +196,15 @@ def _check_sizes(tif: tifffile.TiffFile, series: tifffile.TiffPageSeries, path: 
         )
 
 
+def _per_axis(recorded: dict, key: str, kinds: type | tuple[type, ...]) -> dict:
+    """The ``key`` mapping of an Image's recorded geometry, without entries a damaged description may hold."""
+    values = recorded.get(key)
+    if not isinstance(values, dict):
+        return {}
+    return {axis: value for axis, value in values.items()
+            if isinstance(value, kinds) and not isinstance(value, bool) and axis in ("t", "z", "y", "x")}
+
+
 def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tifffile.TiffPageSeries, FileInfo]:
     if not tif.series:
         raise CorruptFileError("the TIFF holds no image", path=path)
@@ -229,9 +238,9 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
                 metadata[key] = shaped["imarray"][key]
         recorded = shaped["imarray"].get("geometry")
         if isinstance(recorded, dict) and fmt == "tiff":
-            spacing = {**spacing, **recorded.get("spacing", {})}
-            units = {**units, **recorded.get("units", {})}
-            origin = dict(recorded.get("origin", {}))
+            spacing = {**spacing, **_per_axis(recorded, "spacing", (int, float))}
+            units = {**units, **_per_axis(recorded, "units", str)}
+            origin = _per_axis(recorded, "origin", (int, float))
             metadata.update({key: recorded[key] for key in ("kind", "direction") if key in recorded})
     info = FileInfo(
         path=path,
