@@ -117,7 +117,7 @@ def test_refusals_name_the_way_out(tmp_path):
         ia.save(tmp_path / "m.nii.gz", np.zeros((3, 3), bool))
     assert "dtype='uint8'" in caught.value.hint
     with pytest.raises(UnsupportedDtypeError) as caught:
-        ia.save(tmp_path / "m.mha", np.zeros((2, 3, 4, 5), np.uint8))
+        ia.save(tmp_path / "m.mha", np.zeros((2, 2, 3, 4, 5), np.uint8))
     assert "reshape" in caught.value.hint
     assert list(tmp_path.iterdir()) == []
 
@@ -186,3 +186,17 @@ def test_missing_simpleitk_names_the_extra(tmp_path, monkeypatch):
     with pytest.raises(MissingDependencyError) as caught:
         ia.load(path)
     assert "imarray[itk]" in caught.value.hint
+
+
+@pytest.mark.parametrize("ext", [".nii.gz", ".nrrd", ".mha"])
+def test_4d_time_series_stays_4d_scalar(tmp_path, ext):
+    series = extreme_array("float32", (5, 4, 6, 7))
+    written = sitk.GetImageFromArray(series, isVector=False)
+    written.SetSpacing((0.5, 0.5, 2.0, 1.5))
+    sitk.WriteImage(written, str(tmp_path / f"f{ext}"))
+    img = ia.read(tmp_path / f"f{ext}")
+    assert img.axes == "tzyx" and img.spacing == (1.5, 2.0, 0.5, 0.5)
+    assert_identical(series, img.array)
+    back = ia.read(ia.write(tmp_path / f"again{ext}", img))
+    assert back.axes == "tzyx" and back.spacing == img.spacing
+    assert_identical(series, back.array)

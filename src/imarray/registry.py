@@ -135,7 +135,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         name="metaimage",
-        ndim=(2, 3),
+        ndim=(2, 4),
         module="imarray.formats.medical",
         extensions=(".mha",),
         dtypes=(*_ITK_INTEGERS, "float32", "float64"),
@@ -145,7 +145,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         name="metaimage-mhd",
-        ndim=(2, 3),
+        ndim=(2, 4),
         module="imarray.formats.medical",
         extensions=(".mhd",),
         dtypes=(*_ITK_INTEGERS, "float32", "float64"),
@@ -156,7 +156,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         name="nrrd",
-        ndim=(2, 3),
+        ndim=(2, 4),
         module="imarray.formats.medical",
         extensions=(".nrrd",),
         magic=(b"NRRD",),
@@ -167,7 +167,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     ),
     FormatSpec(
         name="nifti",
-        ndim=(2, 3),
+        ndim=(2, 4),
         module="imarray.formats.medical",
         extensions=(".nii.gz", ".nii"),
         dtypes=_NIFTI_DTYPES,

@@ -49,6 +49,7 @@ from ..registry import FormatSpec
 
 _NIFTI_KIND = "imarray kind="  # prefix in NIfTI's 24-byte aux_file field
 _NIFTI_UNITS = {1: "m", 2: "mm", 3: "um"}
+_NIFTI_TIME_UNITS = {8: "s", 16: "ms", 24: "us"}
 _COMPRESSIONS = ("zlib", "gzip")
 _HEADER_BYTES = 65536  # text headers of MetaImage and NRRD are far shorter
 
@@ -122,10 +123,11 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[FileInfo, Any]:
     meta = {key: reader.GetMetaData(key) for key in keys if key in (KIND_KEY, "aux_file", "xyzt_units")}
     spacing = dict(zip(scalar_axes[::-1], (float(s) for s in reader.GetSpacing()), strict=True))
     origin = dict(zip(scalar_axes[::-1], (float(o) for o in reader.GetOrigin()), strict=True))
-    units: dict[str, str] = {}
-    unit = _NIFTI_UNITS.get(int(meta.get("xyzt_units", "0") or 0) & 7)
-    if unit:
-        units = {axis: unit for axis in scalar_axes if axis in "zyx"}
+    code = int(meta.get("xyzt_units", "0") or 0)
+    unit, time_unit = _NIFTI_UNITS.get(code & 0x07), _NIFTI_TIME_UNITS.get(code & 0x38)
+    units = {axis: unit for axis in scalar_axes if axis in "zyx" and unit}
+    if time_unit and "t" in scalar_axes:
+        units["t"] = time_unit
     metadata: dict[str, Any] = {}
     spatial = min(dimension, 3)
     direction = np.asarray(reader.GetDirection(), dtype=np.float64).reshape(dimension, dimension)
@@ -254,7 +256,7 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
 
 
 def check_writable(array: np.ndarray, *, spec: FormatSpec, compression: str | None = None) -> None:
-    """Scalar 2D/3D arrays of the row's dtypes (the registry checks those); ``compression`` zlib or gzip."""
+    """Scalar 2D to 4D arrays of the row's dtypes (the registry checks those); ``compression`` zlib or gzip."""
     if compression is not None and compression.lower() not in _COMPRESSIONS:
         raise ValueError(f"compression={compression!r}: {spec.name} compresses with 'zlib' (or 'gzip') only")
     if array.dtype.byteorder == ">":
@@ -264,7 +266,7 @@ def check_writable(array: np.ndarray, *, spec: FormatSpec, compression: str | No
 
 def _image(array: np.ndarray, metadata: dict) -> Image:
     geometry = metadata.get("geometry") or {}
-    axes = geometry.get("axes") or ("yx" if array.ndim == 2 else "zyx")
+    axes = geometry.get("axes") or TOOLKIT_AXES[array.ndim - 2]
     values = {key: [geometry.get(key, {}).get(letter, default) for letter in axes]
               for key, default in (("spacing", 1.0), ("origin", 0.0), ("units", None))}
     direction = geometry.get("direction")
