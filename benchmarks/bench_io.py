@@ -378,8 +378,9 @@ def report(rows: list[Contender], stack: np.ndarray, repeats: int, memory: dict,
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    start, end = SECTION
+def write_section(text: str, section: tuple[str, str] = SECTION) -> None:
+    """Replace the block between the ``section`` markers of RESULTS.md with ``text`` (append it if absent)."""
+    start, end = section
     old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nWritten by the scripts in this folder.\n"
     block = f"{start}\n{text}{end}"
     if start in old:

@@ -21,6 +21,8 @@ _LAZY = {
     "load": "imarray.api",
     "save": "imarray.api",
     "info": "imarray.api",
+    "read": "imarray.api",
+    "write": "imarray.api",
     "FileInfo": "imarray.fileinfo",
     "Image": "imarray.image",
     "Geometry": "imarray.geometry",
@@ -33,11 +35,11 @@ _LAZY = {
 }
 
 __all__ = ["FileInfo", "Geometry", "Image", "__version__", "errors", "info", "layout", "load", "load_binary",
-           "load_images", "save", "save_binary", "save_images"]
+           "load_images", "read", "save", "save_binary", "save_images", "write"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import errors, layout
-    from .api import info, load, save
+    from .api import info, load, read, save, write
     from .compat.calscipy import load_binary, load_images, save_binary, save_images
     from .fileinfo import FileInfo
     from .geometry import Geometry

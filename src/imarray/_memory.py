@@ -10,6 +10,7 @@ their output with :func:`aligned_empty`; the cost is at most one extra page.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -30,3 +31,11 @@ def aligned_empty(shape: tuple[int, ...], dtype: np.dtype | str, align: int = PA
     buffer = np.empty(nbytes + align, dtype=np.uint8)
     offset = -buffer.ctypes.data % align
     return buffer[offset : offset + nbytes].view(dtype).reshape(shape)
+
+
+def available_memory() -> int:
+    """Bytes of physical memory of this machine (a bound for sizes promised by compressed headers)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 2**63
