@@ -22,6 +22,8 @@ _LAZY = {
     "save": "imarray.api",
     "info": "imarray.api",
     "iter_frames": "imarray.api",
+    "read": "imarray.api",
+    "write": "imarray.api",
     "FileInfo": "imarray.fileinfo",
     "Image": "imarray.image",
     "Geometry": "imarray.geometry",
@@ -38,12 +40,12 @@ _LAZY = {
 }
 
 __all__ = ["FileInfo", "Geometry", "Image", "__version__", "errors", "info", "iter_frames", "layout", "load",
-           "load_binary", "load_gif", "load_images", "load_video", "save", "save_binary", "save_gif", "save_images",
-           "save_video"]
+           "load_binary", "load_gif", "load_images", "load_video", "read", "save", "save_binary", "save_gif",
+           "save_images", "save_video", "write"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import errors, layout
-    from .api import info, iter_frames, load, save
+    from .api import info, iter_frames, load, read, save, write
     from .compat.calscipy import (
         load_binary,
         load_gif,

@@ -36,6 +36,14 @@ def aligned_empty(shape: tuple[int, ...], dtype: np.dtype | str, align: int = PA
     return buffer[offset : offset + nbytes].view(dtype).reshape(shape)
 
 
+def available_memory() -> int:
+    """Bytes of physical memory of this machine (a bound for sizes promised by compressed headers)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 2**63
+
+
 def check_fits(shape: tuple[int, ...], dtype: np.dtype | str, path: Path) -> None:
     """Raise :class:`CorruptFileError` if a header's ``shape`` needs more than half this machine's memory.
 
@@ -43,11 +51,7 @@ def check_fits(shape: tuple[int, ...], dtype: np.dtype | str, path: Path) -> Non
     pixels is an error that names the file, not a ``MemoryError``.
     """
     nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-    try:
-        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return
-    if nbytes > available // 2:
+    if nbytes > available_memory() // 2:
         raise CorruptFileError(
             f"the header claims shape {shape} of {np.dtype(dtype)} ({nbytes} bytes), "
             "more than half this machine's memory",

@@ -30,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("path", type=Path)
     info.add_argument("--json", action="store_true", help="machine-readable output")
 
-    convert = commands.add_parser("convert", help="load IN and save OUT, exactly unless asked otherwise")
+    convert = commands.add_parser(
+        "convert", help="read IN and write OUT exactly unless asked otherwise, with spacing and kind where OUT has room"
+    )
     convert.add_argument("source", type=Path, metavar="IN")
     convert.add_argument("target", type=Path, metavar="OUT")
     convert.add_argument("--dtype", help="exact cast (refused if a value does not fit) or scale target")
@@ -78,13 +80,13 @@ def _run(args: argparse.Namespace) -> int:
         except argparse.ArgumentTypeError as err:
             print(f"imarray: error: {err}", file=sys.stderr)
             return 2
-        array = api.load(args.source, progress=True)
-        written = api.save(
-            args.target, array, dtype=args.dtype, scale=scale, compression=args.compression,
+        image = api.read(args.source, progress=True)  # geometry and pixel kind travel where OUT has room
+        written = api.write(
+            args.target, image, dtype=args.dtype, scale=scale, compression=args.compression,
             size_cap=args.size_cap, axes=args.axes, frame_rate=args.frame_rate, loop=args.loop,
             quantize=args.quantize, crf=args.crf, progress=True, durable=args.durable,
         )
-        print(f"{args.source} -> {written}  ({array.dtype}, {'x'.join(map(str, array.shape))})")
+        print(f"{args.source} -> {written}  ({image.dtype}, {'x'.join(map(str, image.shape))})")
         return 0
     if args.command == "formats":
         from .registry import FORMATS

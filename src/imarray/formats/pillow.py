@@ -5,6 +5,10 @@ Pillow's own guesses are where values get lost (a uint32 array becomes mode
 chosen here from the dtype and shape, and every mode read back maps to one
 dtype: "1" -> bool, "L" -> uint8, 16-bit grey -> uint16, "RGB"/"RGBA" -> uint8
 colour. Palette images are returned as their colours (RGB or RGBA).
+
+These formats hold pixels only: ``ia.write`` stores no spacing, origin or
+pixel kind in them; ``ia.read`` reports colour modes as kind ``rgb`` and
+mode "1" as ``binary``.
 """
 
 from __future__ import annotations
@@ -78,6 +82,10 @@ def _layout(image: Image.Image, path: Path) -> tuple[tuple[int, ...], str, str]:
 def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
     shape, dtype, axes = _layout(image, path)
     metadata: dict = {"mode": image.mode}
+    if axes == "yxc" and shape[-1] in (3, 4):
+        metadata["kind"] = "rgb"
+    elif dtype == "bool":
+        metadata["kind"] = "binary"
     text = getattr(image, "text", None) if image.format == "PNG" else None
     if text and "imarray" in text:
         try:
@@ -166,7 +174,11 @@ def check_writable(array: np.ndarray, *, spec: FormatSpec, quality: int | None =
 def write(
     path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, quality: int | None = None
 ) -> None:
-    """Write one image with an explicit Pillow mode and format."""
+    """Write one image with an explicit Pillow mode and format.
+
+    Pixels only: an Image's geometry (``metadata["geometry"]``: spacing,
+    origin, units, kind) is not stored; PNG keeps a ``scale=`` record.
+    """
     mode = _mode(array, spec)
     dense = np.ascontiguousarray(array)
     if mode == "1":
@@ -179,8 +191,9 @@ def write(
     options: dict = {}
     if spec.name == "png":
         info = PngImagePlugin.PngInfo()
-        if metadata:
-            info.add_text("imarray", json.dumps(metadata))
+        record = {key: value for key, value in metadata.items() if key != "geometry"}  # pixels only
+        if record:
+            info.add_text("imarray", json.dumps(record))
         options.update(pnginfo=info, compress_level=6)
     elif spec.name == "jpeg":
         options.update(quality=quality or _JPEG_QUALITY)
