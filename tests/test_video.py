@@ -270,3 +270,18 @@ def test_missing_extra_names_the_pip_command(tmp_path, monkeypatch):
     with pytest.raises(errors.MissingDependencyError, match=r"imarray\[video\]"):
         ia.save(tmp_path / "m.mkv", smooth(2, 8, 8))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("ext", [".mkv", ".gif"])
+def test_geometry_travels_through_read_and_write(tmp_path, ext):
+    """The frame rate is the t spacing; y/x spacing and the colour kind come back from ia.read."""
+    movie = extreme_array("uint8", (3, 6, 8, 3)) // 64 * 64  # few colours, so the GIF is exact too
+    image = ia.Image.from_rgb_array(movie, axes="tyxc", spacing=(0.05, 0.5, 0.25, 1), units=("s", "um", "um", None))
+    path = ia.write(tmp_path / f"movie{ext}", image)
+    assert ia.info(path).metadata["frame_rate"] == pytest.approx(20.0)
+    back = ia.read(path)
+    assert_identical(movie, back.array)
+    assert back.axes == "tyxc" and back.kind == "rgb"
+    assert back.spacing[:3] == pytest.approx((0.05, 0.5, 0.25)) and back.units[:3] == ("s", "um", "um")
+    explicit = ia.write(tmp_path / f"fast{ext}", image, frame_rate=50)
+    assert ia.info(explicit).metadata["frame_rate"] == 50.0

@@ -16,7 +16,8 @@ GIF stores a delay per frame in hundredths of a second, so ``frame_rate`` is
 kept as ``100 / round(100 / frame_rate)`` by players (30 fps plays as 33.3 fps;
 many browsers slow delays below 2/100 s, i.e. above 50 fps, to 10 fps). The
 requested rate, greyness and any ``scale`` request are recorded as JSON in a
-comment, so ``info`` reports them. ``loop`` is the repeat count of the
+comment, so ``info`` reports them (the frame rate also as the t spacing, as
+for video). ``loop`` is the repeat count of the
 NETSCAPE2.0 extension: 0 (default) repeats forever.
 
 GIFs written by other tools load as RGB ``(frames, y, x, 3)``.
@@ -46,12 +47,11 @@ from .._progress import progress as progress_bar
 from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
-from .video import _is_int, check_frame_rate
+from .video import _is_int, check_frame_rate, frame_rate_for, movie_geometry
 
 _COMMENT_PREFIX = b"imarray "
 _GREY_PALETTE = bytes(np.repeat(np.arange(256, dtype=np.uint8), 3))
 _MAX_SIDE = 65535
-_DEFAULT_FRAME_RATE = 30.0
 
 
 def sniff(head: bytes) -> bool:
@@ -97,10 +97,10 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
         metadata["frame_rate"] = 1000.0 / duration
     if "loop" in image.info:
         metadata["loop"] = image.info["loop"]
-    metadata.update({k: v for k, v in tag.items() if k not in ("colour", "frame_rate")})
+    metadata.update({k: v for k, v in tag.items() if k not in ("colour", "frame_rate", "geometry")})
     return FileInfo(
         path=path, format=spec.name, shape=shape, dtype="uint8", axes="tyx" if grey else "tyxc",
-        files=(path,), disk_bytes=path.stat().st_size, metadata=metadata,
+        files=(path,), disk_bytes=path.stat().st_size, **movie_geometry(tag, metadata["colour"], metadata),
     )
 
 
@@ -224,7 +224,7 @@ def write(
     progress: bool = False,
 ) -> None:
     """Write every frame whole, each with its own palette and the frame delay."""
-    rate = check_frame_rate(_DEFAULT_FRAME_RATE if frame_rate is None else frame_rate, highest=100.0)
+    rate = frame_rate_for(frame_rate, metadata, highest=100.0)
     delay_ms = 10 * max(1, round(100 / rate))
     tag = {"colour": "grey" if array.ndim == 3 else "rgb", "frame_rate": rate, **metadata}
     comment = _COMMENT_PREFIX + json.dumps(tag).encode()
