@@ -571,7 +571,9 @@ def write(path: PathLike, image: Image, **options: Any) -> Path:
     - raw: axes, spacing, origin, units, kind and direction in the sidecar;
     - medical formats (.mha, .mhd, .nrrd, .nii, .nii.gz): spacing, origin and
       direction in the header, kind as a metadata key;
-    - PNG, BMP, JPEG: pixels only; geometry and kind are not stored.
+    - PNG, BMP, JPEG: pixels only; geometry and kind are not stored;
+    - video (.mkv, .mp4) and GIF: the t spacing as the frame rate (unless
+      ``frame_rate=`` is given), y/x spacing, units, origin and kind in a tag.
 
     Examples
     --------
