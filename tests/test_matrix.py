@@ -19,7 +19,7 @@ from imarray.registry import ALL_DTYPES, FORMATS
 from helpers import assert_identical, extreme_array, leftovers
 
 SHAPES = [(5,), (4, 6), (3, 4, 6), (2, 3, 4, 6), (2, 2, 3, 4, 6), (2, 2, 2, 3, 4, 6)]
-EXTRA_MODULES = {"itk": "SimpleITK"}  # the module each extra's formats need
+EXTRA_MODULES = {"itk": "SimpleITK", "video": "av"}  # the module each extra's formats need
 LOSSLESS = [spec for spec in FORMATS if not spec.lossy]
 
 
@@ -36,8 +36,11 @@ def _holds(spec, shape) -> bool:
     low, high = spec.ndim
     if not low <= len(shape) <= high:
         return False
-    # Pillow formats hold 3 dimensions only as colour (last axis 3 or 4); these shapes end in 6.
-    return not (spec.module.endswith("pillow") and len(shape) == 3)
+    # Pillow formats hold 3 dimensions only as colour (last axis 3 or 4), video and GIF hold 4 only
+    # as (frames, y, x, 3); these shapes end in 6.
+    if spec.module.endswith("pillow") and len(shape) == 3:
+        return False
+    return not (spec.module.endswith(("video", "gif")) and len(shape) == 4)
 
 
 @pytest.mark.parametrize("spec", LOSSLESS, ids=lambda s: s.name)

@@ -17,6 +17,7 @@ import inspect
 import os
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +42,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PathLike = str | os.PathLike[str]
 
-__all__ = ["FormatMismatchWarning", "info", "load", "parse_size", "read", "save", "write"]
+__all__ = ["FormatMismatchWarning", "info", "iter_frames", "load", "parse_size", "read", "save", "write"]
 
 _RAW_DIMS = ("shape", "frames", "t", "z", "c", "y", "x")
-_SAVE_OPTIONS = ("compression", "axes", "size_cap", "bigtiff", "photometric", "quality", "checksum")
+_SAVE_OPTIONS = ("compression", "axes", "size_cap", "bigtiff", "photometric", "quality", "checksum", "frame_rate",
+                 "loop", "quantize", "crf")
 
 
 class FormatMismatchWarning(UserWarning):
@@ -111,7 +113,7 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
         )
     head = _head(path)
     spec = registry.for_reading(path, head)
-    if spec.magic and not any(head.startswith(m) for m in spec.magic):
+    if spec.magic and not spec.matches(head):
         raise CorruptFileError(
             f"the name says {spec.name} but the content is not (it starts with {head[:8]!r})",
             path=path,
@@ -228,6 +230,29 @@ def info(path: PathLike, *, format: str | None = None) -> FileInfo:
     return spec.load().info(path, spec=spec)
 
 
+def iter_frames(path: PathLike, *, format: str | None = None) -> Iterator[np.ndarray]:
+    """Yield the frames of a video or GIF one at a time, for files too long to load at once.
+
+    Memory stays at a few frames whatever the length; each frame is a new
+    array of ``(y, x)`` or ``(y, x, 3)``, exactly what ``load`` would put at
+    that index. Damage is reported when it is reached (``CorruptFileError``).
+
+    Examples
+    --------
+    >>> import imarray as ia
+    >>> means = [frame.mean() for frame in ia.iter_frames("recording.mkv")]   # doctest: +SKIP
+    """
+    path, spec = resolve(path, format)
+    module = None if spec is None else spec.load()
+    if module is None or not hasattr(module, "iter_frames"):
+        raise FormatNotFoundError(
+            f"frame iteration is for video and GIF files, not {'a folder' if spec is None else spec.name}",
+            path=path,
+            hint="use ia.load(path), or ia.load(path, mmap=True) for raw binaries and uncompressed TIFF",
+        )
+    return module.iter_frames(path, spec=spec)
+
+
 def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path) -> UnsupportedDtypeError:
     held = "/".join(spec.dtypes)
     fit = smallest_fitting(array, [d for d in spec.dtypes if d != "bool"] if array.dtype != bool else list(spec.dtypes))
@@ -238,11 +263,19 @@ def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path) -> Uns
     ways = []
     if fit is not None:
         ways.append(f"pass dtype={fit!r} (every value fits)")
-    elif spec.scale_target or array.dtype.kind in "iuf":
-        target = spec.scale_target or spec.dtypes[-1]
+    if spec.scale_target and array.dtype.kind in "iuf":
+        ways.append(f"pass scale='minmax' or scale=(lo, hi) to map the values onto {spec.scale_target}")
+    elif fit is None and array.dtype.kind in "iuf":
+        target = spec.dtypes[-1]
         ways.append(f"pass dtype={target!r} with scale='minmax' or scale=(lo, hi) to map the values")
     if exts:
         ways.append(f"save as {exts} to keep {array.dtype} exactly")
+    lossless = registry.BY_NAME.get(spec.lossless_alternative or "")
+    if lossless is not None and lossless.name not in alternatives:
+        ways.append(
+            f"for lossless video use {lossless.extensions[0]}, which holds {'/'.join(lossless.dtypes)} exactly"
+            f" (scale onto it with dtype={lossless.dtypes[-1]!r})"
+        )
     return UnsupportedDtypeError(
         f"{spec.name} holds {held}, not {array.dtype}",
         path=path,
@@ -296,6 +329,10 @@ def save(
     photometric: str | None = None,
     quality: int | None = None,
     checksum: bool | None = None,
+    frame_rate: float | None = None,
+    loop: int | None = None,
+    quantize: bool | None = None,
+    crf: int | None = None,
     progress: bool = False,
     durable: bool = True,
 ) -> Path:
@@ -312,7 +349,7 @@ def save(
         The pixels.
     format
         Format name (``tiff``, ``ome-tiff``, ``imagej``, ``raw``, ``png``,
-        ``jpeg``, ``bmp``).
+        ``jpeg``, ``bmp``, ``gif``, ``mkv``, ``mp4``).
     dtype
         Exact cast before writing; ``LossyCastError`` if any value does not fit.
     scale
@@ -335,8 +372,17 @@ def save(
         JPEG quality, 1-95.
     checksum
         Raw: ``False`` skips the CRC-32 recorded in the sidecar.
+    frame_rate
+        Video and GIF: frames per second, recorded in the file (default 30).
+    loop
+        GIF: how often players repeat the animation; 0 (default) is forever.
+    quantize
+        GIF: ``True`` reduces frames of more than 256 colours to a 256-colour
+        palette (lossy); without it such frames are refused.
+    crf
+        MP4: H.264 constant rate factor 0..51, lower is better (default 17).
     progress
-        Show a progress bar for multi-file writes when stderr is a terminal.
+        Show a progress bar for multi-file and video writes when stderr is a terminal.
     durable
         ``True`` (default) flushes the file and its folder to disk around the
         rename, so a power cut leaves the old or the new file whole. ``False``
@@ -364,6 +410,10 @@ def save(
         "photometric": photometric,
         "quality": quality,
         "checksum": checksum,
+        "frame_rate": frame_rate,
+        "loop": loop,
+        "quantize": quantize,
+        "crf": crf,
     }
     return _save(path, array, format=format, dtype=dtype, scale=scale, progress=progress, durable=durable,
                  geometry=None, options={key: value for key, value in given.items() if value is not None})
@@ -405,6 +455,8 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
     if geometry is not None:
         metadata["geometry"] = geometry
     size_cap_bytes = options.pop("size_cap", None)
+    if "progress" in spec.options:
+        options["progress"] = progress
     module = spec.load()
     try:
         module.check_writable(array, spec=spec, **options)
@@ -519,7 +571,9 @@ def write(path: PathLike, image: Image, **options: Any) -> Path:
     - raw: axes, spacing, origin, units, kind and direction in the sidecar;
     - medical formats (.mha, .mhd, .nrrd, .nii, .nii.gz): spacing, origin and
       direction in the header, kind as a metadata key;
-    - PNG, BMP, JPEG: pixels only; geometry and kind are not stored.
+    - PNG, BMP, JPEG: pixels only; geometry and kind are not stored;
+    - video (.mkv, .mp4) and GIF: the t spacing as the frame rate (unless
+      ``frame_rate=`` is given), y/x spacing, units, origin and kind in a tag.
 
     Examples
     --------

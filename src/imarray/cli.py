@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--compression", help="TIFF compression: zlib, zstd, lzw, lzma")
     convert.add_argument("--size-cap", help="TIFF: split into files of at most this size, e.g. 3.9GB")
     convert.add_argument("--axes", help="axis letters from tzcyx, one per dimension")
+    convert.add_argument("--frame-rate", type=float, help="video and GIF: frames per second (default 30)")
+    convert.add_argument("--loop", type=int, help="GIF: repeat count, 0 (default) is forever")
+    convert.add_argument("--quantize", action="store_true", default=None,
+                         help="GIF: reduce frames of more than 256 colours to a palette (lossy)")
+    convert.add_argument("--crf", type=int, help="MP4: H.264 quality 0..51, lower is better (default 17)")
     convert.add_argument("--no-fsync", dest="durable", action="store_false",
                          help="skip flushing to disk (faster; the rename is still atomic)")
 
@@ -78,7 +83,8 @@ def _run(args: argparse.Namespace) -> int:
         image = api.read(args.source, progress=True)  # geometry and pixel kind travel where OUT has room
         written = api.write(
             args.target, image, dtype=args.dtype, scale=scale, compression=args.compression,
-            size_cap=args.size_cap, axes=args.axes, progress=True, durable=args.durable,
+            size_cap=args.size_cap, axes=args.axes, frame_rate=args.frame_rate, loop=args.loop,
+            quantize=args.quantize, crf=args.crf, progress=True, durable=args.durable,
         )
         print(f"{args.source} -> {written}  ({image.dtype}, {'x'.join(map(str, image.shape))})")
         return 0
@@ -88,7 +94,8 @@ def _run(args: argparse.Namespace) -> int:
         for spec in FORMATS:
             exts = " ".join(spec.extensions) or "(format= only)"
             kind = "lossy" if spec.lossy else "exact"
-            print(f"{spec.name:<9} {exts:<28} {kind}: {', '.join(spec.dtypes)}")
+            extra = f"  [pip install 'imarray[{spec.extra}]']" if spec.extra else ""
+            print(f"{spec.name:<9} {exts:<28} {kind}: {', '.join(spec.dtypes)}{extra}")
         return 0
     from . import demo
 

@@ -14,13 +14,13 @@ mode "1" as ``binary``.
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from .._memory import check_fits
 from ..errors import CorruptFileError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
@@ -79,20 +79,6 @@ def _layout(image: Image.Image, path: Path) -> tuple[tuple[int, ...], str, str]:
     return shape, _READ_DTYPE[mode], "yx" if channels is None else "yxc"
 
 
-def _check_memory(shape: tuple[int, ...], dtype: str, path: Path) -> None:
-    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    try:
-        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return
-    if nbytes > available // 2:
-        raise CorruptFileError(
-            f"the header claims {shape[1]}x{shape[0]} pixels ({nbytes} bytes), more than half this machine's memory",
-            path=path,
-            hint="the header is damaged, or the image needs a machine with more memory",
-        )
-
-
 def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
     shape, dtype, axes = _layout(image, path)
     metadata: dict = {"mode": image.mode}
@@ -130,7 +116,7 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
     """
     with _open(path) as image:
         file_info = _describe(image, path, spec)
-        _check_memory(file_info.shape, file_info.dtype, path)
+        check_fits(file_info.shape, file_info.dtype, path)
         max_pixels = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None  # our own memory check above replaces Pillow's bomb guard
         try:
