@@ -30,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("path", type=Path)
     info.add_argument("--json", action="store_true", help="machine-readable output")
 
-    convert = commands.add_parser("convert", help="load IN and save OUT, exactly unless asked otherwise")
+    convert = commands.add_parser(
+        "convert", help="read IN and write OUT exactly unless asked otherwise, with spacing and kind where OUT has room"
+    )
     convert.add_argument("source", type=Path, metavar="IN")
     convert.add_argument("target", type=Path, metavar="OUT")
     convert.add_argument("--dtype", help="exact cast (refused if a value does not fit) or scale target")
@@ -38,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--compression", help="TIFF compression: zlib, zstd, lzw, lzma")
     convert.add_argument("--size-cap", help="TIFF: split into files of at most this size, e.g. 3.9GB")
     convert.add_argument("--axes", help="axis letters from tzcyx, one per dimension")
+    convert.add_argument("--frame-rate", type=float, help="video and GIF: frames per second (default 30)")
+    convert.add_argument("--loop", type=int, help="GIF: repeat count, 0 (default) is forever")
+    convert.add_argument("--quantize", action="store_true", default=None,
+                         help="GIF: reduce frames of more than 256 colours to a palette (lossy)")
+    convert.add_argument("--crf", type=int, help="MP4: H.264 quality 0..51, lower is better (default 17)")
     convert.add_argument("--no-fsync", dest="durable", action="store_false",
                          help="skip flushing to disk (faster; the rename is still atomic)")
 
@@ -103,12 +110,13 @@ def _run(args: argparse.Namespace) -> int:
         except argparse.ArgumentTypeError as err:
             print(f"imarray: error: {err}", file=sys.stderr)
             return 2
-        array = api.load(args.source, progress=True)
-        written = api.save(
-            args.target, array, dtype=args.dtype, scale=scale, compression=args.compression,
-            size_cap=args.size_cap, axes=args.axes, progress=True, durable=args.durable,
+        image = api.read(args.source, progress=True)  # geometry and pixel kind travel where OUT has room
+        written = api.write(
+            args.target, image, dtype=args.dtype, scale=scale, compression=args.compression,
+            size_cap=args.size_cap, axes=args.axes, frame_rate=args.frame_rate, loop=args.loop,
+            quantize=args.quantize, crf=args.crf, progress=True, durable=args.durable,
         )
-        print(f"{args.source} -> {written}  ({array.dtype}, {'x'.join(map(str, array.shape))})")
+        print(f"{args.source} -> {written}  ({image.dtype}, {'x'.join(map(str, image.shape))})")
         return 0
     if args.command == "formats":
         from .registry import FORMATS
@@ -116,7 +124,8 @@ def _run(args: argparse.Namespace) -> int:
         for spec in FORMATS:
             exts = " ".join(spec.extensions) or "(format= only)"
             kind = "lossy" if spec.lossy else "exact"
-            print(f"{spec.name:<9} {exts:<28} {kind}: {', '.join(spec.dtypes)}")
+            extra = f"  [pip install 'imarray[{spec.extra}]']" if spec.extra else ""
+            print(f"{spec.name:<9} {exts:<28} {kind}: {', '.join(spec.dtypes)}{extra}")
         return 0
     if args.command == "digitize":
         return _digitize(args)

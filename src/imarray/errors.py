@@ -27,6 +27,7 @@ __all__ = [
     "FormatNotFoundError",
     "ImageFileNotFoundError",
     "ImarrayError",
+    "InvalidOptionError",
     "LossyCastError",
     "MissingDependencyError",
     "PixelKindError",
@@ -86,6 +87,10 @@ class FormatNotFoundError(ImarrayError, ValueError):
 
 class UnsupportedDtypeError(ImarrayError, TypeError):
     """The chosen format cannot hold the array's dtype, shape or kind exactly."""
+
+
+class InvalidOptionError(ImarrayError, ValueError):
+    """An option's value is outside what the format allows (``frame_rate=0``, ``crf=99``)."""
 
 
 class LossyCastError(ImarrayError, ValueError):

@@ -1,7 +1,8 @@
 """CalSciPy's io_tools names over imarray: change one import, keep your values.
 
 Same names, parameters and defaults as ``CalSciPy.io_tools`` (``name=``,
-``size_cap=`` in GB, ``mapped=``, ``mode=``, ``missing_metadata=``), with
+``size_cap=`` in GB, ``mapped=``, ``mode=``, ``missing_metadata=``,
+``frame_rate=``), with
 imarray's guarantees: uint32, int8, float64 and bool come back exactly, writes
 are atomic, and paths may contain dashes, spaces and nested folders. Saves
 return the path written (CalSciPy returned ``0``).
@@ -30,14 +31,20 @@ from ..formats import folder as folder_format
 from ..formats import raw
 from ..registry import BY_NAME
 
-__all__ = ["load_binary", "load_images", "save_binary", "save_images"]
+__all__ = ["load_binary", "load_gif", "load_images", "load_video", "save_binary", "save_gif", "save_images",
+           "save_video"]
 
 
-def _target(path: str | Path, name: str | None, extension: str, default_name: str) -> Path:
-    """CalSciPy's rule: a path with a suffix is the file; otherwise a folder holding ``name``."""
+def _target(
+    path: str | Path, name: str | None, extension: str, default_name: str, keep: tuple[str, ...] = ()
+) -> Path:
+    """CalSciPy's rule: a path with a suffix is the file; otherwise a folder holding ``name``.
+
+    Suffixes in ``keep`` stay (``save_video("movie.mkv", ...)`` writes lossless FFV1).
+    """
     path = Path(path)
     if path.suffix:
-        return path.with_suffix(extension)
+        return path if path.suffix.lower() in keep else path.with_suffix(extension)
     path.mkdir(parents=True, exist_ok=True)
     return path / f"{name or default_name}{extension}"
 
@@ -112,3 +119,68 @@ def save_binary(path: str | Path, images: np.ndarray, name: str | None = None) -
     calscipy = images.ndim == 3 and images.dtype.byteorder != ">"
     return raw.write(target, images, spec=BY_NAME["raw"], metadata={},
                      sidecar="calscipy" if calscipy else "imarray")
+
+
+def _with_default_suffix(path: str | Path, extension: str) -> Path:
+    """CalSciPy adds the suffix to a bare stem: ``load_video("run1")`` reads ``run1.mp4``."""
+    path = Path(path)
+    if not path.exists() and not path.suffix and path.with_suffix(extension).exists():
+        return path.with_suffix(extension)
+    return path
+
+
+def load_video(path: str | Path) -> np.ndarray:
+    """Load an .mp4 or .mkv video, or every video of a folder in natural order, as one array.
+
+    Grey videos written by imarray come back as ``(frames, y, x)``; colour ones
+    (and videos by other tools) as ``(frames, y, x, 3)`` uint8 (CalSciPy always
+    returned colour). No OpenCV needed.
+
+    Examples
+    --------
+    >>> images = load_video("video_file.mp4")          # doctest: +SKIP
+    """
+    return api.load(_with_default_suffix(path, ".mp4"))
+
+
+def save_video(
+    path: str | Path, images: np.ndarray, frame_rate: float = 30, name: str | None = None, *, scale=None
+) -> Path:
+    """Save images as an H.264 .mp4 (or lossless FFV1 if the path ends in .mkv); default name ``video``.
+
+    Unlike CalSciPy, data other than uint8 is not cast silently: pass
+    ``scale="minmax"`` or ``scale=(lo, hi)`` to map it for display, or use
+    ``.mkv`` to keep uint16 exactly.
+
+    Examples
+    --------
+    >>> save_video("desired_folder", images, frame_rate=90.0)   # doctest: +SKIP
+    """
+    target = _target(path, name, ".mp4", "video", keep=(".mp4", ".mkv"))
+    return api.save(target, images, frame_rate=frame_rate, scale=scale)
+
+
+def load_gif(path: str | Path) -> np.ndarray:
+    """Load a .gif (or a folder of them): ``(frames, y, x)`` grey or ``(frames, y, x, 3)`` RGB.
+
+    Examples
+    --------
+    >>> gif = load_gif("gif_file.gif")                 # doctest: +SKIP
+    """
+    return api.load(_with_default_suffix(path, ".gif"))
+
+
+def save_gif(
+    path: str | Path, images: np.ndarray, frame_rate: float = 30, name: str | None = None, *, scale=None
+) -> Path:
+    """Save images as an animated .gif; default name ``images`` (CalSciPy's).
+
+    Every frame is kept (identical frames too); uint8 grey is exact. Data
+    other than uint8 needs ``scale=`` (CalSciPy cast it silently).
+
+    Examples
+    --------
+    >>> save_gif("gif_file.gif", images, frame_rate=5.0)  # doctest: +SKIP
+    """
+    target = _target(path, name, ".gif", "images")
+    return api.save(target, images, frame_rate=frame_rate, scale=scale)

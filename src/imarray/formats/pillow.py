@@ -5,18 +5,22 @@ Pillow's own guesses are where values get lost (a uint32 array becomes mode
 chosen here from the dtype and shape, and every mode read back maps to one
 dtype: "1" -> bool, "L" -> uint8, 16-bit grey -> uint16, "RGB"/"RGBA" -> uint8
 colour. Palette images are returned as their colours (RGB or RGBA).
+
+These formats hold pixels only: ``ia.write`` stores no spacing, origin or
+pixel kind in them; ``ia.read`` reports colour modes as kind ``rgb`` and
+mode "1" as ``binary``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from .._memory import check_fits
 from ..errors import CorruptFileError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
@@ -75,23 +79,13 @@ def _layout(image: Image.Image, path: Path) -> tuple[tuple[int, ...], str, str]:
     return shape, _READ_DTYPE[mode], "yx" if channels is None else "yxc"
 
 
-def _check_memory(shape: tuple[int, ...], dtype: str, path: Path) -> None:
-    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    try:
-        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return
-    if nbytes > available // 2:
-        raise CorruptFileError(
-            f"the header claims {shape[1]}x{shape[0]} pixels ({nbytes} bytes), more than half this machine's memory",
-            path=path,
-            hint="the header is damaged, or the image needs a machine with more memory",
-        )
-
-
 def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
     shape, dtype, axes = _layout(image, path)
     metadata: dict = {"mode": image.mode}
+    if axes == "yxc" and shape[-1] in (3, 4):
+        metadata["kind"] = "rgb"
+    elif dtype == "bool":
+        metadata["kind"] = "binary"
     text = getattr(image, "text", None) if image.format == "PNG" else None
     if text and "imarray" in text:
         try:
@@ -122,7 +116,7 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
     """
     with _open(path) as image:
         file_info = _describe(image, path, spec)
-        _check_memory(file_info.shape, file_info.dtype, path)
+        check_fits(file_info.shape, file_info.dtype, path)
         max_pixels = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None  # our own memory check above replaces Pillow's bomb guard
         try:
@@ -180,7 +174,11 @@ def check_writable(array: np.ndarray, *, spec: FormatSpec, quality: int | None =
 def write(
     path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, quality: int | None = None
 ) -> None:
-    """Write one image with an explicit Pillow mode and format."""
+    """Write one image with an explicit Pillow mode and format.
+
+    Pixels only: an Image's geometry (``metadata["geometry"]``: spacing,
+    origin, units, kind) is not stored; PNG keeps a ``scale=`` record.
+    """
     mode = _mode(array, spec)
     dense = np.ascontiguousarray(array)
     if mode == "1":
@@ -193,8 +191,9 @@ def write(
     options: dict = {}
     if spec.name == "png":
         info = PngImagePlugin.PngInfo()
-        if metadata:
-            info.add_text("imarray", json.dumps(metadata))
+        record = {key: value for key, value in metadata.items() if key != "geometry"}  # pixels only
+        if record:
+            info.add_text("imarray", json.dumps(record))
         options.update(pnginfo=info, compress_level=6)
     elif spec.name == "jpeg":
         options.update(quality=quality or _JPEG_QUALITY)

@@ -1,7 +1,8 @@
 """Raw binary pixels in ``name.bin`` with a JSON sidecar ``name.json``.
 
 The sidecar records shape, dtype, byte order, axes and a CRC-32 of the bytes
-(checked on request with ``verify=True``). Reading checks the file size against
+(checked on request with ``verify=True``), and for an Image written with
+``ia.write`` its spacing, units, origin, pixel kind and direction. Reading checks the file size against
 the sidecar before allocating; ``mmap=True`` returns a ``np.memmap`` without
 reading. When the sidecar is lost, the dtype and all but one size suffice; the
 missing size is inferred from the file size.
@@ -34,6 +35,7 @@ from ..registry import FormatSpec
 _CHUNK = 16 * 2**20  # small enough for the CRC thread to keep pace, large enough for few syscalls
 _CALSCIPY_KEYS = ("frames", "y", "x")
 _DIM_NAMES = ("frames", "t", "z", "c", "y", "x")
+_GEOMETRY_KEYS = ("spacing", "units", "origin", "kind", "direction")  # what ia.write records beside the shape
 
 
 def sniff(head: bytes) -> bool:
@@ -76,8 +78,9 @@ def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tup
             dtype = dtype.newbyteorder("<")
         shape = tuple(int(s) for s in data["shape"])
         axes = data.get("axes") or "q" * len(shape)
+        recorded = {key: data[key] for key in ("kind", "direction") if data.get(key) is not None}
         return shape, dtype, axes, {"sidecar": "imarray", "checksum": data.get("checksum"),
-                                    **(data.get("metadata") or {})}
+                                    **(data.get("metadata") or {}), **recorded}
     if "dtype" in data and sum(k in data for k in _CALSCIPY_KEYS) >= 2:
         dtype = _dtype(data["dtype"], sidecar)
         sizes = {k: data.get(k) for k in _CALSCIPY_KEYS}
@@ -155,9 +158,21 @@ def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[
             path=path,
             hint="the file was cut short or the sidecar belongs to another file",
         )
+    geometry = {key: _per_axis(data, key, path) for key in ("spacing", "units", "origin")} if data else {}
     info = FileInfo(path=path, format="raw", shape=shape, dtype=stored.newbyteorder("=").name, axes=axes,
-                    files=files, disk_bytes=disk, metadata=metadata)
+                    files=files, disk_bytes=disk, metadata=metadata, **geometry)
     return info, stored
+
+
+def _per_axis(data: dict, key: str, path: Path) -> dict:
+    """A sidecar's ``spacing``/``units``/``origin``: axis letter -> number (unit: text); empty if absent."""
+    values = data.get(key) or {}
+    wanted = str if key == "units" else (int, float)
+    if not isinstance(values, dict) or not all(isinstance(v, wanted) and not isinstance(v, bool)
+                                               for v in values.values()):
+        raise SidecarError(f"the sidecar's {key!r} is not a mapping of axis letters to "
+                           f"{'text' if key == 'units' else 'numbers'}", path=path.with_suffix(".json"))
+    return values
 
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
@@ -298,11 +313,15 @@ def write(
                 crc.wait()  # the next plane may be copied into this plane's buffer
             digest = crc.hexdigest()
         if sidecar != "calscipy":
+            rest = dict(metadata)
+            geometry = rest.pop("geometry", None) or {}
             meta = {
                 "format": "imarray-raw", "version": 1, "shape": list(array.shape),
                 "dtype": array.dtype.newbyteorder("=").name, "byte_order": byte_order,
-                "axes": (axes or "q" * array.ndim), "checksum": None if checksum is False else
-                {"algorithm": "crc32", "value": digest}, "metadata": metadata,
+                "axes": (axes or geometry.get("axes") or "q" * array.ndim), "checksum": None if checksum is False else
+                {"algorithm": "crc32", "value": digest},
+                **{key: geometry[key] for key in _GEOMETRY_KEYS if geometry.get(key)},
+                "metadata": rest,
             }
         tmp_json.write_text(json.dumps(meta, indent=1))
     return path

@@ -37,6 +37,10 @@ _CODECS = {"zlib", "deflate", "zstd", "lzw", "lzma", "packbits", "lz4"}
 # tifffile axis letters -> imarray's (S: samples of a colour pixel, I: image sequence)
 _AXES = {"T": "t", "Z": "z", "C": "c", "S": "c", "Y": "y", "X": "x", "I": "q", "Q": "q"}
 _OME_UNITS = {"µm": "um", "\u03bcm": "um"}
+_OME_UNIT_NAMES = {"um": "µm", "micron": "µm", "microns": "µm"}
+_NAMESPACE = "imarray"  # OME map annotation of imarray's own keys
+_IMAGEJ_KIND = "imarray_kind"
+_PER_CM = {"nm": 1e7, "um": 1e4, "µm": 1e4, "micron": 1e4, "mm": 10.0, "cm": 1.0, "m": 0.01}
 
 
 def sniff(head: bytes) -> bool:
@@ -101,8 +105,14 @@ def _imagej_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str
     if meta.get("finterval"):
         spacing["t"] = float(meta["finterval"])
         units["t"] = meta.get("tunit", "s")
-    extra = {k: meta[k] for k in ("ImageJ", "mode") if k in meta}
-    return spacing, units, {"imagej": extra or True}
+    extra: dict[str, Any] = {"imagej": {k: meta[k] for k in ("ImageJ", "mode") if k in meta} or True}
+    if meta.get(_IMAGEJ_KIND):
+        extra["kind"] = meta[_IMAGEJ_KIND]
+    origin = {axis: -float(meta[f"{axis}origin"]) * spacing.get(axis, 1.0)  # ImageJ: pixels from the origin
+              for axis in "xyz" if isinstance(meta.get(f"{axis}origin"), int | float)}
+    if origin:
+        extra["origin"] = origin
+    return spacing, units, extra
 
 
 def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, str], dict[str, Any]]:
@@ -124,7 +134,16 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
     if pixels.get("TimeIncrement") is not None:
         spacing["t"] = float(pixels.get("TimeIncrement"))
         units["t"] = pixels.get("TimeIncrementUnit", "s")
-    return spacing, units, {"ome": True}
+    extra: dict[str, Any] = {"ome": True}
+    for annotation in root.iter():
+        if annotation.tag.endswith("MapAnnotation") and annotation.get("Namespace") == _NAMESPACE:
+            pairs = {m.get("K"): m.text for m in annotation.iter() if m.tag.endswith("}M") or m.tag == "M"}
+            if pairs.get("kind"):
+                extra["kind"] = pairs["kind"]
+            origin = {axis: float(pairs[f"origin_{axis}"]) for axis in "tzyx" if pairs.get(f"origin_{axis}")}
+            if origin:
+                extra["origin"] = origin
+    return spacing, units, extra
 
 
 def _check_sizes(tif: tifffile.TiffFile, series: tifffile.TiffPageSeries, path: Path) -> None:
@@ -177,6 +196,15 @@ def _check_sizes(tif: tifffile.TiffFile, series: tifffile.TiffPageSeries, path: 
         )
 
 
+def _per_axis(recorded: dict, key: str, kinds: type | tuple[type, ...]) -> dict:
+    """The ``key`` mapping of an Image's recorded geometry, without entries a damaged description may hold."""
+    values = recorded.get(key)
+    if not isinstance(values, dict):
+        return {}
+    return {axis: value for axis, value in values.items()
+            if isinstance(value, kinds) and not isinstance(value, bool) and axis in ("t", "z", "y", "x")}
+
+
 def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tifffile.TiffPageSeries, FileInfo]:
     if not tif.series:
         raise CorruptFileError("the TIFF holds no image", path=path)
@@ -203,10 +231,17 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
         metadata["compression"] = compression.name.lower()
     if len(tif.series) > 1:
         metadata["series"] = len(tif.series)
+    origin: dict[str, float] = metadata.pop("origin", {})
     if shaped and isinstance(shaped.get("imarray"), dict):
         for key in ("scale",):
             if key in shaped["imarray"]:
                 metadata[key] = shaped["imarray"][key]
+        recorded = shaped["imarray"].get("geometry")
+        if isinstance(recorded, dict) and fmt == "tiff":
+            spacing = {**spacing, **_per_axis(recorded, "spacing", (int, float))}
+            units = {**units, **_per_axis(recorded, "units", str)}
+            origin = _per_axis(recorded, "origin", (int, float))
+            metadata.update({key: recorded[key] for key in ("kind", "direction") if key in recorded})
     info = FileInfo(
         path=path,
         format=fmt,
@@ -215,6 +250,7 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
         axes=axes,
         spacing=spacing,
         units=units,
+        origin=origin,
         files=(path,),
         disk_bytes=path.stat().st_size,
         metadata=metadata,
@@ -334,24 +370,81 @@ def write(
     if array.dtype.byteorder == ">" or (array.dtype.byteorder == "=" and np.little_endian is False):
         kwargs["byteorder"] = ">"
     page_ndim = 3 if rgb else 2
+    geometry = metadata.get("geometry") or {}
     if spec.name == "imagej":
-        letters = (axes or _default_imagej_axes(array.ndim, rgb)).upper().replace("C", "C")
-        kwargs.update(imagej=True, metadata={"axes": letters if not rgb else letters[:-1] + "S"})
+        letters = (axes or _default_imagej_axes(array.ndim, rgb)).upper()
+        kwargs.update(imagej=True, metadata={"axes": letters if not rgb else letters[:-1] + "S",
+                                             **_imagej_geometry_tags(geometry)})
     elif spec.name == "ome-tiff":
         letters = (axes or _default_ome_axes(array.ndim, rgb)).upper()
         if rgb:
             letters = letters[:-1] + "S"
-        kwargs.update(ome=True, metadata={"axes": letters})
+        kwargs.update(ome=True, metadata={"axes": letters, **_ome_geometry_tags(geometry)})
     else:
         record: dict[str, Any] = dict(metadata)
         if axes is not None:
             record["axes"] = axes
         kwargs.update(ome=False, shaped=True, metadata={"imarray": record} if record else {})
+    kwargs.update(_resolution(geometry, per_unit=spec.name == "imagej"))
     if array.flags.c_contiguous or array.ndim <= page_ndim:
         tifffile.imwrite(path, np.ascontiguousarray(array), **kwargs)
     else:  # strided input: hand tifffile one dense plane at a time, never a whole copy
         pages = dense_planes(array, plane_ndim=page_ndim, reuse=True)  # tifffile writes each page before the next
         tifffile.imwrite(path, pages, shape=array.shape, dtype=array.dtype, **kwargs)
+
+
+def _resolution(geometry: dict, *, per_unit: bool) -> dict[str, Any]:
+    """X/Y resolution tags from recorded spacing: pixels per cm for metric units, else per unit.
+
+    ImageJ reads them as pixels per its own ``unit`` (``per_unit=True``).
+    """
+    spacing, units = geometry.get("spacing", {}), geometry.get("units", {})
+    if "x" not in spacing or "y" not in spacing or (spacing["x"], spacing["y"]) == (1.0, 1.0):
+        return {}
+    unit = units.get("x") if units.get("x") == units.get("y") else None
+    per_cm = None if per_unit else _PER_CM.get(unit or "")
+    if per_cm is None:
+        return {"resolution": (1 / spacing["x"], 1 / spacing["y"]), "resolutionunit": "NONE"}
+    return {"resolution": (per_cm / spacing["x"], per_cm / spacing["y"]), "resolutionunit": "CENTIMETER"}
+
+
+def _imagej_geometry_tags(geometry: dict) -> dict[str, Any]:
+    """ImageJ's description keys: z spacing, one unit, origins in pixels, and the pixel kind."""
+    spacing, units, origin = (geometry.get(key, {}) for key in ("spacing", "units", "origin"))
+    tags: dict[str, Any] = {}
+    if "z" in spacing:
+        tags["spacing"] = spacing["z"]
+    unit = next((units[a] for a in "xyz" if units.get(a)), None)
+    if unit:
+        tags["unit"] = unit
+    for axis in "xyz":
+        if origin.get(axis):
+            tags[f"{axis}origin"] = -origin[axis] / spacing.get(axis, 1.0)
+    if geometry.get("kind", "intensity") != "intensity":
+        tags[_IMAGEJ_KIND] = geometry["kind"]
+    return tags
+
+
+def _ome_geometry_tags(geometry: dict) -> dict[str, Any]:
+    """OME Pixels attributes (PhysicalSize and units) and imarray's map annotation (kind, origin)."""
+    spacing, units, origin = (geometry.get(key, {}) for key in ("spacing", "units", "origin"))
+    tags: dict[str, Any] = {}
+    for axis in "xyz":
+        if axis in spacing:
+            tags[f"PhysicalSize{axis.upper()}"] = spacing[axis]
+            unit = units.get(axis)
+            if unit:
+                tags[f"PhysicalSize{axis.upper()}Unit"] = _OME_UNIT_NAMES.get(unit, unit)
+    if "t" in spacing:
+        tags["TimeIncrement"] = spacing["t"]
+        if units.get("t"):
+            tags["TimeIncrementUnit"] = units["t"]
+    pairs = {f"origin_{axis}": repr(value) for axis, value in origin.items() if value}
+    if geometry.get("kind", "intensity") != "intensity":
+        pairs["kind"] = geometry["kind"]
+    if pairs:
+        tags["MapAnnotation"] = {"Namespace": _NAMESPACE, "Value": pairs}
+    return tags
 
 
 def _default_imagej_axes(ndim: int, rgb: bool) -> str:

@@ -1,0 +1,202 @@
+"""Medical formats through SimpleITK: geometry in the right order, exact pixels, damage refused."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+import imarray as ia
+from imarray import Image
+from imarray.errors import CorruptFileError, MissingDependencyError, UnsupportedDtypeError
+from imarray.formats import medical
+
+from helpers import assert_identical, extreme_array, leftovers
+
+sitk = pytest.importorskip("SimpleITK")
+
+EXTENSIONS = [".mha", ".mhd", ".nrrd", ".nii", ".nii.gz"]
+# a rotation about z by 30 degrees, in SimpleITK's (x, y, z) order
+ANGLE = np.deg2rad(30)
+DIRECTION_XYZ = (np.cos(ANGLE), -np.sin(ANGLE), 0.0, np.sin(ANGLE), np.cos(ANGLE), 0.0, 0.0, 0.0, 1.0)
+
+
+def sitk_volume() -> tuple[object, np.ndarray]:
+    array = np.arange(5 * 6 * 7, dtype=np.int16).reshape(5, 6, 7)  # numpy (z, y, x)
+    image = sitk.GetImageFromArray(array, isVector=False)
+    image.SetSpacing((0.5, 0.75, 2.5))  # x, y, z
+    image.SetOrigin((-10.0, 20.0, 3.0))
+    image.SetDirection(DIRECTION_XYZ)
+    return image, array
+
+
+@pytest.mark.parametrize("ext", EXTENSIONS)
+def test_volume_written_by_simpleitk_reads_in_array_order_and_goes_back_identical(tmp_path, ext):
+    written, array = sitk_volume()
+    path = tmp_path / f"vol{ext}"
+    sitk.WriteImage(written, str(path))
+    reference = sitk.ReadImage(str(path))  # SimpleITK's own reading of the file is the yardstick
+    img = ia.read(path)
+    assert_identical(array, img.array)
+    assert img.axes == "zyx"
+    assert img.spacing == reference.GetSpacing()[::-1] == pytest.approx((2.5, 0.75, 0.5))
+    assert img.origin == reference.GetOrigin()[::-1]
+    np.testing.assert_array_equal(img.direction[::-1, ::-1].ravel(), reference.GetDirection())
+    back = img.to_sitk()
+    assert back.GetSpacing() == reference.GetSpacing()
+    assert back.GetOrigin() == reference.GetOrigin()
+    assert back.GetDirection() == reference.GetDirection()
+    assert back.GetSize() == reference.GetSize() and back.GetPixelID() == reference.GetPixelID()
+    assert sitk.GetArrayViewFromImage(back).tobytes() == sitk.GetArrayViewFromImage(reference).tobytes()
+
+
+@pytest.mark.parametrize("ext", EXTENSIONS)
+def test_write_keeps_geometry_and_label_kind(tmp_path, ext):
+    labels = np.arange(4 * 5 * 6, dtype=np.uint32).reshape(4, 5, 6)
+    direction = np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]])
+    img = Image.from_label_array(labels, spacing=(3.0, 0.5, 0.25), origin=(1.0, 2.0, -3.0)).replace(
+        direction=direction)
+    path = ia.write(tmp_path / f"labels{ext}", img)
+    simple = sitk.ReadImage(str(path))
+    assert simple.GetSpacing() == (0.25, 0.5, 3.0) and simple.GetOrigin() == (-3.0, 2.0, 1.0)
+    back = ia.read(path)
+    assert_identical(labels, back.array)
+    assert back.kind == "label" and back.spacing == (3.0, 0.5, 0.25) and back.origin == (1.0, 2.0, -3.0)
+    np.testing.assert_allclose(back.direction, direction, atol=1e-6)  # NIfTI stores it in float32
+    assert leftovers(tmp_path) == []
+
+
+def test_mhd_header_names_its_final_data_file(tmp_path):
+    path = ia.save(tmp_path / "scan.mhd", extreme_array("float32", (3, 4, 5)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.mhd", "scan.raw"]
+    assert "ElementDataFile = scan.raw" in path.read_text()
+    assert ia.info(path).files == (path, tmp_path / "scan.raw")
+    ia.save(tmp_path / "packed.mhd", extreme_array("uint16", (3, 4, 5)), compression="zlib")
+    assert (tmp_path / "packed.zraw").exists()
+    assert_identical(extreme_array("uint16", (3, 4, 5)), ia.load(tmp_path / "packed.mhd"))
+
+
+@pytest.mark.parametrize("ext", [".mha", ".nrrd"])
+def test_compression(tmp_path, ext):
+    data = np.zeros((20, 30, 40), np.uint16)
+    path = ia.save(tmp_path / f"z{ext}", data, compression="zlib")
+    assert path.stat().st_size < data.nbytes // 10
+    assert_identical(data, ia.load(path))
+    with pytest.raises(ValueError, match="zlib"):
+        ia.save(tmp_path / f"y{ext}", data, compression="lzw")
+
+
+def test_nifti_keeps_nan_and_infinity_that_itk_reads_as_zero(tmp_path):
+    data = np.array([[np.nan, np.inf, -np.inf, -0.0, 1.5]], np.float32)
+    path = ia.save(tmp_path / "f.nii.gz", data)
+    assert np.count_nonzero(sitk.GetArrayFromImage(sitk.ReadImage(str(path)))) == 1  # ITK's own reading
+    assert_identical(data, ia.load(path))
+
+
+def test_nii_gz_is_read_even_beside_a_nii_of_the_same_name(tmp_path):
+    ia.save(tmp_path / "a.nii", np.zeros((2, 3), np.uint8))
+    ia.save(tmp_path / "a.nii.gz", np.ones((2, 3), np.uint8))
+    assert sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "a.nii.gz"))).max() == 0  # ITK reads a.nii
+    assert ia.load(tmp_path / "a.nii.gz").max() == 1
+    assert ia.load(tmp_path / "a.nii").max() == 0
+
+
+def test_2d_and_rgb(tmp_path):
+    plane = extreme_array("float64", (6, 7))
+    assert_identical(plane, ia.load(ia.save(tmp_path / "p.nrrd", plane)))
+    assert ia.read(tmp_path / "p.nrrd").axes == "yx"
+    rgb = Image.from_rgb_array(np.arange(6 * 7 * 3, dtype=np.uint8).reshape(6, 7, 3))
+    back = ia.read(ia.write(tmp_path / "c.mha", rgb))
+    assert back.kind == "rgb" and back.axes == "yxc"
+    assert_identical(rgb.array, back.array)
+
+
+def test_refusals_name_the_way_out(tmp_path):
+    with pytest.raises(UnsupportedDtypeError) as caught:
+        ia.save(tmp_path / "m.nii.gz", np.zeros((3, 3), bool))
+    assert "dtype='uint8'" in caught.value.hint
+    with pytest.raises(UnsupportedDtypeError) as caught:
+        ia.save(tmp_path / "m.mha", np.zeros((2, 2, 3, 4, 5), np.uint8))
+    assert "reshape" in caught.value.hint
+    assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ damage
+def _written(tmp_path, ext):
+    return ia.save(tmp_path / f"d{ext}", np.arange(4 * 50 * 60, dtype=np.uint16).reshape(4, 50, 60))
+
+
+@pytest.mark.parametrize("ext", EXTENSIONS)
+def test_truncated_files_are_corrupt(tmp_path, ext):
+    path = _written(tmp_path, ext)
+    data = tmp_path / "d.raw" if ext == ".mhd" else path
+    data.write_bytes(data.read_bytes()[: data.stat().st_size // 2])
+    with pytest.raises(CorruptFileError) as caught:
+        ia.load(path)
+    assert caught.value.hint
+
+
+@pytest.mark.parametrize("ext", [".mha", ".mhd", ".nrrd"])
+def test_headers_promising_too_much_are_refused_before_allocating(tmp_path, ext):
+    path = _written(tmp_path, ext)
+    text = path.read_bytes()
+    header = text.replace(b"DimSize = 60 50 4", b"DimSize = 60000 50000 4000").replace(
+        b"sizes: 60 50 4", b"sizes: 60000 50000 4000")
+    assert header != text
+    path.write_bytes(header)
+    with pytest.raises(CorruptFileError, match="promises"):
+        ia.load(path)
+
+
+@pytest.mark.parametrize("ext", EXTENSIONS)
+def test_garbage_is_corrupt(tmp_path, ext):
+    path = tmp_path / f"g{ext}"
+    path.write_bytes(b"NRRD0004\nnot really\n" if ext == ".nrrd" else b"\x00garbage" * 10)
+    with pytest.raises(CorruptFileError):
+        ia.load(path)
+
+
+def test_mhd_without_its_raw_is_corrupt(tmp_path):
+    path = _written(tmp_path, ".mhd")
+    (tmp_path / "d.raw").unlink()
+    with pytest.raises(CorruptFileError, match="missing"):
+        ia.load(path)
+
+
+@pytest.mark.parametrize("ext", [".mhd", ".nii.gz"])
+def test_interrupted_write_leaves_old_files_and_no_temporary(tmp_path, monkeypatch, ext):
+    path = _written(tmp_path, ext)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def broken(simple, target, compress):
+        target.write_bytes(b"half")
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(medical, "_write_sitk", broken)
+    with pytest.raises(OSError, match="disk gone"):
+        ia.save(path, np.zeros((2, 2), np.uint8))
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+    assert leftovers(tmp_path) == []
+
+
+def test_missing_simpleitk_names_the_extra(tmp_path, monkeypatch):
+    path = _written(tmp_path, ".mha")
+    monkeypatch.setitem(sys.modules, "SimpleITK", None)
+    with pytest.raises(MissingDependencyError) as caught:
+        ia.load(path)
+    assert "imarray[itk]" in caught.value.hint
+
+
+@pytest.mark.parametrize("ext", [".nii.gz", ".nrrd", ".mha"])
+def test_4d_time_series_stays_4d_scalar(tmp_path, ext):
+    series = extreme_array("float32", (5, 4, 6, 7))
+    written = sitk.GetImageFromArray(series, isVector=False)
+    written.SetSpacing((0.5, 0.5, 2.0, 1.5))
+    sitk.WriteImage(written, str(tmp_path / f"f{ext}"))
+    img = ia.read(tmp_path / f"f{ext}")
+    assert img.axes == "tzyx" and img.spacing == (1.5, 2.0, 0.5, 0.5)
+    assert_identical(series, img.array)
+    back = ia.read(ia.write(tmp_path / f"again{ext}", img))
+    assert back.axes == "tzyx" and back.spacing == img.spacing
+    assert_identical(series, back.array)
