@@ -282,9 +282,12 @@ def test_cli_digitize_writes_exact_float_tiff_and_preview(tmp_path, capsys):
             "--preview", str(picture), "--dtype", "float64"]
     assert main(args) == 0
     assert "x: " in capsys.readouterr().out
-    expected = digitize(figure, cmap="jet_r", vmin=LO, vmax=HI).values
-    loaded = ia.load(out)
-    assert loaded.dtype == np.float64 and np.array_equal(loaded, expected, equal_nan=True)
+    x_axis = Axis(rendered.pixel(x0), 0, rendered.pixel(x1), 40)
+    expected = digitize(figure, cmap="jet_r", vmin=LO, vmax=HI, x_axis=x_axis)
+    loaded = ia.read(out)  # values exactly, with spacing and origin from the axes (rows: figure pixels)
+    assert loaded.array.dtype == np.float64 and np.array_equal(loaded.array, expected.values, equal_nan=True)
+    assert loaded.spacing == pytest.approx((1.0, x_axis.spacing))
+    assert loaded.origin == pytest.approx((expected.box[0], expected.x[0]))
     assert PILImage.open(picture).size[0] > 1000
     assert main(["digitize", "--audit", "RdBu_r"]) == 0
     assert "page colour" in capsys.readouterr().out

@@ -79,7 +79,8 @@ def _digitize_parser(commands) -> None:
     digitize.add_argument("--alpha", type=float, help="the field was drawn with this opacity over white")
     digitize.add_argument("--denoise", type=int, nargs="?", const=5, metavar="SIZE",
                           help="JPEG: median-filter the values over SIZE x SIZE (default 5)")
-    digitize.add_argument("-o", "--output", type=Path, help="where the values go (.tif keeps float exactly)")
+    digitize.add_argument("-o", "--output", type=Path,
+                          help="where the values go (.tif keeps float exactly, with spacing and origin from the axes)")
     digitize.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     digitize.add_argument("--preview", type=Path, help="save source, field, mask and reconstruction side by side")
     digitize.add_argument("--audit", metavar="CMAP", help="report how invertible a colormap is, and stop")
@@ -163,11 +164,18 @@ def _digitize(args: argparse.Namespace) -> int:
     if args.output is not None:
         from . import api
 
-        written = api.save(args.output, result.values.astype(args.dtype), axes="yx")
+        if args.x_log or args.y_log:  # no constant spacing: the values alone, coordinates printed below
+            written = api.save(args.output, result.values.astype(args.dtype), axes="yx")
+        else:  # spacing and origin from the axes (or figure pixels) travel with the values
+            image = result.to_image(args.dtype)
+            written = api.write(args.output, image)
+            up = result.y_axis is not None and result.y_axis.spacing < 0
+            print(f"geometry (y, x): spacing {image.spacing}, origin {image.origin}"
+                  + (" (rows flipped: y increases down the file)" if up else ""))
         print(f"values -> {written}  ({args.dtype}, {y1 - y0} x {x1 - x0}, NaN where no data)")
     for name, coords in (("x", result.x), ("y", result.y)):
         if axes[f"{name}_axis"] is not None:
-            print(f"{name}: {coords[0]:.6g} .. {coords[-1]:.6g} over {coords.size} pixels")
+            print(f"{name}: {coords[0]:.6g} .. {coords[-1]:.6g} over {coords.size} pixels (in the figure's order)")
     if args.preview is not None:
         preview(result, args.preview)
         print(f"preview -> {args.preview}")

@@ -75,8 +75,11 @@ class Digitized:
     threshold: float
     colorbar: Colorbar | None
 
-    def to_image(self):
+    def to_image(self, dtype: Any = None):
         """The field as an :class:`imarray.Image` with spacing and origin from the axes.
+
+        Without axes, spacing is one pixel and ``origin`` the box's place in the
+        figure. ``dtype`` casts the values (``"float32"`` halves the file).
 
         Rows or columns are flipped where the data coordinate falls with the
         pixel index (a y axis pointing up), so that spacing is positive and
@@ -85,7 +88,7 @@ class Digitized:
         """
         from ..image import Image
 
-        values = self.values
+        values = self.values if dtype is None else self.values.astype(dtype)
         spacing, origin = [1.0, 1.0], [float(self.box[0]), float(self.box[2])]
         for dim, axis, coords in ((0, self.y_axis, self.y), (1, self.x_axis, self.x)):
             if axis is None:
