@@ -1,4 +1,4 @@
-"""Command line: ``imarray info``, ``imarray convert``, ``imarray formats``, ``imarray demo``.
+"""Command line: ``imarray info``, ``imarray convert``, ``imarray formats``, ``imarray digitize``, ``imarray demo``.
 
 Errors imarray raises on purpose are printed as one line with their hint and
 exit with status 2; progress bars appear only on a terminal.
@@ -49,10 +49,41 @@ def _parser() -> argparse.ArgumentParser:
                          help="skip flushing to disk (faster; the rename is still atomic)")
 
     commands.add_parser("formats", help="list the formats and the dtypes each holds exactly")
+    _digitize_parser(commands)
 
     demo = commands.add_parser("demo", help="save and load a uint32 label stack every lossless way")
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
     return parser
+
+
+def _digitize_parser(commands) -> None:
+    digitize = commands.add_parser(
+        "digitize", help="read the values behind a colour-mapped figure (extra: digitize)",
+        description="Invert a figure's colormap: the values go to OUT (float TIFF), NaN where no data.",
+    )
+    digitize.add_argument("figure", type=Path, nargs="?", help="PNG or JPEG figure")
+    digitize.add_argument("--cmap", help="matplotlib colormap the figure was drawn with, e.g. jet_r")
+    digitize.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"), help="vmin vmax of the colormap")
+    digitize.add_argument("--norm", choices=("linear", "log", "boundary"), default="linear")
+    digitize.add_argument("--boundaries", nargs="+", type=float, metavar="B", help="bin edges of --norm boundary")
+    digitize.add_argument("--colorbar", choices=("auto",), help="find the colorbar (its colours are the model "
+                          "without --cmap; --range gives its end values, or --ticks)")
+    digitize.add_argument("--ticks", nargs="+", type=float, metavar="PX V",
+                          help="colorbar tick positions (pixels along the bar) and values: PX1 V1 PX2 V2 ...")
+    for axis in ("x", "y"):
+        digitize.add_argument(f"--{axis}-axis", nargs=4, type=float, metavar=("PX1", "V1", "PX2", "V2"),
+                              help=f"two {axis} reference points: pixel {'column' if axis == 'x' else 'row'} "
+                                   "and data value each")
+        digitize.add_argument(f"--{axis}-log", action="store_true", help=f"the {axis} axis is logarithmic")
+    digitize.add_argument("--threshold", type=float, help="largest colour distance of data (default: automatic)")
+    digitize.add_argument("--alpha", type=float, help="the field was drawn with this opacity over white")
+    digitize.add_argument("--denoise", type=int, nargs="?", const=5, metavar="SIZE",
+                          help="JPEG: median-filter the values over SIZE x SIZE (default 5)")
+    digitize.add_argument("-o", "--output", type=Path,
+                          help="where the values go (.tif keeps float exactly, with spacing and origin from the axes)")
+    digitize.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    digitize.add_argument("--preview", type=Path, help="save source, field, mask and reconstruction side by side")
+    digitize.add_argument("--audit", metavar="CMAP", help="report how invertible a colormap is, and stop")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,9 +128,58 @@ def _run(args: argparse.Namespace) -> int:
             extra = f"  [pip install 'imarray[{spec.extra}]']" if spec.extra else ""
             print(f"{spec.name:<9} {exts:<28} {kind}: {', '.join(spec.dtypes)}{extra}")
         return 0
+    if args.command == "digitize":
+        return _digitize(args)
     from . import demo
 
     return 0 if demo.run(args.out) else 1
+
+
+def _digitize(args: argparse.Namespace) -> int:
+    from .digitize import Axis, colormap_report, digitize, preview
+
+    if args.audit:
+        print(colormap_report(args.audit))
+        return 0
+    if args.figure is None or (args.output is None and args.preview is None):
+        print("imarray: error: digitize needs a FIGURE and -o OUT (or --preview), or --audit CMAP", file=sys.stderr)
+        return 2
+    if args.ticks is not None and len(args.ticks) % 2:
+        print("imarray: error: --ticks takes pairs: PX1 V1 PX2 V2 ...", file=sys.stderr)
+        return 2
+    low, high = args.range or (None, None)
+    axes = {
+        name: Axis(*points, scale="log" if log else "linear") if points else None
+        for name, points, log in (("x_axis", args.x_axis, args.x_log), ("y_axis", args.y_axis, args.y_log))
+    }
+    result = digitize(
+        args.figure, cmap=args.cmap, vmin=low, vmax=high, norm=args.norm, boundaries=args.boundaries,
+        colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
+        tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise,
+        threshold="auto" if args.threshold is None else args.threshold, **axes,
+    )
+    y0, y1, x0, x1 = result.box
+    print(f"{args.figure}: plot box rows {y0}-{y1}, columns {x0}-{x1}; {result.mask.mean():.1%} data "
+          f"(colour distance <= {result.threshold:.1f})")
+    if args.output is not None:
+        from . import api
+
+        if args.x_log or args.y_log:  # no constant spacing: the values alone, coordinates printed below
+            written = api.save(args.output, result.values.astype(args.dtype), axes="yx")
+        else:  # spacing and origin from the axes (or figure pixels) travel with the values
+            image = result.to_image(args.dtype)
+            written = api.write(args.output, image)
+            up = result.y_axis is not None and result.y_axis.spacing < 0
+            print(f"geometry (y, x): spacing {image.spacing}, origin {image.origin}"
+                  + (" (rows flipped: y increases down the file)" if up else ""))
+        print(f"values -> {written}  ({args.dtype}, {y1 - y0} x {x1 - x0}, NaN where no data)")
+    for name, coords in (("x", result.x), ("y", result.y)):
+        if axes[f"{name}_axis"] is not None:
+            print(f"{name}: {coords[0]:.6g} .. {coords[-1]:.6g} over {coords.size} pixels (in the figure's order)")
+    if args.preview is not None:
+        preview(result, args.preview)
+        print(f"preview -> {args.preview}")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
