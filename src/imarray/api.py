@@ -31,6 +31,7 @@ from .errors import (
     FormatNotFoundError,
     ImageFileNotFoundError,
     ImarrayError,
+    InvalidOptionError,
     UnsupportedDtypeError,
 )
 from .fileinfo import FileInfo
@@ -65,11 +66,11 @@ def parse_size(size: int | float | str) -> int:
     """
     if isinstance(size, int | float) and not isinstance(size, bool):
         if size <= 0:
-            raise ValueError(f"size must be positive, got {size!r}")
+            raise InvalidOptionError(f"size_cap must be positive, got {size!r}", hint="pass e.g. '3.9GB'")
         return int(size)
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([kmgt]?i?b?)\s*", str(size).lower())
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]?i?b?)\s*", str(size).lower())
     if not match:
-        raise ValueError(f"cannot read a size from {size!r}; write e.g. 3.9GB or 500MiB")
+        raise InvalidOptionError(f"cannot read a size from {size!r}", hint="write e.g. 3.9GB or 500MiB")
     number, unit = float(match.group(1)), match.group(2).rstrip("b")
     powers = {"": 1, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12,
               "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
@@ -459,6 +460,7 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
         options["progress"] = progress
     module = spec.load()
     try:
+        size_cap_bytes = None if size_cap_bytes is None else parse_size(size_cap_bytes)
         module.check_writable(array, spec=spec, **options)
     except ImarrayError as err:
         if err.path is not None:
@@ -473,7 +475,7 @@ def _write(path: Path, array: np.ndarray, spec: FormatSpec, module: Any, metadat
            size_cap_bytes: Any, options: dict, progress: bool) -> Path:
     if size_cap_bytes is not None:
         return folder_format.write_series(
-            path, array, spec=spec, size_cap=parse_size(size_cap_bytes), metadata=metadata,
+            path, array, spec=spec, size_cap=size_cap_bytes, metadata=metadata,
             show_progress=progress, **options,
         )
     if spec.multi_file:

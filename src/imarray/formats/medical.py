@@ -40,7 +40,7 @@ import numpy as np
 
 from .._atomic import atomic_files
 from .._memory import aligned_empty, available_memory
-from ..errors import CorruptFileError, UnsupportedDtypeError
+from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..image import Image
 from ..interop._toolkit import TOOLKIT_AXES
@@ -258,7 +258,8 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
 def check_writable(array: np.ndarray, *, spec: FormatSpec, compression: str | None = None) -> None:
     """Scalar 2D to 4D arrays of the row's dtypes (the registry checks those); ``compression`` zlib or gzip."""
     if compression is not None and compression.lower() not in _COMPRESSIONS:
-        raise ValueError(f"compression={compression!r}: {spec.name} compresses with 'zlib' (or 'gzip') only")
+        raise InvalidOptionError(f"compression={compression!r}: {spec.name} compresses with zlib only",
+                                 hint="pass compression='zlib' (or 'gzip'), or leave it out")
     if array.dtype.byteorder == ">":
         raise UnsupportedDtypeError(f"{spec.name} is written in native byte order here, not {array.dtype}",
                                     hint="pass array.astype(array.dtype.newbyteorder('='))")

@@ -50,8 +50,16 @@ def _bin_path(path: Path) -> Path:
 def _dtype(value: Any, source: Path) -> np.dtype:
     try:
         return np.dtype(value)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise SidecarError(f"dtype {value!r} is not a numpy dtype", path=source) from exc
+
+
+def _shape(value: Any, source: Path) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
+                                              for s in value):
+        raise SidecarError(f"the shape {value!r} is not a list of sizes", path=source,
+                           hint="write it as e.g. [100, 512, 512]")
+    return tuple(value)
 
 
 def _sidecar(path: Path) -> dict | None:
@@ -76,7 +84,7 @@ def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tup
             dtype = dtype.newbyteorder(">")
         elif data.get("byte_order") == "little":
             dtype = dtype.newbyteorder("<")
-        shape = tuple(int(s) for s in data["shape"])
+        shape = _shape(data["shape"], sidecar)
         axes = data.get("axes") or "q" * len(shape)
         recorded = {key: data[key] for key in ("kind", "direction") if data.get(key) is not None}
         return shape, dtype, axes, {"sidecar": "imarray", "checksum": data.get("checksum"),
