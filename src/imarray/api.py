@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import registry
-from ._atomic import atomic_file, durability
+from ._atomic import atomic_file, durability, make_parent
 from .dtypes import ScaleSpec, exact_cast, scale_to, smallest_fitting
 from .errors import (
     CorruptFileError,
@@ -466,7 +466,7 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
         if err.path is not None:
             raise
         raise type(err)(err.message, path=path, hint=err.hint) from None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     with durability(durable):
         return _write(path, array, spec, module, metadata, size_cap_bytes, options, progress)
 

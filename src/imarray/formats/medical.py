@@ -40,7 +40,7 @@ import numpy as np
 
 from .._atomic import atomic_files
 from .._memory import aligned_empty, available_memory
-from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
+from ..errors import CorruptFileError, InvalidOptionError, TargetError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..image import Image
 from ..interop._toolkit import TOOLKIT_AXES
@@ -307,4 +307,5 @@ def _write_sitk(simple: Any, path: Path, compress: bool) -> None:
     try:
         simpleitk().WriteImage(simple, str(path), useCompression=compress)
     except RuntimeError as exc:
-        raise OSError(f"{path}: SimpleITK could not write it ({_last_line(exc)})") from exc
+        raise TargetError(f"SimpleITK could not write it ({_last_line(exc)})", path=path,
+                          hint="check that the folder is writable and the disk has room") from exc

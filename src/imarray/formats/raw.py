@@ -303,7 +303,6 @@ def write(
             )
         meta: dict = dict(zip(_CALSCIPY_KEYS, (int(s) for s in array.shape), strict=True))
         meta["dtype"] = array.dtype.name
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_files([path, path.with_suffix(".json")]) as (tmp_bin, tmp_json):
         with open(tmp_bin, "wb", buffering=0) as handle, _OverlappedCrc(enabled=checksum is not False) as crc:
             preallocate(handle.fileno(), array.nbytes)
