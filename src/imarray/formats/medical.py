@@ -281,7 +281,8 @@ def write(path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, co
 
     A ``.mhd`` header and its ``.raw`` (``.zraw`` compressed) data are written
     together and renamed into place together, with the header naming the
-    final data file.
+    final data file. A data file of that name that is not the old header's
+    own (an imarray raw binary ``scan.raw``) is not overwritten: that is an error.
     """
     simple = to_sitk(_image(array, metadata))
     kind = simple.GetMetaData(KIND_KEY) if simple.HasMetaDataKey(KIND_KEY) else None
@@ -292,6 +293,7 @@ def write(path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, co
         _write_sitk(simple, path, compress)
         return path
     data = path.with_suffix(".zraw" if compress else ".raw")
+    _claim(path, data)
     with atomic_files([path, data]) as (tmp_header, tmp_data):
         staging = Path(tempfile.mkdtemp(prefix=".imarray-tmp-", dir=path.parent))
         try:
@@ -301,6 +303,15 @@ def write(path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, co
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return path
+
+
+def _claim(header: Path, data: Path) -> None:
+    """Refuse to overwrite a data file that is not this header's own (an imarray ``.raw``, another image's)."""
+    own = _metaimage_data_file(header) if header.is_file() else None
+    if not data.exists() or (own is not None and own.exists() and own.samefile(data)):
+        return
+    raise TargetError(f"{data.name} exists and is not the data file of {header.name}; saving would overwrite it",
+                      path=header, hint=f"choose another name, or delete {data.name} first")
 
 
 def _write_sitk(simple: Any, path: Path, compress: bool) -> None:

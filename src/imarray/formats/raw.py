@@ -1,6 +1,9 @@
 """Raw binary pixels in ``name.bin`` with a JSON sidecar ``name.json``.
 
-The sidecar records shape, dtype, byte order, axes and a CRC-32 of the bytes
+The sidecar records the data file's name (``data_file``: ``scan.raw`` and
+``scan.bin`` would share ``scan.json``, so each sidecar says whose it is,
+loading checks it, and saving refuses to take over another file's sidecar,
+or the ``.raw`` of a MetaImage ``.mhd``), shape, dtype, byte order, axes and a CRC-32 of the bytes
 (checked on request with ``verify=True``), and for an Image written with
 ``ia.write`` its spacing, units, origin, pixel kind and direction. Reading checks the file size against
 the sidecar before allocating; ``mmap=True`` returns a ``np.memmap`` without
@@ -26,7 +29,7 @@ import numpy as np
 from .._atomic import atomic_files, writes_are_durable
 from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
-from ..errors import CorruptFileError, SidecarError, UnsupportedDtypeError
+from ..errors import CorruptFileError, SidecarError, TargetError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..geometry import check_axes
 from ..layout import dense_planes
@@ -75,6 +78,45 @@ def _sidecar(path: Path) -> dict | None:
     if not isinstance(data, dict):
         raise SidecarError("the sidecar is not a JSON object", path=sidecar)
     return data
+
+
+def _is_sidecar(data: dict | None) -> bool:
+    """Whether ``data`` is a sidecar imarray or CalSciPy wrote (and not some other JSON file)."""
+    return data is not None and "dtype" in data and (
+        "shape" in data or sum(k in data for k in _CALSCIPY_KEYS) >= 2)
+
+
+def _claim(path: Path) -> None:
+    """Refuse, before writing, to overwrite a sidecar or data file that belongs to another file.
+
+    ``scan.raw`` and ``scan.bin`` would share ``scan.json``, and ``scan.raw``
+    may be the pixels of ``scan.mhd``: each data file owns its sidecar (named
+    in it as ``data_file``), and a CalSciPy sidecar, which names none, is
+    taken over only when no twin data file beside it could own it.
+    """
+    sidecar = path.with_suffix(".json")
+    if sidecar.is_file():
+        try:
+            data = _sidecar(path)
+        except SidecarError:
+            data = None
+        if not _is_sidecar(data):
+            raise TargetError(f"{sidecar.name} is not a sidecar imarray or CalSciPy wrote, and saving would "
+                              "overwrite it", path=path, hint="choose another name, or move that JSON file away")
+        owner = data.get("data_file")
+        twins = [p.name for p in (path.with_suffix(".bin"), path.with_suffix(".raw")) if p != path and p.exists()]
+        if (owner not in (None, path.name) and (path.parent / owner).exists()) or (owner is None and twins):
+            other = owner or twins[0]
+            raise TargetError(f"the sidecar {sidecar.name} belongs to {other}, and saving would take it over",
+                              path=path, hint=f"choose another name, or delete {other} and {sidecar.name} first")
+    header = path.with_suffix(".mhd")
+    if header.is_file() and path.exists():
+        from .medical import _metaimage_data_file
+
+        data_file = _metaimage_data_file(header)
+        if data_file is not None and data_file.exists() and data_file.samefile(path):
+            raise TargetError(f"{path.name} holds the pixels of the MetaImage {header.name}, and saving would "
+                              "overwrite them", path=path, hint=f"choose another name, or delete {header.name} first")
 
 
 def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tuple[int, ...], np.dtype, str, dict]:
@@ -149,6 +191,11 @@ def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[
     data = _sidecar(path)
     dims = dims or {}
     if data is not None:
+        owner = data.get("data_file")
+        if owner not in (None, path.name):
+            raise SidecarError(f"the sidecar {path.with_suffix('.json').name} describes {owner}, not {path.name}",
+                               path=path, hint=f"load {owner}; for this file pass dtype= and sizes after moving "
+                               "it to a folder of its own")
         shape, stored, axes, metadata = _layout_from_sidecar(data, path.with_suffix(".json"), file_size)
         if dtype is not None and _dtype(dtype, path).newbyteorder("=") != stored.newbyteorder("="):
             raise SidecarError(f"dtype={dtype!r} contradicts the sidecar's {stored}", path=path,
@@ -293,6 +340,7 @@ def write(
 ) -> Path:
     """Write ``path`` (.bin) and its sidecar atomically; return the .bin path."""
     path = _bin_path(path)
+    _claim(path)
     byte_order = "big" if array.dtype.byteorder == ">" else "little"
     if sidecar == "calscipy":
         if array.ndim != 3 or byte_order == "big":
@@ -323,7 +371,7 @@ def write(
             rest = dict(metadata)
             geometry = rest.pop("geometry", None) or {}
             meta = {
-                "format": "imarray-raw", "version": 1, "shape": list(array.shape),
+                "format": "imarray-raw", "version": 1, "data_file": path.name, "shape": list(array.shape),
                 "dtype": array.dtype.newbyteorder("=").name, "byte_order": byte_order,
                 "axes": (axes or geometry.get("axes") or "q" * array.ndim), "checksum": None if checksum is False else
                 {"algorithm": "crc32", "value": digest},
