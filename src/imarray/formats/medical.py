@@ -6,7 +6,12 @@ reported in numpy order: spacing and origin per axis letter, the direction in
 SimpleITK wrote reads back with spacing in array order, and ``Image.to_sitk``
 of it is the same image in SimpleITK's eyes. The pixel kind travels in a
 metadata key (``imarray_kind``; NIfTI, whose ITK writer keeps no free keys,
-in its ``aux_file`` field).
+in its ``aux_file`` field), and so do units (``imarray_units``) in MetaImage
+and NRRD, whose headers have no unit field. NIfTI's header states lengths in
+m, mm or um and times in s, ms or us, and ITK writes mm and s and reads every
+unit converted to mm and s: images are written to NIfTI with spacing and
+origin converted to mm and s (``units="um"``, spacing 0.5 -> 0.0005 mm), and a
+unit with no conversion (``"px"``) is refused.
 
 Traps of ITK's readers handled here (measured with SimpleITK 2.5):
 
@@ -28,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import re
 import shutil
 import tempfile
@@ -48,8 +54,11 @@ from ..interop.sitk import KIND_KEY, buffer_array, simpleitk, to_sitk
 from ..registry import FormatSpec
 
 _NIFTI_KIND = "imarray kind="  # prefix in NIfTI's 24-byte aux_file field
-_NIFTI_UNITS = {1: "m", 2: "mm", 3: "um"}
-_NIFTI_TIME_UNITS = {8: "s", 16: "ms", 24: "us"}
+_UNITS_KEY = "imarray_units"  # MetaImage and NRRD: units per axis letter, as JSON
+# NIfTI states lengths in m, mm or um and times in s, ms or us; ITK writes mm and s, and reads every
+# one of them converted to mm and s. Units are therefore converted to mm and s on writing.
+_TO_MM = {"m": 1e3, "cm": 10.0, "mm": 1.0, "um": 1e-3, "\u00b5m": 1e-3, "\u03bcm": 1e-3, "nm": 1e-6}
+_TO_S = {"h": 3600.0, "min": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6}
 _COMPRESSIONS = ("zlib", "gzip")
 _HEADER_BYTES = 65536  # text headers of MetaImage and NRRD are far shorter
 
@@ -120,14 +129,10 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[FileInfo, Any]:
     scalar_axes = TOOLKIT_AXES[dimension - 2] if 2 <= dimension <= 4 else "q" * dimension
     axes = scalar_axes + ("c" if components > 1 else "")
     keys = set(reader.GetMetaDataKeys())
-    meta = {key: reader.GetMetaData(key) for key in keys if key in (KIND_KEY, "aux_file", "xyzt_units")}
+    meta = {key: reader.GetMetaData(key) for key in keys if key in (KIND_KEY, _UNITS_KEY, "aux_file", "xyzt_units")}
     spacing = dict(zip(scalar_axes[::-1], (float(s) for s in reader.GetSpacing()), strict=True))
     origin = dict(zip(scalar_axes[::-1], (float(o) for o in reader.GetOrigin()), strict=True))
-    code = int(meta.get("xyzt_units", "0") or 0)
-    unit, time_unit = _NIFTI_UNITS.get(code & 0x07), _NIFTI_TIME_UNITS.get(code & 0x38)
-    units = {axis: unit for axis in scalar_axes if axis in "zyx" and unit}
-    if time_unit and "t" in scalar_axes:
-        units["t"] = time_unit
+    units = _units(meta, scalar_axes, path)
     metadata: dict[str, Any] = {}
     spatial = min(dimension, 3)
     direction = np.asarray(reader.GetDirection(), dtype=np.float64).reshape(dimension, dimension)
@@ -147,6 +152,42 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[FileInfo, Any]:
         disk_bytes=sum(f.stat().st_size for f in files if f.exists()), metadata=metadata,
     )
     return file_info, reader
+
+
+def _units(meta: dict, axes: str, path: Path) -> dict:
+    """Units per axis: NIfTI's as ITK reports its spacing (mm and s), MetaImage's and NRRD's from their key."""
+    if "xyzt_units" in meta:
+        code = int(meta["xyzt_units"] or 0)
+        return {axis: unit for axis in axes
+                for unit in ["s" if axis == "t" and code & 0x38 else "mm" if axis in "zyx" and code & 0x07 else None]
+                if unit}
+    try:
+        recorded = json.loads(meta.get(_UNITS_KEY) or "{}")
+    except ValueError:
+        recorded = None
+    if not isinstance(recorded, dict) or not all(isinstance(u, str) for u in recorded.values()):
+        raise CorruptFileError(f"the {_UNITS_KEY} field is not a JSON object of axis letters to units", path=path,
+                               hint="fix or delete that header line")
+    return {axis: unit for axis, unit in recorded.items() if axis in axes}
+
+
+def _nifti_geometry(geometry: dict, path: Path) -> dict:
+    """Spacing and origin in mm and s, which NIfTI's header states as ITK writes it; other units are refused."""
+    units = {axis: unit for axis, unit in (geometry.get("units") or {}).items() if unit}
+    spacing, origin = dict(geometry.get("spacing") or {}), dict(geometry.get("origin") or {})
+    for axis, unit in units.items():
+        table, target = (_TO_S, "s") if axis == "t" else (_TO_MM, "mm")
+        if unit not in table:
+            raise UnsupportedDtypeError(
+                f"NIfTI states lengths in mm (or m, um) and times in s (or ms, us); the {axis} axis's unit "
+                f"{unit!r} does not convert to {target}", path=path,
+                hint="give the image a length unit (um, mm) or time unit (ms, s), or save as .mha or .nrrd, "
+                     "which keep any unit")
+        for values in (spacing, origin):
+            if axis in values:
+                values[axis] = float(values[axis]) * table[unit]
+        units[axis] = target
+    return {**geometry, "spacing": spacing, "origin": origin, "units": units}
 
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
@@ -265,8 +306,7 @@ def check_writable(array: np.ndarray, *, spec: FormatSpec, compression: str | No
                                     hint="pass array.astype(array.dtype.newbyteorder('='))")
 
 
-def _image(array: np.ndarray, metadata: dict) -> Image:
-    geometry = metadata.get("geometry") or {}
+def _image(array: np.ndarray, geometry: dict) -> Image:
     axes = geometry.get("axes") or TOOLKIT_AXES[array.ndim - 2]
     values = {key: [geometry.get(key, {}).get(letter, default) for letter in axes]
               for key, default in (("spacing", 1.0), ("origin", 0.0), ("units", None))}
@@ -284,10 +324,16 @@ def write(path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, co
     final data file. A data file of that name that is not the old header's
     own (an imarray raw binary ``scan.raw``) is not overwritten: that is an error.
     """
-    simple = to_sitk(_image(array, metadata))
+    geometry = metadata.get("geometry") or {}
+    if _is_nifti(path):
+        geometry = _nifti_geometry(geometry, path)
+    simple = to_sitk(_image(array, geometry))
     kind = simple.GetMetaData(KIND_KEY) if simple.HasMetaDataKey(KIND_KEY) else None
     if kind and _is_nifti(path):
         simple.SetMetaData("aux_file", _NIFTI_KIND + kind)
+    units = {axis: unit for axis, unit in (geometry.get("units") or {}).items() if unit}
+    if units and not _is_nifti(path):
+        simple.SetMetaData(_UNITS_KEY, json.dumps(units))  # ASCII: µ as \u00b5
     compress = compression is not None
     if not spec.multi_file:
         _write_sitk(simple, path, compress)
