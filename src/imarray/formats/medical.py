@@ -22,6 +22,10 @@ Traps of ITK's readers handled here (measured with SimpleITK 2.5):
   through a link of its own name.
 - MetaImage and NRRD headers are checked against the size of their data
   before anything is allocated; compressed data against the machine's memory.
+- ITK pads compressed MetaImage and NRRD data shorter than the header
+  promises with zeros (and ignores the rest of longer data): zlib and gzip
+  data are therefore inflated here, into the preallocated array, and their
+  length checked.
 
 Other pixels are read by SimpleITK and returned as a view of its buffer (no
 second copy). Writing hands SimpleITK one copy of the pixels, made straight
@@ -61,6 +65,7 @@ _TO_MM = {"m": 1e3, "cm": 10.0, "mm": 1.0, "um": 1e-3, "\u00b5m": 1e-3, "\u03bcm
 _TO_S = {"h": 3600.0, "min": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6}
 _COMPRESSIONS = ("zlib", "gzip")
 _HEADER_BYTES = 65536  # text headers of MetaImage and NRRD are far shorter
+_INFLATE_CHUNK = 4 * 2**20
 
 
 def sniff(head: bytes) -> bool:
@@ -277,11 +282,75 @@ def _nifti_pixels(path: Path, file_info: FileInfo, reader: Any, out: np.ndarray 
     return array
 
 
+def _compressed_data(path: Path, file_info: FileInfo) -> tuple[Path, int, bool] | None:
+    """(file, offset, big-endian) of zlib/gzip-compressed MetaImage or NRRD pixels; None where ITK must read them."""
+    text = _text_header(path)
+    if path.name.lower().endswith(".nrrd"):
+        encoding = re.search(r"^encoding:\s*(\S+)", text, re.MULTILINE)
+        end = re.search(r"\r?\n\r?\n", text)
+        if (encoding is None or encoding.group(1).lower() not in ("gzip", "gz") or end is None
+                or re.search(r"^(data ?file|line ?skip|byte ?skip):", text, re.MULTILINE)):
+            return None
+        return path, end.end(), re.search(r"^endian:\s*big", text, re.MULTILINE) is not None
+    big = re.search(r"^BinaryDataByteOrderMSB\s*=\s*True", text, re.MULTILINE | re.IGNORECASE) is not None
+    if re.search(r"^HeaderSize\s*=", text, re.MULTILINE):
+        return None
+    local = re.search(r"^ElementDataFile\s*=\s*LOCAL[ \t]*\r?\n", text, re.MULTILINE)
+    if local is not None:
+        return path, local.end(), big
+    return (file_info.files[-1], 0, big) if len(file_info.files) == 2 else None
+
+
+def _compressed_pixels(path: Path, file_info: FileInfo, out: np.ndarray | None) -> np.ndarray | None:
+    """Compressed MetaImage/NRRD pixels inflated here, their length checked; None where ITK must read them.
+
+    ITK pads a stream shorter than its header promises with zeros and drops
+    the rest of a longer one; both are a damaged file.
+    """
+    located = _compressed_data(path, file_info)
+    if located is None:
+        return None
+    source, offset, big = located
+    dtype = np.dtype(file_info.dtype).newbyteorder(">" if big else "<")
+    array = out if out is not None and dtype.isnative else aligned_empty(file_info.shape, dtype)
+    view = memoryview(array.reshape(-1).view(np.uint8))
+    inflater = zlib.decompressobj(wbits=47)  # zlib or gzip header, detected
+    done = 0
+    try:
+        with open(source, "rb") as handle:
+            handle.seek(offset)
+            while not inflater.eof:
+                chunk = inflater.unconsumed_tail or handle.read(_INFLATE_CHUNK)
+                if not chunk:
+                    break
+                piece = inflater.decompress(chunk, min(len(view) - done, _INFLATE_CHUNK) + 1)
+                if done + len(piece) > len(view):
+                    raise CorruptFileError(f"the data holds more than the {len(view)} bytes of pixels the header "
+                                           "promises", path=path, hint="the header's sizes are damaged")
+                view[done : done + len(piece)] = piece
+                done += len(piece)
+    except zlib.error as exc:
+        raise CorruptFileError(f"cannot decompress the pixels ({exc})", path=path,
+                               hint="the file is damaged or was cut short") from exc
+    if done < len(view):
+        raise CorruptFileError(f"truncated: the header promises {len(view)} bytes of pixels, the data holds {done}",
+                               path=path, hint="the file was cut short, or its header's sizes are damaged")
+    if not dtype.isnative:
+        array = array.astype(dtype.newbyteorder("="))
+    if out is not None and array is not out:
+        out[...] = array
+        array = out
+    return array
+
+
 def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
     """Read the pixels after checking sizes; geometry in numpy order in the FileInfo."""
     file_info, reader = _describe(path, spec)
     _check_sizes(file_info, path)
-    array = _nifti_pixels(path, file_info, reader, out) if _is_nifti(path) else None
+    if _is_nifti(path):
+        array = _nifti_pixels(path, file_info, reader, out)
+    else:
+        array = _compressed_pixels(path, file_info, out) if _compressed(path) else None
     if array is None:
         with _own_name(path) as name:
             try:
