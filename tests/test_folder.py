@@ -167,3 +167,15 @@ def test_stacks_of_differing_lengths_fall_back_to_planning(tmp_path, counts):
         tifffile.imwrite(tmp_path / f"part_{index}.tif", stack[start : start + count], photometric="minisblack")
         start += count
     assert_identical(ia.load(tmp_path), stack)
+
+
+def test_folder_of_one_mhd_and_its_raw_is_one_image(tmp_path):
+    pytest.importorskip("SimpleITK")
+    volume = np.arange(60, dtype=np.int16).reshape(3, 4, 5)
+    ia.save(tmp_path / "vol" / "scan.mhd", volume)
+    assert sorted(p.name for p in (tmp_path / "vol").iterdir()) == ["scan.mhd", "scan.raw"]
+    assert_identical(volume, ia.load(tmp_path / "vol"))
+    assert ia.info(tmp_path / "vol").shape == (3, 4, 5)
+    ia.save(tmp_path / "vol" / "extra.bin", volume)  # a raw binary of its own: a real mix
+    with pytest.raises(FormatNotFoundError, match="mixes formats"):
+        ia.load(tmp_path / "vol")
