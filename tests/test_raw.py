@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 
 import imarray as ia
 from imarray.compat.calscipy import load_binary, load_images, save_binary, save_images
-from imarray.errors import CorruptFileError, SidecarError, TargetError
+from imarray.errors import CorruptFileError, ImageFileNotFoundError, SidecarError, TargetError
 
 from helpers import assert_identical, extreme_array, leftovers
 
@@ -191,3 +191,14 @@ def test_calscipy_layout_still_reads_and_writes_with_exactly_its_keys(tmp_path):
     again = save_binary(tmp_path, images + 1)  # replacing its own CalSciPy pair is allowed
     assert_identical(images + 1, load_binary(again))
     assert_identical(images + 1, ia.load(tmp_path / "binary_video.bin"))
+
+
+def test_save_images_split_into_a_named_folder_loads_from_that_folder(tmp_path, labels):
+    written = save_images(tmp_path / "cap", labels, name="cap", size_cap=labels[0].nbytes * 2 / 1e9)
+    assert written == tmp_path / "cap" / "cap"
+    assert_identical(labels, load_images(tmp_path / "cap"))
+    save_images(tmp_path / "run", labels, name="stack", size_cap=labels[0].nbytes / 1e9)
+    assert_identical(labels, load_images(tmp_path / "run"))
+    save_images(tmp_path / "run", labels[:2], name="other", size_cap=labels[0].nbytes / 1e9)
+    with pytest.raises(ImageFileNotFoundError, match=r"other, stack"):
+        load_images(tmp_path / "run")  # two series: which one is meant is the caller's to say
