@@ -202,3 +202,14 @@ def test_save_images_split_into_a_named_folder_loads_from_that_folder(tmp_path, 
     save_images(tmp_path / "run", labels[:2], name="other", size_cap=labels[0].nbytes / 1e9)
     with pytest.raises(ImageFileNotFoundError, match=r"other, stack"):
         load_images(tmp_path / "run")  # two series: which one is meant is the caller's to say
+
+
+@pytest.mark.parametrize(("key", "value", "match"), [("byte_order", "middle", "byte_order"),
+                                                       ("axes", "abcdef", "axes"), ("axes", "zy", "axes")])
+def test_sidecar_byte_order_and_axes_are_checked(tmp_path, key, value, match):
+    path = ia.save(tmp_path / "s.bin", np.zeros((2, 3, 4), np.uint8))
+    sidecar = path.with_suffix(".json")
+    sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), key: value}))
+    for call in (ia.info, ia.load, ia.read):
+        with pytest.raises(SidecarError, match=match):
+            call(path)

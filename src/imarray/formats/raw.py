@@ -29,7 +29,7 @@ import numpy as np
 from .._atomic import atomic_files, writes_are_durable
 from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
-from ..errors import CorruptFileError, SidecarError, TargetError, UnsupportedDtypeError
+from ..errors import AxesError, CorruptFileError, SidecarError, TargetError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..geometry import check_axes
 from ..layout import dense_planes
@@ -122,12 +122,19 @@ def _claim(path: Path) -> None:
 def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tuple[int, ...], np.dtype, str, dict]:
     if "shape" in data and "dtype" in data:
         dtype = _dtype(data["dtype"], sidecar)
-        if data.get("byte_order") == "big":
-            dtype = dtype.newbyteorder(">")
-        elif data.get("byte_order") == "little":
-            dtype = dtype.newbyteorder("<")
+        order = data.get("byte_order")
+        if order not in (None, "big", "little"):
+            raise SidecarError(f"byte_order {order!r} is neither 'little' nor 'big'", path=sidecar,
+                               hint="fix the sidecar's byte_order")
+        if order is not None:
+            dtype = dtype.newbyteorder(">" if order == "big" else "<")
         shape = _shape(data["shape"], sidecar)
-        axes = data.get("axes") or "q" * len(shape)
+        try:
+            axes = check_axes(data.get("axes") or "q" * len(shape), len(shape))
+        except AxesError as exc:
+            raise SidecarError(f"the sidecar's axes: {exc.message}", path=sidecar,
+                               hint="fix the sidecar's axes (one letter of 'tzcyxq' per dimension), or delete "
+                                    "the key") from None
         recorded = {key: data[key] for key in ("kind", "direction") if data.get(key) is not None}
         return shape, dtype, axes, {"sidecar": "imarray", "checksum": data.get("checksum"),
                                     **(data.get("metadata") or {}), **recorded}
