@@ -202,3 +202,14 @@ def test_sidecar_with_non_integer_shape_is_a_sidecar_error(tmp_path):
     sidecar.write_text(__import__("json").dumps(meta))
     with pytest.raises(errors.SidecarError, match="shape"):
         ia.load(path)
+
+
+def test_a_named_pipe_is_refused_without_opening_it(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.tif"
+    os.mkfifo(fifo)
+    for call in (ia.load, ia.info):
+        with pytest.raises(errors.ImageFileNotFoundError, match="not a regular file") as caught:
+            call(fifo)  # opening a FIFO would wait for a writer forever
+        assert "failed" not in str(caught.value) and caught.value.hint

@@ -311,3 +311,14 @@ def test_big_endian_gzip_nrrd_reads_right(tmp_path):
     (tmp_path / "b.nrrd").write_bytes(header + gzip.compress(data.astype(">i4").tobytes()))
     assert_identical(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "b.nrrd"))), data)
     assert_identical(data, ia.load(tmp_path / "b.nrrd"))
+
+
+@pytest.mark.parametrize("ext", [".nii", ".nii.gz", ".mha"])
+def test_damaged_header_messages_name_the_file_and_no_stale_reason(tmp_path, ext):
+    path = ia.save(tmp_path / f"cut{ext}", np.arange(3 * 32 * 40, dtype=np.uint16).reshape(3, 32, 40))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 100])
+    with pytest.raises(CorruptFileError) as caught:
+        ia.load(path)
+    text = str(caught.value)
+    assert str(path) in text and "imarray-nifti" not in text and "No such file" not in text, text

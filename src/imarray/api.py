@@ -90,6 +90,9 @@ def _head(path: Path) -> bytes:
 def _existing(path: PathLike) -> Path:
     path = Path(path)
     if path.exists():
+        if not (path.is_file() or path.is_dir()):  # a FIFO would block the open until someone writes to it
+            raise ImageFileNotFoundError("it is not a regular file (a named pipe, socket or device)", path=path,
+                                         hint="save the data to a file first and pass that file")
         return path
     for ext in (".bin",):  # CalSciPy style: the stem of a binary without its suffix
         if path.with_name(path.name + ext).exists():

@@ -11,6 +11,7 @@ an error that names the file.
 from __future__ import annotations
 
 import math
+import os
 import re
 from pathlib import Path
 
@@ -34,6 +35,9 @@ def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
         spec = by_extension(path)
         if spec is None or path in pixels_of_headers:
             continue
+        if not os.access(path, os.R_OK):
+            raise ImageFileNotFoundError("cannot read it (permission denied)", path=path,
+                                         hint="ask for read permission, or move the file out of the folder")
         key = spec.module
         groups.setdefault(key, (spec, []))[1].append(path)
     if not groups:

@@ -98,7 +98,7 @@ def _header(path: Path) -> Any:
             reader.ReadImageInformation()
         except RuntimeError as exc:
             raise CorruptFileError(
-                f"SimpleITK cannot read the header ({_last_line(exc)})", path=path,
+                f"SimpleITK cannot read the header ({_itk_reason(exc, name, path)})", path=path,
                 hint="the file is damaged, or not of the format its extension says",
             ) from exc
     return reader
@@ -107,6 +107,18 @@ def _header(path: Path) -> Any:
 def _last_line(exc: Exception) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[-1] if lines else type(exc).__name__
+
+
+def _itk_reason(exc: Exception, name: str, path: Path) -> str:
+    """ITK's reason in one line, naming ``path`` (not the link ITK was given), without a stale errno.
+
+    ITK appends ``Reason: <strerror(errno)>`` to failures that have nothing to
+    do with errno (a damaged header reads as "No such file or directory").
+    """
+    lines = [line.strip() for line in str(exc).splitlines()
+             if line.strip() and not line.strip().startswith("Reason:")]
+    text = re.sub(r"^ITK ERROR: \w+\(0x[0-9a-f]+\): ", "", lines[-1]) if lines else type(exc).__name__
+    return text.replace(name, str(path))
 
 
 def _dtype_of(reader: Any, path: Path) -> np.dtype:
@@ -356,7 +368,7 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
             try:
                 image = simpleitk().ReadImage(name)
             except RuntimeError as exc:
-                raise CorruptFileError(f"cannot read the pixels ({_last_line(exc)})", path=path,
+                raise CorruptFileError(f"cannot read the pixels ({_itk_reason(exc, name, path)})", path=path,
                                        hint="the file is damaged or was cut short") from exc
         array = buffer_array(image)  # the array keeps SimpleITK's buffer: no copy
         if out is not None:
