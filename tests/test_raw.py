@@ -11,7 +11,14 @@ from hypothesis.extra import numpy as hnp
 
 import imarray as ia
 from imarray.compat.calscipy import load_binary, load_images, save_binary, save_images
-from imarray.errors import CorruptFileError, ImageFileNotFoundError, SidecarError, TargetError
+from imarray.errors import (
+    CorruptFileError,
+    ImageFileNotFoundError,
+    InvalidOptionError,
+    SidecarError,
+    TargetError,
+    UnsupportedDtypeError,
+)
 
 from helpers import assert_identical, extreme_array, leftovers
 
@@ -213,3 +220,16 @@ def test_sidecar_byte_order_and_axes_are_checked(tmp_path, key, value, match):
     for call in (ia.info, ia.load, ia.read):
         with pytest.raises(SidecarError, match=match):
             call(path)
+
+
+def test_calscipy_load_binary_refuses_bad_modes_and_dtypes(tmp_path):
+    path = save_binary(tmp_path, np.arange(24, dtype=np.uint16).reshape(2, 3, 4))
+    before = path.read_bytes()
+    for mode in ("zz", "w+"):  # w+ would zero the file it maps
+        with pytest.raises(InvalidOptionError, match="mode") as caught:
+            load_binary(path, mapped=True, mode=mode)
+        assert caught.value.hint
+    assert path.read_bytes() == before
+    path.with_suffix(".json").unlink()
+    with pytest.raises(UnsupportedDtypeError, match="bogus"):
+        load_binary(path, missing_metadata={"frames": 2, "y": 3, "dtype": "bogus"})

@@ -29,6 +29,7 @@ import numpy as np
 
 from .. import api
 from .._paths import visible_files
+from ..dtypes import as_dtype
 from ..errors import ImageFileNotFoundError
 from ..formats import folder as folder_format
 from ..formats import raw
@@ -119,7 +120,7 @@ def load_binary(
     dtype, dims = None, {}
     if missing_metadata:
         meta = dict(missing_metadata)
-        dtype = np.dtype(meta.pop("dtype", None)) if meta.get("dtype") is not None else None
+        dtype = as_dtype(meta.pop("dtype"), path=path) if meta.get("dtype") is not None else None
         dims = {key: int(value) for key, value in meta.items() if value not in (None, -1)}
         if raw._bin_path(path).with_suffix(".json").exists():
             dtype, dims = None, {}

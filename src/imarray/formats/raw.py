@@ -29,7 +29,14 @@ import numpy as np
 from .._atomic import atomic_files, writes_are_durable
 from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
-from ..errors import AxesError, CorruptFileError, SidecarError, TargetError, UnsupportedDtypeError
+from ..errors import (
+    AxesError,
+    CorruptFileError,
+    InvalidOptionError,
+    SidecarError,
+    TargetError,
+    UnsupportedDtypeError,
+)
 from ..fileinfo import FileInfo
 from ..geometry import check_axes
 from ..layout import dense_planes
@@ -38,6 +45,7 @@ from ..registry import FormatSpec
 _CHUNK = 16 * 2**20  # small enough for the CRC thread to keep pace, large enough for few syscalls
 _CALSCIPY_KEYS = ("frames", "y", "x")
 _DIM_NAMES = ("frames", "t", "z", "c", "y", "x")
+_MAP_MODES = ("r", "r+", "c", "readonly", "readwrite", "copyonwrite")  # not w+: it would zero the file
 _GEOMETRY_KEYS = ("spacing", "units", "origin", "kind", "direction")  # what ia.write records beside the shape
 
 
@@ -54,7 +62,8 @@ def _dtype(value: Any, source: Path) -> np.dtype:
     try:
         return np.dtype(value)
     except (TypeError, ValueError) as exc:
-        raise SidecarError(f"dtype {value!r} is not a numpy dtype", path=source) from exc
+        raise SidecarError(f"dtype {value!r} is not a numpy dtype", path=source,
+                           hint="name a NumPy dtype, e.g. 'uint16' or 'float32'") from exc
 
 
 def _shape(value: Any, source: Path) -> tuple[int, ...]:
@@ -297,6 +306,9 @@ def read(
     mode: str = "r",
 ) -> tuple[np.ndarray, FileInfo]:
     """Read (or map) a raw binary after checking its size against the sidecar."""
+    if mmap and mode not in _MAP_MODES:
+        raise InvalidOptionError(f"mode={mode!r} is not a mode to map an existing file", path=path,
+                                 hint="pass 'r' (read-only), 'r+' (writes go to the file) or 'c' (copy on write)")
     file_info, stored = _describe(path, dtype, dims)
     path = file_info.path
     recorded = file_info.metadata.get("checksum") if verify else None
