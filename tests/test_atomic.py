@@ -112,3 +112,33 @@ def test_saving_through_a_symlink_replaces_the_file_it_points_to(tmp_path, name)
     assert_identical(DATA + 5, ia.load(real))
     assert_identical(DATA + 5, ia.load(link))
     assert leftovers(tmp_path) == []
+
+
+def test_read_only_folder_as_an_unprivileged_user(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root to run the save as another user (root writes everywhere)")
+    base = Path(tempfile.mkdtemp(prefix="imarray-ro-"))
+    try:
+        base.chmod(0o755)
+        (base / "ro").mkdir(mode=0o555)
+        code = ("import sys, numpy as np, imarray as ia\n"
+                "for name in sys.argv[1:]:\n"
+                "    try:\n        ia.save(name, np.zeros((4, 4), np.uint8))\n"
+                "    except Exception as e:\n        print(type(e).__name__, '|', e)\n")
+        names = [str(base / "ro" / n) for n in ("a.tif", "a.bin", "a.mhd", "sub/a.tif")]
+        result = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                                 code, *names], capture_output=True, text=True, timeout=120)
+        lines = result.stdout.splitlines()
+        assert len(lines) == 4, result.stdout + result.stderr
+        for name, line in zip(names, lines, strict=True):
+            assert line.startswith("TargetPermissionError |") and name in line and _atomic.TEMP_MARKER not in line
+        assert list((base / "ro").iterdir()) == []
+    finally:
+        shutil.rmtree(base)
