@@ -13,15 +13,18 @@ mode "1" as ``binary``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import struct
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
 from .._memory import check_fits
-from ..errors import CorruptFileError, UnsupportedDtypeError
+from ..errors import CorruptFileError, ImarrayError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
 
@@ -46,15 +49,27 @@ def sniff(head: bytes) -> bool:
     return any(head.startswith(m) for m in _MAGIC)
 
 
-def _open(path: Path) -> Image.Image:
+# what Pillow raises on a cut or damaged file ("image file is truncated", chunk parsing, ...)
+_DAMAGE = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[Image.Image]:
+    """The open Pillow image; any decoding error inside is a CorruptFileError naming ``path``."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(path)
-    except Image.DecompressionBombError as exc:  # pragma: no cover - MAX_IMAGE_PIXELS is lifted below
+            image = Image.open(path)
+        with image:
+            yield image
+    except ImarrayError:
+        raise
+    except Image.DecompressionBombError as exc:  # pragma: no cover - MAX_IMAGE_PIXELS is lifted in read
         raise CorruptFileError(str(exc), path=path) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise CorruptFileError(f"Pillow cannot read it ({exc})", path=path, hint="the file is damaged") from exc
+    except _DAMAGE as exc:
+        raise CorruptFileError(
+            f"Pillow cannot read it ({type(exc).__name__}: {exc})", path=path, hint="the file is damaged or truncated"
+        ) from exc
 
 
 def _layout(image: Image.Image, path: Path) -> tuple[tuple[int, ...], str, str]:
@@ -100,7 +115,7 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
     """Header-only description (Pillow opens lazily)."""
-    with _open(path) as image:
+    with _opened(path) as image:
         return _describe(image, path, spec)
 
 
@@ -114,15 +129,13 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
     >>> ia.load(p)
     array([[    0, 65535]], dtype=uint16)
     """
-    with _open(path) as image:
+    with _opened(path) as image:
         file_info = _describe(image, path, spec)
         check_fits(file_info.shape, file_info.dtype, path)
         max_pixels = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None  # our own memory check above replaces Pillow's bomb guard
         try:
             image.load()
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise CorruptFileError(f"cannot decode the pixels ({exc})", path=path, hint="the file is damaged") from exc
         finally:
             Image.MAX_IMAGE_PIXELS = max_pixels
         if image.mode in ("P", "PA"):
