@@ -298,3 +298,18 @@ def test_three_dimensions_default_to_zyx(tmp_path, fmt):
     pytest.importorskip("SimpleITK")
     converted = ia.write(tmp_path / "z.nii.gz", ia.read(path))  # was an AxesError for "cyx"
     assert ia.load(converted).shape == (3, 4, 5)
+
+
+def test_multi_series_tiff_warns_and_names_every_series(tmp_path):
+    """The first series is read; the others are never dropped silently."""
+    first, second = extreme_array("uint16", (2, 8, 9)), extreme_array("uint8", (5, 6), seed=1)
+    path = tmp_path / "two.tif"
+    with tifffile.TiffWriter(path) as writer:
+        writer.write(first, photometric="minisblack")
+        writer.write(second, photometric="minisblack")
+    described = ia.info(path)
+    assert described.metadata["series"] == 2
+    assert described.metadata["series_shapes"] == [[2, 8, 9], [5, 6]]
+    with pytest.warns(tiff_format.MultiSeriesWarning, match=r"2 image series.*\(5, 6\) uint8.*series=1"):
+        back = ia.load(path)
+    assert_identical(first, back)

@@ -18,6 +18,7 @@ import contextlib
 import math
 import os
 import struct
+import warnings
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,10 @@ _IMAGEJ_KIND = "imarray_kind"
 _IMAGEJ_AXES = "imarray_axes"
 _CUT_SHORT = "the write that made it was cut short; recover what is there with tifffile by hand"
 _PER_CM = {"nm": 1e7, "um": 1e4, "µm": 1e4, "micron": 1e4, "mm": 10.0, "cm": 1.0, "m": 0.01}
+
+
+class MultiSeriesWarning(UserWarning):
+    """A TIFF holds several image series and only the first one was read."""
 
 
 def sniff(head: bytes) -> bool:
@@ -347,6 +352,7 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
         metadata["compression"] = compression.name.lower()
     if len(tif.series) > 1:
         metadata["series"] = len(tif.series)
+        metadata["series_shapes"] = [[int(n) for n in other.shape] for other in tif.series]
     origin: dict[str, float] = metadata.pop("origin", {})
     if shaped and isinstance(shaped.get("imarray"), dict):
         for key in ("scale",):
@@ -385,11 +391,24 @@ def read(
 ) -> tuple[np.ndarray, FileInfo]:
     """Read the first image series of a TIFF, checking sizes first.
 
+    A file of several series (pyramids, thumbnails, differently shaped images
+    written one after another) gives its first series with a
+    :class:`MultiSeriesWarning` naming the others; ``info`` lists their
+    shapes in ``metadata["series_shapes"]``.
+
     With ``mmap=True`` an uncompressed, contiguous file is returned as a
     read-only ``np.memmap`` without reading it.
     """
     with _opened(path) as tif:
         series, file_info = _describe(tif, path, spec)
+        if len(tif.series) > 1:
+            others = "; ".join(f"series={i}: {tuple(s.shape)} {s.dtype}" for i, s in enumerate(tif.series) if i)
+            warnings.warn(
+                f"{path}: holds {len(tif.series)} image series; read the first, {tuple(series.shape)} "
+                f"{series.dtype}; the others ({others}) are not read: use tifffile.imread(path, series=1) for them",
+                MultiSeriesWarning,
+                stacklevel=4,
+            )
         if mmap:
             if series.dataoffset is None or series.dtype == np.bool_:
                 raise UnsupportedDtypeError(
