@@ -313,3 +313,23 @@ def test_multi_series_tiff_warns_and_names_every_series(tmp_path):
     with pytest.warns(tiff_format.MultiSeriesWarning, match=r"2 image series.*\(5, 6\) uint8.*series=1"):
         back = ia.load(path)
     assert_identical(first, back)
+
+
+def test_imagej_keeps_time_spacing_and_units_of_unit_spacing(tmp_path):
+    array = np.arange(2 * 3 * 4 * 5, dtype=np.uint16).reshape(2, 3, 4, 5)
+    image = ia.Image.from_array(array, axes="tzyx", spacing=(0.5, 2.0, 1.0, 1.0), units=("s", "um", "um", "um"))
+    back = ia.read(ia.write(tmp_path / "hyper.tif", image, format="imagej"))
+    assert back.axes == "tzyx"
+    assert back.spacing == pytest.approx((0.5, 2.0, 1.0, 1.0))
+    assert back.units == ("s", "um", "um", "um")
+
+
+def test_imagej_writes_rgb(tmp_path):
+    rgb = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    back = ia.read(ia.write(tmp_path / "rgb.tif", ia.Image.from_rgb_array(rgb, channel_axis=-1), format="imagej"))
+    assert_identical(rgb, back.array)
+    assert (back.axes, back.kind) == ("yxc", "rgb")
+    with tifffile.TiffFile(tmp_path / "rgb.tif") as tif:
+        assert tif.is_imagej and tif.pages.first.photometric == tifffile.PHOTOMETRIC.RGB
+    with pytest.raises(UnsupportedDtypeError, match="uint8"):
+        ia.save(tmp_path / "rgb16.tif", rgb.astype(np.uint16), format="imagej", photometric="rgb")

@@ -143,11 +143,10 @@ def _imagej_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str
     unit = meta.get("unit")
     if isinstance(unit, str) and unit.lower() in ("micron", "\\u00b5m", "µm"):
         unit = "um"
-    units = {axis: unit for axis in spacing} if unit else {}
     if "spacing" in meta:
         spacing["z"] = float(meta["spacing"])
-        if unit:
-            units["z"] = unit
+    # ImageJ's one unit calibrates x, y and z, whatever their spacing (1 included)
+    units = {axis: unit for axis in ("x", "y", *(("z",) if "spacing" in meta else ()))} if unit else {}
     if meta.get("finterval"):
         spacing["t"] = float(meta["finterval"])
         units["t"] = meta.get("tunit", "s")
@@ -460,9 +459,14 @@ def check_writable(
     if spec.name == "imagej":
         if array.ndim > 6:
             raise UnsupportedDtypeError(f"ImageJ hyperstacks have at most 6 dimensions (TZCYXS); got {array.ndim}")
-        if (axes is not None and not _is_subsequence(axes.replace("q", ""), "tzcyx")) or (
-            axes is not None and "q" in axes
-        ):
+        rgb = photometric is not None and photometric.lower() == "rgb"
+        if rgb and array.dtype != np.uint8:
+            raise UnsupportedDtypeError(
+                f"ImageJ colour images are uint8 RGB; got {array.dtype}",
+                hint="pass dtype='uint8' (with scale= if the values do not fit), or save as plain .tif",
+            )
+        planes = axes[:-1] if axes is not None and rgb else axes  # an RGB image's colour axis is its samples
+        if planes is not None and ("q" in planes or not _is_subsequence(planes, "tzcyx")):
             raise AxesError(
                 f"ImageJ needs axes in the order t, z, c, y, x (any may be missing); got {axes!r}",
                 hint="transpose the array first, e.g. np.moveaxis",
@@ -542,6 +546,10 @@ def _imagej_geometry_tags(geometry: dict) -> dict[str, Any]:
     tags: dict[str, Any] = {}
     if "z" in spacing:
         tags["spacing"] = spacing["z"]
+    if "t" in spacing:  # ImageJ's frame interval and its unit
+        tags["finterval"] = spacing["t"]
+        if units.get("t"):
+            tags["tunit"] = units["t"]
     unit = next((units[a] for a in "xyz" if units.get(a)), None)
     if unit:
         tags["unit"] = unit
