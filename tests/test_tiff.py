@@ -333,3 +333,10 @@ def test_imagej_writes_rgb(tmp_path):
         assert tif.is_imagej and tif.pages.first.photometric == tifffile.PHOTOMETRIC.RGB
     with pytest.raises(UnsupportedDtypeError, match="uint8"):
         ia.save(tmp_path / "rgb16.tif", rgb.astype(np.uint16), format="imagej", photometric="rgb")
+
+
+def test_ome_tiff_keeps_direction_in_its_map_annotation(tmp_path):
+    turn = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # numpy (z, y, x) order
+    image = ia.Image.from_array(np.zeros((2, 3, 4), np.uint8), spacing=(2.0, 0.5, 0.5), direction=turn)
+    back = ia.read(ia.write(tmp_path / "turned.ome.tif", image))
+    np.testing.assert_array_equal(back.direction, turn)

@@ -561,19 +561,30 @@ def write(path: PathLike, image: Image, **options: Any) -> Path:
     Takes the keyword options of :func:`save` (``format=``, ``dtype=``,
     ``compression=``, ...). The image's axes are written unless ``axes=`` is
     given, and an ``rgb`` image with its colour axis last is written as colour
-    TIFF. What each format keeps:
+    TIFF. What each format keeps, and what it drops:
 
     - TIFF: axes, spacing, origin, units, kind and direction in its JSON
-      description; x/y spacing also as resolution tags (in cm for metric units);
-    - OME-TIFF: axes, PhysicalSizeX/Y/Z with units, kind and origin in an
-      ``imarray`` map annotation;
-    - ImageJ: axes, x/y/z spacing, one unit, origin, kind;
-    - raw: axes, spacing, origin, units, kind and direction in the sidecar;
+      description; x/y spacing also as resolution tags (in cm for metric
+      units). Drops nothing.
+    - OME-TIFF: PhysicalSizeX/Y/Z and TimeIncrement with their units; axes,
+      kind, origin and direction (OME has no field for it) in an ``imarray``
+      map annotation, which other OME readers ignore. Drops nothing.
+    - ImageJ: axes, x/y/z spacing, t spacing (frame interval) and its unit,
+      origin of x/y/z, kind. Drops the direction, the origin of t, and all
+      but one spatial unit (ImageJ has one unit for x, y and z: the first
+      given is written for all three).
+    - raw: axes, spacing, origin, units, kind and direction in the sidecar.
+      Drops nothing.
     - medical formats (.mha, .mhd, .nrrd, .nii, .nii.gz): spacing, origin and
-      direction in the header, kind as a metadata key;
-    - PNG, BMP, JPEG: pixels only; geometry and kind are not stored;
+      direction in the header, kind as a metadata key. Drop the units of
+      .mha/.mhd/.nrrd (spacing numbers are kept as given); NIfTI keeps what
+      its xyzt_units code can say.
+    - PNG, BMP, JPEG: pixels only; drop axes, spacing, origin, units,
+      direction and kind (colour and bool images read back as ``rgb`` and
+      ``binary`` from their mode).
     - video (.mkv, .mp4) and GIF: the t spacing as the frame rate (unless
       ``frame_rate=`` is given), y/x spacing, units, origin and kind in a tag.
+      Drop the direction.
 
     Examples
     --------

@@ -15,6 +15,7 @@ a :class:`~imarray.errors.CorruptFileError`, not an empty array or a
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import struct
@@ -194,6 +195,9 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
                 extra["kind"] = pairs["kind"]
             if pairs.get("axes"):
                 extra["axes"] = pairs["axes"]
+            direction = _direction(pairs.get("direction"))
+            if direction is not None:
+                extra["direction"] = direction
             origin = {axis: float(pairs[f"origin_{axis}"]) for axis in "tzyx" if pairs.get(f"origin_{axis}")}
             if origin:
                 extra["origin"] = origin
@@ -257,6 +261,21 @@ def _per_axis(recorded: dict, key: str, kinds: type | tuple[type, ...]) -> dict:
         return {}
     return {axis: value for axis, value in values.items()
             if isinstance(value, kinds) and not isinstance(value, bool) and axis in ("t", "z", "y", "x")}
+
+
+def _direction(text: str | None) -> list[list[float]] | None:
+    """The direction matrix (xyz order) imarray wrote as JSON in its OME map annotation; None if absent or damaged."""
+    try:
+        matrix = json.loads(text) if text else None
+    except ValueError:
+        return None
+    if not isinstance(matrix, list) or not all(
+        isinstance(row, list) and len(row) == len(matrix)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in row)
+        for row in matrix
+    ):
+        return None
+    return matrix
 
 
 def _check_recorded(series: tifffile.TiffPageSeries, shaped: dict | None, extra: dict, path: Path) -> None:
@@ -562,7 +581,7 @@ def _imagej_geometry_tags(geometry: dict) -> dict[str, Any]:
 
 
 def _ome_geometry_tags(geometry: dict, axes: str) -> dict[str, Any]:
-    """OME Pixels attributes (PhysicalSize and units) and imarray's map annotation (axes, kind, origin)."""
+    """OME Pixels attributes (PhysicalSize and units) and imarray's map annotation (axes, kind, origin, direction)."""
     spacing, units, origin = (geometry.get(key, {}) for key in ("spacing", "units", "origin"))
     tags: dict[str, Any] = {}
     for axis in "xyz":
@@ -578,6 +597,8 @@ def _ome_geometry_tags(geometry: dict, axes: str) -> dict[str, Any]:
     pairs = {"axes": axes, **{f"origin_{axis}": repr(value) for axis, value in origin.items() if value}}
     if geometry.get("kind", "intensity") != "intensity":
         pairs["kind"] = geometry["kind"]
+    if geometry.get("direction") is not None:  # OME has no direction: imarray keeps it here, xyz order
+        pairs["direction"] = json.dumps(geometry["direction"])
     tags["MapAnnotation"] = {"Namespace": _NAMESPACE, "Value": pairs}
     return tags
 
