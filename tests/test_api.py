@@ -164,3 +164,26 @@ def test_durable_flushes_to_disk_only_when_asked(tmp_path, monkeypatch, labels, 
     assert_identical(ia.load(written), stack)
     assert bool(synced) is durable
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("forced", ["png", "raw", "nifti", "gif"])
+def test_format_option_checks_the_content(tmp_path, forced):
+    """format= names the reader; a file whose content is another format is refused, not half read."""
+    path = ia.save(tmp_path / "stack.tif", np.zeros((3, 4, 5), np.uint16))
+    with pytest.raises(errors.FormatNotFoundError, match=rf"format='{forced}'.*content is tiff"):
+        ia.load(path, format=forced)
+    with pytest.raises(errors.FormatNotFoundError, match="content is tiff"):
+        ia.info(path, format=forced)
+
+
+def test_format_option_reads_a_misnamed_file(tmp_path):
+    path = ia.save(tmp_path / "stack.tif", np.arange(6, dtype=np.uint8).reshape(2, 3), format="png")
+    with pytest.warns(FormatMismatchWarning):
+        ia.load(path)
+    np.testing.assert_array_equal(ia.load(path, format="png"), np.arange(6).reshape(2, 3))
+
+
+def test_format_raw_reads_a_binary_that_starts_like_a_bmp(tmp_path):
+    data = np.frombuffer(b"BM" + bytes(range(14)), np.uint8).reshape(4, 4)
+    path = ia.save(tmp_path / "b.bin", data)
+    assert_identical(data, ia.load(path, format="raw"))

@@ -100,18 +100,42 @@ def _existing(path: PathLike) -> Path:
     )
 
 
+def _surely(spec: FormatSpec, head: bytes) -> bool:
+    """Whether ``head`` carries a signature of ``spec`` of 4 or more bytes (a raw file may start with "BM")."""
+    for magic in spec.magic:
+        offset, signature = magic if isinstance(magic, tuple) else (0, magic)
+        if len(signature) >= 4 and head[offset : offset + len(signature)] == signature:
+            return True
+    return False
+
+
+def _forced(path: Path, format: str, head: bytes) -> FormatSpec:
+    """The format named by ``format=``, if the content can be of it: another format's magic bytes, or the
+    absence of its own, are refused rather than handed to a reader that would read a part or a guess."""
+    spec = registry.for_writing(path, format)
+    found = [other for other in registry.by_magic(head) if other.module != spec.module and _surely(other, head)]
+    if found or (spec.magic and not spec.matches(head)):
+        content = f"the content is {found[0].name}" if found else f"the content is not {spec.name}"
+        raise FormatNotFoundError(
+            f"format={format!r} was asked, but {content} (it starts with {head[:8]!r})",
+            path=path,
+            hint=f"drop format= to read it as {found[0].name}" if found else "drop format= to detect the format",
+        )
+    return spec
+
+
 def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec | None]:
     """The existing path and the format that reads it (``None`` for a folder)."""
     path = _existing(path)
     if path.is_dir():
         return path, None
-    if format is not None:
-        return path, registry.for_writing(path, format)
     if path.stat().st_size == 0:
         raise CorruptFileError(
             "the file is empty (0 bytes)", path=path, hint="the write that made it failed; rewrite it"
         )
     head = _head(path)
+    if format is not None:
+        return path, _forced(path, format, head)
     spec = registry.for_reading(path, head)
     if spec.magic and not spec.matches(head):
         raise CorruptFileError(
