@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -187,3 +188,20 @@ def test_format_raw_reads_a_binary_that_starts_like_a_bmp(tmp_path):
     data = np.frombuffer(b"BM" + bytes(range(14)), np.uint8).reshape(4, 4)
     path = ia.save(tmp_path / "b.bin", data)
     assert_identical(data, ia.load(path, format="raw"))
+
+
+def test_doctests_leave_no_temporary_folders(tmp_path):
+    """The docstring examples clean up after themselves (they used to leave tempfile.mkdtemp() folders)."""
+    modules = ["imarray.api", "imarray.formats.pillow", "imarray.formats.gif", "imarray.formats.video"]
+    script = (
+        "import doctest, importlib, sys\n"
+        "flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.IGNORE_EXCEPTION_DETAIL\n"
+        f"failed = sum(doctest.testmod(importlib.import_module(m), optionflags=flags).failed for m in {modules!r})\n"
+        "sys.exit(failed)\n"
+    )
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env={**os.environ, "TMPDIR": str(scratch)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert list(scratch.iterdir()) == []

@@ -4,10 +4,10 @@ Examples
 --------
 >>> import numpy as np, tempfile, pathlib
 >>> import imarray as ia
->>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> labels = np.array([[0, 5, 70000]], dtype=np.uint32)
->>> _ = ia.save(folder / "labels.tif", labels)
->>> ia.load(folder / "labels.tif")
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = ia.save(pathlib.Path(folder) / "labels.tif", labels)
+...     ia.load(path)
 array([[    0,     5, 70000]], dtype=uint32)
 """
 
@@ -527,8 +527,8 @@ def read(
     --------
     >>> import numpy as np, tempfile, pathlib, imarray as ia
     >>> img = ia.Image.from_label_array(np.arange(24, dtype=np.uint16).reshape(2, 3, 4), spacing=(2.0, 0.5, 0.5))
-    >>> path = ia.write(pathlib.Path(tempfile.mkdtemp()) / "labels.tif", img)
-    >>> back = ia.read(path)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     back = ia.read(ia.write(pathlib.Path(folder) / "labels.tif", img))
     >>> back.kind, back.axes, back.spacing
     ('label', 'zyx', (2.0, 0.5, 0.5))
     """
