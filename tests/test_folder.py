@@ -167,3 +167,14 @@ def test_stacks_of_differing_lengths_fall_back_to_planning(tmp_path, counts):
         tifffile.imwrite(tmp_path / f"part_{index}.tif", stack[start : start + count], photometric="minisblack")
         start += count
     assert_identical(ia.load(tmp_path), stack)
+
+
+def test_size_capped_series_keeps_kind_and_geometry(tmp_path, labels):
+    image = ia.Image.from_label_array(labels, spacing=(2.0, 0.5, 0.5), units="um")
+    folder = ia.write(tmp_path / "ser.tif", image, size_cap="3000B")
+    assert len(list(folder.iterdir())) > 1
+    back = ia.read(folder)
+    assert back.kind == "label"
+    assert back.axes == "zyx"
+    assert back.spacing == pytest.approx((2.0, 0.5, 0.5))
+    assert ia.info(folder).metadata["kind"] == "label"
