@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -213,3 +214,43 @@ def test_a_named_pipe_is_refused_without_opening_it(tmp_path):
         with pytest.raises(errors.ImageFileNotFoundError, match="not a regular file") as caught:
             call(fifo)  # opening a FIFO would wait for a writer forever
         assert "failed" not in str(caught.value) and caught.value.hint
+
+
+@pytest.mark.parametrize("forced", ["png", "raw", "nifti", "gif"])
+def test_format_option_checks_the_content(tmp_path, forced):
+    """format= names the reader; a file whose content is another format is refused, not half read."""
+    path = ia.save(tmp_path / "stack.tif", np.zeros((3, 4, 5), np.uint16))
+    with pytest.raises(errors.FormatNotFoundError, match=rf"format='{forced}'.*content is tiff"):
+        ia.load(path, format=forced)
+    with pytest.raises(errors.FormatNotFoundError, match="content is tiff"):
+        ia.info(path, format=forced)
+
+
+def test_format_option_reads_a_misnamed_file(tmp_path):
+    path = ia.save(tmp_path / "stack.tif", np.arange(6, dtype=np.uint8).reshape(2, 3), format="png")
+    with pytest.warns(FormatMismatchWarning):
+        ia.load(path)
+    np.testing.assert_array_equal(ia.load(path, format="png"), np.arange(6).reshape(2, 3))
+
+
+def test_format_raw_reads_a_binary_that_starts_like_a_bmp(tmp_path):
+    data = np.frombuffer(b"BM" + bytes(range(14)), np.uint8).reshape(4, 4)
+    path = ia.save(tmp_path / "b.bin", data)
+    assert_identical(data, ia.load(path, format="raw"))
+
+
+def test_doctests_leave_no_temporary_folders(tmp_path):
+    """The docstring examples clean up after themselves (they used to leave tempfile.mkdtemp() folders)."""
+    modules = ["imarray.api", "imarray.formats.pillow", "imarray.formats.gif", "imarray.formats.video"]
+    script = (
+        "import doctest, importlib, sys\n"
+        "flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.IGNORE_EXCEPTION_DETAIL\n"
+        f"failed = sum(doctest.testmod(importlib.import_module(m), optionflags=flags).failed for m in {modules!r})\n"
+        "sys.exit(failed)\n"
+    )
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env={**os.environ, "TMPDIR": str(scratch)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert list(scratch.iterdir()) == []

@@ -106,3 +106,31 @@ def test_closed_pipe_ends_quietly(tmp_path, labels):
     err = reader.stderr.read().decode()
     reader.wait(timeout=60)
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_convert_to_png_line_runs(tmp_path, monkeypatch):
+    """The README's PNG preview line works as written: its input is a 2D plane (PNG holds no stack)."""
+    lines = [line.split("#")[0].split() for line in README.read_text(encoding="utf-8").splitlines()
+             if line.startswith("imarray convert") and ".png" in line]
+    assert lines
+    monkeypatch.chdir(tmp_path)
+    for words in lines:
+        source = words[2]
+        shape = (3, 16, 16) if "stack" in source else (16, 16)  # the README's names say what they hold
+        ia.save(source, np.arange(np.prod(shape), dtype=np.uint16).reshape(shape))
+        assert main(words[1:]) == 0, words
+        assert ia.load(words[3]).dtype == np.uint8
+
+
+@pytest.mark.parametrize(("name", "ext"), [("PNG", "png"), ("BMP", "bmp"), ("JPEG", "jpg")])
+def test_readme_format_rows_claim_rgba_only_where_it_is_held(tmp_path, name, ext):
+    row = next(line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith(f"| {name} |"))
+    try:
+        ia.save(tmp_path / f"a.{ext}", np.zeros((2, 2, 4), np.uint8))
+        held = True
+    except ia.errors.UnsupportedDtypeError:
+        held = False
+    assert ("RGBA" in row) == held, row

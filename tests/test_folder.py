@@ -205,3 +205,14 @@ def test_unreadable_file_in_a_folder_is_named_as_unreadable_not_damaged(tmp_path
         assert "permission denied" in result.stdout and "damaged" not in result.stdout
     finally:
         shutil.rmtree(folder)
+
+
+def test_size_capped_series_keeps_kind_and_geometry(tmp_path, labels):
+    image = ia.Image.from_label_array(labels, spacing=(2.0, 0.5, 0.5), units="um")
+    folder = ia.write(tmp_path / "ser.tif", image, size_cap="3000B")
+    assert len(list(folder.iterdir())) > 1
+    back = ia.read(folder)
+    assert back.kind == "label"
+    assert back.axes == "zyx"
+    assert back.spacing == pytest.approx((2.0, 0.5, 0.5))
+    assert ia.info(folder).metadata["kind"] == "label"

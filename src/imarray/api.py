@@ -4,10 +4,10 @@ Examples
 --------
 >>> import numpy as np, tempfile, pathlib
 >>> import imarray as ia
->>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> labels = np.array([[0, 5, 70000]], dtype=np.uint32)
->>> _ = ia.save(folder / "labels.tif", labels)
->>> ia.load(folder / "labels.tif")
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = ia.save(pathlib.Path(folder) / "labels.tif", labels)
+...     ia.load(path)
 array([[    0,     5, 70000]], dtype=uint32)
 """
 
@@ -104,18 +104,42 @@ def _existing(path: PathLike) -> Path:
     )
 
 
+def _surely(spec: FormatSpec, head: bytes) -> bool:
+    """Whether ``head`` carries a signature of ``spec`` of 4 or more bytes (a raw file may start with "BM")."""
+    for magic in spec.magic:
+        offset, signature = magic if isinstance(magic, tuple) else (0, magic)
+        if len(signature) >= 4 and head[offset : offset + len(signature)] == signature:
+            return True
+    return False
+
+
+def _forced(path: Path, format: str, head: bytes) -> FormatSpec:
+    """The format named by ``format=``, if the content can be of it: another format's magic bytes, or the
+    absence of its own, are refused rather than handed to a reader that would read a part or a guess."""
+    spec = registry.for_writing(path, format)
+    found = [other for other in registry.by_magic(head) if other.module != spec.module and _surely(other, head)]
+    if found or (spec.magic and not spec.matches(head)):
+        content = f"the content is {found[0].name}" if found else f"the content is not {spec.name}"
+        raise FormatNotFoundError(
+            f"format={format!r} was asked, but {content} (it starts with {head[:8]!r})",
+            path=path,
+            hint=f"drop format= to read it as {found[0].name}" if found else "drop format= to detect the format",
+        )
+    return spec
+
+
 def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec | None]:
     """The existing path and the format that reads it (``None`` for a folder)."""
     path = _existing(path)
     if path.is_dir():
         return path, None
-    if format is not None:
-        return path, registry.for_writing(path, format)
     if path.stat().st_size == 0:
         raise CorruptFileError(
             "the file is empty (0 bytes)", path=path, hint="the write that made it failed; rewrite it"
         )
     head = _head(path)
+    if format is not None:
+        return path, _forced(path, format, head)
     spec = registry.for_reading(path, head)
     if spec.magic and not spec.matches(head):
         raise CorruptFileError(
@@ -508,8 +532,8 @@ def read(
     --------
     >>> import numpy as np, tempfile, pathlib, imarray as ia
     >>> img = ia.Image.from_label_array(np.arange(24, dtype=np.uint16).reshape(2, 3, 4), spacing=(2.0, 0.5, 0.5))
-    >>> path = ia.write(pathlib.Path(tempfile.mkdtemp()) / "labels.tif", img)
-    >>> back = ia.read(path)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     back = ia.read(ia.write(pathlib.Path(folder) / "labels.tif", img))
     >>> back.kind, back.axes, back.spacing
     ('label', 'zyx', (2.0, 0.5, 0.5))
     """
@@ -566,19 +590,30 @@ def write(path: PathLike, image: Image, **options: Any) -> Path:
     Takes the keyword options of :func:`save` (``format=``, ``dtype=``,
     ``compression=``, ...). The image's axes are written unless ``axes=`` is
     given, and an ``rgb`` image with its colour axis last is written as colour
-    TIFF. What each format keeps:
+    TIFF. What each format keeps, and what it drops:
 
     - TIFF: axes, spacing, origin, units, kind and direction in its JSON
-      description; x/y spacing also as resolution tags (in cm for metric units);
-    - OME-TIFF: axes, PhysicalSizeX/Y/Z with units, kind and origin in an
-      ``imarray`` map annotation;
-    - ImageJ: axes, x/y/z spacing, one unit, origin, kind;
-    - raw: axes, spacing, origin, units, kind and direction in the sidecar;
+      description; x/y spacing also as resolution tags (in cm for metric
+      units). Drops nothing.
+    - OME-TIFF: PhysicalSizeX/Y/Z and TimeIncrement with their units; axes,
+      kind, origin and direction (OME has no field for it) in an ``imarray``
+      map annotation, which other OME readers ignore. Drops nothing.
+    - ImageJ: axes, x/y/z spacing, t spacing (frame interval) and its unit,
+      origin of x/y/z, kind. Drops the direction, the origin of t, and all
+      but one spatial unit (ImageJ has one unit for x, y and z: the first
+      given is written for all three).
+    - raw: axes, spacing, origin, units, kind and direction in the sidecar.
+      Drops nothing.
     - medical formats (.mha, .mhd, .nrrd, .nii, .nii.gz): spacing, origin and
-      direction in the header, kind as a metadata key;
-    - PNG, BMP, JPEG: pixels only; geometry and kind are not stored;
+      direction in the header, kind as a metadata key. Drop the units of
+      .mha/.mhd/.nrrd (spacing numbers are kept as given); NIfTI keeps what
+      its xyzt_units code can say.
+    - PNG, BMP, JPEG: pixels only; drop axes, spacing, origin, units,
+      direction and kind (colour and bool images read back as ``rgb`` and
+      ``binary`` from their mode).
     - video (.mkv, .mp4) and GIF: the t spacing as the frame rate (unless
       ``frame_rate=`` is given), y/x spacing, units, origin and kind in a tag.
+      Drop the direction.
 
     Examples
     --------

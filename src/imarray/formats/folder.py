@@ -173,6 +173,10 @@ def _read_uniform(
     return out, _combined_info(folder, spec, infos, out.shape, first.dtype)
 
 
+# metadata describing one file, not the folder's image (a series part, a TIFF's own series)
+_PER_FILE = ("series", "series_shapes")
+
+
 def _combined_info(
     folder: Path, spec: FormatSpec, infos: list[FileInfo], shape: tuple[int, ...], dtype: str
 ) -> FileInfo:
@@ -190,6 +194,7 @@ def _combined_info(
         origin=first.origin,
         files=files,
         disk_bytes=disk_bytes(files),
+        metadata={key: value for key, value in first.metadata.items() if key not in _PER_FILE},
     )
 
 

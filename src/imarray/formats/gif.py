@@ -26,8 +26,9 @@ Examples
 --------
 >>> import numpy as np, tempfile, pathlib, imarray as ia
 >>> frames = np.zeros((3, 4, 5), np.uint8)          # three identical frames
->>> path = ia.save(pathlib.Path(tempfile.mkdtemp()) / "still.gif", frames, frame_rate=10)
->>> ia.load(path).shape, ia.info(path).metadata["frame_rate"]
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = ia.save(pathlib.Path(folder) / "still.gif", frames, frame_rate=10)
+...     ia.load(path).shape, ia.info(path).metadata["frame_rate"]
 ((3, 4, 5), 10.0)
 """
 

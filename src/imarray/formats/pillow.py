@@ -13,15 +13,18 @@ mode "1" as ``binary``.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import struct
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
 from .._memory import check_fits
-from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
+from ..errors import CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
 
@@ -46,15 +49,27 @@ def sniff(head: bytes) -> bool:
     return any(head.startswith(m) for m in _MAGIC)
 
 
-def _open(path: Path) -> Image.Image:
+# what Pillow raises on a cut or damaged file ("image file is truncated", chunk parsing, ...)
+_DAMAGE = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[Image.Image]:
+    """The open Pillow image; any decoding error inside is a CorruptFileError naming ``path``."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(path)
-    except Image.DecompressionBombError as exc:  # pragma: no cover - MAX_IMAGE_PIXELS is lifted below
+            image = Image.open(path)
+        with image:
+            yield image
+    except ImarrayError:
+        raise
+    except Image.DecompressionBombError as exc:  # pragma: no cover - MAX_IMAGE_PIXELS is lifted in read
         raise CorruptFileError(str(exc), path=path) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise CorruptFileError(f"Pillow cannot read it ({exc})", path=path, hint="the file is damaged") from exc
+    except _DAMAGE as exc:
+        raise CorruptFileError(
+            f"Pillow cannot read it ({type(exc).__name__}: {exc})", path=path, hint="the file is damaged or truncated"
+        ) from exc
 
 
 def _layout(image: Image.Image, path: Path) -> tuple[tuple[int, ...], str, str]:
@@ -79,6 +94,11 @@ def _layout(image: Image.Image, path: Path) -> tuple[tuple[int, ...], str, str]:
     return shape, _READ_DTYPE[mode], "yx" if channels is None else "yxc"
 
 
+def _frames(image: Image.Image) -> int:
+    """How many frames an animated PNG holds (1 for every still image)."""
+    return int(getattr(image, "n_frames", 1)) if image.format == "PNG" else 1
+
+
 def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
     shape, dtype, axes = _layout(image, path)
     metadata: dict = {"mode": image.mode}
@@ -86,6 +106,9 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
         metadata["kind"] = "rgb"
     elif dtype == "bool":
         metadata["kind"] = "binary"
+    frames = _frames(image)
+    if frames > 1:  # an animated PNG: every frame, as a (t, y, x[, c]) stack
+        shape, axes = (frames, *shape), "t" + axes
     text = getattr(image, "text", None) if image.format == "PNG" else None
     if text and "imarray" in text:
         try:
@@ -100,39 +123,53 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
     """Header-only description (Pillow opens lazily)."""
-    with _open(path) as image:
+    with _opened(path) as image:
         return _describe(image, path, spec)
 
 
+def _pixels(image: Image.Image, shape: tuple[int, ...], dtype: str, path: Path) -> np.ndarray:
+    """The current frame of ``image`` as an array of ``shape`` and ``dtype``."""
+    if image.mode in ("P", "PA"):
+        image = image.convert("RGBA" if shape[-1] == 4 else "RGB")
+    array = np.asarray(image)
+    if array.dtype == np.bool_:  # Pillow's mode "1" arrays hold 255 for True: make them canonical 0/1 bytes
+        array = array.view(np.uint8) != 0
+    array = array.astype(dtype, copy=False)
+    if array.shape != shape:  # an APNG frame of another mode, or a Pillow change
+        raise CorruptFileError(f"decoded shape {array.shape} differs from the header's {shape}", path=path)
+    return array
+
+
 def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
-    """Decode the pixels exactly; into ``out`` when given.
+    """Decode the pixels exactly, every frame of an animated PNG; into ``out`` when given.
 
     Examples
     --------
     >>> import tempfile, pathlib, imarray as ia
-    >>> p = ia.save(pathlib.Path(tempfile.mkdtemp()) / "a.png", np.array([[0, 65535]], np.uint16))
-    >>> ia.load(p)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     p = ia.save(pathlib.Path(folder) / "a.png", np.array([[0, 65535]], np.uint16))
+    ...     ia.load(p)
     array([[    0, 65535]], dtype=uint16)
     """
-    with _open(path) as image:
+    with _opened(path) as image:
         file_info = _describe(image, path, spec)
         check_fits(file_info.shape, file_info.dtype, path)
+        frames = _frames(image)
+        frame_shape = file_info.shape[1:] if frames > 1 else file_info.shape
         max_pixels = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None  # our own memory check above replaces Pillow's bomb guard
         try:
-            image.load()
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise CorruptFileError(f"cannot decode the pixels ({exc})", path=path, hint="the file is damaged") from exc
+            if frames == 1:
+                image.load()
+                array = _pixels(image, frame_shape, file_info.dtype, path)
+            else:
+                array = np.empty(file_info.shape, file_info.dtype) if out is None else out
+                for index in range(frames):
+                    image.seek(index)
+                    array[index] = _pixels(image, frame_shape, file_info.dtype, path)
+                return array, file_info
         finally:
             Image.MAX_IMAGE_PIXELS = max_pixels
-        if image.mode in ("P", "PA"):
-            image = image.convert("RGBA" if file_info.shape[-1] == 4 else "RGB")
-        array = np.asarray(image)
-    if array.dtype == np.bool_:  # Pillow's mode "1" arrays hold 255 for True: make them canonical 0/1 bytes
-        array = array.view(np.uint8) != 0
-    array = array.astype(file_info.dtype, copy=False)
-    if array.shape != file_info.shape:  # pragma: no cover - guards Pillow changes
-        raise CorruptFileError(f"decoded shape {array.shape} differs from the header's {file_info.shape}", path=path)
     if out is not None:
         out[...] = array
         array = out

@@ -34,8 +34,9 @@ Examples
 --------
 >>> import numpy as np, tempfile, pathlib, imarray as ia
 >>> movie = np.arange(4 * 6 * 8, dtype=np.uint16).reshape(4, 6, 8) * 300
->>> path = ia.save(pathlib.Path(tempfile.mkdtemp()) / "movie.mkv", movie, frame_rate=20)
->>> bool((ia.load(path) == movie).all()), ia.info(path).metadata["frame_rate"]
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = ia.save(pathlib.Path(folder) / "movie.mkv", movie, frame_rate=20)
+...     bool((ia.load(path) == movie).all()), ia.info(path).metadata["frame_rate"]
 (True, 20.0)
 """
 
