@@ -121,7 +121,7 @@ def test_errors_pickle_and_are_builtins(cls):
     back = pickle.loads(pickle.dumps(err))
     assert type(back) is cls and str(back) == str(err) and back.path == "a/b.tif" and back.hint == "do this"
     assert isinstance(err, errors.ImarrayError)
-    assert isinstance(err, ValueError | TypeError | FileNotFoundError | ImportError) or cls is errors.ImarrayError
+    assert isinstance(err, ValueError | TypeError | OSError | ImportError) or cls is errors.ImarrayError
 
 
 def test_import_loads_no_heavy_or_optional_module():
@@ -165,6 +165,55 @@ def test_durable_flushes_to_disk_only_when_asked(tmp_path, monkeypatch, labels, 
     assert_identical(ia.load(written), stack)
     assert bool(synced) is durable
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("tif", lambda p: ia.save(p, np.zeros((4, 4), np.uint8), compression="bogus")),
+        ("png", lambda p: ia.save(p.with_suffix(".jpg"), np.zeros((4, 4), np.uint8), quality=200)),
+        ("mha", lambda p: ia.save(p.with_suffix(".mha"), np.zeros((4, 4), np.uint8), compression="bogus")),
+        ("scale", lambda p: ia.save(p, np.zeros((4, 4)), dtype="uint8", scale=(5, 1))),
+        ("scale-word", lambda p: ia.save(p, np.zeros((4, 4)), dtype="uint8", scale="up")),
+        ("cap", lambda p: ia.save(p, np.zeros((4, 4), np.uint8), size_cap="lots")),
+        ("cap0", lambda p: ia.save(p, np.zeros((4, 4), np.uint8), size_cap=0)),
+        ("dtype", lambda p: ia.save(p, np.zeros((4, 4), np.uint8), dtype="bogus")),
+        ("dtype-scaled", lambda p: ia.save(p, np.zeros((4, 4)), dtype="bogus", scale="minmax")),
+    ],
+)
+def test_bad_options_are_imarray_errors_naming_the_path(tmp_path, name, call):
+    with pytest.raises(errors.ImarrayError) as caught:
+        call(tmp_path / "x.tif")
+    assert isinstance(caught.value, ValueError | TypeError)
+    assert caught.value.path is not None and "x." in caught.value.path and caught.value.hint
+    assert not leftovers(tmp_path) and not list(tmp_path.iterdir())
+
+
+def test_parse_size_errors_are_invalid_option_errors():
+    for bad in ("lots", 0, -3, "1.2.3GB"):
+        with pytest.raises(errors.InvalidOptionError, match="size"):
+            parse_size(bad)
+
+
+def test_sidecar_with_non_integer_shape_is_a_sidecar_error(tmp_path):
+    path = ia.save(tmp_path / "s.bin", np.zeros((2, 3), np.uint8))
+    sidecar = path.with_suffix(".json")
+    meta = __import__("json").loads(sidecar.read_text())
+    meta["shape"] = ["x", 3]
+    sidecar.write_text(__import__("json").dumps(meta))
+    with pytest.raises(errors.SidecarError, match="shape"):
+        ia.load(path)
+
+
+def test_a_named_pipe_is_refused_without_opening_it(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.tif"
+    os.mkfifo(fifo)
+    for call in (ia.load, ia.info):
+        with pytest.raises(errors.ImageFileNotFoundError, match="not a regular file") as caught:
+            call(fifo)  # opening a FIFO would wait for a writer forever
+        assert "failed" not in str(caught.value) and caught.value.hint
 
 
 @pytest.mark.parametrize("forced", ["png", "raw", "nifti", "gif"])

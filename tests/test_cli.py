@@ -71,6 +71,43 @@ def test_console_script_entry_point(tmp_path):
     assert "tiff" in result.stdout and "raw" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "options",
+    [["--compression", "bogus"], ["--size-cap", "lots"], ["--dtype", "bogus"], ["--dtype", "uint8", "--scale", "5,1"]],
+)
+def test_bad_options_are_one_line_with_status_2(tmp_path, capsys, labels, options):
+    path = ia.save(tmp_path / "labels.tif", labels)
+    assert main(["convert", str(path), str(tmp_path / "out.tif"), *options]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("imarray: error:") and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "out.tif").exists()
+
+
+def test_os_errors_are_one_line_with_status_2(tmp_path, capsys, labels, monkeypatch):
+    path = ia.save(tmp_path / "labels.tif", labels)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "out.tif"))
+
+    monkeypatch.setattr("imarray.api._save", refuse)
+    assert main(["convert", str(path), str(tmp_path / "out.tif")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("imarray: error:") and "Permission denied" in err and err.count("\n") == 1
+
+
+def test_closed_pipe_ends_quietly(tmp_path, labels):
+    path = ia.save(tmp_path / "labels.tif", labels)
+    code = (f"import sys; sys.argv = ['imarray', 'info', {str(path)!r}]\n"
+            "from imarray.cli import main\n"
+            "sys.stdout = open(sys.stdout.fileno(), 'w', buffering=1)\n"
+            "sys.exit(main())")
+    reader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.close()  # like `imarray info x.tif | head -0`: the reader is gone before the first line
+    err = reader.stderr.read().decode()
+    reader.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 

@@ -200,3 +200,125 @@ def test_4d_time_series_stays_4d_scalar(tmp_path, ext):
     back = ia.read(ia.write(tmp_path / f"again{ext}", img))
     assert back.axes == "tzyx" and back.spacing == img.spacing
     assert_identical(series, back.array)
+
+
+# --- units -------------------------------------------------------------------
+
+NIFTI_UNITS_BYTE = 123  # xyzt_units in the NIfTI-1 header
+
+
+def _nifti_header_units(path) -> int:
+    import gzip
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as handle:
+        return handle.read(NIFTI_UNITS_BYTE + 1)[NIFTI_UNITS_BYTE]
+
+
+@pytest.mark.parametrize(
+    ("units", "factor"), [("um", 1e-3), ("nm", 1e-6), ("m", 1e3), ("mm", 1.0), ("µm", 1e-3), ("cm", 10.0)]
+)
+def test_nifti_converts_lengths_to_mm_which_its_header_states(tmp_path, units, factor):
+    img = Image.from_array(np.zeros((2, 3, 4), np.float32), spacing=(2.0, 0.5, 0.25), origin=(1.0, -2.0, 4.0),
+                           units=units)
+    path = ia.write(tmp_path / "u.nii.gz", img)
+    assert _nifti_header_units(path) & 0x07 == 2  # NIFTI_UNITS_MM
+    reference = sitk.ReadImage(str(path))
+    expected = np.array([2.0, 0.5, 0.25]) * factor
+    np.testing.assert_allclose(reference.GetSpacing()[::-1], expected, rtol=1e-6)
+    np.testing.assert_allclose(reference.GetOrigin()[::-1], np.array([1.0, -2.0, 4.0]) * factor, rtol=1e-6)
+    back = ia.read(path)
+    assert back.units == ("mm", "mm", "mm")
+    np.testing.assert_allclose(back.spacing, expected, rtol=1e-6)
+    np.testing.assert_allclose(back.origin, np.array([1.0, -2.0, 4.0]) * factor, rtol=1e-6)
+
+
+def test_nifti_converts_time_to_seconds(tmp_path):
+    img = Image.from_array(np.zeros((3, 2, 3, 4), np.float32), axes="tzyx", spacing=(40.0, 2.0, 0.5, 0.5),
+                           units=("ms", "um", "um", "um"))
+    path = ia.write(tmp_path / "t.nii", img)
+    assert _nifti_header_units(path) == 2 | 8  # mm and s
+    back = ia.read(path)
+    assert back.units == ("s", "mm", "mm", "mm")
+    np.testing.assert_allclose(back.spacing, (0.04, 0.002, 0.0005, 0.0005), rtol=1e-6)
+    np.testing.assert_allclose(sitk.ReadImage(str(path)).GetSpacing()[::-1], back.spacing, rtol=1e-6)
+
+
+def test_nifti_refuses_units_it_cannot_state(tmp_path):
+    img = Image.from_array(np.zeros((2, 3, 4), np.float32), spacing=(1.0, 1.0, 1.0), units="px")
+    with pytest.raises(UnsupportedDtypeError, match="px") as caught:
+        ia.write(tmp_path / "p.nii", img)
+    assert caught.value.hint and "mha" in caught.value.hint and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("code", "itk_scale"), [(1, 1e3), (3, 1e-3)])
+def test_nifti_in_metres_or_microns_reads_in_mm_as_itk_does(tmp_path, code, itk_scale):
+    path = tmp_path / "v.nii"
+    img = sitk.GetImageFromArray(np.zeros((2, 3, 4), np.float32))
+    img.SetSpacing((0.5, 0.25, 2.0))
+    sitk.WriteImage(img, str(path))
+    data = bytearray(path.read_bytes())
+    data[NIFTI_UNITS_BYTE] = code | (data[NIFTI_UNITS_BYTE] & 0x38)  # as other tools write it: pixdim in that unit
+    path.write_bytes(bytes(data))
+    back = ia.read(path)
+    assert back.units == ("mm", "mm", "mm")
+    np.testing.assert_allclose(back.spacing, np.array([2.0, 0.25, 0.5]) * itk_scale, rtol=1e-6)
+    np.testing.assert_allclose(back.spacing, sitk.ReadImage(str(path)).GetSpacing()[::-1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("ext", [".mha", ".mhd", ".nrrd"])
+def test_metaimage_and_nrrd_keep_units(tmp_path, ext):
+    img = Image.from_array(np.zeros((3, 2, 3, 4), np.float32), axes="tzyx", spacing=(40.0, 2.0, 0.5, 0.5),
+                           units=("ms", "\u00b5m", "um", "nm"))
+    path = ia.write(tmp_path / f"k{ext}", img)
+    back = ia.read(path)
+    assert back.units == ("ms", "\u00b5m", "um", "nm") and back.spacing == (40.0, 2.0, 0.5, 0.5)
+    assert ia.info(path).units == {"t": "ms", "z": "\u00b5m", "y": "um", "x": "nm"}
+    plain = ia.read(ia.write(tmp_path / f"plain{ext}", Image.from_array(np.zeros((2, 3), np.uint8))))
+    assert plain.units == (None, None)
+
+
+@pytest.mark.parametrize(("ext", "field"), [(".mha", b"DimSize = 5 4 "), (".mhd", b"DimSize = 5 4 "),
+                                            (".nrrd", b"sizes: 5 4 ")])
+@pytest.mark.parametrize("planes", [b"6", b"2"])
+def test_compressed_data_of_another_size_than_the_header_says_is_corrupt(tmp_path, ext, field, planes):
+    data = np.arange(1, 61, dtype=np.uint16).reshape(3, 4, 5)
+    path = ia.save(tmp_path / f"c{ext}", data, compression="zlib")
+    assert_identical(data, ia.load(path))
+    header = path.read_bytes()
+    path.write_bytes(header.replace(field + b"3", field + planes, 1))  # ITK pads with zeros or drops the rest
+    with pytest.raises(CorruptFileError) as caught:
+        ia.load(path)
+    assert caught.value.hint
+
+
+@pytest.mark.parametrize("ext", [".mha", ".mhd", ".nrrd"])
+@pytest.mark.parametrize("dtype", ["int8", "uint64", "float64", "complex64"])
+def test_compressed_pixels_read_here_equal_simpleitks(tmp_path, ext, dtype):
+    if dtype == "complex64" and ext != ".nrrd":
+        pytest.skip("MetaImage holds no complex here")
+    data = extreme_array(dtype, (3, 4, 5))
+    path = ia.save(tmp_path / f"z{ext}", data, compression="zlib")
+    assert_identical(data, ia.load(path))
+    assert_identical(sitk.GetArrayFromImage(sitk.ReadImage(str(path))), ia.load(path))
+
+
+def test_big_endian_gzip_nrrd_reads_right(tmp_path):
+    import gzip
+
+    data = np.arange(24, dtype=np.int32).reshape(2, 3, 4) - 5
+    header = b"NRRD0004\ntype: int32\ndimension: 3\nsizes: 4 3 2\nendian: big\nencoding: gzip\n\n"
+    (tmp_path / "b.nrrd").write_bytes(header + gzip.compress(data.astype(">i4").tobytes()))
+    assert_identical(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "b.nrrd"))), data)
+    assert_identical(data, ia.load(tmp_path / "b.nrrd"))
+
+
+@pytest.mark.parametrize("ext", [".nii", ".nii.gz", ".mha"])
+def test_damaged_header_messages_name_the_file_and_no_stale_reason(tmp_path, ext):
+    path = ia.save(tmp_path / f"cut{ext}", np.arange(3 * 32 * 40, dtype=np.uint16).reshape(3, 32, 40))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 100])
+    with pytest.raises(CorruptFileError) as caught:
+        ia.load(path)
+    text = str(caught.value)
+    assert str(path) in text and "imarray-nifti" not in text and "No such file" not in text, text

@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import registry
-from ._atomic import atomic_file, durability
+from ._atomic import atomic_file, durability, make_parent
 from .dtypes import ScaleSpec, exact_cast, scale_to, smallest_fitting
 from .errors import (
     CorruptFileError,
     FormatNotFoundError,
     ImageFileNotFoundError,
     ImarrayError,
+    InvalidOptionError,
     UnsupportedDtypeError,
 )
 from .fileinfo import FileInfo
@@ -65,11 +66,11 @@ def parse_size(size: int | float | str) -> int:
     """
     if isinstance(size, int | float) and not isinstance(size, bool):
         if size <= 0:
-            raise ValueError(f"size must be positive, got {size!r}")
+            raise InvalidOptionError(f"size_cap must be positive, got {size!r}", hint="pass e.g. '3.9GB'")
         return int(size)
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([kmgt]?i?b?)\s*", str(size).lower())
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]?i?b?)\s*", str(size).lower())
     if not match:
-        raise ValueError(f"cannot read a size from {size!r}; write e.g. 3.9GB or 500MiB")
+        raise InvalidOptionError(f"cannot read a size from {size!r}", hint="write e.g. 3.9GB or 500MiB")
     number, unit = float(match.group(1)), match.group(2).rstrip("b")
     powers = {"": 1, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12,
               "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
@@ -89,6 +90,9 @@ def _head(path: Path) -> bytes:
 def _existing(path: PathLike) -> Path:
     path = Path(path)
     if path.exists():
+        if not (path.is_file() or path.is_dir()):  # a FIFO would block the open until someone writes to it
+            raise ImageFileNotFoundError("it is not a regular file (a named pipe, socket or device)", path=path,
+                                         hint="save the data to a file first and pass that file")
         return path
     for ext in (".bin",):  # CalSciPy style: the stem of a binary without its suffix
         if path.with_name(path.name + ext).exists():
@@ -483,12 +487,13 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
         options["progress"] = progress
     module = spec.load()
     try:
+        size_cap_bytes = None if size_cap_bytes is None else parse_size(size_cap_bytes)
         module.check_writable(array, spec=spec, **options)
     except ImarrayError as err:
         if err.path is not None:
             raise
         raise type(err)(err.message, path=path, hint=err.hint) from None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     with durability(durable):
         return _write(path, array, spec, module, metadata, size_cap_bytes, options, progress)
 
@@ -497,7 +502,7 @@ def _write(path: Path, array: np.ndarray, spec: FormatSpec, module: Any, metadat
            size_cap_bytes: Any, options: dict, progress: bool) -> Path:
     if size_cap_bytes is not None:
         return folder_format.write_series(
-            path, array, spec=spec, size_cap=parse_size(size_cap_bytes), metadata=metadata,
+            path, array, spec=spec, size_cap=size_cap_bytes, metadata=metadata,
             show_progress=progress, **options,
         )
     if spec.multi_file:

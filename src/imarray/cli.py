@@ -1,13 +1,16 @@
 """Command line: ``imarray info``, ``imarray convert``, ``imarray formats``, ``imarray digitize``, ``imarray demo``.
 
-Errors imarray raises on purpose are printed as one line with their hint and
-exit with status 2; progress bars appear only on a terminal.
+Errors imarray raises on purpose, and errors of the operating system (a
+read-only folder, a full disk), are printed as one line and exit with status
+2; a reader that stops early (``imarray info x.tif | head``) ends the command
+quietly. Progress bars appear only on a terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -93,7 +96,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return _run(args)
-    except ImarrayError as err:
+    except BrokenPipeError:
+        # the reader went away (| head): nothing more to say, and Python must not complain at exit either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (ImarrayError, OSError) as err:
         print(f"imarray: error: {err}", file=sys.stderr)
         return 2
 

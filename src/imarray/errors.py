@@ -1,7 +1,7 @@
 """Exceptions raised by imarray.
 
 Every error is an :class:`ImarrayError` and also the built-in exception that
-fits it (``ValueError``, ``TypeError``, ``FileNotFoundError``, ``ImportError``),
+fits it (``ValueError``, ``TypeError``, ``FileNotFoundError``, ``OSError``, ``ImportError``),
 so existing ``except ValueError`` blocks keep working. Each carries the
 ``path`` it is about and a ``hint`` that names the way out, and each pickles,
 so errors raised on a dask worker reach the caller unchanged.
@@ -32,6 +32,8 @@ __all__ = [
     "MissingDependencyError",
     "PixelKindError",
     "SidecarError",
+    "TargetError",
+    "TargetPermissionError",
     "UnsupportedDtypeError",
 ]
 
@@ -111,6 +113,14 @@ class CorruptFileError(ImarrayError, ValueError):
 
 class SidecarError(ImarrayError, ValueError):
     """A raw binary's JSON sidecar is missing, unreadable or contradicts the data."""
+
+
+class TargetError(ImarrayError, OSError):
+    """A file cannot be written where asked: a folder stands there, its folder is a file, the disk is full."""
+
+
+class TargetPermissionError(TargetError, PermissionError):
+    """The operating system refuses to write the file or its folder."""
 
 
 class MissingDependencyError(ImarrayError, ImportError):

@@ -30,6 +30,7 @@ np.uint16(0)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -67,16 +68,60 @@ def _as_array(data: Any, copy: bool | None, dtype: Any = None) -> np.ndarray:
         ) from exc
 
 
-def _per_axis(value: Any, ndim: int, name: str, default: Any, cast: Any) -> tuple:
+def _per_axis(value: Any, axes: str, name: str, default: Any, check: Any) -> tuple:
+    """One value per axis: a single value, one per axis, or one per axis but the colour axis ``c``.
+
+    Colour (channel) axes have no physical extent: a single value, or one
+    value per other axis, leaves them at ``default``.
+    """
+    others = [i for i, letter in enumerate(axes) if letter != "c"]
     if value is None:
-        return (default,) * ndim
-    if isinstance(value, str | int | float):
-        return (cast(value),) * ndim
-    values = tuple(value)
-    if len(values) != ndim:
-        raise AxesError(f"{name} has {len(values)} values but the image has {ndim} axes",
-                        hint=f"give one {name} value per axis, in numpy order, or one value for all")
-    return tuple(v if v is None else cast(v) for v in values)
+        return (default,) * len(axes)
+    if np.isscalar(value):
+        values, positions = [value] * len(others), others
+    else:
+        values = list(value)
+        if len(values) == len(axes):
+            positions = list(range(len(axes)))
+        elif len(values) == len(others):
+            positions = others
+        else:
+            raise AxesError(f"{name} has {len(values)} values but the image has {len(axes)} axes ({axes})",
+                            hint=f"give one {name} value per axis, in numpy order (the colour axis may be left "
+                                 "out), or one value for all")
+    result = [default] * len(axes)
+    for i, v in zip(positions, values, strict=True):
+        result[i] = default if v is None else check(v, name)
+    return tuple(result)
+
+
+def _finite(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not math.isfinite(number) or isinstance(value, bool | str):
+        raise AxesError(f"{name} values must be finite numbers, got {value!r}",
+                        hint=f"give {name} in physical units, e.g. {name}=(2.0, 0.5, 0.5)")
+    return number
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise AxesError(f"units are text, got {value!r}", hint="pass units='um', or one unit (or None) per axis")
+    return value
+
+
+def _check_order(axes: str) -> None:
+    """Spatial and time letters in numpy order (t, z, y, x); colour and other axes may sit anywhere."""
+    present = [letter for letter in axes if letter in "tzyx"]
+    expected = sorted(present, key="tzyx".index)
+    if present != expected:
+        raise AxesError(
+            f"axes={axes!r} are not in numpy order: a numpy array indexes [t, z, y, x]",
+            hint=f"name the dimensions in the array's order ({''.join(expected)} here), or reorder the array "
+                 "first, e.g. np.moveaxis; toolkits' (x, y, z) order is what spacing_in('xyz') gives",
+        )
 
 
 def _default_axes(ndim: int) -> str:
@@ -116,12 +161,13 @@ class Image:
             raise TypeError(f"Image holds an ndarray, not a {type(array).__name__}; use Image.from_array")
         self._array = array
         self._axes = check_axes(axes, array.ndim)
-        self._spacing = _per_axis(spacing, array.ndim, "spacing", 1.0, float)
+        _check_order(self._axes)
+        self._spacing = _per_axis(spacing, self._axes, "spacing", 1.0, _finite)
         if any(not s > 0 for s in self._spacing):
             raise AxesError(f"spacing must be positive, got {self._spacing}",
                             hint="give the physical size of one pixel along each axis, e.g. spacing=(2.0, 0.5, 0.5)")
-        self._origin = _per_axis(origin, array.ndim, "origin", 0.0, float)
-        self._units = _per_axis(units, array.ndim, "units", None, str)
+        self._origin = _per_axis(origin, self._axes, "origin", 0.0, _finite)
+        self._units = _per_axis(units, self._axes, "units", None, _text)
         self._direction = None if direction is None else self._checked_direction(direction)
         self._kind = kind
         self._check_kind()

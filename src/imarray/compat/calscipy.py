@@ -21,12 +21,16 @@ True
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from .. import api
+from .._paths import visible_files
+from ..dtypes import as_dtype
+from ..errors import ImageFileNotFoundError
 from ..formats import folder as folder_format
 from ..formats import raw
 from ..registry import BY_NAME
@@ -52,11 +56,31 @@ def _target(
 def load_images(path: str | Path) -> np.ndarray:
     """Load a .tif file, or every .tif of a folder, as one array.
 
+    A folder that :func:`save_images` split a stack into (``run/stack/stack_00000.tif``
+    ...) loads from the folder it was saved to (``load_images("run")``) when that
+    series is the only image there.
+
     Examples
     --------
     >>> images = load_images("imaging_folder")          # doctest: +SKIP
     """
+    path = Path(path)
+    if path.is_dir() and not any(p.suffix.lower() in (".tif", ".tiff") for p in visible_files(path)):
+        series = [sub for sub in sorted(path.iterdir()) if sub.is_dir() and _is_series(sub)]
+        if len(series) > 1:
+            raise ImageFileNotFoundError(
+                f"the folder holds no .tif but {len(series)} split stacks: {', '.join(s.name for s in series)}",
+                path=path, hint="pass the folder of the one you want")
+        if series:
+            path = series[0]
     return api.load(path)
+
+
+def _is_series(folder: Path) -> bool:
+    """Whether ``folder`` holds a stack split by ``save_images``: ``<folder name>_00000.tif`` ..."""
+    pattern = re.compile(rf"{re.escape(folder.name)}_\d{{5,}}\.tif")
+    files = visible_files(folder)
+    return bool(files) and all(pattern.fullmatch(p.name) for p in files)
 
 
 def save_images(path: str | Path, images: np.ndarray, name: str | None = None, size_cap: float = 3.9) -> Path:
@@ -64,7 +88,7 @@ def save_images(path: str | Path, images: np.ndarray, name: str | None = None, s
 
     A stack larger than ``size_cap`` goes to a folder named after the file
     (``images.tif`` -> ``images/images_00000.tif`` ...), which ``load_images``
-    reads back whole.
+    reads back whole, given that folder or the folder it was saved to.
 
     Examples
     --------
@@ -96,7 +120,7 @@ def load_binary(
     dtype, dims = None, {}
     if missing_metadata:
         meta = dict(missing_metadata)
-        dtype = np.dtype(meta.pop("dtype", None)) if meta.get("dtype") is not None else None
+        dtype = as_dtype(meta.pop("dtype"), path=path) if meta.get("dtype") is not None else None
         dims = {key: int(value) for key, value in meta.items() if value not in (None, -1)}
         if raw._bin_path(path).with_suffix(".json").exists():
             dtype, dims = None, {}

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from .._memory import check_fits
-from ..errors import CorruptFileError, ImarrayError, UnsupportedDtypeError
+from ..errors import CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
 
@@ -205,7 +205,7 @@ def check_writable(array: np.ndarray, *, spec: FormatSpec, quality: int | None =
             hint=way if spec.name != "jpeg" else way + "; JPEG holds uint8 grey or RGB only",
         )
     if quality is not None and not 1 <= quality <= 95:
-        raise ValueError(f"quality must be 1..95, got {quality}")
+        raise InvalidOptionError(f"quality={quality!r} is outside 1..95", hint="pass quality=90, or leave it out")
 
 
 def write(

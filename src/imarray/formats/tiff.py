@@ -28,7 +28,7 @@ import numpy as np
 import tifffile
 
 from .._optional import import_optional
-from ..errors import AxesError, CorruptFileError, ImarrayError, UnsupportedDtypeError
+from ..errors import AxesError, CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..geometry import check_axes
 from ..layout import dense_planes
@@ -464,7 +464,8 @@ def check_writable(
     axes = check_axes(axes, array.ndim)
     if compression is not None:
         if compression.lower() not in _CODECS:
-            raise ValueError(f"compression={compression!r}: choose one of {', '.join(sorted(_CODECS))}")
+            raise InvalidOptionError(f"compression={compression!r} is not a TIFF codec",
+                                     hint=f"choose one of {', '.join(sorted(_CODECS))}")
         if compression.lower() not in _BUILTIN_CODECS:
             import_optional("imagecodecs", extra="codecs", purpose=f"TIFF compression={compression!r}")
     if photometric is not None:
