@@ -241,7 +241,8 @@ def test_format_raw_reads_a_binary_that_starts_like_a_bmp(tmp_path):
 
 def test_doctests_leave_no_temporary_folders(tmp_path):
     """The docstring examples clean up after themselves (they used to leave tempfile.mkdtemp() folders)."""
-    modules = ["imarray.api", "imarray.formats.pillow", "imarray.formats.gif", "imarray.formats.video"]
+    modules = ["imarray.api", "imarray._atomic", "imarray.compat.calscipy", "imarray.formats.pillow",
+               "imarray.formats.gif", "imarray.formats.video"]
     script = (
         "import doctest, importlib, sys\n"
         "flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.IGNORE_EXCEPTION_DETAIL\n"

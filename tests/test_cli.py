@@ -134,3 +134,10 @@ def test_readme_format_rows_claim_rgba_only_where_it_is_held(tmp_path, name, ext
     except ia.errors.UnsupportedDtypeError:
         held = False
     assert ("RGBA" in row) == held, row
+
+
+def test_formats_table_columns_line_up(capsys):
+    assert main(["formats"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) >= 10
+    assert len({line.index(" exact:" if " exact:" in line else " lossy:") for line in lines}) == 1

@@ -63,7 +63,7 @@ def test_imagej_spacing_is_what_imagej_reads(tmp_path):
     path = ia.write(tmp_path / "ij.tif", label_image(), format="imagej")
     with tifffile.TiffFile(path) as tif:
         meta = tif.imagej_metadata
-        assert meta["spacing"] == 2.0 and meta["unit"] == "um"
+        assert meta["spacing"] == 2.0 and meta["unit"] == "micron"  # ImageJ's ASCII spelling
         assert tif.pages.first.get_resolution() == pytest.approx((4.0, 2.0))  # pixels per um
 
 
@@ -194,3 +194,13 @@ def test_a_damaged_tiff_geometry_record_is_ignored_not_fatal(tmp_path):
     img = ia.read(tmp_path / "odd.tif")
     assert img.spacing == (1.0, 0.5) and img.units == (None, None) and img.origin == (0.0, 0.0)
     assert img.kind == "label"
+
+
+@pytest.mark.parametrize(("unit", "time_unit"), [("µm", "µs"), ("um", "ms"), ("Å", "s"), ("nm", "min")])
+def test_imagej_writes_any_unit_in_its_ascii_description(tmp_path, unit, time_unit):
+    image = ia.Image.from_array(np.zeros((2, 3, 4, 5), np.uint16), axes="tzyx", spacing=(0.5, 2, 0.25, 0.25),
+                                units=(time_unit, unit, unit, unit))
+    back = ia.read(ia.write(tmp_path / "a.tif", image, format="imagej"))
+    expected = "um" if unit in ("µm", "um") else unit
+    assert back.units == (time_unit, expected, expected, expected)
+    assert back.spacing == (0.5, 2, 0.25, 0.25)

@@ -88,10 +88,11 @@ def atomic_files(targets: Sequence[Path]) -> Iterator[list[Path]]:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> with atomic_files([folder / "a.txt"]) as (tmp,):
-    ...     _ = tmp.write_text("hello")
-    >>> (folder / "a.txt").read_text()
+    >>> with tempfile.TemporaryDirectory() as name:
+    ...     folder = pathlib.Path(name)
+    ...     with atomic_files([folder / "a.txt"]) as (tmp,):
+    ...         _ = tmp.write_text("hello")
+    ...     (folder / "a.txt").read_text()
     'hello'
     """
     targets = [prepare_target(Path(t)) for t in targets]

@@ -129,11 +129,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "formats":
         from .registry import FORMATS
 
-        for spec in FORMATS:
-            exts = " ".join(spec.extensions) or "(format= only)"
+        name_width = max(len(spec.name) for spec in FORMATS)
+        exts = [" ".join(spec.extensions) or "(format= only)" for spec in FORMATS]
+        exts_width = max(map(len, exts))
+        for spec, ext in zip(FORMATS, exts, strict=True):
             kind = "lossy" if spec.lossy else "exact"
             extra = f"  [pip install 'imarray[{spec.extra}]']" if spec.extra else ""
-            print(f"{spec.name:<9} {exts:<28} {kind}: {', '.join(spec.dtypes)}{extra}")
+            print(f"{spec.name:<{name_width}}  {ext:<{exts_width}}  {kind}: {', '.join(spec.dtypes)}{extra}")
         return 0
     if args.command == "digitize":
         return _digitize(args)

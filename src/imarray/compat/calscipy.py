@@ -10,13 +10,12 @@ return the path written (CalSciPy returned ``0``).
 Examples
 --------
 >>> import tempfile, pathlib, numpy as np
->>> folder = pathlib.Path(tempfile.mkdtemp()) / "my run"
 >>> stack = np.arange(24, dtype=np.uint32).reshape(2, 3, 4) * 100_000
->>> path = save_binary(folder, stack)
->>> path.name
-'binary_video.bin'
->>> bool((load_binary(folder) == stack).all())
-True
+>>> with tempfile.TemporaryDirectory() as name:
+...     folder = pathlib.Path(name) / "my run"
+...     path = save_binary(folder, stack)
+...     path.name, bool((load_binary(folder) == stack).all())
+('binary_video.bin', True)
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import struct
 import warnings
 import xml.etree.ElementTree as ElementTree
@@ -141,16 +142,14 @@ def _resolution_spacing(page: tifffile.TiffPage) -> tuple[dict[str, float], str 
 def _imagej_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, str], dict[str, Any]]:
     meta = tif.imagej_metadata or {}
     spacing, _ = _resolution_spacing(tif.pages.first)
-    unit = meta.get("unit")
-    if isinstance(unit, str) and unit.lower() in ("micron", "\\u00b5m", "µm"):
-        unit = "um"
+    unit = _imagej_unit_read(meta.get("unit"))
     if "spacing" in meta:
         spacing["z"] = float(meta["spacing"])
     # ImageJ's one unit calibrates x, y and z, whatever their spacing (1 included)
     units = {axis: unit for axis in ("x", "y", *(("z",) if "spacing" in meta else ()))} if unit else {}
     if meta.get("finterval"):
         spacing["t"] = float(meta["finterval"])
-        units["t"] = meta.get("tunit", "s")
+        units["t"] = _imagej_unit_read(meta.get("tunit")) or "s"
     extra: dict[str, Any] = {"imagej": {k: meta[k] for k in ("ImageJ", "mode") if k in meta} or True}
     if meta.get(_IMAGEJ_KIND):
         extra["kind"] = meta[_IMAGEJ_KIND]
@@ -470,7 +469,7 @@ def check_writable(
             import_optional("imagecodecs", extra="codecs", purpose=f"TIFF compression={compression!r}")
     if photometric is not None:
         if photometric.lower() not in ("rgb", "minisblack"):
-            raise ValueError(f"photometric={photometric!r}: choose 'rgb' or 'minisblack'")
+            raise InvalidOptionError(f"photometric={photometric!r}: choose 'rgb' or 'minisblack'")
         if photometric.lower() == "rgb" and (
             array.ndim < 3 or array.shape[-1] not in (3, 4) or array.dtype.kind not in "uf"
         ):
@@ -562,6 +561,25 @@ def _resolution(geometry: dict, *, per_unit: bool) -> dict[str, Any]:
     return {"resolution": (per_cm / spacing["x"], per_cm / spacing["y"]), "resolutionunit": "CENTIMETER"}
 
 
+def _imagej_unit_written(unit: str) -> str:
+    """ImageJ's description is ASCII: microns as ImageJ spells them, other letters as ``\\uXXXX`` escapes.
+
+    >>> _imagej_unit_written("µm"), _imagej_unit_written("Å")
+    ('micron', '\\\\u00C5')
+    """
+    if unit in ("um", "µm", "μm"):
+        return "micron"
+    return "".join(c if ord(c) < 128 else f"\\u{ord(c):04X}" for c in unit)
+
+
+def _imagej_unit_read(unit: Any) -> str | None:
+    """The unit an ImageJ description names, ``\\uXXXX`` escapes undone and microns as ``um``."""
+    if not isinstance(unit, str) or not unit:
+        return None
+    unit = re.sub(r"\\u([0-9a-fA-F]{4})", lambda match: chr(int(match.group(1), 16)), unit)
+    return "um" if unit.lower() in ("micron", "microns", "µm", "μm") else unit
+
+
 def _imagej_geometry_tags(geometry: dict) -> dict[str, Any]:
     """ImageJ's description keys: z spacing, one unit, origins in pixels, and the pixel kind."""
     spacing, units, origin = (geometry.get(key, {}) for key in ("spacing", "units", "origin"))
@@ -571,10 +589,10 @@ def _imagej_geometry_tags(geometry: dict) -> dict[str, Any]:
     if "t" in spacing:  # ImageJ's frame interval and its unit
         tags["finterval"] = spacing["t"]
         if units.get("t"):
-            tags["tunit"] = units["t"]
+            tags["tunit"] = _imagej_unit_written(units["t"])
     unit = next((units[a] for a in "xyz" if units.get(a)), None)
     if unit:
-        tags["unit"] = unit
+        tags["unit"] = _imagej_unit_written(unit)
     for axis in "xyz":
         if origin.get(axis):
             tags[f"{axis}origin"] = -origin[axis] / spacing.get(axis, 1.0)
