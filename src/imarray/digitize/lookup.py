@@ -37,7 +37,7 @@ class Lookup:
     pixels, matched to model entry ``colors_entry``, with ``colors_value``,
     ``colors_distance``, ``colors_ambiguous``). Pixels keep their packed colour
     ``codes``; per-pixel arrays are gathered from them through a table over the
-    2**24 codes, on first access, or for a window only (:meth:`index_in`, :meth:`where`).
+    2**24 codes (:meth:`gather`), on first access, or for a window only.
     """
 
     def __init__(self, codes: np.ndarray, colors_code: np.ndarray, counts: np.ndarray, entry: np.ndarray,
@@ -51,22 +51,27 @@ class Lookup:
         self.colors_distance = distance
         self.colors_ambiguous = ambiguous
 
-    def _codes(self, window: tuple[slice, slice] | None) -> np.ndarray:
-        return self.codes if window is None else self.codes[window]
+    def gather(self, per_colour: np.ndarray, window: tuple[slice, slice] | None = None) -> np.ndarray:
+        """Per pixel (of ``window`` only, if given), ``per_colour`` at its colour.
+
+        One pass over the pixels: ``per_colour`` is written into a table over
+        the 2**24 colour codes (one per thread and dtype, reused; only the
+        figure's own codes are written and read) and taken at each pixel's code.
+        """
+        per_colour = np.asarray(per_colour)
+        table = _scratch_table(per_colour.dtype)
+        table[self.colors_code] = per_colour
+        return np.take(table, self.codes if window is None else self.codes[window])
 
     def index_in(self, window: tuple[slice, slice] | None = None) -> np.ndarray:
         """Per pixel (of ``window`` only, if given) the index of its colour among ``colors``, int32."""
         if "index" in self.__dict__:
             return self.index if window is None else self.index[window]
-        table = _scratch_table(np.int32)
-        table[self.colors_code] = np.arange(self.colors_code.size, dtype=np.int32)
-        return np.take(table, self._codes(window))
+        return self.gather(np.arange(self.colors_code.size, dtype=np.int32), window)
 
     def where(self, keep_colors: np.ndarray, window: tuple[slice, slice] | None = None) -> np.ndarray:
         """Per pixel (of ``window`` only, if given), ``keep_colors`` (a bool per distinct colour)."""
-        table = _scratch_table(np.bool_)
-        table[self.colors_code] = keep_colors
-        return np.take(table, self._codes(window))
+        return self.gather(np.asarray(keep_colors, np.bool_), window)
 
     @cached_property
     def index(self) -> np.ndarray:
@@ -76,17 +81,17 @@ class Lookup:
     @cached_property
     def value(self) -> np.ndarray:
         """float64 value per pixel."""
-        return np.take(self.colors_value, self.index)
+        return self.gather(self.colors_value)
 
     @cached_property
     def distance(self) -> np.ndarray:
         """float32 Euclidean RGB distance (0-255 scale) per pixel to the matched colour."""
-        return np.take(self.colors_distance, self.index)
+        return self.gather(self.colors_distance)
 
     @cached_property
     def ambiguous(self) -> np.ndarray:
         """bool per pixel: the matched colour stands for several colormap entries."""
-        return self.where(self.colors_ambiguous)
+        return self.gather(self.colors_ambiguous)
 
     def runs(self, threshold: float = np.inf) -> np.ndarray:
         """Indices of the distinct colours within ``threshold`` that stand for several entries."""
@@ -94,10 +99,10 @@ class Lookup:
 
     def value_within(self, threshold: float) -> np.ndarray:
         """float64 value per pixel, NaN where the colour is farther than ``threshold`` (one gather)."""
-        return np.take(np.where(self.colors_distance <= threshold, self.colors_value, np.nan), self.index)
+        return self.gather(np.where(self.colors_distance <= threshold, self.colors_value, np.nan))
 
 
-def _scratch_table(dtype: type) -> np.ndarray:
+def _scratch_table(dtype: np.dtype) -> np.ndarray:
     """A table over the 2**24 colour codes, one per thread and dtype, reused (filled only where it is read)."""
     tables = _SCRATCH.__dict__.setdefault("tables", {})
     table = tables.get(dtype)

@@ -50,12 +50,12 @@ class Digitized:
         float64 field, NaN where the pixel is not data.
     mask
         bool, True where ``values`` holds data.
-    index, lookup
-        Per pixel the index of its colour among ``lookup.colors`` (the figure's
-        distinct colours, each matched once to the model).
-    distance, ambiguous
-        Per pixel colour distance to the model, and whether the colour stands
-        for several entries (gathered from ``index`` on first access).
+    lookup
+        The figure's distinct colours, each matched once to the model.
+    index, distance, ambiguous
+        Per pixel the index of its colour among ``lookup.colors``, its colour
+        distance to the model, and whether the colour stands for several
+        entries (gathered on first access).
     rgb
         The figure's pixels inside the box (after un-blending and denoising).
     box
@@ -68,7 +68,6 @@ class Digitized:
 
     values: np.ndarray
     mask: np.ndarray
-    index: np.ndarray
     lookup: Lookup
     rgb: np.ndarray
     box: tuple[int, int, int, int]
@@ -80,15 +79,25 @@ class Digitized:
     threshold: float
     colorbar: Colorbar | None
 
+    @property
+    def _window(self) -> tuple[slice, slice]:
+        y0, y1, x0, x1 = self.box
+        return (slice(y0, y1), slice(x0, x1))
+
+    @cached_property
+    def index(self) -> np.ndarray:
+        """int32 per pixel: the index of its colour among ``lookup.colors``."""
+        return self.lookup.index_in(self._window)
+
     @cached_property
     def distance(self) -> np.ndarray:
         """float32 per pixel: RGB distance of its colour to the model."""
-        return np.take(self.lookup.colors_distance, self.index)
+        return self.lookup.gather(self.lookup.colors_distance, self._window)
 
     @cached_property
     def ambiguous(self) -> np.ndarray:
         """bool per pixel: its colour stands for several colormap entries."""
-        return np.take(self.lookup.colors_ambiguous, self.index)
+        return self.lookup.gather(self.lookup.colors_ambiguous, self._window)
 
     def to_image(self, dtype: Any = None):
         """The field as an :class:`imarray.Image` with spacing and origin from the axes.
@@ -213,8 +222,7 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
             f"{model.name!r}: the colours do not match (check the colormap name and the figure)",
             NothingFoundWarning, stacklevel=3,
         )
-    index = found.index_in(window)
-    values = np.take(found.colors_value, index)
+    values = found.gather(found.colors_value, window)
     if refine and found.runs(kept.threshold).size:
         values = refine_runs(values, keep, found, model, window, kept.threshold)
     np.copyto(values, np.nan, where=~keep)
@@ -222,7 +230,7 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
         values, keep = denoise(values, keep, median)
     rows, cols = np.arange(y0, y1), np.arange(x0, x1)
     return Digitized(
-        values=values, mask=keep, index=index, lookup=found, rgb=rgb[window], box=kept.box,
+        values=values, mask=keep, lookup=found, rgb=rgb[window], box=kept.box,
         x=x_axis(cols) if x_axis else cols.astype(np.float64), y=y_axis(rows) if y_axis else rows.astype(np.float64),
         x_axis=x_axis, y_axis=y_axis, model=model, threshold=kept.threshold, colorbar=bar,
     )
