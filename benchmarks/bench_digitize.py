@@ -154,10 +154,6 @@ def report(speed_rows, accuracy_rows, repeats: int) -> str:
         "Recipe = 10,000 samples in a cKDTree, every pixel queried, mask at distance 70. "
         "imarray lookup = distinct colours matched once + automatic threshold, values with NaN past it; "
         "digitize = the whole call (lookup, threshold, paper, plot box, connectivity, colour-run refinement).",
-        "- The recipe's cost depends on the figure: a KD-tree query is slow for a colour far from every sample. "
-        "White paper (about half of these figures) lies 186-220 RGB units from jet_r and viridis and costs "
-        "about 20 us per pixel there, but lies 15 units from RdBu_r's nearly white middle and costs under 1 us: "
-        "the RdBu_r row is the recipe at its fastest, and the hardest ratio for imarray.",
         "",
         "| figure | recipe s/MP | imarray lookup s/MP | speed-up | imarray digitize s/MP | speed-up |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
