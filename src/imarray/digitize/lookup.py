@@ -1,9 +1,10 @@
 """Per-colour lookup: each distinct colour of a figure is matched once, not each pixel.
 
 A figure of a million pixels holds a few thousand distinct colours. The RGB
-triples are packed into 24-bit integers, made distinct (with the inverse
-index back to the pixels), and only the distinct colours are matched against
-the colour model's KD-tree.
+triples are packed into 24-bit integers and made distinct with one sort;
+only the distinct colours are matched against the colour model's KD-tree.
+Answers per pixel (value, distance, a mask) are gathered back in one pass
+through a table over the 2**24 codes, for the whole figure or a window.
 
 Examples
 --------
@@ -25,7 +26,7 @@ import numpy as np
 from ._deps import need
 from .colormap import ColorModel, pack
 
-__all__ = ["Lookup", "distinct_colors", "lookup", "refine_runs"]
+__all__ = ["Lookup", "lookup", "refine_runs", "unpack"]
 
 _SCRATCH = threading.local()
 
@@ -102,8 +103,9 @@ class Lookup:
         return self.gather(np.where(self.colors_distance <= threshold, self.colors_value, np.nan))
 
 
-def _scratch_table(dtype: np.dtype) -> np.ndarray:
+def _scratch_table(dtype: np.dtype | type) -> np.ndarray:
     """A table over the 2**24 colour codes, one per thread and dtype, reused (filled only where it is read)."""
+    dtype = np.dtype(dtype)
     tables = _SCRATCH.__dict__.setdefault("tables", {})
     table = tables.get(dtype)
     if table is None:
@@ -125,25 +127,6 @@ def _sorted_distinct(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
     starts = np.flatnonzero(new)
     return ordered[starts], np.diff(starts, append=ordered.size)
-
-
-def distinct_colors(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct 24-bit colour codes, per pixel the index of its code among them, and their counts.
-
-    The same answer as ``np.unique(codes, return_inverse=True, return_counts=True)``,
-    from a plain sort and an index table over the 2**24 codes (one per thread,
-    reused) instead of the slower argsort.
-
-    Examples
-    --------
-    >>> u, inv, n = distinct_colors(np.array([5, 1, 5], np.uint32))
-    >>> u.tolist(), inv.tolist(), n.tolist()
-    ([1, 5], [1, 0, 1], [1, 2])
-    """
-    unique, counts = _sorted_distinct(codes)
-    table = _scratch_table(np.int32)
-    table[unique] = np.arange(unique.size, dtype=np.int32)
-    return unique, np.take(table, codes), counts
 
 
 def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:

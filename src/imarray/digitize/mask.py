@@ -220,8 +220,8 @@ def _plot_box(keep: np.ndarray, min_piece: int = MIN_PIECE, reach: int = BOX_REA
     Coastlines, contour lines and masked areas split a field into pieces that
     interleave; a colorbar or legend lies apart, beyond the axes' padding.
     Pieces are found on blocks of ``scale`` x ``scale`` pixels that are all
-    data (a quarter of the pixels to label; specks and one-pixel chains of
-    noise vanish), then the box is grown to the data's own edges. Pieces of
+    data (``scale**2`` times fewer pixels to label; specks and one-pixel
+    chains of noise vanish), then the box is grown to the data's own edges. Pieces of
     fewer than ``min_piece`` pixels do not grow the box. Figures without a
     solid block of data are searched at full resolution.
     """
