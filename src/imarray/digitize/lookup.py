@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import mmap
 import threading
 from functools import cached_property
 
@@ -104,12 +105,18 @@ class Lookup:
 
 
 def _scratch_table(dtype: np.dtype | type) -> np.ndarray:
-    """A table over the 2**24 colour codes, one per thread and dtype, reused (filled only where it is read)."""
+    """A table over the 2**24 colour codes, one per thread and dtype, reused (filled only where it is read).
+
+    The memory is an anonymous map, not a NumPy allocation: NumPy asks for
+    huge pages on large arrays, which would make the whole table resident
+    (64 MB for int32) when a figure's few thousand colours touch it; small
+    pages keep only the touched ones (a few MB) and the first call fast.
+    """
     dtype = np.dtype(dtype)
     tables = _SCRATCH.__dict__.setdefault("tables", {})
     table = tables.get(dtype)
     if table is None:
-        table = tables[dtype] = np.empty(1 << 24, dtype)
+        table = tables[dtype] = np.frombuffer(mmap.mmap(-1, dtype.itemsize << 24), dtype)
     return table
 
 
