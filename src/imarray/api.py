@@ -97,7 +97,7 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
     """The existing path and the format that reads it (``None`` for a folder)."""
     path = _existing(path)
     if path.is_dir():
-        return path, None
+        return path, _store_spec(path, format)
     if format is not None:
         return path, registry.for_writing(path, format)
     if path.stat().st_size == 0:
@@ -120,6 +120,16 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
             stacklevel=3,
         )
     return path, spec
+
+
+def _store_spec(folder: Path, format: str | None) -> FormatSpec | None:
+    """The Zarr row for a folder that is a Zarr store (``None``: a folder of images)."""
+    from .formats.zarr_ import store_format
+
+    found = store_format(folder)
+    if found is None:
+        return None
+    return registry.BY_NAME[format.lower() if format and format.lower() in ("zarr", "ome-zarr") else found]
 
 
 def load(
@@ -286,6 +296,8 @@ def save(
     photometric: str | None = None,
     quality: int | None = None,
     checksum: bool | None = None,
+    chunks: tuple[int, ...] | None = None,
+    pyramid: bool | int | None = None,
     progress: bool = False,
     durable: bool = True,
 ) -> Path:
@@ -301,8 +313,8 @@ def save(
     array
         The pixels.
     format
-        Format name (``tiff``, ``ome-tiff``, ``imagej``, ``raw``, ``png``,
-        ``jpeg``, ``bmp``).
+        Format name (``tiff``, ``ome-tiff``, ``imagej``, ``raw``, ``zarr``,
+        ``ome-zarr``, ``png``, ``jpeg``, ``bmp``).
     dtype
         Exact cast before writing; ``LossyCastError`` if any value does not fit.
     scale
@@ -325,6 +337,12 @@ def save(
         JPEG quality, 1-95.
     checksum
         Raw: ``False`` skips the CRC-32 recorded in the sidecar.
+    chunks
+        Zarr: chunk shape, one size per dimension (default: the dask array's
+        chunks, or Zarr's choice for a NumPy array).
+    pyramid
+        OME-Zarr: ``True`` adds levels downsampled by 2 in y, x (and z);
+        a number gives that many levels in all.
     progress
         Show a progress bar for multi-file writes when stderr is a terminal.
     durable
@@ -356,6 +374,8 @@ def save(
         "photometric": photometric,
         "quality": quality,
         "checksum": checksum,
+        "chunks": chunks,
+        "pyramid": pyramid,
     }
     options = {key: value for key, value in given.items() if value is not None}
     refused = [key for key in options if key not in spec.options]
