@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from typing import TypeVar
 
 T = TypeVar("T")
+_STREAMED: ContextVar[bool] = ContextVar("imarray_streamed_progress", default=False)
 
 
 def progress(items: Iterable[T], *, total: int, desc: str, enabled: bool) -> Iterator[T]:
@@ -23,3 +26,31 @@ def progress(items: Iterable[T], *, total: int, desc: str, enabled: bool) -> Ite
         yield from items
         return
     yield from tqdm(items, total=total, desc=desc, unit="file", leave=False, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def streamed_progress(enabled: bool) -> Iterator[None]:
+    """Within the block, streamed saves of dask arrays show progress (``ia.save(progress=True)``)."""
+    token = _STREAMED.set(enabled)
+    try:
+        yield
+    finally:
+        _STREAMED.reset(token)
+
+
+def streamed_progress_wanted() -> bool:
+    """Whether the save in progress asked for a progress bar."""
+    return _STREAMED.get()
+
+
+@contextlib.contextmanager
+def dask_progress(enabled: bool) -> Iterator[None]:
+    """dask's own progress bar on stderr for computations in the block (local schedulers only;
+    a ``dask.distributed`` cluster shows progress on its dashboard)."""
+    if not enabled or not sys.stderr.isatty():
+        yield
+        return
+    from dask.diagnostics import ProgressBar
+
+    with ProgressBar(out=sys.stderr):
+        yield

@@ -23,10 +23,10 @@ import numpy as np
 
 from . import registry
 from ._atomic import atomic_file, durability
-from .dtypes import ScaleSpec, exact_cast, scale_to, smallest_fitting
+from ._progress import streamed_progress
+from .dtypes import ScaleSpec, exact_cast, is_lazy, scale_to, smallest_fitting
 from .errors import (
     CorruptFileError,
-    FormatNotFoundError,
     ImageFileNotFoundError,
     ImarrayError,
     UnsupportedDtypeError,
@@ -34,6 +34,7 @@ from .errors import (
 from .fileinfo import FileInfo
 from .formats import folder as folder_format
 from .registry import FormatSpec
+from .streaming import STREAMED_MODULES
 
 PathLike = str | os.PathLike[str]
 
@@ -140,6 +141,7 @@ def load(
     mmap: bool = False,
     verify: bool = False,
     progress: bool = False,
+    lazy: bool = False,
     **dims: int,
 ) -> np.ndarray:
     """Load an image file or folder as a NumPy array, exactly as written.
@@ -161,6 +163,11 @@ def load(
         Check a raw binary's checksum recorded in its sidecar.
     progress
         Show a progress bar for folders when stderr is a terminal.
+    lazy
+        Return a ``dask.array.Array`` (the ``dask`` extra) built from headers
+        alone: chunks are files of a folder, groups of TIFF pages or raw
+        frames, or Zarr chunks, read only when computed. See
+        :mod:`imarray.lazy`.
     **dims
         Raw binaries without a sidecar: sizes such as ``y=512, x=512``
         (``frames``, ``t``, ``z``, ``c``, ``y``, ``x``) or ``shape=``; one size
@@ -177,7 +184,17 @@ def load(
     >>> stack = ia.load("slices/")                      # doctest: +SKIP
     >>> mm = ia.load("run1.bin", mmap=True)             # doctest: +SKIP
     >>> ia.load("run1.bin", dtype="uint16", y=512, x=512)  # sidecar lost  # doctest: +SKIP
+    >>> big = ia.load("slices/", lazy=True)             # dask array, nothing read  # doctest: +SKIP
     """
+    if lazy:
+        if mmap or verify:
+            raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
+        unknown = set(dims) - set(_RAW_DIMS)
+        if unknown:
+            raise TypeError(f"load() got unexpected keyword arguments {sorted(unknown)}")
+        from .lazy import load_lazy
+
+        return load_lazy(path, format=format, dtype=dtype, dims=dims)
     array, _ = _read(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims)
     return array
 
@@ -311,7 +328,9 @@ def save(
     path
         Target file; the extension chooses the format unless ``format=``.
     array
-        The pixels.
+        The pixels: a NumPy array, or a dask array, which TIFF, raw and Zarr
+        write chunk by chunk without holding it whole (see
+        :mod:`imarray.streaming`).
     format
         Format name (``tiff``, ``ome-tiff``, ``imagej``, ``raw``, ``zarr``,
         ``ome-zarr``, ``png``, ``jpeg``, ``bmp``).
@@ -384,11 +403,8 @@ def save(
             f"{path}: {spec.name} takes no {', '.join(k + '=' for k in refused)}"
             f" (it takes {', '.join(o + '=' for o in spec.options) or 'no options'})"
         )
-    if type(array).__module__.startswith("dask"):
-        raise FormatNotFoundError(
-            "saving dask arrays is not supported yet", path=path, hint="pass np.asarray(array) or array.compute()"
-        )
-    array = np.asarray(array)
+    if not is_lazy(array) or spec.module not in STREAMED_MODULES:
+        array = np.asarray(array)  # a dask array is computed whole only for formats of single images
     if array.ndim == 0 or array.size == 0:
         raise UnsupportedDtypeError(
             f"an image needs at least one pixel in at least one dimension; got shape {array.shape}",
@@ -415,7 +431,7 @@ def save(
             raise
         raise type(err)(err.message, path=path, hint=err.hint) from None
     path.parent.mkdir(parents=True, exist_ok=True)
-    with durability(durable):
+    with durability(durable), streamed_progress(progress):
         return _write(path, array, spec, module, metadata, size_cap_bytes, options, progress)
 
 

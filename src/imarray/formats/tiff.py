@@ -24,6 +24,7 @@ import numpy as np
 import tifffile
 
 from .._optional import import_optional
+from ..dtypes import is_lazy
 from ..errors import AxesError, CorruptFileError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..geometry import check_axes
@@ -347,7 +348,11 @@ def write(
         if axes is not None:
             record["axes"] = axes
         kwargs.update(ome=False, shaped=True, metadata={"imarray": record} if record else {})
-    if array.flags.c_contiguous or array.ndim <= page_ndim:
+    if is_lazy(array):  # a dask array: computed and written one page at a time
+        from ..streaming import pages
+
+        tifffile.imwrite(path, pages(array, page_ndim), shape=array.shape, dtype=array.dtype, **kwargs)
+    elif array.flags.c_contiguous or array.ndim <= page_ndim:
         tifffile.imwrite(path, np.ascontiguousarray(array), **kwargs)
     else:  # strided input: hand tifffile one dense plane at a time, never a whole copy
         pages = dense_planes(array, plane_ndim=page_ndim, reuse=True)  # tifffile writes each page before the next

@@ -1,0 +1,151 @@
+"""Saving dask arrays chunk by chunk: TIFF pages, raw bytes, Zarr chunks.
+
+``ia.save(path, dask_array)`` never holds the whole array: TIFF and raw
+writers receive the pixels as a stream of blocks computed one ahead of the
+write (peak memory: a few blocks), and Zarr stores are written chunk-parallel
+with ``dask.array.store`` by whatever scheduler is active, a
+``dask.distributed.Client`` included. imarray starts no pool of workers.
+
+``dtype=`` casts each block exactly (:func:`imarray.dtypes.exact_cast`, same
+``LossyCastError``, raised when the offending block is computed: before the
+target is replaced, since writes are atomic); ``scale="minmax"`` first
+computes the global finite range in one lazy pass.
+
+Examples
+--------
+>>> import numpy as np, tempfile, pathlib, imarray as ia
+>>> import dask.array as da
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> lazy = da.arange(24, dtype=np.uint16, chunks=6).reshape(4, 6)
+>>> _ = ia.save(folder / "a.tif", lazy)            # written page by page
+>>> ia.load(folder / "a.tif")[3, 5]
+np.uint16(23)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from ._progress import dask_progress, progress, streamed_progress_wanted
+from .dtypes import ScaleSpec, exact_cast, finite_range, is_lazy, scale_to
+from .errors import LossyCastError
+
+STREAMED_MODULES = ("imarray.formats.tiff", "imarray.formats.raw", "imarray.formats.zarr_")
+BLOCK_BYTES = 16 * 2**20  # blocks handed to sequential writers are about this size (at least one row)
+
+__all__ = ["blocks_in_order", "exact_cast_blocks", "is_lazy", "pages", "scale_blocks", "store_chunks"]
+
+
+def exact_cast_blocks(array: Any, dtype: Any, *, path: Any = None) -> Any:
+    """``exact_cast`` of every block of a dask array, checked when computed."""
+    target = np.dtype(dtype)
+    if array.dtype == target:
+        return array
+    return array.map_blocks(_cast_block, dtype=target, target=target.str, path=None if path is None else str(path))
+
+
+def _cast_block(block: np.ndarray, target: str, path: str | None, block_info: dict | None = None) -> np.ndarray:
+    try:
+        return exact_cast(block, target, path=path)
+    except LossyCastError as err:
+        start = tuple(int(lo) for lo, _ in block_info[0]["array-location"]) if block_info else None
+        where = f" (indices are within the block that starts at {start})" if start else ""
+        raise LossyCastError(err.message + where, path=err.path, hint=err.hint) from None
+
+
+def _scale_block(block: np.ndarray, target: str, scale: Any, path: str | None) -> np.ndarray:
+    return scale_to(block, target, scale, path=path)[0]
+
+
+def scale_blocks(array: Any, dtype: Any, scale: ScaleSpec, *, path: Any = None) -> tuple[Any, Any]:
+    """``scale_to`` of a dask array: the same values and record, block by block.
+
+    ``"minmax"`` first computes the global finite range (one pass over the
+    data); every block is then mapped with that range.
+    """
+    import dask.array as da
+
+    target = np.dtype(dtype)
+    if scale == "minmax":
+        import dask
+
+        data = array.astype(np.uint8) if array.dtype.kind == "b" else array
+        finite = da.isfinite(data) if data.dtype.kind == "f" else None
+        low = (data if finite is None else da.where(finite, data, np.inf)).min()
+        high = (data if finite is None else da.where(finite, data, -np.inf)).max()
+        lo, hi = (float(value) for value in dask.compute(low, high))  # one pass over the data
+        if lo > hi:
+            finite_range(np.empty(0, array.dtype))  # raises the eager path's error
+        sample = np.array([lo, hi], dtype=array.dtype) if array.dtype.kind != "c" else np.array([lo, hi])
+        record = scale_to(sample, target, "minmax", path=path)[1]
+        per_block: Any = (lo, hi) if lo < hi else (lo, np.nextafter(lo, np.inf))
+    else:
+        record = scale_to(np.zeros(1, array.dtype), target, scale, path=path)[1]
+        per_block = scale
+    scaled = array.map_blocks(_scale_block, dtype=target, target=target.str, scale=per_block,
+                              path=None if path is None else str(path))
+    return scaled, record
+
+
+def _row_blocks(array: Any) -> Any:
+    """``array`` rechunked to whole trailing dimensions and about BLOCK_BYTES along the first axis.
+
+    A block never splits the source's own first-axis chunks, so no chunk is read twice.
+    """
+    row_bytes = max(1, array[:1].nbytes)
+    rows = max(BLOCK_BYTES // row_bytes, max(array.chunks[0]), 1)
+    return array.rechunk({0: rows, **{axis: -1 for axis in range(1, array.ndim)}})
+
+
+def blocks_in_order(array: Any, *, desc: str = "writing") -> Iterator[np.ndarray]:
+    """C-ordered, contiguous NumPy blocks of a dask array along its first axis.
+
+    The next block is computed (by the active dask scheduler) while the caller
+    writes the current one, so at most two blocks are held at a time.
+    """
+    rows = _row_blocks(array)
+    blocks = [rows.blocks[index] for index in range(rows.numblocks[0])]
+    enabled = streamed_progress_wanted()
+    with ThreadPoolExecutor(1, thread_name_prefix="imarray-prefetch") as ahead:
+        pending = ahead.submit(_compute, blocks[0]) if blocks else None
+        for index in progress(range(len(blocks)), total=len(blocks), desc=desc, enabled=enabled):
+            current = pending.result()
+            pending = ahead.submit(_compute, blocks[index + 1]) if index + 1 < len(blocks) else None
+            yield current
+
+
+def _compute(block: Any) -> np.ndarray:
+    return np.ascontiguousarray(block.compute())
+
+
+def pages(array: Any, page_ndim: int) -> Iterator[np.ndarray]:
+    """One dense page (the last ``page_ndim`` dimensions) at a time, in C order."""
+    page_shape = array.shape[-page_ndim:] if array.ndim > page_ndim else array.shape
+    planes = array.reshape((-1, *page_shape))
+    for block in blocks_in_order(planes):
+        yield from block
+
+
+def store_chunks(source: Any, target: Any) -> None:
+    """Write a dask array into a ``zarr.Array`` chunk-parallel, each task its own chunks."""
+    import dask.array as da
+
+    chunks = tuple(int(c) for c in target.chunks)
+    if not all(_on_grid(sizes, step) for sizes, step in zip(source.chunks, chunks, strict=True)):
+        source = source.rechunk(chunks)  # two tasks must never write parts of one Zarr chunk
+    with dask_progress(streamed_progress_wanted()):
+        da.store(source, target, lock=False)
+
+
+def _on_grid(sizes: tuple[int, ...], step: int) -> bool:
+    """Whether every boundary between dask chunks ``sizes`` falls on a multiple of ``step``."""
+    edge = 0
+    for size in sizes[:-1]:
+        edge += size
+        if edge % step:
+            return False
+    return True
