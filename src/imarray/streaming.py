@@ -35,7 +35,7 @@ from .dtypes import ScaleSpec, exact_cast, finite_range, is_lazy, scale_to
 from .errors import LossyCastError
 
 STREAMED_MODULES = ("imarray.formats.tiff", "imarray.formats.raw", "imarray.formats.zarr_")
-BLOCK_BYTES = 16 * 2**20  # blocks handed to sequential writers are about this size (at least one row)
+BLOCK_BYTES = 8 * 2**20  # blocks handed to sequential writers are about this size (at least one row)
 
 __all__ = ["blocks_in_order", "exact_cast_blocks", "is_lazy", "pages", "scale_blocks", "store_chunks"]
 
@@ -91,35 +91,49 @@ def scale_blocks(array: Any, dtype: Any, scale: ScaleSpec, *, path: Any = None) 
     return scaled, record
 
 
-def _row_blocks(array: Any) -> Any:
-    """``array`` rechunked to whole trailing dimensions and about BLOCK_BYTES along the first axis.
+def _row_blocks(array: Any) -> list[list[Any]]:
+    """Batches of consecutive blocks along the first axis, whole in every other dimension.
 
-    A block never splits the source's own first-axis chunks, so no chunk is read twice.
+    Blocks keep the source's own first-axis chunks (a file, a group of pages),
+    so nothing is concatenated; a batch holds about BLOCK_BYTES and is
+    computed in one call, so the scheduler reads its chunks in parallel.
     """
+    if any(len(sizes) > 1 for sizes in array.chunks[1:]):
+        array = array.rechunk({axis: -1 for axis in range(1, array.ndim)})
     row_bytes = max(1, array[:1].nbytes)
-    rows = max(BLOCK_BYTES // row_bytes, max(array.chunks[0]), 1)
-    return array.rechunk({0: rows, **{axis: -1 for axis in range(1, array.ndim)}})
+    batches: list[list[Any]] = [[]]
+    held = 0
+    for index, rows in enumerate(array.chunks[0]):
+        if batches[-1] and held + rows * row_bytes > BLOCK_BYTES:
+            batches.append([])
+            held = 0
+        batches[-1].append(array.blocks[index])
+        held += rows * row_bytes
+    return batches
 
 
 def blocks_in_order(array: Any, *, desc: str = "writing") -> Iterator[np.ndarray]:
     """C-ordered, contiguous NumPy blocks of a dask array along its first axis.
 
-    The next block is computed (by the active dask scheduler) while the caller
-    writes the current one, so at most two blocks are held at a time.
+    The next batch of blocks is computed (by the active dask scheduler) while
+    the caller writes the current one, so at most two batches of about
+    BLOCK_BYTES are held at a time.
     """
-    rows = _row_blocks(array)
-    blocks = [rows.blocks[index] for index in range(rows.numblocks[0])]
+    batches = _row_blocks(array)
     enabled = streamed_progress_wanted()
     with ThreadPoolExecutor(1, thread_name_prefix="imarray-prefetch") as ahead:
-        pending = ahead.submit(_compute, blocks[0]) if blocks else None
-        for index in progress(range(len(blocks)), total=len(blocks), desc=desc, enabled=enabled):
+        pending = ahead.submit(_compute, batches[0])
+        for index in progress(range(len(batches)), total=len(batches), desc=desc, enabled=enabled):
             current = pending.result()
-            pending = ahead.submit(_compute, blocks[index + 1]) if index + 1 < len(blocks) else None
-            yield current
+            pending = ahead.submit(_compute, batches[index + 1]) if index + 1 < len(batches) else None
+            while current:
+                yield np.ascontiguousarray(current.pop(0))
 
 
-def _compute(block: Any) -> np.ndarray:
-    return np.ascontiguousarray(block.compute())
+def _compute(batch: list[Any]) -> list[np.ndarray]:
+    import dask
+
+    return list(dask.compute(*batch))
 
 
 def pages(array: Any, page_ndim: int) -> Iterator[np.ndarray]:
