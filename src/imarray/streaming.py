@@ -24,6 +24,8 @@ np.uint16(23)
 
 from __future__ import annotations
 
+import secrets
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -145,14 +147,85 @@ def pages(array: Any, page_ndim: int) -> Iterator[np.ndarray]:
 
 
 def store_chunks(source: Any, target: Any) -> None:
-    """Write a dask array into a ``zarr.Array`` chunk-parallel, each task its own chunks."""
-    import dask.array as da
+    """Write a dask array into a ``zarr.Array`` chunk-parallel, each task its own chunks.
+
+    The call returns (or raises) only once no task is still writing, so a
+    failed save deletes its temporary store with no straggler recreating it:
+    writing tasks return their errors instead of raising them, in-process
+    writers are counted, and on a ``dask.distributed`` cluster every block's
+    future is awaited. The first error is raised as the class it was on the
+    worker.
+    """
+    import dask
 
     chunks = tuple(int(c) for c in target.chunks)
     if not all(_on_grid(sizes, step) for sizes, step in zip(source.chunks, chunks, strict=True)):
         source = source.rechunk(chunks)  # two tasks must never write parts of one Zarr chunk
-    with dask_progress(streamed_progress_wanted()):
-        da.store(source, target, lock=False)
+    tag = secrets.token_hex(8)
+    outcomes = source.map_blocks(_write_block, target=target, tag=tag, dtype=object,
+                                 meta=np.empty((0,) * source.ndim, dtype=object),
+                                 chunks=tuple((1,) * count for count in source.numblocks))
+    client = _distributed_client(outcomes)
+    try:
+        with dask_progress(streamed_progress_wanted()):
+            errors = _run_on_cluster(client, outcomes) if client else dask.compute(outcomes)[0].reshape(-1)
+    except BaseException:
+        with _WRITING:
+            _FAILED.add(tag)
+            _WRITING.wait_for(lambda: _ACTIVE.get(tag, 0) == 0)
+        raise
+    finally:
+        with _WRITING:
+            _ACTIVE.pop(tag, None)
+    for error in errors:
+        if error is not None:
+            raise error
+
+
+def _distributed_client(collection: Any) -> Any:
+    """The ``dask.distributed`` client that would compute ``collection``, if one is active."""
+    import dask.base
+
+    scheduler = dask.base.get_scheduler(collections=[collection])
+    client = getattr(scheduler, "__self__", None)
+    return client if type(client).__module__.startswith("distributed") else None
+
+
+def _run_on_cluster(client: Any, outcomes: Any) -> list:
+    from distributed import futures_of, wait
+
+    futures = futures_of(client.persist(outcomes))
+    wait(futures)  # every block, failed or not, before anything is raised or cleaned up
+    for future in futures:
+        if future.status == "error":
+            raise future.exception()
+    return [error for block in client.gather(futures) for error in block.reshape(-1)]
+
+
+_WRITING = threading.Condition()
+_ACTIVE: dict[str, int] = {}  # writing tasks running in this process, per store
+_FAILED: set[str] = set()  # stores where something failed: their late tasks skip their work (kept: tasks may
+# still be queued in the scheduler's pool when store_chunks returns)
+
+
+def _write_block(block: np.ndarray, target: Any, tag: str, block_info: dict | None = None) -> np.ndarray:
+    outcome = np.empty((1,) * block.ndim, dtype=object)
+    region = tuple(slice(start, stop) for start, stop in block_info[0]["array-location"])
+    with _WRITING:
+        if tag in _FAILED:
+            return outcome
+        _ACTIVE[tag] = _ACTIVE.get(tag, 0) + 1
+    try:
+        target[region] = block
+    except Exception as error:  # returned, not raised: see store_chunks
+        outcome.reshape(-1)[0] = error
+        with _WRITING:
+            _FAILED.add(tag)
+    finally:
+        with _WRITING:
+            _ACTIVE[tag] -= 1
+            _WRITING.notify_all()
+    return outcome
 
 
 def _on_grid(sizes: tuple[int, ...], step: int) -> bool:
