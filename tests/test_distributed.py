@@ -69,3 +69,16 @@ def test_a_lossy_cast_on_a_worker_is_a_lossy_cast_error(tmp_path, client):
     with pytest.raises(LossyCastError, match="value 256"):
         ia.save(tmp_path / "v.zarr", da.from_array(values, chunks=(1, 4, 4)), dtype="uint8")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_convert_on_a_scheduler(tmp_path, client, capsys):
+    from imarray.cli import main
+
+    stack = extreme_array("int32", (4, 8, 9))
+    folder = _slices(tmp_path / "slices", stack)
+    address = client.scheduler.address
+    with distributed.get_task_stream(client) as stream:
+        code = main(["convert", str(folder), str(tmp_path / "v.zarr"), "--chunks", "2,8,9", "--scheduler", address])
+    assert code == 0 and "streamed" in capsys.readouterr().out
+    assert any("_write_block" in str(task["key"]) for task in stream.data)
+    assert_identical(stack, ia.load(tmp_path / "v.zarr"))

@@ -154,3 +154,19 @@ def test_converting_more_than_the_memory_budget_holds_a_few_chunks(big_folder, t
     assert measured["growth"] < budget, measured
     plane = ia.load(tmp_path / target, lazy=True)[95].compute()
     assert_identical(np.roll(ia.load(big_folder / "s_000.tif"), 95, axis=1), plane)
+
+
+def test_cli_convert_streams_into_zarr_chunks(tmp_path, capsys):
+    from imarray.cli import main
+
+    stack = extreme_array("uint16", (6, 8, 9))
+    folder = tmp_path / "slices"
+    for index, plane in enumerate(stack):
+        ia.save(folder / f"s_{index:03d}.tif", plane)
+    assert main(["convert", str(folder), str(tmp_path / "v.ome.zarr"), "--chunks", "2,8,9", "--pyramid"]) == 0
+    assert "streamed" in capsys.readouterr().out
+    info = ia.info(tmp_path / "v.ome.zarr")
+    assert info.metadata["chunks"] == [2, 8, 9] and info.metadata["levels"] == 2
+    assert_identical(stack, ia.load(tmp_path / "v.ome.zarr"))
+    with pytest.raises(SystemExit):
+        main(["convert", str(folder), str(tmp_path / "w.zarr"), "--chunks", "2,x"])
