@@ -42,15 +42,3 @@ def streamed_progress_wanted() -> bool:
     """Whether the save in progress asked for a progress bar."""
     return _STREAMED.get()
 
-
-@contextlib.contextmanager
-def dask_progress(enabled: bool) -> Iterator[None]:
-    """dask's own progress bar on stderr for computations in the block (local schedulers only;
-    a ``dask.distributed`` cluster shows progress on its dashboard)."""
-    if not enabled or not sys.stderr.isatty():
-        yield
-        return
-    from dask.diagnostics import ProgressBar
-
-    with ProgressBar(out=sys.stderr):
-        yield

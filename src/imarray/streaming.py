@@ -32,12 +32,13 @@ from typing import Any
 
 import numpy as np
 
-from ._progress import dask_progress, progress, streamed_progress_wanted
+from ._progress import progress, streamed_progress_wanted
 from .dtypes import ScaleSpec, exact_cast, finite_range, is_lazy, scale_to
 from .errors import LossyCastError
 
 STREAMED_MODULES = ("imarray.formats.tiff", "imarray.formats.raw", "imarray.formats.zarr_")
 BLOCK_BYTES = 8 * 2**20  # blocks handed to sequential writers are about this size (at least one row)
+ROWS_BYTES = 64 * 2**20  # a local Zarr store is written in slabs of about this much source (at least a chunk row)
 
 __all__ = ["blocks_in_order", "exact_cast_blocks", "is_lazy", "pages", "scale_blocks", "store_chunks"]
 
@@ -149,15 +150,18 @@ def pages(array: Any, page_ndim: int) -> Iterator[np.ndarray]:
 def store_chunks(source: Any, target: Any) -> None:
     """Write a dask array into a ``zarr.Array`` chunk-parallel, each task its own chunks.
 
+    On a local scheduler the blocks are computed a slab at a time along the
+    first axis (about ROWS_BYTES of source, at least one row of Zarr chunks),
+    so the scheduler cannot read far ahead of the writes; a
+    ``dask.distributed`` cluster gets the whole graph and manages its
+    workers' memory itself.
+
     The call returns (or raises) only once no task is still writing, so a
     failed save deletes its temporary store with no straggler recreating it:
     writing tasks return their errors instead of raising them, in-process
-    writers are counted, and on a ``dask.distributed`` cluster every block's
-    future is awaited. The first error is raised as the class it was on the
-    worker.
+    writers are counted, and on a cluster every block's future is awaited.
+    The first error is raised as the class it was on the worker.
     """
-    import dask
-
     chunks = tuple(int(c) for c in target.chunks)
     if not all(_on_grid(sizes, step) for sizes, step in zip(source.chunks, chunks, strict=True)):
         source = source.rechunk(chunks)  # two tasks must never write parts of one Zarr chunk
@@ -167,8 +171,7 @@ def store_chunks(source: Any, target: Any) -> None:
                                  chunks=tuple((1,) * count for count in source.numblocks))
     client = _distributed_client(outcomes)
     try:
-        with dask_progress(streamed_progress_wanted()):
-            errors = _run_on_cluster(client, outcomes) if client else dask.compute(outcomes)[0].reshape(-1)
+        errors = _run_on_cluster(client, outcomes) if client else _run_in_slabs(outcomes, source)
     except BaseException:
         with _WRITING:
             _FAILED.add(tag)
@@ -180,6 +183,26 @@ def store_chunks(source: Any, target: Any) -> None:
     for error in errors:
         if error is not None:
             raise error
+
+
+def _run_in_slabs(outcomes: Any, source: Any) -> list:
+    import dask
+
+    row_bytes = max(1, source.nbytes // max(1, source.shape[0]))
+    rows = source.chunks[0]
+    steps, start, held = [], 0, 0
+    for index, size in enumerate(rows):
+        if index > start and held + size * row_bytes > ROWS_BYTES:
+            steps.append((start, index))
+            start, held = index, 0
+        held += size * row_bytes
+    steps.append((start, len(rows)))
+    errors: list = []
+    enabled = streamed_progress_wanted()
+    for first, stop in progress(steps, total=len(steps), desc="writing", enabled=enabled):
+        (done,) = dask.compute(outcomes.blocks[first:stop])
+        errors.extend(done.reshape(-1))
+    return errors
 
 
 def _distributed_client(collection: Any) -> Any:

@@ -309,8 +309,6 @@ def write(
         )
     with atomic_folder(path) as temporary:
         if spec.name != "ome-zarr":
-            if pyramid:
-                raise TypeError(f"{path}: pyramid= needs OME-Zarr; name the store .ome.zarr or pass format='ome-zarr'")
             target = zarr.create_array(
                 store=str(temporary), shape=array.shape, dtype=array.dtype, chunks=chunk_shape,
                 dimension_names=tuple(axes) if axes else None, attributes={"imarray": own}, zarr_format=3,
