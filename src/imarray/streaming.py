@@ -2,8 +2,8 @@
 
 ``ia.save(path, dask_array)`` never holds the whole array: TIFF and raw
 writers receive the pixels as a stream of blocks computed one ahead of the
-write (peak memory: a few blocks), and Zarr stores are written chunk-parallel
-with ``dask.array.store`` by whatever scheduler is active, a
+write (peak memory: a few blocks), and Zarr stores are written chunk-parallel,
+each task writing whole Zarr chunks, by whatever scheduler is active, a
 ``dask.distributed.Client`` included. imarray starts no pool of workers.
 
 ``dtype=`` casts each block exactly (:func:`imarray.dtypes.exact_cast`, same
@@ -150,11 +150,11 @@ def pages(array: Any, page_ndim: int) -> Iterator[np.ndarray]:
 def store_chunks(source: Any, target: Any) -> None:
     """Write a dask array into a ``zarr.Array`` chunk-parallel, each task its own chunks.
 
-    On a local scheduler the blocks are computed a slab at a time along the
-    first axis (about ROWS_BYTES of source, at least one row of Zarr chunks),
-    so the scheduler cannot read far ahead of the writes; a
-    ``dask.distributed`` cluster gets the whole graph and manages its
-    workers' memory itself.
+    On a local scheduler the store is written a slab at a time along the
+    first axis (about ROWS_BYTES of source, whole rows of Zarr chunks), each
+    slab with its own small graph, so the scheduler cannot read far ahead of
+    the writes and no step pays for the whole graph; a ``dask.distributed``
+    cluster gets the whole graph and manages its workers' memory itself.
 
     The call returns (or raises) only once no task is still writing, so a
     failed save deletes its temporary store with no straggler recreating it:
@@ -162,16 +162,19 @@ def store_chunks(source: Any, target: Any) -> None:
     writers are counted, and on a cluster every block's future is awaited.
     The first error is raised as the class it was on the worker.
     """
-    chunks = tuple(int(c) for c in target.chunks)
-    if not all(_on_grid(sizes, step) for sizes, step in zip(source.chunks, chunks, strict=True)):
-        source = source.rechunk(chunks)  # two tasks must never write parts of one Zarr chunk
+    import dask
+
     tag = secrets.token_hex(8)
-    outcomes = source.map_blocks(_write_block, target=target, tag=tag, dtype=object,
-                                 meta=np.empty((0,) * source.ndim, dtype=object),
-                                 chunks=tuple((1,) * count for count in source.numblocks))
-    client = _distributed_client(outcomes)
+    client = _distributed_client(source)
     try:
-        errors = _run_on_cluster(client, outcomes) if client else _run_in_slabs(outcomes, source)
+        if client is not None:
+            errors = _run_on_cluster(client, _writes(source, target, tag, 0))
+        else:
+            errors = []
+            slabs = _slabs(source, int(target.chunks[0]))
+            for start, stop in progress(slabs, total=len(slabs), desc="writing", enabled=streamed_progress_wanted()):
+                (done,) = dask.compute(_writes(source[start:stop], target, tag, start))
+                errors.extend(done.reshape(-1))
     except BaseException:
         with _WRITING:
             _FAILED.add(tag)
@@ -185,24 +188,23 @@ def store_chunks(source: Any, target: Any) -> None:
             raise error
 
 
-def _run_in_slabs(outcomes: Any, source: Any) -> list:
-    import dask
-
+def _slabs(source: Any, depth: int) -> list[tuple[int, int]]:
+    """(start, stop) along the first axis: whole rows of ``depth``, about ROWS_BYTES of source each,
+    and no smaller than the source's own first-axis chunks (so none is read twice)."""
     row_bytes = max(1, source.nbytes // max(1, source.shape[0]))
-    rows = source.chunks[0]
-    steps, start, held = [], 0, 0
-    for index, size in enumerate(rows):
-        if index > start and held + size * row_bytes > ROWS_BYTES:
-            steps.append((start, index))
-            start, held = index, 0
-        held += size * row_bytes
-    steps.append((start, len(rows)))
-    errors: list = []
-    enabled = streamed_progress_wanted()
-    for first, stop in progress(steps, total=len(steps), desc="writing", enabled=enabled):
-        (done,) = dask.compute(outcomes.blocks[first:stop])
-        errors.extend(done.reshape(-1))
-    return errors
+    rows = max(ROWS_BYTES // row_bytes, max(source.chunks[0]), 1)
+    step = depth * -(-rows // depth)  # rounded up to whole rows of chunks
+    return [(start, min(start + step, source.shape[0])) for start in range(0, source.shape[0], step)]
+
+
+def _writes(part: Any, target: Any, tag: str, offset: int) -> Any:
+    """Tasks writing ``part`` (rows ``offset`` onwards of the store) into ``target``; their outcomes."""
+    chunks = tuple(int(c) for c in target.chunks)
+    if not all(_on_grid(sizes, step) for sizes, step in zip(part.chunks, chunks, strict=True)):
+        part = part.rechunk(chunks)  # two tasks must never write parts of one Zarr chunk
+    return part.map_blocks(_write_block, target=target, tag=tag, offset=offset, dtype=object,
+                           meta=np.empty((0,) * part.ndim, dtype=object),
+                           chunks=tuple((1,) * count for count in part.numblocks))
 
 
 def _distributed_client(collection: Any) -> Any:
@@ -231,9 +233,10 @@ _FAILED: set[str] = set()  # stores where something failed: their late tasks ski
 # still be queued in the scheduler's pool when store_chunks returns)
 
 
-def _write_block(block: np.ndarray, target: Any, tag: str, block_info: dict | None = None) -> np.ndarray:
+def _write_block(block: np.ndarray, target: Any, tag: str, offset: int, block_info: dict | None = None) -> np.ndarray:
     outcome = np.empty((1,) * block.ndim, dtype=object)
-    region = tuple(slice(start, stop) for start, stop in block_info[0]["array-location"])
+    region = tuple(slice(start + offset, stop + offset) if axis == 0 else slice(start, stop)
+                   for axis, (start, stop) in enumerate(block_info[0]["array-location"]))
     with _WRITING:
         if tag in _FAILED:
             return outcome
