@@ -200,8 +200,10 @@ def _slabs(source: Any, depth: int) -> list[tuple[int, int]]:
 def _writes(part: Any, target: Any, tag: str, offset: int) -> Any:
     """Tasks writing ``part`` (rows ``offset`` onwards of the store) into ``target``; their outcomes."""
     chunks = tuple(int(c) for c in target.chunks)
-    if not all(_on_grid(sizes, step) for sizes, step in zip(part.chunks, chunks, strict=True)):
-        part = part.rechunk(chunks)  # two tasks must never write parts of one Zarr chunk
+    unaligned = {axis: step for axis, (sizes, step) in enumerate(zip(part.chunks, chunks, strict=True))
+                 if not _on_grid(sizes, step)}
+    if unaligned:  # two tasks must never write parts of one Zarr chunk; aligned axes keep their blocks
+        part = part.rechunk(unaligned)
     return part.map_blocks(_write_block, target=target, tag=tag, offset=offset, dtype=object,
                            meta=np.empty((0,) * part.ndim, dtype=object),
                            chunks=tuple((1,) * count for count in part.numblocks))
