@@ -48,7 +48,10 @@ NOTES = """\
   per step (128 MiB slabs) measured 1.08-1.13x the best peer at 4 GiB but 10.3-10.6% peak RSS; computing the
   next slab while Zarr wrote the current one grew with the number of Zarr chunks per slab (250 MiB above the
   interpreter for 192 MiB of one-plane chunks). Neither was kept: memory bounded by a few chunks is the point
-  of the feature. The loop reads into one reused buffer and builds no graph."""
+  of the feature. The loop reads into one reused buffer and builds no graph.
+  One task per Zarr chunk (dask's full rechunk into tiles of every plane) peaked at 7.1% but took 1.36x the
+  loop's time in an earlier run of this script; one task per slab of whole planes (this run) holds about
+  70 MiB more for 16x fewer tasks."""
 
 
 def status(key: str) -> int:
