@@ -216,3 +216,10 @@ def test_interrupted_write_leaves_old_file_whole(tmp_path, monkeypatch):
     assert path.read_bytes() == before
     assert leftovers(tmp_path) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.tif"]
+
+
+def test_mmap_of_a_big_endian_tiff_keeps_the_values(tmp_path):
+    values = np.arange(60, dtype=np.int32).reshape(3, 4, 5) - 30
+    tifffile.imwrite(tmp_path / "be.tif", values.astype(">i4"), byteorder=">", photometric="minisblack")
+    mapped = ia.load(tmp_path / "be.tif", mmap=True)
+    assert mapped.dtype == np.dtype(">i4") and np.array_equal(mapped, values)

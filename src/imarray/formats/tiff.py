@@ -247,8 +247,9 @@ def read(
                     path=path,
                     hint="load it without mmap, or save it uncompressed",
                 )
-            array = np.memmap(
-                path, dtype=series.dtype, mode="r", offset=series.dataoffset, shape=tuple(series.shape)
+            array = np.memmap(  # tifffile reports the native dtype; the bytes are in the file's order
+                path, dtype=series.dtype.newbyteorder(tif.byteorder), mode="r", offset=series.dataoffset,
+                shape=tuple(series.shape),
             )
             return array, file_info
         if out is not None:
