@@ -32,7 +32,7 @@ $(CALSCIPY_ENV)/.installed:
 	$(PYTHON) -m venv $(CALSCIPY_ENV)
 	$(CALSCIPY_ENV)/bin/python -m pip install --quiet --no-deps calscipy
 	$(CALSCIPY_ENV)/bin/python -m pip install --quiet imageio opencv-python-headless pillow tifffile numpy \
-		importlib-metadata joblib
+		importlib-metadata joblib tqdm
 	touch $@
 
 bench-env: $(CALSCIPY_ENV)/.installed

@@ -3,8 +3,8 @@
 Peers: tifffile and numpy in this environment; CalSciPy's io_tools in its own
 environment (``benchmarks/.venv-calscipy``, made by ``make bench-env``), run
 through ``calscipy_worker.py``. Every contender does the same work on the same
-1 GB uint16 stack (1000 x 512 x 1024); contenders take turns within each
-repeat, and the table reports medians. "warm" loads read files that are in
+1 GB uint16 stack (1000 x 512 x 1024), each run in a fresh interpreter (imports
+untimed); contenders take turns within each repeat, and the table reports medians. "warm" loads read files that are in
 the page cache; "cold" loads drop the cache first (needs root; skipped otherwise).
 
 Usage::
@@ -24,7 +24,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,7 +31,6 @@ import numpy as np
 import tifffile
 
 import imarray as ia
-from imarray._atomic import _fsync_file, _fsync_folder
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -48,12 +46,6 @@ def remove(*paths: Path) -> None:
             shutil.rmtree(path)
         elif path.exists():
             path.unlink()
-
-
-def fsync_path(path: Path) -> None:
-    """Flush a file and its folder with the calls imarray's durable commit makes."""
-    _fsync_file(path)
-    _fsync_folder(path.parent)
 
 
 def can_drop_caches() -> bool:
@@ -77,14 +69,40 @@ class Contender:
         return statistics.median(self.seconds)
 
 
-def timed(action: Callable[[], object], before: Callable[[], object] | None = None) -> Callable[[], float]:
+# Every contender runs in a fresh interpreter: the heap, the allocator's free lists and the
+# page tables left by one contender cannot slow (or speed) the next. Imports and loading the
+# stack to save are untimed; only the statement is.
+WORKER = """
+import sys, time
+namespace = {}
+exec(sys.argv[1], namespace)
+start = time.perf_counter()
+exec(sys.argv[2], namespace)
+print(time.perf_counter() - start)
+"""
+SETUP = """
+from pathlib import Path
+import numpy as np, tifffile
+import imarray as ia, imarray.api, imarray.formats.tiff, imarray.formats.raw, imarray.formats.folder
+from imarray._atomic import _fsync_file, _fsync_folder
+def fsync_path(path):
+    _fsync_file(path)
+    _fsync_folder(path.parent)
+"""
+
+
+def timed(statement: str, before: Callable[[], object] | None = None, setup: str = "") -> Callable[[], float]:
+    """Time ``statement`` in a fresh interpreter after ``SETUP`` + ``setup`` (untimed)."""
+
     def run() -> float:
         if before is not None:
             before()
         os.sync()  # no contender pays for the writeback an earlier one left behind
-        start = time.perf_counter()
-        action()
-        return time.perf_counter() - start
+        done = subprocess.run([sys.executable, "-c", WORKER, SETUP + setup, statement],
+                              capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise RuntimeError(f"{statement!r} failed: {done.stderr.strip()[-600:]}")
+        return float(done.stdout)
 
     return run
 
@@ -112,6 +130,10 @@ def contenders(stack: np.ndarray, work: Path, npy: Path, with_calscipy: bool, co
     out_tif, out_bin = work / "saved.tif", work / "saved.bin"  # written by the save rows
     cal_tif, cal_bin = work / "calscipy" / "images.tif", work / "calscipy" / "binary_video.bin"
     folder = work / "slices"
+    paths = (f"tif, bin_, out_tif, out_bin, folder = Path({str(tif)!r}), Path({str(bin_)!r}), "
+             f"Path({str(out_tif)!r}), Path({str(out_bin)!r}), Path({str(folder)!r})\n"
+             f"shape, dtype = {stack.shape!r}, np.{stack.dtype}\n")
+    saving = paths + f"stack = np.load({str(npy)!r})\n"
     rows: list[Contender] = []
 
     def add(task: str, name: str, run: Callable[[], float]) -> None:
@@ -123,65 +145,59 @@ def contenders(stack: np.ndarray, work: Path, npy: Path, with_calscipy: bool, co
     def clear_bin() -> None:
         remove(out_bin, out_bin.with_suffix(".json"))
 
-    def tifffile_durable() -> None:
-        tifffile.imwrite(out_tif, stack)
-        fsync_path(out_tif)
+    def save(task: str, name: str, statement: str, clear: Callable[[], None]) -> None:
+        add(task, name, timed(statement, clear, saving))
 
-    def tofile_durable() -> None:
-        stack.tofile(out_bin)
-        fsync_path(out_bin)
+    def load(task: str, name: str, statement: str, before: Callable[[], None] | None = None) -> None:
+        add(task, name, timed(statement, before, paths))
 
-    add("TIFF save", "imarray (durable: fsync + rename)", timed(lambda: ia.save(out_tif, stack), clear_tif))
-    add("TIFF save", "tifffile.imwrite + fsync", timed(tifffile_durable, clear_tif))
-    add("TIFF save", "imarray durable=False", timed(lambda: ia.save(out_tif, stack, durable=False), clear_tif))
-    add("TIFF save", "tifffile.imwrite", timed(lambda: tifffile.imwrite(out_tif, stack), clear_tif))
+    save("TIFF save", "imarray (durable: fsync + rename)", "ia.save(out_tif, stack)", clear_tif)
+    save("TIFF save", "tifffile.imwrite + fsync", "tifffile.imwrite(out_tif, stack); fsync_path(out_tif)", clear_tif)
+    save("TIFF save", "imarray durable=False", "ia.save(out_tif, stack, durable=False)", clear_tif)
+    save("TIFF save", "tifffile.imwrite", "tifffile.imwrite(out_tif, stack)", clear_tif)
     if with_calscipy:
         add("TIFF save", "CalSciPy save_images", calscipy_run("save_images", work / "calscipy" / "saved.tif", npy))
 
-    add("TIFF load (warm)", "imarray", timed(lambda: ia.load(tif)))
-    add("TIFF load (warm)", "tifffile.imread", timed(lambda: tifffile.imread(tif)))
+    load("TIFF load (warm)", "imarray", "ia.load(tif)")
+    load("TIFF load (warm)", "tifffile.imread", "tifffile.imread(tif)")
     if with_calscipy:
         add("TIFF load (warm)", "CalSciPy load_images", calscipy_run("load_images", cal_tif, None))
     if cold:
-        add("TIFF load (cold)", "imarray", timed(lambda: ia.load(tif), drop_caches))
-        add("TIFF load (cold)", "tifffile.imread", timed(lambda: tifffile.imread(tif), drop_caches))
+        load("TIFF load (cold)", "imarray", "ia.load(tif)", drop_caches)
+        load("TIFF load (cold)", "tifffile.imread", "tifffile.imread(tif)", drop_caches)
         if with_calscipy:
             add("TIFF load (cold)", "CalSciPy load_images", calscipy_run("load_images", cal_tif, None, cold=True))
-    add("TIFF mmap", "imarray mmap=True", timed(lambda: ia.load(tif, mmap=True)))
-    add("TIFF mmap", "tifffile.memmap", timed(lambda: tifffile.memmap(tif, mode="r")))
+    load("TIFF mmap", "imarray mmap=True", "ia.load(tif, mmap=True)")
+    load("TIFF mmap", "tifffile.memmap", "tifffile.memmap(tif, mode='r')")
 
-    add("raw save", "imarray (durable, CRC-32)", timed(lambda: ia.save(out_bin, stack), clear_bin))
-    add("raw save", "ndarray.tofile + fsync", timed(tofile_durable, clear_bin))
-    add("raw save", "imarray durable=False (CRC-32)", timed(lambda: ia.save(out_bin, stack, durable=False), clear_bin))
-    add("raw save", "imarray durable=False checksum=False",
-        timed(lambda: ia.save(out_bin, stack, durable=False, checksum=False), clear_bin))
-    add("raw save", "ndarray.tofile", timed(lambda: stack.tofile(out_bin), clear_bin))
+    save("raw save", "imarray (durable, CRC-32)", "ia.save(out_bin, stack)", clear_bin)
+    save("raw save", "ndarray.tofile + fsync", "stack.tofile(out_bin); fsync_path(out_bin)", clear_bin)
+    save("raw save", "imarray durable=False (CRC-32)", "ia.save(out_bin, stack, durable=False)", clear_bin)
+    save("raw save", "imarray durable=False checksum=False",
+         "ia.save(out_bin, stack, durable=False, checksum=False)", clear_bin)
+    save("raw save", "ndarray.tofile", "stack.tofile(out_bin)", clear_bin)
     if with_calscipy:
         add("raw save", "CalSciPy save_binary", calscipy_run("save_binary", work / "calscipy" / "saved.bin", npy))
 
-    def fromfile() -> np.ndarray:
-        return np.fromfile(bin_, dtype=stack.dtype).reshape(stack.shape)
-
-    add("raw load (warm)", "imarray", timed(lambda: ia.load(bin_)))
-    add("raw load (warm)", "imarray verify=True", timed(lambda: ia.load(bin_, verify=True)))
-    add("raw load (warm)", "np.fromfile", timed(fromfile))
+    fromfile = "np.fromfile(bin_, dtype=dtype).reshape(shape)"
+    load("raw load (warm)", "imarray", "ia.load(bin_)")
+    load("raw load (warm)", "imarray verify=True", "ia.load(bin_, verify=True)")
+    load("raw load (warm)", "np.fromfile", fromfile)
     if with_calscipy:
         add("raw load (warm)", "CalSciPy load_binary", calscipy_run("load_binary", cal_bin, None))
     if cold:
-        add("raw load (cold)", "imarray", timed(lambda: ia.load(bin_), drop_caches))
-        add("raw load (cold)", "np.fromfile", timed(fromfile, drop_caches))
-    add("raw mmap", "imarray mmap=True", timed(lambda: ia.load(bin_, mmap=True)))
-    add("raw mmap", "np.memmap", timed(lambda: np.memmap(bin_, dtype=stack.dtype, mode="r", shape=stack.shape)))
+        load("raw load (cold)", "imarray", "ia.load(bin_)", drop_caches)
+        load("raw load (cold)", "np.fromfile", fromfile, drop_caches)
+    load("raw mmap", "imarray mmap=True", "ia.load(bin_, mmap=True)")
+    load("raw mmap", "np.memmap", "np.memmap(bin_, dtype=dtype, mode='r', shape=shape)")
 
-    files = sorted(folder.iterdir())
-
-    def tifffile_loop() -> np.ndarray:
-        return np.stack([tifffile.imread(f) for f in files])
-
-    task = f"folder of {len(files)} slices (warm)"
-    add(task, "imarray", timed(lambda: ia.load(folder)))
-    add(task, "tifffile.imread per file + np.stack", timed(tifffile_loop))
-    add(task, "tifffile.imread(list of files)", timed(lambda: tifffile.imread(files)))
+    files = len(list(folder.iterdir()))
+    task = f"folder of {files} slices (warm)"
+    listing = "files = sorted(folder.iterdir())\n"
+    load(task, "imarray", "ia.load(folder)")
+    add(task, "tifffile.imread per file + np.stack",
+        timed("np.stack([tifffile.imread(f) for f in files])", None, paths + listing))
+    add(task, "tifffile.imread(list of files)", timed("tifffile.imread(files)", None, paths + listing))
     if with_calscipy:
         add(task, "CalSciPy load_images", calscipy_run("load_images", folder, None))
     return rows
@@ -320,7 +336,7 @@ def report(rows: list[Contender], stack: np.ndarray, repeats: int, memory: dict,
         f"- Versions: {versions(with_calscipy)}",
         f"- Data: {' x '.join(map(str, stack.shape))} {stack.dtype} ({gb:.2f} GB), random 12-bit values; "
         f"median of {repeats} repeats; within a repeat each task's contenders run in turn, the first one "
-        "rotating, after an untimed `sync`; "
+        "rotating, after an untimed `sync`; every run in a fresh process (imports and loading the stack untimed); "
         + ("cold rows drop the page cache before each repeat." if cold else "no cold rows (needs root)."),
         "- Durable rows flush the file and its folder to disk (fsync), as `ia.save` does by default; "
         "the disk takes about 1 GB/s here, so every durable row is bound by it. Save rows write a new file "
@@ -362,8 +378,9 @@ def report(rows: list[Contender], stack: np.ndarray, repeats: int, memory: dict,
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    start, end = SECTION
+def write_section(text: str, section: tuple[str, str] = SECTION) -> None:
+    """Replace the block between the ``section`` markers of RESULTS.md with ``text`` (append it if absent)."""
+    start, end = section
     old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nWritten by the scripts in this folder.\n"
     block = f"{start}\n{text}{end}"
     if start in old:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -120,7 +121,7 @@ def test_errors_pickle_and_are_builtins(cls):
     back = pickle.loads(pickle.dumps(err))
     assert type(back) is cls and str(back) == str(err) and back.path == "a/b.tif" and back.hint == "do this"
     assert isinstance(err, errors.ImarrayError)
-    assert isinstance(err, ValueError | TypeError | FileNotFoundError | ImportError) or cls is errors.ImarrayError
+    assert isinstance(err, ValueError | TypeError | OSError | ImportError) or cls is errors.ImarrayError
 
 
 def test_import_loads_no_heavy_or_optional_module():
@@ -164,3 +165,93 @@ def test_durable_flushes_to_disk_only_when_asked(tmp_path, monkeypatch, labels, 
     assert_identical(ia.load(written), stack)
     assert bool(synced) is durable
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("tif", lambda p: ia.save(p, np.zeros((4, 4), np.uint8), compression="bogus")),
+        ("png", lambda p: ia.save(p.with_suffix(".jpg"), np.zeros((4, 4), np.uint8), quality=200)),
+        ("mha", lambda p: ia.save(p.with_suffix(".mha"), np.zeros((4, 4), np.uint8), compression="bogus")),
+        ("scale", lambda p: ia.save(p, np.zeros((4, 4)), dtype="uint8", scale=(5, 1))),
+        ("scale-word", lambda p: ia.save(p, np.zeros((4, 4)), dtype="uint8", scale="up")),
+        ("cap", lambda p: ia.save(p, np.zeros((4, 4), np.uint8), size_cap="lots")),
+        ("cap0", lambda p: ia.save(p, np.zeros((4, 4), np.uint8), size_cap=0)),
+        ("dtype", lambda p: ia.save(p, np.zeros((4, 4), np.uint8), dtype="bogus")),
+        ("dtype-scaled", lambda p: ia.save(p, np.zeros((4, 4)), dtype="bogus", scale="minmax")),
+    ],
+)
+def test_bad_options_are_imarray_errors_naming_the_path(tmp_path, name, call):
+    with pytest.raises(errors.ImarrayError) as caught:
+        call(tmp_path / "x.tif")
+    assert isinstance(caught.value, ValueError | TypeError)
+    assert caught.value.path is not None and "x." in caught.value.path and caught.value.hint
+    assert not leftovers(tmp_path) and not list(tmp_path.iterdir())
+
+
+def test_parse_size_errors_are_invalid_option_errors():
+    for bad in ("lots", 0, -3, "1.2.3GB"):
+        with pytest.raises(errors.InvalidOptionError, match="size"):
+            parse_size(bad)
+
+
+def test_sidecar_with_non_integer_shape_is_a_sidecar_error(tmp_path):
+    path = ia.save(tmp_path / "s.bin", np.zeros((2, 3), np.uint8))
+    sidecar = path.with_suffix(".json")
+    meta = __import__("json").loads(sidecar.read_text())
+    meta["shape"] = ["x", 3]
+    sidecar.write_text(__import__("json").dumps(meta))
+    with pytest.raises(errors.SidecarError, match="shape"):
+        ia.load(path)
+
+
+def test_a_named_pipe_is_refused_without_opening_it(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.tif"
+    os.mkfifo(fifo)
+    for call in (ia.load, ia.info):
+        with pytest.raises(errors.ImageFileNotFoundError, match="not a regular file") as caught:
+            call(fifo)  # opening a FIFO would wait for a writer forever
+        assert "failed" not in str(caught.value) and caught.value.hint
+
+
+@pytest.mark.parametrize("forced", ["png", "raw", "nifti", "gif"])
+def test_format_option_checks_the_content(tmp_path, forced):
+    """format= names the reader; a file whose content is another format is refused, not half read."""
+    path = ia.save(tmp_path / "stack.tif", np.zeros((3, 4, 5), np.uint16))
+    with pytest.raises(errors.FormatNotFoundError, match=rf"format='{forced}'.*content is tiff"):
+        ia.load(path, format=forced)
+    with pytest.raises(errors.FormatNotFoundError, match="content is tiff"):
+        ia.info(path, format=forced)
+
+
+def test_format_option_reads_a_misnamed_file(tmp_path):
+    path = ia.save(tmp_path / "stack.tif", np.arange(6, dtype=np.uint8).reshape(2, 3), format="png")
+    with pytest.warns(FormatMismatchWarning):
+        ia.load(path)
+    np.testing.assert_array_equal(ia.load(path, format="png"), np.arange(6).reshape(2, 3))
+
+
+def test_format_raw_reads_a_binary_that_starts_like_a_bmp(tmp_path):
+    data = np.frombuffer(b"BM" + bytes(range(14)), np.uint8).reshape(4, 4)
+    path = ia.save(tmp_path / "b.bin", data)
+    assert_identical(data, ia.load(path, format="raw"))
+
+
+def test_doctests_leave_no_temporary_folders(tmp_path):
+    """The docstring examples clean up after themselves (they used to leave tempfile.mkdtemp() folders)."""
+    modules = ["imarray.api", "imarray._atomic", "imarray.compat.calscipy", "imarray.formats.pillow",
+               "imarray.formats.gif", "imarray.formats.video"]
+    script = (
+        "import doctest, importlib, sys\n"
+        "flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.IGNORE_EXCEPTION_DETAIL\n"
+        f"failed = sum(doctest.testmod(importlib.import_module(m), optionflags=flags).failed for m in {modules!r})\n"
+        "sys.exit(failed)\n"
+    )
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env={**os.environ, "TMPDIR": str(scratch)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert list(scratch.iterdir()) == []

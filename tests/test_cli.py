@@ -69,3 +69,75 @@ def test_console_script_entry_point(tmp_path):
         pytest.fail("the imarray console script is not installed beside this Python")
     result = subprocess.run([script, "formats"], capture_output=True, text=True, check=True)
     assert "tiff" in result.stdout and "raw" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--compression", "bogus"], ["--size-cap", "lots"], ["--dtype", "bogus"], ["--dtype", "uint8", "--scale", "5,1"]],
+)
+def test_bad_options_are_one_line_with_status_2(tmp_path, capsys, labels, options):
+    path = ia.save(tmp_path / "labels.tif", labels)
+    assert main(["convert", str(path), str(tmp_path / "out.tif"), *options]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("imarray: error:") and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "out.tif").exists()
+
+
+def test_os_errors_are_one_line_with_status_2(tmp_path, capsys, labels, monkeypatch):
+    path = ia.save(tmp_path / "labels.tif", labels)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "out.tif"))
+
+    monkeypatch.setattr("imarray.api._save", refuse)
+    assert main(["convert", str(path), str(tmp_path / "out.tif")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("imarray: error:") and "Permission denied" in err and err.count("\n") == 1
+
+
+def test_closed_pipe_ends_quietly(tmp_path, labels):
+    path = ia.save(tmp_path / "labels.tif", labels)
+    code = (f"import sys; sys.argv = ['imarray', 'info', {str(path)!r}]\n"
+            "from imarray.cli import main\n"
+            "sys.stdout = open(sys.stdout.fileno(), 'w', buffering=1)\n"
+            "sys.exit(main())")
+    reader = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.close()  # like `imarray info x.tif | head -0`: the reader is gone before the first line
+    err = reader.stderr.read().decode()
+    reader.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_convert_to_png_line_runs(tmp_path, monkeypatch):
+    """The README's PNG preview line works as written: its input is a 2D plane (PNG holds no stack)."""
+    lines = [line.split("#")[0].split() for line in README.read_text(encoding="utf-8").splitlines()
+             if line.startswith("imarray convert") and ".png" in line]
+    assert lines
+    monkeypatch.chdir(tmp_path)
+    for words in lines:
+        source = words[2]
+        shape = (3, 16, 16) if "stack" in source else (16, 16)  # the README's names say what they hold
+        ia.save(source, np.arange(np.prod(shape), dtype=np.uint16).reshape(shape))
+        assert main(words[1:]) == 0, words
+        assert ia.load(words[3]).dtype == np.uint8
+
+
+@pytest.mark.parametrize(("name", "ext"), [("PNG", "png"), ("BMP", "bmp"), ("JPEG", "jpg")])
+def test_readme_format_rows_claim_rgba_only_where_it_is_held(tmp_path, name, ext):
+    row = next(line for line in README.read_text(encoding="utf-8").splitlines() if line.startswith(f"| {name} |"))
+    try:
+        ia.save(tmp_path / f"a.{ext}", np.zeros((2, 2, 4), np.uint8))
+        held = True
+    except ia.errors.UnsupportedDtypeError:
+        held = False
+    assert ("RGBA" in row) == held, row
+
+
+def test_formats_table_columns_line_up(capsys):
+    assert main(["formats"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) >= 10
+    assert len({line.index(" exact:" if " exact:" in line else " lossy:") for line in lines}) == 1

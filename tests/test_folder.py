@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -167,3 +168,51 @@ def test_stacks_of_differing_lengths_fall_back_to_planning(tmp_path, counts):
         tifffile.imwrite(tmp_path / f"part_{index}.tif", stack[start : start + count], photometric="minisblack")
         start += count
     assert_identical(ia.load(tmp_path), stack)
+
+
+def test_folder_of_one_mhd_and_its_raw_is_one_image(tmp_path):
+    pytest.importorskip("SimpleITK")
+    volume = np.arange(60, dtype=np.int16).reshape(3, 4, 5)
+    ia.save(tmp_path / "vol" / "scan.mhd", volume)
+    assert sorted(p.name for p in (tmp_path / "vol").iterdir()) == ["scan.mhd", "scan.raw"]
+    assert_identical(volume, ia.load(tmp_path / "vol"))
+    assert ia.info(tmp_path / "vol").shape == (3, 4, 5)
+    ia.save(tmp_path / "vol" / "extra.bin", volume)  # a raw binary of its own: a real mix
+    with pytest.raises(FormatNotFoundError, match="mixes formats"):
+        ia.load(tmp_path / "vol")
+
+
+def test_unreadable_file_in_a_folder_is_named_as_unreadable_not_damaged(tmp_path):
+    import os
+    import shutil
+    import tempfile
+
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root to run the check as another user (root reads every file)")
+    folder = Path(tempfile.mkdtemp(prefix="imarray-perm-"))
+    try:
+        folder.chmod(0o755)
+        for i in range(3):
+            ia.save(folder / f"s{i}.tif", np.full((4, 4), i, np.uint8)).chmod(0o644)
+        (folder / "s1.tif").chmod(0o600)
+        code = ("import imarray as ia, sys\n"
+                "try:\n    ia.load(sys.argv[1])\n"
+                "except Exception as e:\n    print(type(e).__name__, e)\n")
+        result = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                                 code, str(folder)], capture_output=True, text=True, timeout=120)
+        assert "ImageFileNotFoundError" in result.stdout and "s1.tif" in result.stdout, result.stdout + result.stderr
+        assert "permission denied" in result.stdout and "damaged" not in result.stdout
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_size_capped_series_keeps_kind_and_geometry(tmp_path, labels):
+    image = ia.Image.from_label_array(labels, spacing=(2.0, 0.5, 0.5), units="um")
+    folder = ia.write(tmp_path / "ser.tif", image, size_cap="3000B")
+    assert len(list(folder.iterdir())) > 1
+    back = ia.read(folder)
+    assert back.kind == "label"
+    assert back.axes == "zyx"
+    assert back.spacing == pytest.approx((2.0, 0.5, 0.5))
+    assert ia.info(folder).metadata["kind"] == "label"

@@ -206,3 +206,38 @@ def test_from_buffer_refusals():
         Image.from_buffer(bytearray(100), (2, 4, 5), np.uint16, row_stride=16)
     with pytest.raises(AxesError, match="shorter"):
         Image.from_buffer(bytearray(1000), (2, 4, 5), np.uint16, row_stride=8)
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [{"spacing": float("inf")}, {"spacing": (1.0, float("nan"), 1.0)}, {"origin": (0.0, float("nan"), 0.0)},
+     {"origin": float("-inf")}, {"units": 5}, {"units": ("um", 5, "um")}],
+)
+def test_non_finite_geometry_and_non_text_units_are_refused(geometry):
+    with pytest.raises(AxesError) as caught:
+        Image.from_array(np.zeros((2, 3, 4)), **geometry)
+    assert caught.value.hint
+
+
+@pytest.mark.parametrize("axes", ["xyz", "zxy", "yzx", "xy"])
+def test_axes_out_of_numpy_order_are_refused(axes):
+    with pytest.raises(AxesError, match="numpy order") as caught:
+        Image.from_array(np.zeros((2, 3, 4)[: len(axes)]), axes=axes)
+    assert "zyx"[-len(axes):] in caught.value.hint
+
+
+@pytest.mark.parametrize("axes", ["tzyx", "tyx", "czyx", "zyxc", "tcyx", "qyx"])
+def test_axes_in_numpy_order_are_taken(axes):
+    assert Image.from_array(np.zeros((2,) * len(axes)), axes=axes).axes == axes
+
+
+@pytest.mark.parametrize("shape", [(6, 5, 3), (3, 4, 6)])
+def test_colour_images_take_geometry_for_their_spatial_axes_alone(shape):
+    img = Image.from_rgb_array(np.zeros(shape, np.uint8), spacing=(0.5, 0.25), origin=(1.0, 2.0), units="um")
+    c = img.axes.index("c")
+    assert img.spacing[c] == 1.0 and img.origin[c] == 0.0 and img.units[c] is None
+    assert [v for i, v in enumerate(img.spacing) if i != c] == [0.5, 0.25]
+    assert [v for i, v in enumerate(img.origin) if i != c] == [1.0, 2.0]
+    assert [v for i, v in enumerate(img.units) if i != c] == ["um", "um"]
+    full = Image.from_rgb_array(np.zeros(shape, np.uint8), spacing=(0.5, 0.25, 1.0) if c == 2 else (1.0, 0.5, 0.25))
+    assert full.spacing_in("yx") == (0.5, 0.25)

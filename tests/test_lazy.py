@@ -116,6 +116,14 @@ def test_zarr_and_series_are_lazy(tmp_path):
     assert_identical(stack, lazy.compute())
 
 
+def test_a_truncated_slice_fails_when_the_lazy_array_is_made(tmp_path):
+    folder = _slices(tmp_path / "slices", extreme_array("uint16", (3, 64, 64)))
+    damaged = folder / "slice_1.tif"
+    damaged.write_bytes(damaged.read_bytes()[:4000])
+    with pytest.raises(CorruptFileError, match="truncated"):
+        ia.load(folder, lazy=True)
+
+
 def test_folder_of_mismatched_files_fails_before_any_compute(tmp_path):
     folder = _slices(tmp_path / "slices", extreme_array("uint8", (3, 4, 4)))
     tifffile.imwrite(folder / "slice_9.tif", np.zeros((5, 4), np.uint8))
@@ -127,8 +135,8 @@ def test_damaged_slice_fails_when_its_chunk_is_computed(tmp_path):
     stack = extreme_array("uint16", (3, 64, 64))
     folder = _slices(tmp_path / "slices", stack)
     damaged = folder / "slice_2.tif"
-    damaged.write_bytes(damaged.read_bytes()[:4000])
     lazy = ia.load(folder, lazy=True)
+    damaged.write_bytes(damaged.read_bytes()[:4000])  # cut short after the headers were planned
     assert_identical(stack[0], lazy[0].compute())
     with pytest.raises(CorruptFileError, match="truncated") as caught:
         lazy.compute()

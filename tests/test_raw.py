@@ -11,7 +11,14 @@ from hypothesis.extra import numpy as hnp
 
 import imarray as ia
 from imarray.compat.calscipy import load_binary, load_images, save_binary, save_images
-from imarray.errors import CorruptFileError, SidecarError
+from imarray.errors import (
+    CorruptFileError,
+    ImageFileNotFoundError,
+    InvalidOptionError,
+    SidecarError,
+    TargetError,
+    UnsupportedDtypeError,
+)
 
 from helpers import assert_identical, extreme_array, leftovers
 
@@ -133,3 +140,96 @@ def test_save_images_splits_at_size_cap(tmp_path, labels):
     parts = sorted(p.name for p in (tmp_path / "big").iterdir())
     assert parts == ["big_00000.tif", "big_00001.tif"]
     assert_identical(labels, load_images(tmp_path / "big"))
+
+
+# --- each data file owns its sidecar --------------------------------------
+
+
+def test_a_sidecar_belongs_to_one_data_file(tmp_path):
+    first = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    path = ia.save(tmp_path / "scan.raw", first)
+    assert json.loads(path.with_suffix(".json").read_text())["data_file"] == "scan.raw"
+    with pytest.raises(TargetError, match=r"scan\.raw") as caught:
+        ia.save(tmp_path / "scan.bin", first * 2)  # would take scan.raw's sidecar
+    assert caught.value.hint and not (tmp_path / "scan.bin").exists()
+    assert_identical(first, ia.load(path))
+    ia.save(path, first + 1)  # its own file: replaced as before
+    assert_identical(first + 1, ia.load(path))
+
+
+def test_loading_through_another_files_sidecar_is_refused(tmp_path):
+    path = ia.save(tmp_path / "scan.raw", np.zeros((2, 3), np.uint8))
+    path.with_suffix(".bin").write_bytes(bytes(6))  # same size: only the recorded name tells them apart
+    with pytest.raises(SidecarError, match=r"describes scan\.raw, not scan\.bin") as caught:
+        ia.load(tmp_path / "scan.bin")
+    assert caught.value.hint
+
+
+def test_a_json_that_is_no_sidecar_is_not_overwritten(tmp_path):
+    (tmp_path / "settings.json").write_text('{"lens": "20x"}')
+    with pytest.raises(TargetError, match="not a sidecar"):
+        ia.save(tmp_path / "settings.bin", np.zeros((2, 3), np.uint8))
+    assert (tmp_path / "settings.json").read_text() == '{"lens": "20x"}'
+
+
+def test_metaimage_and_raw_do_not_take_each_others_data_file(tmp_path):
+    pytest.importorskip("SimpleITK")
+    data = np.arange(12, dtype=np.uint16).reshape(3, 4)
+    ia.save(tmp_path / "s.raw", data * 10)
+    with pytest.raises(TargetError, match=r"s\.raw") as caught:
+        ia.save(tmp_path / "s.mhd", data)  # its data file s.raw is the imarray raw's
+    assert caught.value.hint
+    assert_identical(data * 10, ia.load(tmp_path / "s.raw"))
+    other = tmp_path / "o"
+    other.mkdir()
+    ia.save(other / "v.mhd", data)
+    with pytest.raises(TargetError, match=r"v\.mhd"):
+        ia.save(other / "v.raw", data * 3)  # v.raw is v.mhd's pixels
+    assert_identical(data, ia.load(other / "v.mhd"))
+    ia.save(other / "v.mhd", data + 1)  # the .mhd replaces its own data file
+    assert_identical(data + 1, ia.load(other / "v.mhd"))
+
+
+def test_calscipy_layout_still_reads_and_writes_with_exactly_its_keys(tmp_path):
+    images = extreme_array("uint16", (3, 4, 5))
+    path = save_binary(tmp_path, images)
+    assert path.name == "binary_video.bin"
+    assert set(json.loads(path.with_suffix(".json").read_text())) == {"frames", "y", "x", "dtype"}
+    again = save_binary(tmp_path, images + 1)  # replacing its own CalSciPy pair is allowed
+    assert_identical(images + 1, load_binary(again))
+    assert_identical(images + 1, ia.load(tmp_path / "binary_video.bin"))
+
+
+def test_save_images_split_into_a_named_folder_loads_from_that_folder(tmp_path, labels):
+    written = save_images(tmp_path / "cap", labels, name="cap", size_cap=labels[0].nbytes * 2 / 1e9)
+    assert written == tmp_path / "cap" / "cap"
+    assert_identical(labels, load_images(tmp_path / "cap"))
+    save_images(tmp_path / "run", labels, name="stack", size_cap=labels[0].nbytes / 1e9)
+    assert_identical(labels, load_images(tmp_path / "run"))
+    save_images(tmp_path / "run", labels[:2], name="other", size_cap=labels[0].nbytes / 1e9)
+    with pytest.raises(ImageFileNotFoundError, match=r"other, stack"):
+        load_images(tmp_path / "run")  # two series: which one is meant is the caller's to say
+
+
+@pytest.mark.parametrize(("key", "value", "match"), [("byte_order", "middle", "byte_order"),
+                                                       ("axes", "abcdef", "axes"), ("axes", "zy", "axes")])
+def test_sidecar_byte_order_and_axes_are_checked(tmp_path, key, value, match):
+    path = ia.save(tmp_path / "s.bin", np.zeros((2, 3, 4), np.uint8))
+    sidecar = path.with_suffix(".json")
+    sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), key: value}))
+    for call in (ia.info, ia.load, ia.read):
+        with pytest.raises(SidecarError, match=match):
+            call(path)
+
+
+def test_calscipy_load_binary_refuses_bad_modes_and_dtypes(tmp_path):
+    path = save_binary(tmp_path, np.arange(24, dtype=np.uint16).reshape(2, 3, 4))
+    before = path.read_bytes()
+    for mode in ("zz", "w+"):  # w+ would zero the file it maps
+        with pytest.raises(InvalidOptionError, match="mode") as caught:
+            load_binary(path, mapped=True, mode=mode)
+        assert caught.value.hint
+    assert path.read_bytes() == before
+    path.with_suffix(".json").unlink()
+    with pytest.raises(UnsupportedDtypeError, match="bogus"):
+        load_binary(path, missing_metadata={"frames": 2, "y": 3, "dtype": "bogus"})

@@ -218,6 +218,130 @@ def test_interrupted_write_leaves_old_file_whole(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.tif"]
 
 
+# --- review findings: truncated stacks, kept dimensions, default axes -----------------
+
+
+_STACK_FLAVOURS = [
+    ("z.tif", {"compression": "zlib"}),
+    ("z.ome.tif", {"axes": "zyx"}),
+    ("zj.tif", {"format": "imagej"}),
+]
+
+
+@pytest.mark.parametrize(("name", "options"), _STACK_FLAVOURS)
+@pytest.mark.parametrize("fraction", [0.5, 0.7, 0.9])
+def test_truncated_stack_is_corrupt_never_its_first_plane(tmp_path, name, options, fraction):
+    stack = np.arange(3 * 32 * 40, dtype=np.uint16).reshape(3, 32, 40)
+    path = ia.save(tmp_path / name, stack, **options)
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * fraction)])
+    with pytest.raises(CorruptFileError, match=name.replace(".", r"\.")):
+        ia.load(path)
+    with pytest.raises(CorruptFileError):
+        ia.info(path)
+
+
+def test_truncated_stack_message_counts_planes(tmp_path):
+    path = ia.save(tmp_path / "zj.tif", np.zeros((3, 32, 40), np.uint16), format="imagej")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError, match="3 planes recorded, 1 readable"):
+        ia.load(path)
+
+
+def test_truncated_stack_in_a_folder_is_corrupt(tmp_path):
+    folder = tmp_path / "stacks"
+    for i in range(2):
+        ia.save(folder / f"s{i}.tif", np.full((3, 32, 40), i, np.uint16), compression="zlib")
+    damaged = folder / "s1.tif"
+    data = damaged.read_bytes()
+    damaged.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError):
+        ia.load(folder)
+    with pytest.raises(CorruptFileError):
+        ia.info(folder)
+
+
+@pytest.mark.parametrize("name", ["z.ome.tif", "z.tif", "zj.tif"])
+def test_damaged_header_is_corrupt_file_error_not_tifffile_error(tmp_path, name):
+    """Cuts at every 10% of the file: no tifffile or struct error escapes, never a partial array."""
+    stack = np.arange(3 * 32 * 40, dtype=np.uint16).reshape(3, 32, 40)
+    options = {"format": "imagej"} if name == "zj.tif" else {"compression": "zlib"}
+    full = ia.save(tmp_path / name, stack, **options).read_bytes()
+    for tenth in range(1, 10):
+        path = tmp_path / f"cut{tenth}_{name}"
+        path.write_bytes(full[: len(full) * tenth // 10])
+        for call in (ia.load, ia.info):
+            with pytest.raises(CorruptFileError):
+                call(path)
+
+
+@pytest.mark.parametrize("fmt", ["ome-tiff", "imagej"])
+@pytest.mark.parametrize(("shape", "axes"), [((1, 4, 5), "zyx"), ((2, 1, 4, 5), "tzyx"), ((1, 1, 4, 5), "tcyx")])
+def test_length_one_dimensions_come_back(tmp_path, fmt, shape, axes):
+    array = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape)
+    image = ia.Image.from_array(array, axes=axes, spacing=[3.0 if a == "z" else 1.0 for a in axes],
+                                units=["um" if a in "zyx" else None for a in axes])
+    path = ia.write(tmp_path / "one.tif", image, format=fmt)
+    assert ia.info(path).shape == shape
+    back = ia.read(path)
+    assert_identical(array, back.array)
+    assert back.axes == axes
+    if "z" in axes:
+        assert back.spacing[axes.index("z")] == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize("fmt", ["ome-tiff", "imagej"])
+def test_three_dimensions_default_to_zyx(tmp_path, fmt):
+    path = ia.save(tmp_path / "z.tif", np.zeros((3, 4, 5), np.uint8), format=fmt)
+    assert ia.info(path).axes == "zyx"
+    pytest.importorskip("SimpleITK")
+    converted = ia.write(tmp_path / "z.nii.gz", ia.read(path))  # was an AxesError for "cyx"
+    assert ia.load(converted).shape == (3, 4, 5)
+
+
+def test_multi_series_tiff_warns_and_names_every_series(tmp_path):
+    """The first series is read; the others are never dropped silently."""
+    first, second = extreme_array("uint16", (2, 8, 9)), extreme_array("uint8", (5, 6), seed=1)
+    path = tmp_path / "two.tif"
+    with tifffile.TiffWriter(path) as writer:
+        writer.write(first, photometric="minisblack")
+        writer.write(second, photometric="minisblack")
+    described = ia.info(path)
+    assert described.metadata["series"] == 2
+    assert described.metadata["series_shapes"] == [[2, 8, 9], [5, 6]]
+    with pytest.warns(tiff_format.MultiSeriesWarning, match=r"2 image series.*\(5, 6\) uint8.*series=1"):
+        back = ia.load(path)
+    assert_identical(first, back)
+
+
+def test_imagej_keeps_time_spacing_and_units_of_unit_spacing(tmp_path):
+    array = np.arange(2 * 3 * 4 * 5, dtype=np.uint16).reshape(2, 3, 4, 5)
+    image = ia.Image.from_array(array, axes="tzyx", spacing=(0.5, 2.0, 1.0, 1.0), units=("s", "um", "um", "um"))
+    back = ia.read(ia.write(tmp_path / "hyper.tif", image, format="imagej"))
+    assert back.axes == "tzyx"
+    assert back.spacing == pytest.approx((0.5, 2.0, 1.0, 1.0))
+    assert back.units == ("s", "um", "um", "um")
+
+
+def test_imagej_writes_rgb(tmp_path):
+    rgb = np.arange(4 * 5 * 3, dtype=np.uint8).reshape(4, 5, 3)
+    back = ia.read(ia.write(tmp_path / "rgb.tif", ia.Image.from_rgb_array(rgb, channel_axis=-1), format="imagej"))
+    assert_identical(rgb, back.array)
+    assert (back.axes, back.kind) == ("yxc", "rgb")
+    with tifffile.TiffFile(tmp_path / "rgb.tif") as tif:
+        assert tif.is_imagej and tif.pages.first.photometric == tifffile.PHOTOMETRIC.RGB
+    with pytest.raises(UnsupportedDtypeError, match="uint8"):
+        ia.save(tmp_path / "rgb16.tif", rgb.astype(np.uint16), format="imagej", photometric="rgb")
+
+
+def test_ome_tiff_keeps_direction_in_its_map_annotation(tmp_path):
+    turn = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # numpy (z, y, x) order
+    image = ia.Image.from_array(np.zeros((2, 3, 4), np.uint8), spacing=(2.0, 0.5, 0.5), direction=turn)
+    back = ia.read(ia.write(tmp_path / "turned.ome.tif", image))
+    np.testing.assert_array_equal(back.direction, turn)
+
+
 def test_mmap_of_a_big_endian_tiff_keeps_the_values(tmp_path):
     values = np.arange(60, dtype=np.int32).reshape(3, 4, 5) - 30
     tifffile.imwrite(tmp_path / "be.tif", values.astype(">i4"), byteorder=">", photometric="minisblack")

@@ -158,3 +158,16 @@ def test_a_folder_of_slices_is_never_replaced_by_a_store(tmp_path):
     with pytest.raises(FormatNotFoundError, match="not a Zarr store"):
         ia.save(folder, np.zeros((2, 2), np.uint8))
     assert (folder / "notes.txt").read_text() == "keep me"
+
+
+@pytest.mark.parametrize("name", ["cells.ome.zarr", "cells.zarr"])
+def test_image_geometry_travels_through_write_and_read(tmp_path, name):
+    array = extreme_array("uint16", (2, 3, 8, 9))
+    image = ia.Image.from_array(array, axes="czyx", spacing=(1.0, 2.0, 0.5, 0.25), units=(None, "um", "um", "um"),
+                                origin=(0.0, 10.0, -3.0, 0.0))
+    back = ia.read(ia.write(tmp_path / name, image))
+    assert_identical(array, back.array)
+    assert back.axes == "czyx"
+    assert back.spacing == pytest.approx((1.0, 2.0, 0.5, 0.25))
+    assert back.units[1:] == ("um", "um", "um")
+    assert back.origin == pytest.approx((0.0, 10.0, -3.0, 0.0))

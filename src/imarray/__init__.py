@@ -21,6 +21,9 @@ _LAZY = {
     "load": "imarray.api",
     "save": "imarray.api",
     "info": "imarray.api",
+    "iter_frames": "imarray.api",
+    "read": "imarray.api",
+    "write": "imarray.api",
     "FileInfo": "imarray.fileinfo",
     "Image": "imarray.image",
     "Geometry": "imarray.geometry",
@@ -30,15 +33,29 @@ _LAZY = {
     "save_images": "imarray.compat.calscipy",
     "load_binary": "imarray.compat.calscipy",
     "save_binary": "imarray.compat.calscipy",
+    "load_video": "imarray.compat.calscipy",
+    "save_video": "imarray.compat.calscipy",
+    "load_gif": "imarray.compat.calscipy",
+    "save_gif": "imarray.compat.calscipy",
 }
 
-__all__ = ["FileInfo", "Geometry", "Image", "__version__", "errors", "info", "layout", "load", "load_binary",
-           "load_images", "save", "save_binary", "save_images"]
+__all__ = ["FileInfo", "Geometry", "Image", "__version__", "errors", "info", "iter_frames", "layout", "load",
+           "load_binary", "load_gif", "load_images", "load_video", "read", "save", "save_binary", "save_gif",
+           "save_images", "save_video", "write"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import errors, layout
-    from .api import info, load, save
-    from .compat.calscipy import load_binary, load_images, save_binary, save_images
+    from .api import info, iter_frames, load, read, save, write
+    from .compat.calscipy import (
+        load_binary,
+        load_gif,
+        load_images,
+        load_video,
+        save_binary,
+        save_gif,
+        save_images,
+        save_video,
+    )
     from .fileinfo import FileInfo
     from .geometry import Geometry
     from .image import Image

@@ -10,8 +10,12 @@ their output with :func:`aligned_empty`; the cost is at most one extra page.
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 
 import numpy as np
+
+from .errors import CorruptFileError
 
 PAGE = 4096
 
@@ -30,3 +34,27 @@ def aligned_empty(shape: tuple[int, ...], dtype: np.dtype | str, align: int = PA
     buffer = np.empty(nbytes + align, dtype=np.uint8)
     offset = -buffer.ctypes.data % align
     return buffer[offset : offset + nbytes].view(dtype).reshape(shape)
+
+
+def available_memory() -> int:
+    """Bytes of physical memory of this machine (a bound for sizes promised by compressed headers)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return 2**63
+
+
+def check_fits(shape: tuple[int, ...], dtype: np.dtype | str, path: Path) -> None:
+    """Raise :class:`CorruptFileError` if a header's ``shape`` needs more than half this machine's memory.
+
+    Readers call it before allocating, so a damaged header that claims 10^12
+    pixels is an error that names the file, not a ``MemoryError``.
+    """
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    if nbytes > available_memory() // 2:
+        raise CorruptFileError(
+            f"the header claims shape {shape} of {np.dtype(dtype)} ({nbytes} bytes), "
+            "more than half this machine's memory",
+            path=path,
+            hint="the header is damaged, or the image needs a machine with more memory",
+        )

@@ -12,7 +12,7 @@ T = TypeVar("T")
 _STREAMED: ContextVar[bool] = ContextVar("imarray_streamed_progress", default=False)
 
 
-def progress(items: Iterable[T], *, total: int, desc: str, enabled: bool) -> Iterator[T]:
+def progress(items: Iterable[T], *, total: int, desc: str, enabled: bool, unit: str = "file") -> Iterator[T]:
     """Wrap ``items`` in a tqdm bar when ``enabled`` and stderr is a terminal.
 
     Without the ``progress`` extra (tqdm) the items pass through unchanged.
@@ -25,7 +25,7 @@ def progress(items: Iterable[T], *, total: int, desc: str, enabled: bool) -> Ite
     except ImportError:
         yield from items
         return
-    yield from tqdm(items, total=total, desc=desc, unit="file", leave=False, file=sys.stderr)
+    yield from tqdm(items, total=total, desc=desc, unit=unit, leave=False, file=sys.stderr)
 
 
 @contextlib.contextmanager

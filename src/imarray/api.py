@@ -4,31 +4,35 @@ Examples
 --------
 >>> import numpy as np, tempfile, pathlib
 >>> import imarray as ia
->>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> labels = np.array([[0, 5, 70000]], dtype=np.uint32)
->>> _ = ia.save(folder / "labels.tif", labels)
->>> ia.load(folder / "labels.tif")
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = ia.save(pathlib.Path(folder) / "labels.tif", labels)
+...     ia.load(path)
 array([[    0,     5, 70000]], dtype=uint32)
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import registry
-from ._atomic import atomic_file, durability
+from ._atomic import atomic_file, durability, make_parent
 from ._progress import streamed_progress
 from .dtypes import ScaleSpec, exact_cast, is_lazy, scale_to, smallest_fitting
 from .errors import (
     CorruptFileError,
+    FormatNotFoundError,
     ImageFileNotFoundError,
     ImarrayError,
+    InvalidOptionError,
     UnsupportedDtypeError,
 )
 from .fileinfo import FileInfo
@@ -36,11 +40,16 @@ from .formats import folder as folder_format
 from .registry import FormatSpec
 from .streaming import STREAMED_MODULES
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .image import Image
+
 PathLike = str | os.PathLike[str]
 
-__all__ = ["FormatMismatchWarning", "info", "load", "parse_size", "save"]
+__all__ = ["FormatMismatchWarning", "info", "iter_frames", "load", "parse_size", "read", "save", "write"]
 
 _RAW_DIMS = ("shape", "frames", "t", "z", "c", "y", "x")
+_SAVE_OPTIONS = ("compression", "axes", "size_cap", "bigtiff", "photometric", "quality", "checksum", "frame_rate",
+                 "loop", "quantize", "crf", "chunks", "pyramid")
 
 
 class FormatMismatchWarning(UserWarning):
@@ -59,11 +68,11 @@ def parse_size(size: int | float | str) -> int:
     """
     if isinstance(size, int | float) and not isinstance(size, bool):
         if size <= 0:
-            raise ValueError(f"size must be positive, got {size!r}")
+            raise InvalidOptionError(f"size_cap must be positive, got {size!r}", hint="pass e.g. '3.9GB'")
         return int(size)
-    match = re.fullmatch(r"\s*([0-9.]+)\s*([kmgt]?i?b?)\s*", str(size).lower())
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]?i?b?)\s*", str(size).lower())
     if not match:
-        raise ValueError(f"cannot read a size from {size!r}; write e.g. 3.9GB or 500MiB")
+        raise InvalidOptionError(f"cannot read a size from {size!r}", hint="write e.g. 3.9GB or 500MiB")
     number, unit = float(match.group(1)), match.group(2).rstrip("b")
     powers = {"": 1, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12,
               "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
@@ -83,6 +92,9 @@ def _head(path: Path) -> bytes:
 def _existing(path: PathLike) -> Path:
     path = Path(path)
     if path.exists():
+        if not (path.is_file() or path.is_dir()):  # a FIFO would block the open until someone writes to it
+            raise ImageFileNotFoundError("it is not a regular file (a named pipe, socket or device)", path=path,
+                                         hint="save the data to a file first and pass that file")
         return path
     for ext in (".bin",):  # CalSciPy style: the stem of a binary without its suffix
         if path.with_name(path.name + ext).exists():
@@ -94,20 +106,44 @@ def _existing(path: PathLike) -> Path:
     )
 
 
+def _surely(spec: FormatSpec, head: bytes) -> bool:
+    """Whether ``head`` carries a signature of ``spec`` of 4 or more bytes (a raw file may start with "BM")."""
+    for magic in spec.magic:
+        offset, signature = magic if isinstance(magic, tuple) else (0, magic)
+        if len(signature) >= 4 and head[offset : offset + len(signature)] == signature:
+            return True
+    return False
+
+
+def _forced(path: Path, format: str, head: bytes) -> FormatSpec:
+    """The format named by ``format=``, if the content can be of it: another format's magic bytes, or the
+    absence of its own, are refused rather than handed to a reader that would read a part or a guess."""
+    spec = registry.for_writing(path, format)
+    found = [other for other in registry.by_magic(head) if other.module != spec.module and _surely(other, head)]
+    if found or (spec.magic and not spec.matches(head)):
+        content = f"the content is {found[0].name}" if found else f"the content is not {spec.name}"
+        raise FormatNotFoundError(
+            f"format={format!r} was asked, but {content} (it starts with {head[:8]!r})",
+            path=path,
+            hint=f"drop format= to read it as {found[0].name}" if found else "drop format= to detect the format",
+        )
+    return spec
+
+
 def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec | None]:
     """The existing path and the format that reads it (``None`` for a folder)."""
     path = _existing(path)
     if path.is_dir():
         return path, _store_spec(path, format)
-    if format is not None:
-        return path, registry.for_writing(path, format)
     if path.stat().st_size == 0:
         raise CorruptFileError(
             "the file is empty (0 bytes)", path=path, hint="the write that made it failed; rewrite it"
         )
     head = _head(path)
+    if format is not None:
+        return path, _forced(path, format, head)
     spec = registry.for_reading(path, head)
-    if spec.magic and not any(head.startswith(m) for m in spec.magic):
+    if spec.magic and not spec.matches(head):
         raise CorruptFileError(
             f"the name says {spec.name} but the content is not (it starts with {head[:8]!r})",
             path=path,
@@ -219,6 +255,11 @@ def _read(path, *, format, dtype, mmap, verify, progress, dims) -> tuple[np.ndar
         if dims or verify:
             raise TypeError(f"{spec.name} files take no sidecar dimensions or verify=; those are for raw binaries")
         if mmap:
+            if "mmap" not in inspect.signature(module.read).parameters:
+                raise UnsupportedDtypeError(
+                    f"mmap=True maps raw binaries and uncompressed TIFF; {spec.name} files are decoded",
+                    path=path, hint="load it without mmap=True, or save a copy as .bin or uncompressed .tif to map",
+                )
             array, file_info = module.read(path, spec=spec, mmap=True)
         else:
             array, file_info = module.read(path, spec=spec)
@@ -245,6 +286,29 @@ def info(path: PathLike, *, format: str | None = None) -> FileInfo:
     return spec.load().info(path, spec=spec)
 
 
+def iter_frames(path: PathLike, *, format: str | None = None) -> Iterator[np.ndarray]:
+    """Yield the frames of a video or GIF one at a time, for files too long to load at once.
+
+    Memory stays at a few frames whatever the length; each frame is a new
+    array of ``(y, x)`` or ``(y, x, 3)``, exactly what ``load`` would put at
+    that index. Damage is reported when it is reached (``CorruptFileError``).
+
+    Examples
+    --------
+    >>> import imarray as ia
+    >>> means = [frame.mean() for frame in ia.iter_frames("recording.mkv")]   # doctest: +SKIP
+    """
+    path, spec = resolve(path, format)
+    module = None if spec is None else spec.load()
+    if module is None or not hasattr(module, "iter_frames"):
+        raise FormatNotFoundError(
+            f"frame iteration is for video and GIF files, not {'a folder' if spec is None else spec.name}",
+            path=path,
+            hint="use ia.load(path), or ia.load(path, mmap=True) for raw binaries and uncompressed TIFF",
+        )
+    return module.iter_frames(path, spec=spec)
+
+
 def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path) -> UnsupportedDtypeError:
     held = "/".join(spec.dtypes)
     fit = smallest_fitting(array, [d for d in spec.dtypes if d != "bool"] if array.dtype != bool else list(spec.dtypes))
@@ -255,11 +319,19 @@ def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path) -> Uns
     ways = []
     if fit is not None:
         ways.append(f"pass dtype={fit!r} (every value fits)")
-    elif spec.scale_target or array.dtype.kind in "iuf":
-        target = spec.scale_target or spec.dtypes[-1]
+    if spec.scale_target and array.dtype.kind in "iuf":
+        ways.append(f"pass scale='minmax' or scale=(lo, hi) to map the values onto {spec.scale_target}")
+    elif fit is None and array.dtype.kind in "iuf":
+        target = spec.dtypes[-1]
         ways.append(f"pass dtype={target!r} with scale='minmax' or scale=(lo, hi) to map the values")
     if exts:
         ways.append(f"save as {exts} to keep {array.dtype} exactly")
+    lossless = registry.BY_NAME.get(spec.lossless_alternative or "")
+    if lossless is not None and lossless.name not in alternatives:
+        ways.append(
+            f"for lossless video use {lossless.extensions[0]}, which holds {'/'.join(lossless.dtypes)} exactly"
+            f" (scale onto it with dtype={lossless.dtypes[-1]!r})"
+        )
     return UnsupportedDtypeError(
         f"{spec.name} holds {held}, not {array.dtype}",
         path=path,
@@ -313,6 +385,10 @@ def save(
     photometric: str | None = None,
     quality: int | None = None,
     checksum: bool | None = None,
+    frame_rate: float | None = None,
+    loop: int | None = None,
+    quantize: bool | None = None,
+    crf: int | None = None,
     chunks: tuple[int, ...] | None = None,
     pyramid: bool | int | None = None,
     progress: bool = False,
@@ -333,7 +409,7 @@ def save(
         :mod:`imarray.streaming`).
     format
         Format name (``tiff``, ``ome-tiff``, ``imagej``, ``raw``, ``zarr``,
-        ``ome-zarr``, ``png``, ``jpeg``, ``bmp``).
+        ``ome-zarr``, ``png``, ``jpeg``, ``bmp``, ``gif``, ``mkv``, ``mp4``).
     dtype
         Exact cast before writing; ``LossyCastError`` if any value does not fit.
     scale
@@ -356,6 +432,15 @@ def save(
         JPEG quality, 1-95.
     checksum
         Raw: ``False`` skips the CRC-32 recorded in the sidecar.
+    frame_rate
+        Video and GIF: frames per second, recorded in the file (default 30).
+    loop
+        GIF: how often players repeat the animation; 0 (default) is forever.
+    quantize
+        GIF: ``True`` reduces frames of more than 256 colours to a 256-colour
+        palette (lossy); without it such frames are refused.
+    crf
+        MP4: H.264 constant rate factor 0..51, lower is better (default 17).
     chunks
         Zarr: chunk shape, one size per dimension (default: the dask array's
         chunks, or Zarr's choice for a NumPy array).
@@ -363,7 +448,7 @@ def save(
         OME-Zarr: ``True`` adds levels downsampled by 2 in y, x (and z);
         a number gives that many levels in all.
     progress
-        Show a progress bar for multi-file writes when stderr is a terminal.
+        Show a progress bar for multi-file and video writes when stderr is a terminal.
     durable
         ``True`` (default) flushes the file and its folder to disk around the
         rename, so a power cut leaves the old or the new file whole. ``False``
@@ -383,8 +468,6 @@ def save(
     Traceback (most recent call last):
     imarray.errors.UnsupportedDtypeError: labels.png: png holds bool/uint8/uint16, not uint32. ...
     """
-    path = Path(path)
-    spec = registry.for_writing(path, format)
     given = {
         "compression": compression,
         "axes": axes,
@@ -393,10 +476,22 @@ def save(
         "photometric": photometric,
         "quality": quality,
         "checksum": checksum,
+        "frame_rate": frame_rate,
+        "loop": loop,
+        "quantize": quantize,
+        "crf": crf,
         "chunks": chunks,
         "pyramid": pyramid,
     }
-    options = {key: value for key, value in given.items() if value is not None}
+    return _save(path, array, format=format, dtype=dtype, scale=scale, progress=progress, durable=durable,
+                 geometry=None, options={key: value for key, value in given.items() if value is not None})
+
+
+def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: ScaleSpec | None, progress: bool,
+          durable: bool, geometry: dict | None, options: dict) -> Path:
+    path = Path(path)
+    spec = registry.for_writing(path, format)
+    photometric = options.get("photometric")
     refused = [key for key in options if key not in spec.options]
     if refused:
         raise TypeError(
@@ -422,15 +517,20 @@ def save(
             hint=_ndim_hint(array.ndim),
         )
     array, metadata = convert_for(array, spec, dtype=dtype, scale=scale, path=path)
+    if geometry is not None:
+        metadata["geometry"] = geometry
     size_cap_bytes = options.pop("size_cap", None)
+    if "progress" in spec.options:
+        options["progress"] = progress
     module = spec.load()
     try:
+        size_cap_bytes = None if size_cap_bytes is None else parse_size(size_cap_bytes)
         module.check_writable(array, spec=spec, **options)
     except ImarrayError as err:
         if err.path is not None:
             raise
         raise type(err)(err.message, path=path, hint=err.hint) from None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     with durability(durable), streamed_progress(progress):
         return _write(path, array, spec, module, metadata, size_cap_bytes, options, progress)
 
@@ -439,7 +539,7 @@ def _write(path: Path, array: np.ndarray, spec: FormatSpec, module: Any, metadat
            size_cap_bytes: Any, options: dict, progress: bool) -> Path:
     if size_cap_bytes is not None:
         return folder_format.write_series(
-            path, array, spec=spec, size_cap=parse_size(size_cap_bytes), metadata=metadata,
+            path, array, spec=spec, size_cap=size_cap_bytes, metadata=metadata,
             show_progress=progress, **options,
         )
     if spec.multi_file:
@@ -447,3 +547,131 @@ def _write(path: Path, array: np.ndarray, spec: FormatSpec, module: Any, metadat
     with atomic_file(path) as temporary:
         module.write(temporary, array, spec=spec, metadata=metadata, **options)
     return path
+
+
+def read(
+    path: PathLike,
+    *,
+    format: str | None = None,
+    mmap: bool = False,
+    verify: bool = False,
+    progress: bool = False,
+    **dims: int,
+) -> Image:
+    """Read an image file or folder as an :class:`~imarray.image.Image`: pixels plus what the file says.
+
+    Axes, spacing, origin and units (numpy order), the pixel kind and the
+    direction come from the file where it records them; axes it does not
+    name are ``q``, spacing it does not record is 1. Options are those of
+    :func:`load`.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, pathlib, imarray as ia
+    >>> img = ia.Image.from_label_array(np.arange(24, dtype=np.uint16).reshape(2, 3, 4), spacing=(2.0, 0.5, 0.5))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     back = ia.read(ia.write(pathlib.Path(folder) / "labels.tif", img))
+    >>> back.kind, back.axes, back.spacing
+    ('label', 'zyx', (2.0, 0.5, 0.5))
+    """
+    array, file_info = _read(path, format=format, dtype=None, mmap=mmap, verify=verify, progress=progress, dims=dims)
+    return image_from_file(array, file_info)
+
+
+def image_from_file(array: np.ndarray, file_info: FileInfo) -> Image:
+    """The Image that ``array`` and what a reader reported about it (``file_info``) describe."""
+    from .image import Image, valid_kind
+
+    axes = file_info.axes if len(file_info.axes) == array.ndim else "q" * array.ndim
+    named = [letter if letter != "q" else None for letter in axes]
+    spacing = [file_info.spacing.get(letter, 1.0) if letter else 1.0 for letter in named]
+    origin = [file_info.origin.get(letter, 0.0) if letter else 0.0 for letter in named]
+    units = [file_info.units.get(letter) if letter else None for letter in named]
+    direction = file_info.metadata.get("direction")
+    spatial = sum(letter in "zyx" for letter in axes)
+    if direction is not None:  # files give it in (x, y, z) order, as ITK does; the Image keeps numpy order
+        matrix = np.asarray(direction, dtype=np.float64)
+        direction = matrix[::-1, ::-1] if matrix.shape == (spatial, spatial) else None
+    kind = file_info.metadata.get("kind", "intensity")
+    kind = kind if valid_kind(kind, array, axes) else "intensity"
+    return Image(array, axes=axes, spacing=spacing, origin=origin, units=units, direction=direction, kind=kind)
+
+
+def geometry_record(image: Image) -> dict:
+    """What writers receive as ``metadata["geometry"]``: per-axis values keyed by letter, direction in xyz order.
+
+    Only t, z, y and x carry spacing, origin and units (not c or q); unknown units are left out.
+
+    Examples
+    --------
+    >>> import numpy as np, imarray as ia
+    >>> geometry_record(ia.Image.from_array(np.zeros((2, 3, 4)), spacing=(2, 1, 1), units="um"))["spacing"]
+    {'z': 2.0, 'y': 1.0, 'x': 1.0}
+    """
+    named = [(i, letter) for i, letter in enumerate(image.axes) if letter in "tzyx"]
+    record: dict[str, Any] = {
+        "axes": image.axes,
+        "spacing": {letter: image.spacing[i] for i, letter in named},
+        "units": {letter: image.units[i] for i, letter in named if image.units[i]},
+        "origin": {letter: image.origin[i] for i, letter in named},
+        "kind": image.kind,
+    }
+    if image.direction is not None:
+        record["direction"] = image.direction[::-1, ::-1].tolist()
+    return record
+
+
+def write(path: PathLike, image: Image, **options: Any) -> Path:
+    """Write an :class:`~imarray.image.Image` with its geometry and pixel kind, atomically.
+
+    Takes the keyword options of :func:`save` (``format=``, ``dtype=``,
+    ``compression=``, ...). The image's axes are written unless ``axes=`` is
+    given, and an ``rgb`` image with its colour axis last is written as colour
+    TIFF. What each format keeps, and what it drops:
+
+    - TIFF: axes, spacing, origin, units, kind and direction in its JSON
+      description; x/y spacing also as resolution tags (in cm for metric
+      units). Drops nothing.
+    - OME-TIFF: PhysicalSizeX/Y/Z and TimeIncrement with their units; axes,
+      kind, origin and direction (OME has no field for it) in an ``imarray``
+      map annotation, which other OME readers ignore. Drops nothing.
+    - ImageJ: axes, x/y/z spacing, t spacing (frame interval) and its unit,
+      origin of x/y/z, kind. Drops the direction, the origin of t, and all
+      but one spatial unit (ImageJ has one unit for x, y and z: the first
+      given is written for all three).
+    - raw: axes, spacing, origin, units, kind and direction in the sidecar.
+      Drops nothing.
+    - medical formats (.mha, .mhd, .nrrd, .nii, .nii.gz): spacing, origin and
+      direction in the header, kind as a metadata key. Drop the units of
+      .mha/.mhd/.nrrd (spacing numbers are kept as given); NIfTI keeps what
+      its xyzt_units code can say.
+    - PNG, BMP, JPEG: pixels only; drop axes, spacing, origin, units,
+      direction and kind (colour and bool images read back as ``rgb`` and
+      ``binary`` from their mode).
+    - video (.mkv, .mp4) and GIF: the t spacing as the frame rate (unless
+      ``frame_rate=`` is given), y/x spacing, units, origin and kind in a tag.
+      Drop the direction.
+
+    Examples
+    --------
+    >>> import numpy as np, imarray as ia
+    >>> img = ia.Image.from_array(np.zeros((5, 64, 64), np.float32), spacing=(2.0, 0.5, 0.5), units="um")
+    >>> ia.write("cells.ome.tif", img)                       # doctest: +SKIP
+    """
+    from .image import Image
+
+    if not isinstance(image, Image):
+        raise TypeError(f"write() takes an imarray.Image, not a {type(image).__name__}; use save() for arrays")
+    path = Path(path)
+    spec = registry.for_writing(path, options.get("format"))
+    given = {key: value for key, value in options.items() if value is not None}
+    if "axes" in spec.options and "axes" not in given and "q" not in image.axes:
+        given["axes"] = image.axes  # unnamed axes are left to the writer's default
+    if "photometric" in spec.options and image.kind == "rgb" and image.axes.endswith("c"):
+        given.setdefault("photometric", "rgb")
+    named = {key: given.pop(key, default) for key, default in
+             (("format", None), ("dtype", None), ("scale", None), ("progress", False), ("durable", True))}
+    unknown = set(given) - set(_SAVE_OPTIONS)
+    if unknown:
+        raise TypeError(f"write() got unexpected keyword arguments {sorted(unknown)}")
+    return _save(path, image.array, geometry=geometry_record(image), options=given, **named)

@@ -1,7 +1,9 @@
-"""Command line: ``imarray info``, ``imarray convert``, ``imarray formats``, ``imarray demo``.
+"""Command line: ``imarray info``, ``imarray convert``, ``imarray formats``, ``imarray digitize``, ``imarray demo``.
 
-Errors imarray raises on purpose are printed as one line with their hint and
-exit with status 2; progress bars appear only on a terminal.
+Errors imarray raises on purpose, and errors of the operating system (a
+read-only folder, a full disk), are printed as one line and exit with status
+2; a reader that stops early (``imarray info x.tif | head``) ends the command
+quietly. Progress bars appear only on a terminal.
 ``imarray convert slices/ volume.zarr --chunks 64,256,256 [--scheduler ADDRESS]``
 streams chunk by chunk (lazy load, streamed save), on a dask.distributed
 cluster when an address is given.
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     info.add_argument("path", type=Path)
     info.add_argument("--json", action="store_true", help="machine-readable output")
 
-    convert = commands.add_parser("convert", help="load IN and save OUT, exactly unless asked otherwise")
+    convert = commands.add_parser(
+        "convert", help="read IN and write OUT exactly unless asked otherwise, with spacing and kind where OUT has room"
+    )
     convert.add_argument("source", type=Path, metavar="IN")
     convert.add_argument("target", type=Path, metavar="OUT")
     convert.add_argument("--dtype", help="exact cast (refused if a value does not fit) or scale target")
@@ -50,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--compression", help="TIFF compression: zlib, zstd, lzw, lzma")
     convert.add_argument("--size-cap", help="TIFF: split into files of at most this size, e.g. 3.9GB")
     convert.add_argument("--axes", help="axis letters from tzcyx, one per dimension")
+    convert.add_argument("--frame-rate", type=float, help="video and GIF: frames per second (default 30)")
+    convert.add_argument("--loop", type=int, help="GIF: repeat count, 0 (default) is forever")
+    convert.add_argument("--quantize", action="store_true", default=None,
+                         help="GIF: reduce frames of more than 256 colours to a palette (lossy)")
+    convert.add_argument("--crf", type=int, help="MP4: H.264 quality 0..51, lower is better (default 17)")
     convert.add_argument("--no-fsync", dest="durable", action="store_false",
                          help="skip flushing to disk (faster; the rename is still atomic)")
     convert.add_argument("--lazy", action="store_true",
@@ -60,10 +70,41 @@ def _parser() -> argparse.ArgumentParser:
                          help="run on this dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (implies --lazy)")
 
     commands.add_parser("formats", help="list the formats and the dtypes each holds exactly")
+    _digitize_parser(commands)
 
     demo = commands.add_parser("demo", help="save and load a uint32 label stack every lossless way")
     demo.add_argument("--out", type=Path, default=Path("demo-output"))
     return parser
+
+
+def _digitize_parser(commands) -> None:
+    digitize = commands.add_parser(
+        "digitize", help="read the values behind a colour-mapped figure (extra: digitize)",
+        description="Invert a figure's colormap: the values go to OUT (float TIFF), NaN where no data.",
+    )
+    digitize.add_argument("figure", type=Path, nargs="?", help="PNG or JPEG figure")
+    digitize.add_argument("--cmap", help="matplotlib colormap the figure was drawn with, e.g. jet_r")
+    digitize.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"), help="vmin vmax of the colormap")
+    digitize.add_argument("--norm", choices=("linear", "log", "boundary"), default="linear")
+    digitize.add_argument("--boundaries", nargs="+", type=float, metavar="B", help="bin edges of --norm boundary")
+    digitize.add_argument("--colorbar", choices=("auto",), help="find the colorbar (its colours are the model "
+                          "without --cmap; --range gives its end values, or --ticks)")
+    digitize.add_argument("--ticks", nargs="+", type=float, metavar="PX V",
+                          help="colorbar tick positions (pixels along the bar) and values: PX1 V1 PX2 V2 ...")
+    for axis in ("x", "y"):
+        digitize.add_argument(f"--{axis}-axis", nargs=4, type=float, metavar=("PX1", "V1", "PX2", "V2"),
+                              help=f"two {axis} reference points: pixel {'column' if axis == 'x' else 'row'} "
+                                   "and data value each")
+        digitize.add_argument(f"--{axis}-log", action="store_true", help=f"the {axis} axis is logarithmic")
+    digitize.add_argument("--threshold", type=float, help="largest colour distance of data (default: automatic)")
+    digitize.add_argument("--alpha", type=float, help="the field was drawn with this opacity over white")
+    digitize.add_argument("--denoise", type=int, nargs="?", const=5, metavar="SIZE",
+                          help="JPEG: median-filter the values over SIZE x SIZE (default 5)")
+    digitize.add_argument("-o", "--output", type=Path,
+                          help="where the values go (.tif keeps float exactly, with spacing and origin from the axes)")
+    digitize.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    digitize.add_argument("--preview", type=Path, help="save source, field, mask and reconstruction side by side")
+    digitize.add_argument("--audit", metavar="CMAP", help="report how invertible a colormap is, and stop")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return _run(args)
-    except ImarrayError as err:
+    except BrokenPipeError:
+        # the reader went away (| head): nothing more to say, and Python must not complain at exit either
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (ImarrayError, OSError) as err:
         print(f"imarray: error: {err}", file=sys.stderr)
         return 2
 
@@ -93,23 +138,37 @@ def _run(args: argparse.Namespace) -> int:
             return 2
         with _scheduler(args.scheduler):
             lazy = bool(args.lazy or args.chunks or args.scheduler) or _bigger_than_memory(args.source)
-            array = api.load(args.source, lazy=True) if lazy else api.load(args.source, progress=True)
-            written = api.save(
-                args.target, array, dtype=args.dtype, scale=scale, compression=args.compression,
-                size_cap=args.size_cap, axes=args.axes, chunks=args.chunks, pyramid=args.pyramid or None,
-                progress=True, durable=args.durable,
-            )
+            if lazy:  # pixels only: a lazy load carries no geometry yet
+                array = api.load(args.source, lazy=True)
+                written = api.save(
+                    args.target, array, dtype=args.dtype, scale=scale, compression=args.compression,
+                    size_cap=args.size_cap, axes=args.axes, chunks=args.chunks, pyramid=args.pyramid or None,
+                    progress=True, durable=args.durable,
+                )
+            else:
+                array = api.read(args.source, progress=True)  # geometry and pixel kind travel where OUT has room
+                written = api.write(
+                    args.target, array, dtype=args.dtype, scale=scale, compression=args.compression,
+                    size_cap=args.size_cap, axes=args.axes, frame_rate=args.frame_rate, loop=args.loop,
+                    quantize=args.quantize, crf=args.crf, pyramid=args.pyramid or None, progress=True,
+                    durable=args.durable,
+                )
         streamed = ", streamed" if lazy else ""
         print(f"{args.source} -> {written}  ({array.dtype}, {'x'.join(map(str, array.shape))}{streamed})")
         return 0
     if args.command == "formats":
         from .registry import FORMATS
 
-        for spec in FORMATS:
-            exts = " ".join(spec.extensions) or "(format= only)"
+        name_width = max(len(spec.name) for spec in FORMATS)
+        exts = [" ".join(spec.extensions) or "(format= only)" for spec in FORMATS]
+        exts_width = max(map(len, exts))
+        for spec, ext in zip(FORMATS, exts, strict=True):
             kind = "lossy" if spec.lossy else "exact"
-            print(f"{spec.name:<9} {exts:<28} {kind}: {', '.join(spec.dtypes)}")
+            extra = f"  [pip install 'imarray[{spec.extra}]']" if spec.extra else ""
+            print(f"{spec.name:<{name_width}}  {ext:<{exts_width}}  {kind}: {', '.join(spec.dtypes)}{extra}")
         return 0
+    if args.command == "digitize":
+        return _digitize(args)
     from . import demo
 
     return 0 if demo.run(args.out) else 1
@@ -142,6 +201,53 @@ def _scheduler(address: str | None) -> Iterator[None]:
     distributed = import_optional("distributed", extra="distributed", purpose="--scheduler")
     with distributed.Client(address):
         yield
+
+
+def _digitize(args: argparse.Namespace) -> int:
+    from .digitize import Axis, colormap_report, digitize, preview
+
+    if args.audit:
+        print(colormap_report(args.audit))
+        return 0
+    if args.figure is None or (args.output is None and args.preview is None):
+        print("imarray: error: digitize needs a FIGURE and -o OUT (or --preview), or --audit CMAP", file=sys.stderr)
+        return 2
+    if args.ticks is not None and len(args.ticks) % 2:
+        print("imarray: error: --ticks takes pairs: PX1 V1 PX2 V2 ...", file=sys.stderr)
+        return 2
+    low, high = args.range or (None, None)
+    axes = {
+        name: Axis(*points, scale="log" if log else "linear") if points else None
+        for name, points, log in (("x_axis", args.x_axis, args.x_log), ("y_axis", args.y_axis, args.y_log))
+    }
+    result = digitize(
+        args.figure, cmap=args.cmap, vmin=low, vmax=high, norm=args.norm, boundaries=args.boundaries,
+        colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
+        tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise,
+        threshold="auto" if args.threshold is None else args.threshold, **axes,
+    )
+    y0, y1, x0, x1 = result.box
+    print(f"{args.figure}: plot box rows {y0}-{y1}, columns {x0}-{x1}; {result.mask.mean():.1%} data "
+          f"(colour distance <= {result.threshold:.1f})")
+    if args.output is not None:
+        from . import api
+
+        if args.x_log or args.y_log:  # no constant spacing: the values alone, coordinates printed below
+            written = api.save(args.output, result.values.astype(args.dtype), axes="yx")
+        else:  # spacing and origin from the axes (or figure pixels) travel with the values
+            image = result.to_image(args.dtype)
+            written = api.write(args.output, image)
+            up = result.y_axis is not None and result.y_axis.spacing < 0
+            print(f"geometry (y, x): spacing {image.spacing}, origin {image.origin}"
+                  + (" (rows flipped: y increases down the file)" if up else ""))
+        print(f"values -> {written}  ({args.dtype}, {y1 - y0} x {x1 - x0}, NaN where no data)")
+    for name, coords in (("x", result.x), ("y", result.y)):
+        if axes[f"{name}_axis"] is not None:
+            print(f"{name}: {coords[0]:.6g} .. {coords[-1]:.6g} over {coords.size} pixels (in the figure's order)")
+    if args.preview is not None:
+        preview(result, args.preview)
+        print(f"preview -> {args.preview}")
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

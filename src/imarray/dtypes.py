@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import LossyCastError, UnsupportedDtypeError
+from .errors import InvalidOptionError, LossyCastError, UnsupportedDtypeError
 
 ScaleSpec = str | tuple[float, float]
 _BLOCK_BYTES = 32 * 2**20
@@ -118,6 +118,21 @@ def _float_exact_int_limit(dtype: np.dtype) -> int:
     return 2 ** (np.finfo(dtype).nmant + 1)
 
 
+def as_dtype(value: Any, *, path=None) -> np.dtype:
+    """``np.dtype(value)``, or an :class:`UnsupportedDtypeError` naming ``path`` for a name NumPy does not know.
+
+    Examples
+    --------
+    >>> as_dtype("uint16")
+    dtype('uint16')
+    """
+    try:
+        return np.dtype(value)
+    except (TypeError, ValueError) as exc:
+        raise UnsupportedDtypeError(f"dtype={value!r} is not a NumPy dtype", path=path,
+                                    hint="pass e.g. 'uint16', 'float32' or np.uint8") from exc
+
+
 def exact_cast(array: np.ndarray, dtype: Any, *, path=None) -> np.ndarray:
     """Cast ``array`` to ``dtype`` only if every value is kept exactly.
 
@@ -137,7 +152,7 @@ def exact_cast(array: np.ndarray, dtype: Any, *, path=None) -> np.ndarray:
         from .streaming import exact_cast_blocks
 
         return exact_cast_blocks(array, dtype, path=path)
-    target = np.dtype(dtype)
+    target = as_dtype(dtype, path=path)
     source = array.dtype
     if source == target:
         return array
@@ -234,7 +249,7 @@ def scale_to(
         from .streaming import scale_blocks
 
         return scale_blocks(array, dtype, scale, path=path)
-    target = np.dtype(dtype)
+    target = as_dtype(dtype, path=path)
     if array.dtype.kind == "c":
         raise UnsupportedDtypeError(
             "scale= is not defined for complex data", path=path, hint="scale np.abs(a) or a.real instead"
@@ -249,9 +264,11 @@ def scale_to(
     elif isinstance(scale, tuple | list) and len(scale) == 2:
         lo, hi, method = float(scale[0]), float(scale[1]), "range"
         if not lo < hi:
-            raise ValueError(f"scale=(lo, hi) needs lo < hi, got {scale!r}")
+            raise InvalidOptionError(f"scale=(lo, hi) needs lo < hi, got {scale!r}", path=path,
+                                     hint="swap the two values")
     else:
-        raise ValueError(f"scale must be 'clip', 'minmax' or (lo, hi); got {scale!r}")
+        raise InvalidOptionError(f"scale={scale!r} is not a scale", path=path,
+                                 hint="pass 'clip', 'minmax' or (lo, hi)")
 
     if array.dtype.kind == "f" and any(np.isnan(array[b]).any() for b in _blocks(array)):
         raise _lossy(

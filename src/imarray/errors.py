@@ -1,7 +1,7 @@
 """Exceptions raised by imarray.
 
 Every error is an :class:`ImarrayError` and also the built-in exception that
-fits it (``ValueError``, ``TypeError``, ``FileNotFoundError``, ``ImportError``),
+fits it (``ValueError``, ``TypeError``, ``FileNotFoundError``, ``OSError``, ``ImportError``),
 so existing ``except ValueError`` blocks keep working. Each carries the
 ``path`` it is about and a ``hint`` that names the way out, and each pickles,
 so errors raised on a dask worker reach the caller unchanged.
@@ -27,10 +27,13 @@ __all__ = [
     "FormatNotFoundError",
     "ImageFileNotFoundError",
     "ImarrayError",
+    "InvalidOptionError",
     "LossyCastError",
     "MissingDependencyError",
     "PixelKindError",
     "SidecarError",
+    "TargetError",
+    "TargetPermissionError",
     "UnsupportedDtypeError",
 ]
 
@@ -88,6 +91,10 @@ class UnsupportedDtypeError(ImarrayError, TypeError):
     """The chosen format cannot hold the array's dtype, shape or kind exactly."""
 
 
+class InvalidOptionError(ImarrayError, ValueError):
+    """An option's value is outside what the format allows (``frame_rate=0``, ``crf=99``)."""
+
+
 class LossyCastError(ImarrayError, ValueError):
     """An exact cast (``dtype=`` without ``scale=``) would change a value."""
 
@@ -106,6 +113,14 @@ class CorruptFileError(ImarrayError, ValueError):
 
 class SidecarError(ImarrayError, ValueError):
     """A raw binary's JSON sidecar is missing, unreadable or contradicts the data."""
+
+
+class TargetError(ImarrayError, OSError):
+    """A file cannot be written where asked: a folder stands there, its folder is a file, the disk is full."""
+
+
+class TargetPermissionError(TargetError, PermissionError):
+    """The operating system refuses to write the file or its folder."""
 
 
 class MissingDependencyError(ImarrayError, ImportError):

@@ -30,6 +30,7 @@ np.uint16(0)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -67,15 +68,60 @@ def _as_array(data: Any, copy: bool | None, dtype: Any = None) -> np.ndarray:
         ) from exc
 
 
-def _per_axis(value: Any, ndim: int, name: str, default: Any, cast: Any) -> tuple:
+def _per_axis(value: Any, axes: str, name: str, default: Any, check: Any) -> tuple:
+    """One value per axis: a single value, one per axis, or one per axis but the colour axis ``c``.
+
+    Colour (channel) axes have no physical extent: a single value, or one
+    value per other axis, leaves them at ``default``.
+    """
+    others = [i for i, letter in enumerate(axes) if letter != "c"]
     if value is None:
-        return (default,) * ndim
-    if isinstance(value, str | int | float):
-        return (cast(value),) * ndim
-    values = tuple(value)
-    if len(values) != ndim:
-        raise AxesError(f"{name} has {len(values)} values but the image has {ndim} axes; give one per axis")
-    return tuple(v if v is None else cast(v) for v in values)
+        return (default,) * len(axes)
+    if np.isscalar(value):
+        values, positions = [value] * len(others), others
+    else:
+        values = list(value)
+        if len(values) == len(axes):
+            positions = list(range(len(axes)))
+        elif len(values) == len(others):
+            positions = others
+        else:
+            raise AxesError(f"{name} has {len(values)} values but the image has {len(axes)} axes ({axes})",
+                            hint=f"give one {name} value per axis, in numpy order (the colour axis may be left "
+                                 "out), or one value for all")
+    result = [default] * len(axes)
+    for i, v in zip(positions, values, strict=True):
+        result[i] = default if v is None else check(v, name)
+    return tuple(result)
+
+
+def _finite(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not math.isfinite(number) or isinstance(value, bool | str):
+        raise AxesError(f"{name} values must be finite numbers, got {value!r}",
+                        hint=f"give {name} in physical units, e.g. {name}=(2.0, 0.5, 0.5)")
+    return number
+
+
+def _text(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise AxesError(f"units are text, got {value!r}", hint="pass units='um', or one unit (or None) per axis")
+    return value
+
+
+def _check_order(axes: str) -> None:
+    """Spatial and time letters in numpy order (t, z, y, x); colour and other axes may sit anywhere."""
+    present = [letter for letter in axes if letter in "tzyx"]
+    expected = sorted(present, key="tzyx".index)
+    if present != expected:
+        raise AxesError(
+            f"axes={axes!r} are not in numpy order: a numpy array indexes [t, z, y, x]",
+            hint=f"name the dimensions in the array's order ({''.join(expected)} here), or reorder the array "
+                 "first, e.g. np.moveaxis; toolkits' (x, y, z) order is what spacing_in('xyz') gives",
+        )
 
 
 def _default_axes(ndim: int) -> str:
@@ -115,14 +161,14 @@ class Image:
             raise TypeError(f"Image holds an ndarray, not a {type(array).__name__}; use Image.from_array")
         self._array = array
         self._axes = check_axes(axes, array.ndim)
-        self._spacing = _per_axis(spacing, array.ndim, "spacing", 1.0, float)
+        _check_order(self._axes)
+        self._spacing = _per_axis(spacing, self._axes, "spacing", 1.0, _finite)
         if any(not s > 0 for s in self._spacing):
-            raise AxesError(f"spacing must be positive, got {self._spacing}")
-        self._origin = _per_axis(origin, array.ndim, "origin", 0.0, float)
-        self._units = _per_axis(units, array.ndim, "units", None, str)
+            raise AxesError(f"spacing must be positive, got {self._spacing}",
+                            hint="give the physical size of one pixel along each axis, e.g. spacing=(2.0, 0.5, 0.5)")
+        self._origin = _per_axis(origin, self._axes, "origin", 0.0, _finite)
+        self._units = _per_axis(units, self._axes, "units", None, _text)
         self._direction = None if direction is None else self._checked_direction(direction)
-        if kind not in KINDS:
-            raise PixelKindError(f"kind={kind!r} is not one of {', '.join(KINDS)}")
         self._kind = kind
         self._check_kind()
 
@@ -155,7 +201,8 @@ class Image:
         """
         array = _as_array(data, copy)
         if axes is not None and geometry is not None:
-            raise AxesError("pass axes= or geometry=, not both")
+            raise AxesError("axes= and geometry= both say which dimension is which",
+                            hint="pass axes= or geometry=, not both")
         if geometry is not None:
             axes = geometry.axes_for(array.shape)
         return cls(array, axes=axes or _default_axes(array.ndim), spacing=spacing, origin=origin,
@@ -206,7 +253,8 @@ class Image:
             if axis not in (0, array.ndim - 1) or array.shape[axis] not in (3, 4):
                 raise PixelKindError(
                     f"channel_axis={channel_axis} has {array.shape[axis]} samples in shape {array.shape}; "
-                    "the colour axis is the first or last one and holds 3 (RGB) or 4 (RGBA)"
+                    "the colour axis is the first or last one and holds 3 (RGB) or 4 (RGBA)",
+                    hint="pass channel_axis=0 or -1 for an axis of 3 or 4, or use Image.from_array for other stacks",
                 )
             return axis
         if not candidates:
@@ -329,13 +377,15 @@ class Image:
         dtype = np.dtype(dtype)
         shape = tuple(int(s) for s in shape)
         if len(shape) < 2:
-            raise AxesError(f"from_buffer needs at least 2 dimensions, got shape {shape}")
+            raise AxesError(f"from_buffer needs at least 2 dimensions, got shape {shape}",
+                            hint="pass shape=(rows, columns) or (planes, rows, columns)")
         row = row_stride if row_stride is not None else shape[-1] * dtype.itemsize
         plane = plane_stride if plane_stride is not None else shape[-2] * row
         if row < shape[-1] * dtype.itemsize or plane < (shape[-2] - 1) * row + shape[-1] * dtype.itemsize:
             raise AxesError(
                 f"row_stride={row} or plane_stride={plane} is shorter than the data of one row or plane",
-                hint=f"a row of {shape[-1]} {dtype} pixels takes {shape[-1] * dtype.itemsize} bytes",
+                hint=f"pass row_stride >= {shape[-1] * dtype.itemsize} (a row of {shape[-1]} {dtype} pixels) and "
+                "plane_stride >= rows * row_stride",
             )
         strides = [dtype.itemsize, row, plane]
         for size in reversed(shape[1:-2]):
@@ -344,7 +394,9 @@ class Image:
         view = memoryview(buffer).cast("B")
         needed = offset + sum((s - 1) * st for s, st in zip(shape, strides, strict=True)) + dtype.itemsize
         if needed > view.nbytes:
-            raise AxesError(f"the buffer holds {view.nbytes} bytes; shape {shape} with these strides needs {needed}")
+            raise AxesError(f"the buffer holds {view.nbytes} bytes; shape {shape} with these strides needs {needed}",
+                            hint="check shape=, row_stride=, plane_stride= and offset= against the acquisition's "
+                            "settings, or pass the whole buffer")
         array = np.ndarray(shape, dtype=dtype, buffer=view, offset=offset, strides=strides)
         return cls(array, axes=axes or _default_axes(len(shape)), spacing=spacing, kind=kind)
 
@@ -460,6 +512,55 @@ class Image:
     def __dlpack_device__(self) -> tuple[int, int]:
         return self._array.__dlpack_device__()
 
+    # ------------------------------------------------------------ toolkits (imarray.interop)
+    def to_sitk(self) -> Any:
+        """A SimpleITK image: pixels copied once, spacing/origin/direction in (x, y, z) order.
+
+        See :mod:`imarray.interop.sitk`; needs the ``itk`` extra.
+        """
+        from .interop.sitk import to_sitk
+
+        return to_sitk(self)
+
+    @classmethod
+    def from_sitk(cls, image: Any, *, kind: Kind | None = None) -> Image:
+        """An Image viewing a SimpleITK image's pixels (no copy), geometry in numpy order."""
+        from .interop.sitk import from_sitk
+
+        return from_sitk(image, kind=kind)
+
+    def to_itk(self) -> Any:
+        """An ITK image viewing these pixels (one dense copy only if they are not C-contiguous).
+
+        See :mod:`imarray.interop.itk`; needs the ``itk`` extra.
+        """
+        from .interop.itk import to_itk
+
+        return to_itk(self)
+
+    @classmethod
+    def from_itk(cls, image: Any, *, kind: Kind | None = None) -> Image:
+        """An Image viewing an ITK image's pixels (no copy), geometry in numpy order."""
+        from .interop.itk import from_itk
+
+        return from_itk(image, kind=kind)
+
+    def to_xarray(self) -> Any:
+        """An ``xarray.DataArray`` sharing these pixels, dims named by axis, coordinates from spacing and origin.
+
+        See :mod:`imarray.interop.xarray`; needs the ``xarray`` extra.
+        """
+        from .interop.xarray import to_xarray
+
+        return to_xarray(self)
+
+    @classmethod
+    def from_xarray(cls, data: Any, *, kind: Kind | None = None) -> Image:
+        """An Image sharing a DataArray's NumPy pixels, axes from its dims, geometry from its coordinates."""
+        from .interop.xarray import from_xarray
+
+        return from_xarray(data, kind=kind)
+
     def __repr__(self) -> str:
         sizes = " x ".join(f"{letter}={size}" for letter, size in zip(self._axes, self.shape, strict=True))
         spacing = ", ".join(f"{s:g}" for s in self._spacing)
@@ -474,27 +575,45 @@ class Image:
         if matrix.shape != (count, count):
             raise AxesError(
                 f"direction must be a {count}x{count} matrix for the spatial axes {self.spatial_axes!r}, "
-                f"got shape {matrix.shape}"
+                f"got shape {matrix.shape}",
+                hint="rows are physical axes, columns array axes, both in numpy order (z, y, x)",
             )
         if not np.allclose(matrix @ matrix.T, np.eye(count), atol=1e-6):
-            raise AxesError("direction must be orthonormal (its rows are unit vectors at right angles)")
+            raise AxesError("direction must be orthonormal (its rows are unit vectors at right angles)",
+                            hint="put scaling in spacing=, not in the direction; from ITK use GetDirection() as is")
         matrix.setflags(write=False)
         return matrix
 
     def _check_kind(self) -> None:
-        dtype, kind = self._array.dtype, self._kind
-        if dtype.kind not in "biufc":
-            raise PixelKindError(f"{dtype} is not an image dtype")
-        if kind == "rgb":
-            if "c" not in self._axes or self.shape[self._axes.index("c")] not in (3, 4):
-                raise PixelKindError(
-                    f"an rgb image needs a colour axis 'c' of 3 or 4 samples; axes {self._axes!r}, shape {self.shape}"
-                )
-            if dtype.kind in "bc":
-                raise PixelKindError(f"rgb samples are numbers, not {dtype}")
-        elif kind == "binary" and dtype.name not in _BINARY_DTYPES:
-            raise PixelKindError(f"a binary image is bool, uint8 or int8, not {dtype}")
-        elif kind == "label" and dtype.kind != "u":
+        check_kind(self._kind, self._array, self._axes)
+
+
+def check_kind(kind: str, array: np.ndarray, axes: str) -> None:
+    """Raise ``PixelKindError`` unless ``array`` with ``axes`` satisfies the rules of ``kind``."""
+    dtype = array.dtype
+    if kind not in KINDS:
+        raise PixelKindError(f"kind={kind!r} is not a pixel kind", hint=f"choose one of {', '.join(KINDS)}")
+    if dtype.kind not in "biufc":
+        raise PixelKindError(f"{dtype} is not an image dtype", hint="use a numeric or bool array")
+    if kind == "rgb":
+        if "c" not in axes or array.shape[axes.index("c")] not in (3, 4):
             raise PixelKindError(
-                f"a label image holds unsigned integers, not {dtype}", hint="use Image.from_label_array"
+                f"an rgb image needs a colour axis 'c' of 3 or 4 samples; axes {axes!r}, shape {array.shape}",
+                hint="use Image.from_rgb_array, which finds the colour axis",
             )
+        if dtype.kind in "bc":
+            raise PixelKindError(f"rgb samples are numbers, not {dtype}", hint="pass array.astype(np.uint8)")
+    elif kind == "binary" and dtype.name not in _BINARY_DTYPES:
+        raise PixelKindError(f"a binary image is bool, uint8 or int8, not {dtype}",
+                             hint="use Image.from_binary_array(array != 0)")
+    elif kind == "label" and dtype.kind != "u":
+        raise PixelKindError(f"a label image holds unsigned integers, not {dtype}", hint="use Image.from_label_array")
+
+
+def valid_kind(kind: Any, array: np.ndarray, axes: str) -> bool:
+    """Whether ``kind`` (as a file records it) fits ``array``; readers fall back to intensity if not."""
+    try:
+        check_kind(kind, array, axes)
+    except PixelKindError:
+        return False
+    return True

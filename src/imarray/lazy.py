@@ -22,14 +22,13 @@ same :mod:`imarray.errors` classes.
 Examples
 --------
 >>> import numpy as np, tempfile, pathlib, imarray as ia
->>> folder = pathlib.Path(tempfile.mkdtemp())
->>> for index in range(3):
-...     _ = ia.save(folder / f"slice_{index}.tif", np.full((4, 5), index, np.uint16))
->>> stack = ia.load(folder, lazy=True)
->>> stack.shape, stack.chunks[0]
-((3, 4, 5), (1, 1, 1))
->>> int(stack[2].max().compute())
-2
+>>> with tempfile.TemporaryDirectory() as name:
+...     folder = pathlib.Path(name)
+...     for index in range(3):
+...         _ = ia.save(folder / f"slice_{index}.tif", np.full((4, 5), index, np.uint16))
+...     stack = ia.load(folder, lazy=True)
+...     print(stack.shape, stack.chunks[0], int(stack[2].max().compute()))
+(3, 4, 5) (1, 1, 1) 2
 """
 
 from __future__ import annotations
@@ -152,10 +151,10 @@ def _read_pages(path: str, pages: list[tuple[int, tuple, tuple]], shape: tuple[i
     """Decode TIFF pages from their strip offsets (no walk through the file's IFD chain)."""
     import tifffile
 
-    from .formats.tiff import _open, struct_error
+    from .formats.tiff import _DAMAGE, _opened
 
     out = aligned_empty(shape, dtype)
-    with _open(Path(path)) as tif:
+    with _opened(Path(path)) as tif:
         keyframe = tif.pages.first
         planes = out.reshape(len(pages), *keyframe.shape)
         for slot, (index, offsets, counts) in enumerate(pages):
@@ -163,7 +162,7 @@ def _read_pages(path: str, pages: list[tuple[int, tuple, tuple]], shape: tuple[i
                                        keyframe=keyframe)
             try:
                 planes[slot] = frame.asarray()
-            except (ValueError, OSError, struct_error(), IndexError) as exc:
+            except _DAMAGE as exc:
                 raise CorruptFileError(f"cannot decode page {index} ({exc})", path=path) from exc
     return out
 
@@ -192,9 +191,8 @@ def _folder(folder: Path) -> Any:
 def _tiff(path: Path, spec: FormatSpec) -> Any:
     from .formats import tiff
 
-    with tiff._open(path) as tif:
-        series, described = tiff._describe(tif, path, spec)
-        tiff._check_sizes(tif, series, path)
+    with tiff._opened(path) as tif:
+        series, described = tiff._describe(tif, path, spec)  # checks the sizes against the file
         shape = tuple(int(s) for s in described.shape)
         page_ndim = len(series.keyframe.shape)
         leading, page_shape = shape[:-page_ndim], shape[-page_ndim:]

@@ -48,7 +48,8 @@ class FormatSpec:
     extensions
         Lower-case suffixes, longest first where they overlap.
     magic
-        Byte prefixes that identify the format's content.
+        Byte prefixes that identify the format's content, or ``(offset, bytes)``
+        pairs for signatures that do not start the file (MP4's ``ftyp`` box).
     dtypes
         Dtypes a write round-trips exactly (lossy formats: dtypes accepted).
     lossy
@@ -63,12 +64,15 @@ class FormatSpec:
         The format writes several files itself (and handles atomicity).
     ndim
         Smallest and largest number of dimensions it holds.
+    lossless_alternative
+        For a display format, the lossless format of the same kind to name in
+        hints (``mp4`` -> ``mkv``).
     """
 
     name: str
     module: str
     extensions: tuple[str, ...]
-    magic: tuple[bytes, ...] = ()
+    magic: tuple[bytes | tuple[int, bytes], ...] = ()
     dtypes: tuple[str, ...] = ALL_DTYPES
     lossy: bool = False
     extra: str | None = None
@@ -76,7 +80,16 @@ class FormatSpec:
     scale_target: str | None = None
     multi_file: bool = False
     ndim: tuple[int, int] = (2, 32)
+    lossless_alternative: str | None = None
     description: str = field(default="", compare=False)
+
+    def matches(self, head: bytes) -> bool:
+        """Whether ``head`` (the file's first bytes) carries one of this format's signatures."""
+        for magic in self.magic:
+            offset, signature = magic if isinstance(magic, tuple) else (0, magic)
+            if head[offset : offset + len(signature)] == signature:
+                return True
+        return False
 
     def load(self) -> ModuleType:
         """Import and return the module that implements this format."""
@@ -85,6 +98,12 @@ class FormatSpec:
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _TIFF_OPTIONS = ("compression", "axes", "bigtiff", "size_cap", "name", "photometric")
+# What SimpleITK's writers round-trip bit for bit (measured with SimpleITK 2.5.7 on extreme values, NaN and
+# ±inf included; tests/test_matrix.py checks every cell): no bool or float16 anywhere; MetaImage turns complex
+# into 2-vectors; NIfTI holds complex too, but its ITK reader zeroes non-finite values, so NIfTI pixels are read
+# by imarray itself.
+_ITK_INTEGERS = ("uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64")
+_NIFTI_DTYPES = (*_ITK_INTEGERS, "float32", "float64", "complex64", "complex128")
 
 FORMATS: tuple[FormatSpec, ...] = (
     FormatSpec(
@@ -148,6 +167,47 @@ FORMATS: tuple[FormatSpec, ...] = (
         description="OME-Zarr (NGFF 0.5; 0.4 read): axes, spacing, units, origin, multiscale pyramid",
     ),
     FormatSpec(
+        name="metaimage",
+        ndim=(2, 4),
+        module="imarray.formats.medical",
+        extensions=(".mha",),
+        dtypes=(*_ITK_INTEGERS, "float32", "float64"),
+        extra="itk",
+        options=("compression",),
+        description="MetaImage .mha (SimpleITK); spacing, origin, direction; (u)int8..64, float32/64 exact",
+    ),
+    FormatSpec(
+        name="metaimage-mhd",
+        ndim=(2, 4),
+        module="imarray.formats.medical",
+        extensions=(".mhd",),
+        dtypes=(*_ITK_INTEGERS, "float32", "float64"),
+        extra="itk",
+        options=("compression",),
+        multi_file=True,
+        description="MetaImage header .mhd + .raw data (SimpleITK); as .mha",
+    ),
+    FormatSpec(
+        name="nrrd",
+        ndim=(2, 4),
+        module="imarray.formats.medical",
+        extensions=(".nrrd",),
+        magic=(b"NRRD",),
+        dtypes=(*_ITK_INTEGERS, "float32", "float64", "complex64", "complex128"),
+        extra="itk",
+        options=("compression",),
+        description="NRRD (SimpleITK); spacing, origin, direction; (u)int8..64, float32/64, complex exact",
+    ),
+    FormatSpec(
+        name="nifti",
+        ndim=(2, 4),
+        module="imarray.formats.medical",
+        extensions=(".nii.gz", ".nii"),
+        dtypes=_NIFTI_DTYPES,
+        extra="itk",
+        description="NIfTI .nii and .nii.gz (SimpleITK header, exact pixels); spacing, origin, direction, units",
+    ),
+    FormatSpec(
         name="png",
         ndim=(2, 3),
         module="imarray.formats.pillow",
@@ -180,6 +240,44 @@ FORMATS: tuple[FormatSpec, ...] = (
         scale_target="uint8",
         description="BMP (Pillow); grey bool/uint8, RGB/RGBA uint8, exact",
     ),
+    FormatSpec(
+        name="gif",
+        ndim=(3, 4),
+        module="imarray.formats.gif",
+        extensions=(".gif",),
+        magic=(b"GIF87a", b"GIF89a"),
+        dtypes=("uint8",),
+        options=("frame_rate", "loop", "quantize", "progress"),
+        scale_target="uint8",
+        lossless_alternative="mkv",
+        description="animated GIF (Pillow); uint8 grey, and RGB of <= 256 colours per frame, exact",
+    ),
+    FormatSpec(
+        name="mkv",
+        ndim=(3, 4),
+        module="imarray.formats.video",
+        extensions=(".mkv",),
+        magic=(b"\x1a\x45\xdf\xa3",),
+        dtypes=("uint8", "uint16"),
+        extra="video",
+        options=("frame_rate", "progress"),
+        scale_target="uint16",
+        description="lossless FFV1 video in Matroska (PyAV); uint8/uint16 grey or RGB, exact",
+    ),
+    FormatSpec(
+        name="mp4",
+        ndim=(3, 4),
+        module="imarray.formats.video",
+        extensions=(".mp4", ".m4v", ".mov"),
+        magic=((4, b"ftyp"),),
+        dtypes=("uint8",),
+        lossy=True,
+        extra="video",
+        options=("frame_rate", "crf", "progress"),
+        scale_target="uint8",
+        lossless_alternative="mkv",
+        description="H.264 video (PyAV); uint8 grey or RGB, lossy by nature",
+    ),
 )
 
 BY_NAME: dict[str, FormatSpec] = {spec.name: spec for spec in FORMATS}
@@ -207,7 +305,7 @@ def by_extension(path: Path) -> FormatSpec | None:
 
 def by_magic(head: bytes) -> list[FormatSpec]:
     """Every format whose magic bytes start ``head`` (same module, several rows)."""
-    return [spec for spec in FORMATS if any(head.startswith(m) for m in spec.magic)]
+    return [spec for spec in FORMATS if spec.matches(head)]
 
 
 def for_reading(path: Path, head: bytes) -> FormatSpec:

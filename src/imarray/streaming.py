@@ -15,10 +15,10 @@ Examples
 --------
 >>> import numpy as np, tempfile, pathlib, imarray as ia
 >>> import dask.array as da
->>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> lazy = da.arange(24, dtype=np.uint16, chunks=6).reshape(4, 6)
->>> _ = ia.save(folder / "a.tif", lazy)            # written page by page
->>> ia.load(folder / "a.tif")[3, 5]
+>>> with tempfile.TemporaryDirectory() as name:
+...     written = ia.save(pathlib.Path(name) / "a.tif", lazy)   # written page by page
+...     ia.load(written)[3, 5]
 np.uint16(23)
 """
 

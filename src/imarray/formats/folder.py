@@ -11,6 +11,7 @@ an error that names the file.
 from __future__ import annotations
 
 import math
+import os
 import re
 from pathlib import Path
 
@@ -28,10 +29,15 @@ from ..registry import FormatSpec, by_extension
 def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
     """The format and the files of ``folder`` that make up its image."""
     groups: dict[str, tuple[FormatSpec, list[Path]]] = {}
-    for path in visible_files(folder):
+    files = visible_files(folder)
+    pixels_of_headers = _metaimage_data_files(files)
+    for path in files:
         spec = by_extension(path)
-        if spec is None:
+        if spec is None or path in pixels_of_headers:
             continue
+        if not os.access(path, os.R_OK):
+            raise ImageFileNotFoundError("cannot read it (permission denied)", path=path,
+                                         hint="ask for read permission, or move the file out of the folder")
         key = spec.module
         groups.setdefault(key, (spec, []))[1].append(path)
     if not groups:
@@ -48,6 +54,16 @@ def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
             hint="move the files of one kind into their own folder",
         )
     return next(iter(groups.values()))
+
+
+def _metaimage_data_files(files: list[Path]) -> set[Path]:
+    """The data files (``scan.raw``) that ``.mhd`` headers among ``files`` name: part of those images."""
+    headers = [path for path in files if path.suffix.lower() == ".mhd"]
+    if not headers:
+        return set()
+    from .medical import _metaimage_data_file
+
+    return {data for data in map(_metaimage_data_file, headers) if data is not None}
 
 
 def _frames(info: FileInfo) -> tuple[int, tuple[int, ...]]:
@@ -157,6 +173,10 @@ def _read_uniform(
     return out, _combined_info(folder, spec, infos, out.shape, first.dtype)
 
 
+# metadata describing one file, not the folder's image (a series part, a TIFF's own series)
+_PER_FILE = ("series", "series_shapes")
+
+
 def _combined_info(
     folder: Path, spec: FormatSpec, infos: list[FileInfo], shape: tuple[int, ...], dtype: str
 ) -> FileInfo:
@@ -174,6 +194,7 @@ def _combined_info(
         origin=first.origin,
         files=files,
         disk_bytes=disk_bytes(files),
+        metadata={key: value for key, value in first.metadata.items() if key not in _PER_FILE},
     )
 
 

@@ -5,19 +5,26 @@ Pillow's own guesses are where values get lost (a uint32 array becomes mode
 chosen here from the dtype and shape, and every mode read back maps to one
 dtype: "1" -> bool, "L" -> uint8, 16-bit grey -> uint16, "RGB"/"RGBA" -> uint8
 colour. Palette images are returned as their colours (RGB or RGBA).
+
+These formats hold pixels only: ``ia.write`` stores no spacing, origin or
+pixel kind in them; ``ia.read`` reports colour modes as kind ``rgb`` and
+mode "1" as ``binary``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
+import struct
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from ..errors import CorruptFileError, UnsupportedDtypeError
+from .._memory import check_fits
+from ..errors import CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
 
@@ -42,15 +49,27 @@ def sniff(head: bytes) -> bool:
     return any(head.startswith(m) for m in _MAGIC)
 
 
-def _open(path: Path) -> Image.Image:
+# what Pillow raises on a cut or damaged file ("image file is truncated", chunk parsing, ...)
+_DAMAGE = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[Image.Image]:
+    """The open Pillow image; any decoding error inside is a CorruptFileError naming ``path``."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(path)
-    except Image.DecompressionBombError as exc:  # pragma: no cover - MAX_IMAGE_PIXELS is lifted below
+            image = Image.open(path)
+        with image:
+            yield image
+    except ImarrayError:
+        raise
+    except Image.DecompressionBombError as exc:  # pragma: no cover - MAX_IMAGE_PIXELS is lifted in read
         raise CorruptFileError(str(exc), path=path) from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise CorruptFileError(f"Pillow cannot read it ({exc})", path=path, hint="the file is damaged") from exc
+    except _DAMAGE as exc:
+        raise CorruptFileError(
+            f"Pillow cannot read it ({type(exc).__name__}: {exc})", path=path, hint="the file is damaged or truncated"
+        ) from exc
 
 
 def _layout(image: Image.Image, path: Path) -> tuple[tuple[int, ...], str, str]:
@@ -75,23 +94,21 @@ def _layout(image: Image.Image, path: Path) -> tuple[tuple[int, ...], str, str]:
     return shape, _READ_DTYPE[mode], "yx" if channels is None else "yxc"
 
 
-def _check_memory(shape: tuple[int, ...], dtype: str, path: Path) -> None:
-    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-    try:
-        available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
-        return
-    if nbytes > available // 2:
-        raise CorruptFileError(
-            f"the header claims {shape[1]}x{shape[0]} pixels ({nbytes} bytes), more than half this machine's memory",
-            path=path,
-            hint="the header is damaged, or the image needs a machine with more memory",
-        )
+def _frames(image: Image.Image) -> int:
+    """How many frames an animated PNG holds (1 for every still image)."""
+    return int(getattr(image, "n_frames", 1)) if image.format == "PNG" else 1
 
 
 def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
     shape, dtype, axes = _layout(image, path)
     metadata: dict = {"mode": image.mode}
+    if axes == "yxc" and shape[-1] in (3, 4):
+        metadata["kind"] = "rgb"
+    elif dtype == "bool":
+        metadata["kind"] = "binary"
+    frames = _frames(image)
+    if frames > 1:  # an animated PNG: every frame, as a (t, y, x[, c]) stack
+        shape, axes = (frames, *shape), "t" + axes
     text = getattr(image, "text", None) if image.format == "PNG" else None
     if text and "imarray" in text:
         try:
@@ -106,39 +123,53 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
     """Header-only description (Pillow opens lazily)."""
-    with _open(path) as image:
+    with _opened(path) as image:
         return _describe(image, path, spec)
 
 
+def _pixels(image: Image.Image, shape: tuple[int, ...], dtype: str, path: Path) -> np.ndarray:
+    """The current frame of ``image`` as an array of ``shape`` and ``dtype``."""
+    if image.mode in ("P", "PA"):
+        image = image.convert("RGBA" if shape[-1] == 4 else "RGB")
+    array = np.asarray(image)
+    if array.dtype == np.bool_:  # Pillow's mode "1" arrays hold 255 for True: make them canonical 0/1 bytes
+        array = array.view(np.uint8) != 0
+    array = array.astype(dtype, copy=False)
+    if array.shape != shape:  # an APNG frame of another mode, or a Pillow change
+        raise CorruptFileError(f"decoded shape {array.shape} differs from the header's {shape}", path=path)
+    return array
+
+
 def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
-    """Decode the pixels exactly; into ``out`` when given.
+    """Decode the pixels exactly, every frame of an animated PNG; into ``out`` when given.
 
     Examples
     --------
     >>> import tempfile, pathlib, imarray as ia
-    >>> p = ia.save(pathlib.Path(tempfile.mkdtemp()) / "a.png", np.array([[0, 65535]], np.uint16))
-    >>> ia.load(p)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     p = ia.save(pathlib.Path(folder) / "a.png", np.array([[0, 65535]], np.uint16))
+    ...     ia.load(p)
     array([[    0, 65535]], dtype=uint16)
     """
-    with _open(path) as image:
+    with _opened(path) as image:
         file_info = _describe(image, path, spec)
-        _check_memory(file_info.shape, file_info.dtype, path)
+        check_fits(file_info.shape, file_info.dtype, path)
+        frames = _frames(image)
+        frame_shape = file_info.shape[1:] if frames > 1 else file_info.shape
         max_pixels = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None  # our own memory check above replaces Pillow's bomb guard
         try:
-            image.load()
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise CorruptFileError(f"cannot decode the pixels ({exc})", path=path, hint="the file is damaged") from exc
+            if frames == 1:
+                image.load()
+                array = _pixels(image, frame_shape, file_info.dtype, path)
+            else:
+                array = np.empty(file_info.shape, file_info.dtype) if out is None else out
+                for index in range(frames):
+                    image.seek(index)
+                    array[index] = _pixels(image, frame_shape, file_info.dtype, path)
+                return array, file_info
         finally:
             Image.MAX_IMAGE_PIXELS = max_pixels
-        if image.mode in ("P", "PA"):
-            image = image.convert("RGBA" if file_info.shape[-1] == 4 else "RGB")
-        array = np.asarray(image)
-    if array.dtype == np.bool_:  # Pillow's mode "1" arrays hold 255 for True: make them canonical 0/1 bytes
-        array = array.view(np.uint8) != 0
-    array = array.astype(file_info.dtype, copy=False)
-    if array.shape != file_info.shape:  # pragma: no cover - guards Pillow changes
-        raise CorruptFileError(f"decoded shape {array.shape} differs from the header's {file_info.shape}", path=path)
     if out is not None:
         out[...] = array
         array = out
@@ -174,13 +205,17 @@ def check_writable(array: np.ndarray, *, spec: FormatSpec, quality: int | None =
             hint=way if spec.name != "jpeg" else way + "; JPEG holds uint8 grey or RGB only",
         )
     if quality is not None and not 1 <= quality <= 95:
-        raise ValueError(f"quality must be 1..95, got {quality}")
+        raise InvalidOptionError(f"quality={quality!r} is outside 1..95", hint="pass quality=90, or leave it out")
 
 
 def write(
     path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, quality: int | None = None
 ) -> None:
-    """Write one image with an explicit Pillow mode and format."""
+    """Write one image with an explicit Pillow mode and format.
+
+    Pixels only: an Image's geometry (``metadata["geometry"]``: spacing,
+    origin, units, kind) is not stored; PNG keeps a ``scale=`` record.
+    """
     mode = _mode(array, spec)
     dense = np.ascontiguousarray(array)
     if mode == "1":
@@ -193,8 +228,9 @@ def write(
     options: dict = {}
     if spec.name == "png":
         info = PngImagePlugin.PngInfo()
-        if metadata:
-            info.add_text("imarray", json.dumps(metadata))
+        record = {key: value for key, value in metadata.items() if key != "geometry"}  # pixels only
+        if record:
+            info.add_text("imarray", json.dumps(record))
         options.update(pnginfo=info, compress_level=6)
     elif spec.name == "jpeg":
         options.update(quality=quality or _JPEG_QUALITY)

@@ -1,7 +1,11 @@
 """Raw binary pixels in ``name.bin`` with a JSON sidecar ``name.json``.
 
-The sidecar records shape, dtype, byte order, axes and a CRC-32 of the bytes
-(checked on request with ``verify=True``). Reading checks the file size against
+The sidecar records the data file's name (``data_file``: ``scan.raw`` and
+``scan.bin`` would share ``scan.json``, so each sidecar says whose it is,
+loading checks it, and saving refuses to take over another file's sidecar,
+or the ``.raw`` of a MetaImage ``.mhd``), shape, dtype, byte order, axes and a CRC-32 of the bytes
+(checked on request with ``verify=True``), and for an Image written with
+``ia.write`` its spacing, units, origin, pixel kind and direction. Reading checks the file size against
 the sidecar before allocating; ``mmap=True`` returns a ``np.memmap`` without
 reading. When the sidecar is lost, the dtype and all but one size suffice; the
 missing size is inferred from the file size.
@@ -26,7 +30,14 @@ from .._atomic import atomic_files, writes_are_durable
 from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
 from ..dtypes import is_lazy
-from ..errors import CorruptFileError, SidecarError, UnsupportedDtypeError
+from ..errors import (
+    AxesError,
+    CorruptFileError,
+    InvalidOptionError,
+    SidecarError,
+    TargetError,
+    UnsupportedDtypeError,
+)
 from ..fileinfo import FileInfo
 from ..geometry import check_axes
 from ..layout import dense_planes
@@ -35,6 +46,8 @@ from ..registry import FormatSpec
 _CHUNK = 16 * 2**20  # small enough for the CRC thread to keep pace, large enough for few syscalls
 _CALSCIPY_KEYS = ("frames", "y", "x")
 _DIM_NAMES = ("frames", "t", "z", "c", "y", "x")
+_MAP_MODES = ("r", "r+", "c", "readonly", "readwrite", "copyonwrite")  # not w+: it would zero the file
+_GEOMETRY_KEYS = ("spacing", "units", "origin", "kind", "direction")  # what ia.write records beside the shape
 
 
 def sniff(head: bytes) -> bool:
@@ -49,8 +62,17 @@ def _bin_path(path: Path) -> Path:
 def _dtype(value: Any, source: Path) -> np.dtype:
     try:
         return np.dtype(value)
-    except TypeError as exc:
-        raise SidecarError(f"dtype {value!r} is not a numpy dtype", path=source) from exc
+    except (TypeError, ValueError) as exc:
+        raise SidecarError(f"dtype {value!r} is not a numpy dtype", path=source,
+                           hint="name a NumPy dtype, e.g. 'uint16' or 'float32'") from exc
+
+
+def _shape(value: Any, source: Path) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
+                                              for s in value):
+        raise SidecarError(f"the shape {value!r} is not a list of sizes", path=source,
+                           hint="write it as e.g. [100, 512, 512]")
+    return tuple(value)
 
 
 def _sidecar(path: Path) -> dict | None:
@@ -68,17 +90,64 @@ def _sidecar(path: Path) -> dict | None:
     return data
 
 
+def _is_sidecar(data: dict | None) -> bool:
+    """Whether ``data`` is a sidecar imarray or CalSciPy wrote (and not some other JSON file)."""
+    return data is not None and "dtype" in data and (
+        "shape" in data or sum(k in data for k in _CALSCIPY_KEYS) >= 2)
+
+
+def _claim(path: Path) -> None:
+    """Refuse, before writing, to overwrite a sidecar or data file that belongs to another file.
+
+    ``scan.raw`` and ``scan.bin`` would share ``scan.json``, and ``scan.raw``
+    may be the pixels of ``scan.mhd``: each data file owns its sidecar (named
+    in it as ``data_file``), and a CalSciPy sidecar, which names none, is
+    taken over only when no twin data file beside it could own it.
+    """
+    sidecar = path.with_suffix(".json")
+    if sidecar.is_file():
+        try:
+            data = _sidecar(path)
+        except SidecarError:
+            data = None
+        if not _is_sidecar(data):
+            raise TargetError(f"{sidecar.name} is not a sidecar imarray or CalSciPy wrote, and saving would "
+                              "overwrite it", path=path, hint="choose another name, or move that JSON file away")
+        owner = data.get("data_file")
+        twins = [p.name for p in (path.with_suffix(".bin"), path.with_suffix(".raw")) if p != path and p.exists()]
+        if (owner not in (None, path.name) and (path.parent / owner).exists()) or (owner is None and twins):
+            other = owner or twins[0]
+            raise TargetError(f"the sidecar {sidecar.name} belongs to {other}, and saving would take it over",
+                              path=path, hint=f"choose another name, or delete {other} and {sidecar.name} first")
+    header = path.with_suffix(".mhd")
+    if header.is_file() and path.exists():
+        from .medical import _metaimage_data_file
+
+        data_file = _metaimage_data_file(header)
+        if data_file is not None and data_file.exists() and data_file.samefile(path):
+            raise TargetError(f"{path.name} holds the pixels of the MetaImage {header.name}, and saving would "
+                              "overwrite them", path=path, hint=f"choose another name, or delete {header.name} first")
+
+
 def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tuple[int, ...], np.dtype, str, dict]:
     if "shape" in data and "dtype" in data:
         dtype = _dtype(data["dtype"], sidecar)
-        if data.get("byte_order") == "big":
-            dtype = dtype.newbyteorder(">")
-        elif data.get("byte_order") == "little":
-            dtype = dtype.newbyteorder("<")
-        shape = tuple(int(s) for s in data["shape"])
-        axes = data.get("axes") or "q" * len(shape)
+        order = data.get("byte_order")
+        if order not in (None, "big", "little"):
+            raise SidecarError(f"byte_order {order!r} is neither 'little' nor 'big'", path=sidecar,
+                               hint="fix the sidecar's byte_order")
+        if order is not None:
+            dtype = dtype.newbyteorder(">" if order == "big" else "<")
+        shape = _shape(data["shape"], sidecar)
+        try:
+            axes = check_axes(data.get("axes") or "q" * len(shape), len(shape))
+        except AxesError as exc:
+            raise SidecarError(f"the sidecar's axes: {exc.message}", path=sidecar,
+                               hint="fix the sidecar's axes (one letter of 'tzcyxq' per dimension), or delete "
+                                    "the key") from None
+        recorded = {key: data[key] for key in ("kind", "direction") if data.get(key) is not None}
         return shape, dtype, axes, {"sidecar": "imarray", "checksum": data.get("checksum"),
-                                    **(data.get("metadata") or {})}
+                                    **(data.get("metadata") or {}), **recorded}
     if "dtype" in data and sum(k in data for k in _CALSCIPY_KEYS) >= 2:
         dtype = _dtype(data["dtype"], sidecar)
         sizes = {k: data.get(k) for k in _CALSCIPY_KEYS}
@@ -139,6 +208,11 @@ def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[
     data = _sidecar(path)
     dims = dims or {}
     if data is not None:
+        owner = data.get("data_file")
+        if owner not in (None, path.name):
+            raise SidecarError(f"the sidecar {path.with_suffix('.json').name} describes {owner}, not {path.name}",
+                               path=path, hint=f"load {owner}; for this file pass dtype= and sizes after moving "
+                               "it to a folder of its own")
         shape, stored, axes, metadata = _layout_from_sidecar(data, path.with_suffix(".json"), file_size)
         if dtype is not None and _dtype(dtype, path).newbyteorder("=") != stored.newbyteorder("="):
             raise SidecarError(f"dtype={dtype!r} contradicts the sidecar's {stored}", path=path,
@@ -156,9 +230,21 @@ def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[
             path=path,
             hint="the file was cut short or the sidecar belongs to another file",
         )
+    geometry = {key: _per_axis(data, key, path) for key in ("spacing", "units", "origin")} if data else {}
     info = FileInfo(path=path, format="raw", shape=shape, dtype=stored.newbyteorder("=").name, axes=axes,
-                    files=files, disk_bytes=disk, metadata=metadata)
+                    files=files, disk_bytes=disk, metadata=metadata, **geometry)
     return info, stored
+
+
+def _per_axis(data: dict, key: str, path: Path) -> dict:
+    """A sidecar's ``spacing``/``units``/``origin``: axis letter -> number (unit: text); empty if absent."""
+    values = data.get(key) or {}
+    wanted = str if key == "units" else (int, float)
+    if not isinstance(values, dict) or not all(isinstance(v, wanted) and not isinstance(v, bool)
+                                               for v in values.values()):
+        raise SidecarError(f"the sidecar's {key!r} is not a mapping of axis letters to "
+                           f"{'text' if key == 'units' else 'numbers'}", path=path.with_suffix(".json"))
+    return values
 
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
@@ -221,6 +307,9 @@ def read(
     mode: str = "r",
 ) -> tuple[np.ndarray, FileInfo]:
     """Read (or map) a raw binary after checking its size against the sidecar."""
+    if mmap and mode not in _MAP_MODES:
+        raise InvalidOptionError(f"mode={mode!r} is not a mode to map an existing file", path=path,
+                                 hint="pass 'r' (read-only), 'r+' (writes go to the file) or 'c' (copy on write)")
     file_info, stored = _describe(path, dtype, dims)
     path = file_info.path
     recorded = file_info.metadata.get("checksum") if verify else None
@@ -271,6 +360,7 @@ def write(
 ) -> Path:
     """Write ``path`` (.bin) and its sidecar atomically; return the .bin path."""
     path = _bin_path(path)
+    _claim(path)
     byte_order = "big" if array.dtype.byteorder == ">" else "little"
     if sidecar == "calscipy":
         if array.ndim != 3 or byte_order == "big":
@@ -281,7 +371,6 @@ def write(
             )
         meta: dict = dict(zip(_CALSCIPY_KEYS, (int(s) for s in array.shape), strict=True))
         meta["dtype"] = array.dtype.name
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_files([path, path.with_suffix(".json")]) as (tmp_bin, tmp_json):
         with open(tmp_bin, "wb", buffering=0) as handle, _OverlappedCrc(enabled=checksum is not False) as crc:
             preallocate(handle.fileno(), array.nbytes)
@@ -304,11 +393,15 @@ def write(
                 crc.wait()  # the next plane may be copied into this plane's buffer
             digest = crc.hexdigest()
         if sidecar != "calscipy":
+            rest = dict(metadata)
+            geometry = rest.pop("geometry", None) or {}
             meta = {
-                "format": "imarray-raw", "version": 1, "shape": list(array.shape),
+                "format": "imarray-raw", "version": 1, "data_file": path.name, "shape": list(array.shape),
                 "dtype": array.dtype.newbyteorder("=").name, "byte_order": byte_order,
-                "axes": (axes or "q" * array.ndim), "checksum": None if checksum is False else
-                {"algorithm": "crc32", "value": digest}, "metadata": metadata,
+                "axes": (axes or geometry.get("axes") or "q" * array.ndim), "checksum": None if checksum is False else
+                {"algorithm": "crc32", "value": digest},
+                **{key: geometry[key] for key in _GEOMETRY_KEYS if geometry.get(key)},
+                "metadata": rest,
             }
         tmp_json.write_text(json.dumps(meta, indent=1))
     return path

@@ -14,8 +14,13 @@ a :class:`~imarray.errors.CorruptFileError`, not an empty array or a
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
 import os
+import re
+import struct
+import warnings
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
@@ -25,7 +30,7 @@ import tifffile
 
 from .._optional import import_optional
 from ..dtypes import is_lazy
-from ..errors import AxesError, CorruptFileError, UnsupportedDtypeError
+from ..errors import AxesError, CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..geometry import check_axes
 from ..layout import dense_planes
@@ -38,6 +43,16 @@ _CODECS = {"zlib", "deflate", "zstd", "lzw", "lzma", "packbits", "lz4"}
 # tifffile axis letters -> imarray's (S: samples of a colour pixel, I: image sequence)
 _AXES = {"T": "t", "Z": "z", "C": "c", "S": "c", "Y": "y", "X": "x", "I": "q", "Q": "q"}
 _OME_UNITS = {"µm": "um", "\u03bcm": "um"}
+_OME_UNIT_NAMES = {"um": "µm", "micron": "µm", "microns": "µm"}
+_NAMESPACE = "imarray"  # OME map annotation of imarray's own keys
+_IMAGEJ_KIND = "imarray_kind"
+_IMAGEJ_AXES = "imarray_axes"
+_CUT_SHORT = "the write that made it was cut short; recover what is there with tifffile by hand"
+_PER_CM = {"nm": 1e7, "um": 1e4, "µm": 1e4, "micron": 1e4, "mm": 10.0, "cm": 1.0, "m": 0.01}
+
+
+class MultiSeriesWarning(UserWarning):
+    """A TIFF holds several image series and only the first one was read."""
 
 
 def sniff(head: bytes) -> bool:
@@ -45,33 +60,70 @@ def sniff(head: bytes) -> bool:
     return head[:4] in _MAGIC
 
 
-def _open(path: Path) -> tifffile.TiffFile:
+# what tifffile raises on a damaged structure (IFD chain, tags, OME-XML, strips)
+_DAMAGE = (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, TypeError, struct.error)
+
+
+@contextlib.contextmanager
+def _opened(path: Path):
+    """The open TiffFile; any tifffile, struct or decoding error inside is a CorruptFileError naming ``path``."""
     try:
-        return tifffile.TiffFile(path)
-    except (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, struct_error()) as exc:
+        with tifffile.TiffFile(path) as tif:
+            yield tif
+    except ImarrayError:
+        raise
+    except _DAMAGE as exc:
         raise CorruptFileError(
-            f"not a readable TIFF ({exc})", path=path, hint="the file is damaged or truncated"
+            f"not a readable TIFF ({type(exc).__name__}: {exc})", path=path, hint="the file is damaged or truncated"
         ) from exc
 
 
-def struct_error() -> type[Exception]:
-    import struct
-
-    return struct.error
-
-
-def _axes_of(series: tifffile.TiffPageSeries, shaped: dict | None) -> str:
-    if shaped and isinstance(shaped.get("imarray"), dict) and "axes" in shaped["imarray"]:
-        axes = shaped["imarray"]["axes"]
-        if len(axes) == len(series.shape):
-            return axes
-    letters = "".join(_AXES.get(a, "q") for a in series.axes)
-    if len(letters) != len(series.shape):  # pragma: no cover - tifffile keeps these equal
-        return "q" * len(series.shape)
+def _letters(tiff_axes: str) -> str:
+    letters = "".join(_AXES.get(a, "q") for a in tiff_axes)
     if letters.count("c") > 1:  # C and S both present: keep the first as channel
         first = letters.index("c")
         letters = letters[: first + 1] + letters[first + 1 :].replace("c", "q")
     return letters
+
+
+def _unsqueezed(series: tifffile.TiffPageSeries, recorded: str) -> tuple[tuple[int, ...], str] | None:
+    """Shape and axes with the length-1 dimensions the writer recorded in ``recorded`` put back.
+
+    Matches ``recorded`` against tifffile's full (unsqueezed) axes from the
+    last axis; only length-1 axes may be left out. ``None`` if they disagree.
+    """
+    full = [(_AXES.get(a, "q"), int(n)) for a, n in zip(series.get_axes(False), series.get_shape(False), strict=True)]
+    kept: list[tuple[str, int]] = []
+    wanted = list(recorded)
+    for letter, size in reversed(full):
+        if wanted and letter == wanted[-1]:
+            kept.append((letter, size))
+            wanted.pop()
+        elif size != 1:
+            return None
+    if wanted:
+        return None
+    kept.reverse()
+    return tuple(size for _, size in kept), "".join(letter for letter, _ in kept)
+
+
+def _shape_axes(
+    series: tifffile.TiffPageSeries, shaped: dict | None, recorded: str | None
+) -> tuple[tuple[int, ...], str]:
+    """The shape and axes to return: tifffile's, with the writer's own axes and length-1 dimensions where recorded."""
+    shape = tuple(int(n) for n in series.shape)
+    if shaped and isinstance(shaped.get("imarray"), dict) and "axes" in shaped["imarray"]:
+        axes = shaped["imarray"]["axes"]
+        if isinstance(axes, str) and len(axes) == len(shape):
+            return shape, axes
+    if isinstance(recorded, str) and recorded:
+        found = _unsqueezed(series, recorded)
+        if found is not None:
+            return found
+    letters = _letters(series.axes)
+    if len(letters) != len(shape):  # pragma: no cover - tifffile keeps these equal
+        return shape, "q" * len(shape)
+    return shape, letters
 
 
 def _resolution_spacing(page: tifffile.TiffPage) -> tuple[dict[str, float], str | None]:
@@ -91,19 +143,26 @@ def _resolution_spacing(page: tifffile.TiffPage) -> tuple[dict[str, float], str 
 def _imagej_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, str], dict[str, Any]]:
     meta = tif.imagej_metadata or {}
     spacing, _ = _resolution_spacing(tif.pages.first)
-    unit = meta.get("unit")
-    if isinstance(unit, str) and unit.lower() in ("micron", "\\u00b5m", "µm"):
-        unit = "um"
-    units = {axis: unit for axis in spacing} if unit else {}
+    unit = _imagej_unit_read(meta.get("unit"))
     if "spacing" in meta:
         spacing["z"] = float(meta["spacing"])
-        if unit:
-            units["z"] = unit
+    # ImageJ's one unit calibrates x, y and z, whatever their spacing (1 included)
+    units = {axis: unit for axis in ("x", "y", *(("z",) if "spacing" in meta else ()))} if unit else {}
     if meta.get("finterval"):
         spacing["t"] = float(meta["finterval"])
-        units["t"] = meta.get("tunit", "s")
-    extra = {k: meta[k] for k in ("ImageJ", "mode") if k in meta}
-    return spacing, units, {"imagej": extra or True}
+        units["t"] = _imagej_unit_read(meta.get("tunit")) or "s"
+    extra: dict[str, Any] = {"imagej": {k: meta[k] for k in ("ImageJ", "mode") if k in meta} or True}
+    if meta.get(_IMAGEJ_KIND):
+        extra["kind"] = meta[_IMAGEJ_KIND]
+    if isinstance(meta.get(_IMAGEJ_AXES), str):
+        extra["axes"] = meta[_IMAGEJ_AXES]
+    if isinstance(meta.get("images"), int):
+        extra["planes"] = meta["images"]
+    origin = {axis: -float(meta[f"{axis}origin"]) * spacing.get(axis, 1.0)  # ImageJ: pixels from the origin
+              for axis in "xyz" if isinstance(meta.get(f"{axis}origin"), int | float)}
+    if origin:
+        extra["origin"] = origin
+    return spacing, units, extra
 
 
 def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, str], dict[str, Any]]:
@@ -125,10 +184,27 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
     if pixels.get("TimeIncrement") is not None:
         spacing["t"] = float(pixels.get("TimeIncrement"))
         units["t"] = pixels.get("TimeIncrementUnit", "s")
-    return spacing, units, {"ome": True}
+    extra: dict[str, Any] = {"ome": True}
+    sizes = [pixels.get(f"Size{letter}") for letter in "XYZCT"]
+    if all(size is not None and size.isdigit() for size in sizes):
+        extra["pixels"] = math.prod(int(size) for size in sizes)
+    for annotation in root.iter():
+        if annotation.tag.endswith("MapAnnotation") and annotation.get("Namespace") == _NAMESPACE:
+            pairs = {m.get("K"): m.text for m in annotation.iter() if m.tag.endswith("}M") or m.tag == "M"}
+            if pairs.get("kind"):
+                extra["kind"] = pairs["kind"]
+            if pairs.get("axes"):
+                extra["axes"] = pairs["axes"]
+            direction = _direction(pairs.get("direction"))
+            if direction is not None:
+                extra["direction"] = direction
+            origin = {axis: float(pairs[f"origin_{axis}"]) for axis in "tzyx" if pairs.get(f"origin_{axis}")}
+            if origin:
+                extra["origin"] = origin
+    return spacing, units, extra
 
 
-def _check_sizes(tif: tifffile.TiffFile, series: tifffile.TiffPageSeries, path: Path) -> None:
+def _check_sizes(series: tifffile.TiffPageSeries, path: Path) -> None:
     """Refuse headers that promise more pixels than the file holds."""
     file_size = path.stat().st_size
     expected = int(np.prod(series.shape, dtype=np.int64)) * series.dtype.itemsize
@@ -178,12 +254,98 @@ def _check_sizes(tif: tifffile.TiffFile, series: tifffile.TiffPageSeries, path: 
         )
 
 
+def _per_axis(recorded: dict, key: str, kinds: type | tuple[type, ...]) -> dict:
+    """The ``key`` mapping of an Image's recorded geometry, without entries a damaged description may hold."""
+    values = recorded.get(key)
+    if not isinstance(values, dict):
+        return {}
+    return {axis: value for axis, value in values.items()
+            if isinstance(value, kinds) and not isinstance(value, bool) and axis in ("t", "z", "y", "x")}
+
+
+def _direction(text: str | None) -> list[list[float]] | None:
+    """The direction matrix (xyz order) imarray wrote as JSON in its OME map annotation; None if absent or damaged."""
+    try:
+        matrix = json.loads(text) if text else None
+    except ValueError:
+        return None
+    if not isinstance(matrix, list) or not all(
+        isinstance(row, list) and len(row) == len(matrix)
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in row)
+        for row in matrix
+    ):
+        return None
+    return matrix
+
+
+def _check_recorded(series: tifffile.TiffPageSeries, shaped: dict | None, extra: dict, path: Path) -> None:
+    """Refuse a stack whose metadata records more planes than tifffile could recover (a cut file)."""
+    plane = math.prod(int(n) for a, n in zip(series.axes, series.shape, strict=True) if a in "YXS") or 1
+    readable = math.prod(int(n) for n in series.shape) // plane
+    recorded = None
+    if shaped and isinstance(shaped.get("shape"), list) and all(isinstance(n, int) for n in shaped["shape"]):
+        recorded = math.prod(shaped["shape"]) // plane
+    elif "planes" in extra:
+        recorded = extra["planes"]
+    elif "pixels" in extra:
+        recorded = extra["pixels"] // plane
+    if recorded is not None and recorded != readable:
+        raise CorruptFileError(
+            f"truncated or damaged: {recorded} planes recorded, {readable} readable",
+            path=path,
+            hint="the write that made it was cut short; recover what is there with tifffile by hand",
+        )
+
+
+def _check_ifd(tif: tifffile.TiffFile, offset: int, path: Path) -> int:
+    """Check that the tag values of the page at ``offset`` lie inside the file; return the next page's offset.
+
+    tifffile drops a tag whose value is cut off (an OME or ImageJ description
+    stored at the end) and a page chain that points past the end, with only a
+    log line: the file would read as something else, or as its first pages.
+    """
+    layout, handle = tif.tiff, tif.filehandle
+    handle.seek(offset)
+    count = struct.unpack(layout.tagnoformat, handle.read(layout.tagnosize))[0]
+    data = handle.read(count * layout.tagsize + layout.offsetsize)
+    if len(data) < count * layout.tagsize + layout.offsetsize:
+        raise CorruptFileError(f"truncated: the page at offset {offset} ends past the file's {handle.size} bytes",
+                               path=path, hint=_CUT_SHORT)
+    for start in range(0, count * layout.tagsize, layout.tagsize):
+        code, kind, number, value = struct.unpack(layout.tagheaderformat, data[start : start + layout.tagsize])
+        item = tifffile.TIFF.DATA_FORMATS.get(kind)
+        size = number * struct.calcsize(layout.byteorder + item) if item else 0
+        if size > layout.tagoffsetthreshold:
+            where = struct.unpack(layout.offsetformat, value)[0]
+            if where + size > handle.size:
+                raise CorruptFileError(
+                    f"truncated or damaged: tag {code} of the page at offset {offset} holds {size} bytes at "
+                    f"offset {where}, past the file's {handle.size} bytes",
+                    path=path, hint=_CUT_SHORT,
+                )
+    return struct.unpack(layout.offsetformat, data[-layout.offsetsize :])[0]
+
+
+def _check_chain(tif: tifffile.TiffFile, path: Path) -> None:
+    """Refuse a file whose first or last page is cut, or whose chain of pages points past its end."""
+    if tif.tiff.is_ndpi:  # NDPI keeps the high bits of its offsets elsewhere: tifffile's own checks only
+        return
+    pages = len(tif.pages)
+    _check_ifd(tif, tif.pages.first.offset, path)
+    following = _check_ifd(tif, tif.pages[pages - 1].offset, path)
+    if following != 0:
+        raise CorruptFileError(
+            f"truncated or damaged: {pages} page{'s' if pages != 1 else ''} readable, then the chain of pages "
+            f"points to offset {following} in a file of {tif.filehandle.size} bytes",
+            path=path, hint=_CUT_SHORT,
+        )
+
+
 def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tifffile.TiffPageSeries, FileInfo]:
     if not tif.series:
         raise CorruptFileError("the TIFF holds no image", path=path)
     series = tif.series[0]
     shaped = tif.shaped_metadata[0] if tif.is_shaped and tif.shaped_metadata else None
-    axes = _axes_of(series, shaped)
     metadata: dict[str, Any] = {}
     if tif.is_imagej:
         spacing, units, extra = _imagej_geometry(tif)
@@ -196,6 +358,12 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
         units = {axis: unit for axis in spacing} if unit else {}
         extra = {}
         fmt = "tiff"
+    _check_recorded(series, shaped, extra, path)
+    _check_chain(tif, path)
+    _check_sizes(series, path)
+    shape, axes = _shape_axes(series, shaped, extra.pop("axes", None))
+    extra.pop("planes", None)
+    extra.pop("pixels", None)
     metadata.update(extra)
     if tif.is_bigtiff:
         metadata["bigtiff"] = True
@@ -204,18 +372,27 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
         metadata["compression"] = compression.name.lower()
     if len(tif.series) > 1:
         metadata["series"] = len(tif.series)
+        metadata["series_shapes"] = [[int(n) for n in other.shape] for other in tif.series]
+    origin: dict[str, float] = metadata.pop("origin", {})
     if shaped and isinstance(shaped.get("imarray"), dict):
         for key in ("scale",):
             if key in shaped["imarray"]:
                 metadata[key] = shaped["imarray"][key]
+        recorded = shaped["imarray"].get("geometry")
+        if isinstance(recorded, dict) and fmt == "tiff":
+            spacing = {**spacing, **_per_axis(recorded, "spacing", (int, float))}
+            units = {**units, **_per_axis(recorded, "units", str)}
+            origin = _per_axis(recorded, "origin", (int, float))
+            metadata.update({key: recorded[key] for key in ("kind", "direction") if key in recorded})
     info = FileInfo(
         path=path,
         format=fmt,
-        shape=tuple(int(s) for s in series.shape),
+        shape=shape,
         dtype=series.dtype.newbyteorder("=").name,
         axes=axes,
         spacing=spacing,
         units=units,
+        origin=origin,
         files=(path,),
         disk_bytes=path.stat().st_size,
         metadata=metadata,
@@ -224,8 +401,8 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
 
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
-    """Header-only description of a TIFF file."""
-    with _open(path) as tif:
+    """Header-only description of a TIFF file; a truncated or damaged one is a CorruptFileError."""
+    with _opened(path) as tif:
         return _describe(tif, path, spec)[1]
 
 
@@ -234,12 +411,24 @@ def read(
 ) -> tuple[np.ndarray, FileInfo]:
     """Read the first image series of a TIFF, checking sizes first.
 
+    A file of several series (pyramids, thumbnails, differently shaped images
+    written one after another) gives its first series with a
+    :class:`MultiSeriesWarning` naming the others; ``info`` lists their
+    shapes in ``metadata["series_shapes"]``.
+
     With ``mmap=True`` an uncompressed, contiguous file is returned as a
     read-only ``np.memmap`` without reading it.
     """
-    with _open(path) as tif:
+    with _opened(path) as tif:
         series, file_info = _describe(tif, path, spec)
-        _check_sizes(tif, series, path)
+        if len(tif.series) > 1:
+            others = "; ".join(f"series={i}: {tuple(s.shape)} {s.dtype}" for i, s in enumerate(tif.series) if i)
+            warnings.warn(
+                f"{path}: holds {len(tif.series)} image series; read the first, {tuple(series.shape)} "
+                f"{series.dtype}; the others ({others}) are not read: use tifffile.imread(path, series=1) for them",
+                MultiSeriesWarning,
+                stacklevel=4,
+            )
         if mmap:
             if series.dataoffset is None or series.dtype == np.bool_:
                 raise UnsupportedDtypeError(
@@ -249,20 +438,17 @@ def read(
                 )
             array = np.memmap(  # tifffile reports the native dtype; the bytes are in the file's order
                 path, dtype=series.dtype.newbyteorder(tif.byteorder), mode="r", offset=series.dataoffset,
-                shape=tuple(series.shape),
+                shape=file_info.shape,
             )
             return array, file_info
         if out is not None:
             if out.size != math.prod(series.shape) or out.dtype != series.dtype.newbyteorder("="):
                 raise CorruptFileError(
-                    f"holds {series.dtype} pixels of shape {tuple(series.shape)}, not the {out.dtype} "
+                    f"holds {series.dtype} pixels of shape {file_info.shape}, not the {out.dtype} "
                     f"{out.shape} expected", path=path,
                 )
             out = out.reshape(series.shape)  # same frames, e.g. (1, y, x) into (y, x)
-        try:
-            array = tif.asarray(series=0, out=out)
-        except (ValueError, OSError, struct_error(), IndexError) as exc:
-            raise CorruptFileError(f"cannot decode the pixels ({exc})", path=path) from exc
+        array = tif.asarray(series=0, out=out).reshape(file_info.shape)  # length-1 dimensions put back
     if array.dtype.byteorder not in ("=", "|") and array.dtype != array.dtype.newbyteorder("="):
         array = array.astype(array.dtype.newbyteorder("="))
     return array, file_info
@@ -281,12 +467,13 @@ def check_writable(
     axes = check_axes(axes, array.ndim)
     if compression is not None:
         if compression.lower() not in _CODECS:
-            raise ValueError(f"compression={compression!r}: choose one of {', '.join(sorted(_CODECS))}")
+            raise InvalidOptionError(f"compression={compression!r} is not a TIFF codec",
+                                     hint=f"choose one of {', '.join(sorted(_CODECS))}")
         if compression.lower() not in _BUILTIN_CODECS:
             import_optional("imagecodecs", extra="codecs", purpose=f"TIFF compression={compression!r}")
     if photometric is not None:
         if photometric.lower() not in ("rgb", "minisblack"):
-            raise ValueError(f"photometric={photometric!r}: choose 'rgb' or 'minisblack'")
+            raise InvalidOptionError(f"photometric={photometric!r}: choose 'rgb' or 'minisblack'")
         if photometric.lower() == "rgb" and (
             array.ndim < 3 or array.shape[-1] not in (3, 4) or array.dtype.kind not in "uf"
         ):
@@ -297,9 +484,14 @@ def check_writable(
     if spec.name == "imagej":
         if array.ndim > 6:
             raise UnsupportedDtypeError(f"ImageJ hyperstacks have at most 6 dimensions (TZCYXS); got {array.ndim}")
-        if (axes is not None and not _is_subsequence(axes.replace("q", ""), "tzcyx")) or (
-            axes is not None and "q" in axes
-        ):
+        rgb = photometric is not None and photometric.lower() == "rgb"
+        if rgb and array.dtype != np.uint8:
+            raise UnsupportedDtypeError(
+                f"ImageJ colour images are uint8 RGB; got {array.dtype}",
+                hint="pass dtype='uint8' (with scale= if the values do not fit), or save as plain .tif",
+            )
+        planes = axes[:-1] if axes is not None and rgb else axes  # an RGB image's colour axis is its samples
+        if planes is not None and ("q" in planes or not _is_subsequence(planes, "tzcyx")):
             raise AxesError(
                 f"ImageJ needs axes in the order t, z, c, y, x (any may be missing); got {axes!r}",
                 hint="transpose the array first, e.g. np.moveaxis",
@@ -336,19 +528,21 @@ def write(
     if array.dtype.byteorder == ">" or (array.dtype.byteorder == "=" and np.little_endian is False):
         kwargs["byteorder"] = ">"
     page_ndim = 3 if rgb else 2
-    if spec.name == "imagej":
-        letters = (axes or _default_imagej_axes(array.ndim, rgb)).upper().replace("C", "C")
-        kwargs.update(imagej=True, metadata={"axes": letters if not rgb else letters[:-1] + "S"})
-    elif spec.name == "ome-tiff":
-        letters = (axes or _default_ome_axes(array.ndim, rgb)).upper()
-        if rgb:
-            letters = letters[:-1] + "S"
-        kwargs.update(ome=True, metadata={"axes": letters})
+    geometry = metadata.get("geometry") or {}
+    if spec.name in ("imagej", "ome-tiff"):
+        named = axes or _default_axes(array.ndim, rgb)
+        letters = named.upper() if not rgb else named[:-1].upper() + "S"
+        if spec.name == "imagej":  # imarray_axes: which length-1 dimensions to give back
+            kwargs.update(imagej=True, metadata={"axes": letters, _IMAGEJ_AXES: named,
+                                                 **_imagej_geometry_tags(geometry)})
+        else:
+            kwargs.update(ome=True, metadata={"axes": letters, **_ome_geometry_tags(geometry, named)})
     else:
         record: dict[str, Any] = dict(metadata)
         if axes is not None:
             record["axes"] = axes
         kwargs.update(ome=False, shaped=True, metadata={"imarray": record} if record else {})
+    kwargs.update(_resolution(geometry, per_unit=spec.name == "imagej"))
     if is_lazy(array):  # a dask array: computed and written one page at a time
         from ..streaming import pages
 
@@ -360,11 +554,86 @@ def write(
         tifffile.imwrite(path, pages, shape=array.shape, dtype=array.dtype, **kwargs)
 
 
-def _default_imagej_axes(ndim: int, rgb: bool) -> str:
+def _resolution(geometry: dict, *, per_unit: bool) -> dict[str, Any]:
+    """X/Y resolution tags from recorded spacing: pixels per cm for metric units, else per unit.
+
+    ImageJ reads them as pixels per its own ``unit`` (``per_unit=True``).
+    """
+    spacing, units = geometry.get("spacing", {}), geometry.get("units", {})
+    if "x" not in spacing or "y" not in spacing or (spacing["x"], spacing["y"]) == (1.0, 1.0):
+        return {}
+    unit = units.get("x") if units.get("x") == units.get("y") else None
+    per_cm = None if per_unit else _PER_CM.get(unit or "")
+    if per_cm is None:
+        return {"resolution": (1 / spacing["x"], 1 / spacing["y"]), "resolutionunit": "NONE"}
+    return {"resolution": (per_cm / spacing["x"], per_cm / spacing["y"]), "resolutionunit": "CENTIMETER"}
+
+
+def _imagej_unit_written(unit: str) -> str:
+    """ImageJ's description is ASCII: microns as ImageJ spells them, other letters as ``\\uXXXX`` escapes.
+
+    >>> _imagej_unit_written("µm"), _imagej_unit_written("Å")
+    ('micron', '\\\\u00C5')
+    """
+    if unit in ("um", "µm", "μm"):
+        return "micron"
+    return "".join(c if ord(c) < 128 else f"\\u{ord(c):04X}" for c in unit)
+
+
+def _imagej_unit_read(unit: Any) -> str | None:
+    """The unit an ImageJ description names, ``\\uXXXX`` escapes undone and microns as ``um``."""
+    if not isinstance(unit, str) or not unit:
+        return None
+    unit = re.sub(r"\\u([0-9a-fA-F]{4})", lambda match: chr(int(match.group(1), 16)), unit)
+    return "um" if unit.lower() in ("micron", "microns", "µm", "μm") else unit
+
+
+def _imagej_geometry_tags(geometry: dict) -> dict[str, Any]:
+    """ImageJ's description keys: z spacing, one unit, origins in pixels, and the pixel kind."""
+    spacing, units, origin = (geometry.get(key, {}) for key in ("spacing", "units", "origin"))
+    tags: dict[str, Any] = {}
+    if "z" in spacing:
+        tags["spacing"] = spacing["z"]
+    if "t" in spacing:  # ImageJ's frame interval and its unit
+        tags["finterval"] = spacing["t"]
+        if units.get("t"):
+            tags["tunit"] = _imagej_unit_written(units["t"])
+    unit = next((units[a] for a in "xyz" if units.get(a)), None)
+    if unit:
+        tags["unit"] = _imagej_unit_written(unit)
+    for axis in "xyz":
+        if origin.get(axis):
+            tags[f"{axis}origin"] = -origin[axis] / spacing.get(axis, 1.0)
+    if geometry.get("kind", "intensity") != "intensity":
+        tags[_IMAGEJ_KIND] = geometry["kind"]
+    return tags
+
+
+def _ome_geometry_tags(geometry: dict, axes: str) -> dict[str, Any]:
+    """OME Pixels attributes (PhysicalSize and units) and imarray's map annotation (axes, kind, origin, direction)."""
+    spacing, units, origin = (geometry.get(key, {}) for key in ("spacing", "units", "origin"))
+    tags: dict[str, Any] = {}
+    for axis in "xyz":
+        if axis in spacing:
+            tags[f"PhysicalSize{axis.upper()}"] = spacing[axis]
+            unit = units.get(axis)
+            if unit:
+                tags[f"PhysicalSize{axis.upper()}Unit"] = _OME_UNIT_NAMES.get(unit, unit)
+    if "t" in spacing:
+        tags["TimeIncrement"] = spacing["t"]
+        if units.get("t"):
+            tags["TimeIncrementUnit"] = units["t"]
+    pairs = {"axes": axes, **{f"origin_{axis}": repr(value) for axis, value in origin.items() if value}}
+    if geometry.get("kind", "intensity") != "intensity":
+        pairs["kind"] = geometry["kind"]
+    if geometry.get("direction") is not None:  # OME has no direction: imarray keeps it here, xyz order
+        pairs["direction"] = json.dumps(geometry["direction"])
+    tags["MapAnnotation"] = {"Namespace": _NAMESPACE, "Value": pairs}
+    return tags
+
+
+def _default_axes(ndim: int, rgb: bool) -> str:
+    """Axes for ImageJ and OME-TIFF when none are given: 2D yx, 3D zyx (as everywhere), then tzcyx from the right."""
     spatial = ndim - (1 if rgb else 0)
-    letters = "tzcyx"[5 - spatial :] if spatial <= 5 else "tzcyx"
+    letters = {2: "yx", 3: "zyx"}.get(spatial) or "tzcyx"[max(0, 5 - spatial):]
     return letters + ("c" if rgb else "")
-
-
-def _default_ome_axes(ndim: int, rgb: bool) -> str:
-    return _default_imagej_axes(ndim, rgb)

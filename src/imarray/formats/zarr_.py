@@ -24,9 +24,9 @@ existing store in one rename only when every chunk is written.
 Examples
 --------
 >>> import numpy as np, tempfile, pathlib, imarray as ia
->>> folder = pathlib.Path(tempfile.mkdtemp())
->>> _ = ia.save(folder / "cells.ome.zarr", np.zeros((4, 64, 64), np.uint16), axes="zyx", pyramid=2)
->>> info = ia.info(folder / "cells.ome.zarr")
+>>> with tempfile.TemporaryDirectory() as name:
+...     store = ia.save(pathlib.Path(name) / "cells.ome.zarr", np.zeros((4, 64, 64), np.uint16), pyramid=2)
+...     info = ia.info(store)
 >>> info.format, info.shape, info.axes, info.metadata["levels"]
 ('ome-zarr', (4, 64, 64), 'zyx', 2)
 """
@@ -85,7 +85,8 @@ def store_format(folder: Path) -> str | None:
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> store_format(pathlib.Path(tempfile.mkdtemp())) is None
+    >>> with tempfile.TemporaryDirectory() as name:
+    ...     store_format(pathlib.Path(name)) is None
     True
     """
     if (folder / "zarr.json").is_file():

@@ -1,0 +1,34 @@
+"""Pictures back to numbers: read the values behind a colour-mapped figure.
+
+Needs the ``digitize`` extra (matplotlib, scipy, scikit-learn), imported on
+first use. The pieces: :mod:`.colormap` (colour models and
+:func:`colormap_report`), :mod:`.lookup` (per-colour matching), :mod:`.mask`
+(distance threshold, plot box, connectivity), :mod:`.colorbar` (find a bar),
+:mod:`.calibrate` (pixel to data coordinates), :mod:`.reduce` (fewer points,
+and back), :mod:`.plot` (preview) and :mod:`.pipeline` (:func:`digitize`).
+
+Examples
+--------
+>>> from imarray.digitize import colormap_report
+>>> colormap_report("bwr").contains_page_colour
+True
+"""
+
+from __future__ import annotations
+
+# Each module imports only numpy at the top; matplotlib, scipy and scikit-learn load on first use.
+from .calibrate import Axis, CalibrationError
+from .colorbar import Colorbar, ColorbarNotFoundError, find_colorbar
+from .colormap import ColormapError, ColorModel, colormap_report, from_cmap, from_samples
+from .lookup import lookup, refine_runs
+from .mask import auto_threshold, data_mask, denoise, unblend
+from .pipeline import Digitized, NothingFoundWarning, digitize
+from .plot import preview
+from .reduce import Points, reconstruct, reduce
+
+__all__ = [
+    "Axis", "CalibrationError", "ColorModel", "Colorbar", "ColorbarNotFoundError", "ColormapError", "Digitized",
+    "NothingFoundWarning", "Points", "auto_threshold", "colormap_report", "data_mask", "denoise", "digitize",
+    "find_colorbar", "from_cmap", "from_samples", "lookup", "preview", "reconstruct", "reduce", "refine_runs",
+    "unblend",
+]

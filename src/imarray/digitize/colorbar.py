@@ -1,0 +1,158 @@
+"""Find a figure's colorbar and build a colour model from it.
+
+A colorbar is a long, thin, solid rectangle of colourful pixels. It is found
+as the connected piece of such pixels (colour spread ``max - min`` of the
+channels above :data:`CHROMA`, or a light neutral that is not paper) that fills its
+bounding box and is at least :data:`MIN_ASPECT` times longer than wide;
+vertical bars run from ``lo`` at the bottom to ``hi`` at the top, horizontal
+bars from ``lo`` at the left. Grey colormaps have no colour spread: pass the
+colormap name instead.
+
+Examples
+--------
+>>> from imarray.digitize.colormap import from_cmap
+>>> page = np.full((120, 60, 3), 255, np.uint8)
+>>> page[10:110, 40:48] = from_cmap("viridis", 0, 1).colors[::-1][np.linspace(0, 253, 100).astype(int)][:, None]
+>>> bar = find_colorbar(page)
+>>> bar.box, bar.orientation
+((10, 110, 40, 48), 'vertical')
+>>> model = bar.model(0.0, 1.0)
+>>> round(float(model.values[0]), 3), round(float(model.values[-1]), 3)
+(0.005, 0.995)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ImarrayError
+from ._deps import need
+from .colormap import ColormapError, ColorModel, from_samples
+
+__all__ = ["Colorbar", "ColorbarNotFoundError", "find_colorbar"]
+
+CHROMA = 24
+#: light neutral colours (every channel at least LIGHT) that differ from white paper by more than
+#: PAPER_TOLERANCE also count, or a diverging bar would fall apart at its white middle
+LIGHT = 200
+PAPER_TOLERANCE = 4
+MIN_ASPECT = 4.0
+MIN_LENGTH = 20
+MIN_FILL = 0.9
+
+
+class ColorbarNotFoundError(ImarrayError, ValueError):
+    """No colorbar could be found in the figure."""
+
+
+@dataclass(frozen=True)
+class Colorbar:
+    """A colorbar's ``box`` ``(y0, y1, x0, x1)``, its orientation and its colours along the bar.
+
+    ``colors`` run from the low end to the high end; ``positions`` are their
+    pixel positions (row for vertical bars, column for horizontal ones).
+    """
+
+    box: tuple[int, int, int, int]
+    orientation: str
+    colors: np.ndarray
+    positions: np.ndarray
+
+    def model(self, lo: float | None = None, hi: float | None = None, *, ticks: Sequence[float] | None = None,
+              tick_values: Sequence[float] | None = None, log: bool = False) -> ColorModel:
+        """A colour model from the bar: its end values ``lo``/``hi``, or tick positions and values.
+
+        Ticks are pixel positions along the bar (rows of a vertical bar,
+        columns of a horizontal one) and the values written next to them;
+        values in between are linear in the pixel position (or in ``log10``).
+        """
+        y0, y1, x0, x1 = self.box
+        if ticks is not None or tick_values is not None:
+            if ticks is None or tick_values is None or len(ticks) != len(tick_values) or len(ticks) < 2:
+                raise ColormapError("ticks and tick_values need two or more matching entries",
+                                    hint="pass --ticks PX1 V1 PX2 V2 ... (pixel along the bar, value)")
+            t = np.asarray(tick_values, np.float64)
+            t = np.log10(t) if log else t
+            slope, offset = np.polyfit(np.asarray(ticks, np.float64), t, 1)
+        else:
+            if lo is None or hi is None or not lo < hi:
+                raise ColormapError(
+                    f"a colorbar's end values need lo < hi, got {lo} and {hi}",
+                    hint="pass --range LO HI (the values at the bar's ends), or --ticks",
+                )
+            ends = (np.log10(lo), np.log10(hi)) if log else (lo, hi)
+            # the bar's outer edges carry the end values: bottom (y1) or left (x0)
+            start, stop = (y1 - 0.5, y0 - 0.5) if self.orientation == "vertical" else (x0 - 0.5, x1 - 0.5)
+            slope = (ends[1] - ends[0]) / (stop - start)
+            offset = ends[0] - slope * start
+        edges_a = slope * (self.positions - 0.5) + offset
+        edges_b = slope * (self.positions + 0.5) + offset
+        low, high = np.minimum(edges_a, edges_b), np.maximum(edges_a, edges_b)
+        if log:
+            low, high = 10.0**low, 10.0**high
+        return from_samples(self.colors, low, high, name="colorbar", log=log)
+
+
+def _candidates(rgb: np.ndarray) -> np.ndarray:
+    """Colourful pixels, and light neutral ones that are not paper (the white middle of RdBu)."""
+    wide = rgb.astype(np.int16)
+    low, high = wide.min(axis=2), wide.max(axis=2)
+    return (high - low >= CHROMA) | ((low >= LIGHT) & (low < 255 - PAPER_TOLERANCE))
+
+
+def find_colorbar(rgb: np.ndarray, candidates: np.ndarray | None = None,
+                  exclude: tuple[int, int, int, int] | None = None) -> Colorbar:
+    """Locate the colorbar in ``rgb`` (``(y, x, 3)`` uint8) and read its colours.
+
+    Parameters
+    ----------
+    candidates
+        bool per pixel that may belong to a bar (default: colourful pixels).
+    exclude
+        A box ``(y0, y1, x0, x1)`` (the plot box) the bar must not overlap.
+
+    Raises
+    ------
+    ColorbarNotFoundError
+        No long, thin, solid piece of colour is in the figure.
+    """
+    ndimage = need("scipy.ndimage")
+    mask = _candidates(rgb) if candidates is None else candidates
+    labels, count = ndimage.label(mask)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    best = None
+    for number, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
+        height, width = rows.stop - rows.start, cols.stop - cols.start
+        long, short = max(height, width), min(height, width)
+        if long < MIN_LENGTH or short < 3 or long < MIN_ASPECT * short or sizes[number] < MIN_FILL * height * width:
+            continue
+        if exclude is not None and not (rows.stop <= exclude[0] or rows.start >= exclude[1]
+                                        or cols.stop <= exclude[2] or cols.start >= exclude[3]):
+            continue
+        if best is None or sizes[number] > best[0]:
+            best = (sizes[number], rows, cols)
+    if best is None:
+        raise ColorbarNotFoundError(
+            "no colorbar found (a solid bar of colour at least 4 times longer than wide)",
+            hint="pass the colormap name (--cmap NAME --range LO HI) instead of --colorbar auto",
+        )
+    _, rows, cols = best
+    vertical = rows.stop - rows.start > cols.stop - cols.start
+    # the middle half across the bar, away from its outline; the median colour per position along it
+    if vertical:
+        quarter = (cols.stop - cols.start) // 4
+        strip = rgb[rows, cols.start + quarter : cols.stop - quarter]
+        colors = np.median(strip, axis=1)[::-1]
+        positions = np.arange(rows.start, rows.stop)[::-1]
+    else:
+        quarter = (rows.stop - rows.start) // 4
+        strip = rgb[rows.start + quarter : rows.stop - quarter, cols]
+        colors = np.median(strip, axis=0)
+        positions = np.arange(cols.start, cols.stop)
+    return Colorbar(
+        box=(rows.start, rows.stop, cols.start, cols.stop), orientation="vertical" if vertical else "horizontal",
+        colors=np.rint(colors).astype(np.uint8), positions=positions.astype(np.float64),
+    )

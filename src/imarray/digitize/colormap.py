@@ -1,0 +1,270 @@
+"""Colour models: which 8-bit RGB triple stands for which value.
+
+A figure's pixels were made by a colormap and a norm. Matplotlib maps a value
+to one of the colormap's ``N`` entries (``int(norm(v) * N)``) and writes the
+entry as bytes by truncation, ``(lut * 255).astype(uint8)``; a model built
+the same way has one row per entry, not 10,000 samples that tie. Entries that
+round to one triple are merged: the merged colour stands for the union of
+their value intervals and is flagged ambiguous.
+
+Examples
+--------
+>>> model = from_cmap("plasma", 0.0, 1.0)
+>>> len(model), model.colors.dtype
+(256, dtype('uint8'))
+>>> float(model.values[0])  # the middle of the first of 256 steps
+0.001953125
+>>> colormap_report("twilight").cyclic
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from ..errors import ImarrayError
+from ._deps import need
+
+Norm = Literal["linear", "log", "boundary"]
+PAGE = np.array([255, 255, 255], np.uint8)
+#: a colormap "contains the page colour" when an entry lies this close to white (RGB distance)
+PAGE_NEAR = 20.0
+
+__all__ = ["ColorModel", "ColormapError", "ColormapReport", "colormap_report", "from_cmap", "from_samples", "pack"]
+
+
+class ColormapError(ImarrayError, ValueError):
+    """A colormap name, norm or range that cannot describe a figure."""
+
+
+def pack(rgb: np.ndarray) -> np.ndarray:
+    """Pack ``(..., 3)`` uint8 RGB into one uint32 code per colour, ``r << 16 | g << 8 | b``.
+
+    Examples
+    --------
+    >>> int(pack(np.array([1, 2, 3], np.uint8)))
+    66051
+    """
+    rgb = np.asarray(rgb)
+    codes = rgb[..., 0].astype(np.uint32)  # shifted and or-ed in place: no temporaries
+    codes <<= 8
+    codes |= rgb[..., 1]
+    codes <<= 8
+    codes |= rgb[..., 2]
+    return codes
+
+
+@dataclass(frozen=True, eq=False)
+class ColorModel:
+    """Distinct 8-bit colours, each with the value it stands for.
+
+    Attributes
+    ----------
+    colors
+        ``(K, 3)`` uint8, distinct rows.
+    values
+        ``(K,)`` float64: the middle of the value interval each colour covers
+        (in the norm's own space: geometric middle for log norms).
+    low, high
+        ``(K,)`` float64: the interval of values that render as this colour.
+    ambiguous
+        ``(K,)`` bool: the colour stands for several colormap entries (entries
+        that collide in 8 bits, or the two ends of a cyclic map).
+    name
+        Where the model came from (a colormap name or ``"colorbar"``).
+    """
+
+    colors: np.ndarray
+    values: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    ambiguous: np.ndarray
+    name: str
+
+    def __len__(self) -> int:
+        return len(self.colors)
+
+    @property
+    def step(self) -> float:
+        """The median width of one colour's value interval (the quantisation step)."""
+        return float(np.median(self.high - self.low))
+
+    @property
+    def is_grey(self) -> bool:
+        """True when every colour has ``r == g == b``, so a greyscale figure can be read."""
+        return bool((self.colors == self.colors[:, :1]).all())
+
+    def tree(self):
+        """A KD-tree over the colours (built once, cached)."""
+        cached = self.__dict__.get("_tree")
+        if cached is None:
+            cached = need("scipy.spatial").cKDTree(self.colors.astype(np.float64))
+            object.__setattr__(self, "_tree", cached)
+        return cached
+
+
+def from_samples(
+    colors: np.ndarray, low: np.ndarray, high: np.ndarray, *, name: str, log: bool = False
+) -> ColorModel:
+    """Build a model from ordered entries: one colour and one value interval per entry.
+
+    Entries with the same colour are merged. A run of neighbouring entries
+    becomes one colour covering the joined interval; entries that are not
+    neighbours (a cyclic map's ends) keep the first run's interval. Both are
+    flagged ambiguous.
+
+    Examples
+    --------
+    >>> c = np.array([[0, 0, 0], [0, 0, 0], [9, 9, 9]], np.uint8)
+    >>> m = from_samples(c, np.array([0., 1, 2]), np.array([1., 2, 3]), name="demo")
+    >>> m.values.tolist(), m.ambiguous.tolist()
+    ([1.0, 2.5], [True, False])
+    """
+    colors = np.ascontiguousarray(colors, dtype=np.uint8)
+    low = np.asarray(low, np.float64)
+    high = np.asarray(high, np.float64)
+    _, first, inverse, counts = np.unique(pack(colors), return_index=True, return_inverse=True, return_counts=True)
+    order = np.argsort(first)  # keep the colormap's order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    group = rank[inverse]
+    k = len(order)
+    index = np.arange(len(colors))
+    # the end of the first run of each group: entries of a group up to the first gap
+    starts = first[order]
+    run_end = starts.copy()
+    for i in index:  # 256 entries at most for a colormap, a bar's length for a colorbar
+        g = group[i]
+        if i == run_end[g] + 1:
+            run_end[g] = i
+    lo = low[starts]
+    hi = high[run_end]
+    space = (np.log10 if log else np.asarray)
+    back = (lambda t: 10.0**t) if log else (lambda t: t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = back((space(np.minimum(lo, hi)) + space(np.maximum(lo, hi))) / 2)
+    return ColorModel(
+        colors=colors[starts], values=np.asarray(values, np.float64), low=np.minimum(lo, hi),
+        high=np.maximum(lo, hi), ambiguous=counts[order] > 1 if k else np.zeros(0, bool), name=name,
+    )
+
+
+def _cmap(name: str):
+    colormaps = need("matplotlib").colormaps
+    try:
+        return colormaps[name]
+    except KeyError:
+        close = [n for n in sorted(colormaps) if n.lower().startswith(name.lower()[:3])][:8]
+        raise ColormapError(
+            f"unknown colormap {name!r}",
+            hint=f"use a matplotlib colormap name{' such as ' + ', '.join(close) if close else ''}",
+        ) from None
+
+
+def from_cmap(
+    name: str,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    *,
+    norm: Norm = "linear",
+    boundaries: Sequence[float] | None = None,
+) -> ColorModel:
+    """The colour model matplotlib renders with ``cmap=name`` and the given norm.
+
+    Parameters
+    ----------
+    name
+        A matplotlib colormap name (``"jet_r"``, ``"viridis"``, ``"RdBu_r"``).
+    vmin, vmax
+        The value range (``--range``); ``vmin < vmax``, both positive for ``log``.
+    norm
+        ``"linear"`` (``Normalize``), ``"log"`` (``LogNorm``) or ``"boundary"``
+        (``BoundaryNorm`` over ``boundaries``, each bin one colour).
+    boundaries
+        Bin edges for ``norm="boundary"``.
+
+    Examples
+    --------
+    >>> m = from_cmap("plasma", 1, 1000, norm="log")
+    >>> round(float(m.values[0]), 4), bool(m.low[0] == 1)
+    (1.0136, True)
+    >>> from_cmap("viridis", 0, 1, norm="boundary", boundaries=[0, 0.5, 1]).values.tolist()
+    [0.25, 0.75]
+    """
+    colors_mod = need("matplotlib.colors")
+    cmap = _cmap(name)
+    if norm == "boundary":
+        if boundaries is None or len(boundaries) < 2:
+            raise ColormapError("norm='boundary' needs at least two boundaries", hint="pass boundaries=[b0, b1, ...]")
+        edges = np.asarray(boundaries, np.float64)
+        if not (np.diff(edges) > 0).all():
+            raise ColormapError("boundaries must increase", hint="sort the bin edges")
+        bnorm = colors_mod.BoundaryNorm(edges, cmap.N)
+        mids = (edges[:-1] + edges[1:]) / 2
+        rgb = cmap(bnorm(mids), bytes=True)[:, :3]
+        return from_samples(rgb, edges[:-1], edges[1:], name=name)
+    if norm not in ("linear", "log"):
+        raise ColormapError(f"norm={norm!r} is not linear, log or boundary")
+    if vmin is None or vmax is None or not np.isfinite([vmin, vmax]).all() or not vmin < vmax:
+        raise ColormapError(
+            f"the value range must be finite with vmin < vmax, got vmin={vmin}, vmax={vmax}",
+            hint="pass --range LO HI with LO below HI",
+        )
+    if norm == "log" and vmin <= 0:
+        raise ColormapError(f"a log norm needs vmin > 0, got {vmin}", hint="pass a positive --range or norm='linear'")
+    n = cmap.N
+    rgb = cmap(np.arange(n), bytes=True)[:, :3]  # the renderer's bytes: lut * 255 truncated
+    edges = np.arange(n + 1) / n
+    values = vmin * (vmax / vmin) ** edges if norm == "log" else vmin + (vmax - vmin) * edges
+    return from_samples(rgb, values[:-1], values[1:], name=name, log=norm == "log")
+
+
+@dataclass(frozen=True)
+class ColormapReport:
+    """How well a colormap can be inverted from an 8-bit figure."""
+
+    name: str
+    entries: int
+    distinct: int
+    colliding_entries: int
+    page_distance: float
+    contains_page_colour: bool
+    cyclic: bool
+    min_step: float
+
+    def __str__(self) -> str:
+        lines = [
+            f"colormap {self.name}: {self.entries} entries, {self.distinct} distinct 8-bit colours",
+            f"  entries sharing an 8-bit colour with another: {self.colliding_entries}",
+            f"  nearest entry to white paper: RGB distance {self.page_distance:.1f}"
+            + (" (contains the page colour: masking needs the plot box)" if self.contains_page_colour else ""),
+            f"  cyclic (ends meet): {'yes, ends are ambiguous' if self.cyclic else 'no'}",
+            f"  smallest RGB step between neighbouring entries: {self.min_step:.1f}",
+        ]
+        return "\n".join(lines)
+
+
+def colormap_report(name: str) -> ColormapReport:
+    """Say how invertible colormap ``name`` is: 8-bit collisions, page colour, cyclic.
+
+    Examples
+    --------
+    >>> r = colormap_report("RdBu_r")
+    >>> r.contains_page_colour, r.cyclic
+    (True, False)
+    """
+    cmap = _cmap(name)
+    rgb = cmap(np.arange(cmap.N), bytes=True)[:, :3].astype(np.int64)
+    _, counts = np.unique(pack(rgb.astype(np.uint8)), return_counts=True)
+    page = float(np.sqrt(((rgb - PAGE.astype(np.int64)) ** 2).sum(axis=1)).min())
+    steps = np.sqrt((np.diff(rgb, axis=0) ** 2).sum(axis=1))
+    ends = float(np.sqrt(((rgb[0] - rgb[-1]) ** 2).sum()))
+    return ColormapReport(
+        name=name, entries=int(cmap.N), distinct=len(counts), colliding_entries=int(counts[counts > 1].sum()),
+        page_distance=page, contains_page_colour=page <= PAGE_NEAR,
+        cyclic=bool(ends <= max(3 * float(np.median(steps)), 2.0)), min_step=float(steps.min()),
+    )

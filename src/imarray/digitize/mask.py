@@ -1,0 +1,249 @@
+"""Which pixels of a figure are data: colour distance, paper, plot box, connectivity.
+
+The colour distance alone cannot tell white paper from the white middle of a
+diverging map, nor a tick label from a field pixel of a similar colour. The
+mask therefore combines four tests:
+
+1. the colour lies within a threshold of the colour model, chosen from the
+   figure's own distances (:func:`auto_threshold`);
+2. paper-coloured pixels connected to the image border are background, when
+   the border is mostly paper (a matplotlib figure; a bare render is not);
+3. the plot box is the bounding box of the largest connected run of data
+   pixels, grown by the pieces whose boxes touch it (a coastline splits a
+   field; the axes frame and padding keep colorbar, title and labels apart);
+4. inside the box, connected pieces smaller than a few pixels are dropped.
+
+Also here: input checks (:func:`as_rgb`), alpha un-blending over white
+(:func:`unblend`) and median denoising of JPEG figures' values (:func:`denoise`).
+
+Examples
+--------
+>>> from imarray.digitize.colormap import from_cmap
+>>> from imarray.digitize.lookup import lookup
+>>> model = from_cmap("viridis", 0, 1)
+>>> page = np.full((20, 30, 3), 255, np.uint8)
+>>> page[5:15, 5:20] = model.colors[100]
+>>> page[8, 24] = (0, 0, 0)  # a speck of text
+>>> found = lookup(page, model)
+>>> m = data_mask(page, found, threshold=auto_threshold(found))
+>>> m.box, int(m.keep.sum())
+((5, 15, 5, 20), 150)
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import PixelKindError
+from ._deps import need
+from .colormap import PAGE, ColorModel
+from .lookup import Lookup
+
+__all__ = ["DataMask", "as_rgb", "auto_threshold", "data_mask", "denoise", "unblend"]
+
+#: the automatic threshold never goes below this (8-bit rounding) nor above MAX_THRESHOLD
+MIN_THRESHOLD = 3.0
+MAX_THRESHOLD = 24.0
+#: connected pieces of data smaller than this many pixels (inside the plot box) are dropped
+MIN_PIECE = 4
+#: pieces of data whose bounding boxes come this close (pixels) to the plot box join it
+BOX_REACH = 3
+
+
+@dataclass(frozen=True)
+class DataMask:
+    """``keep`` (bool per pixel), the plot ``box`` ``(y0, y1, x0, x1)`` and the ``threshold`` used."""
+
+    keep: np.ndarray
+    box: tuple[int, int, int, int]
+    threshold: float
+
+
+def as_rgb(array: np.ndarray, model: ColorModel | None = None, *, path=None) -> np.ndarray:
+    """Check a figure's pixels and return them as ``(y, x, 3)`` uint8.
+
+    RGBA figures are composited over white paper (how they look on a page);
+    greyscale figures are accepted only for a grey colour model.
+
+    Examples
+    --------
+    >>> rgba = np.zeros((1, 1, 4), np.uint8); rgba[..., 3] = 0
+    >>> as_rgb(rgba).tolist()
+    [[[255, 255, 255]]]
+    """
+    array = np.asarray(array)
+    if array.dtype != np.uint8:
+        raise PixelKindError(
+            f"a figure has 8-bit colour samples, got {array.dtype}", path=path,
+            hint="save the figure as an 8-bit PNG (or pass array.astype(np.uint8) if the values are 0-255)",
+        )
+    if array.ndim == 2:
+        if model is not None and not model.is_grey:
+            raise PixelKindError(
+                f"the figure is greyscale but colormap {model.name!r} has colours", path=path,
+                hint="pass the grey colormap the figure was drawn with (e.g. --cmap gray), or the colour figure",
+            )
+        return np.repeat(array[..., None], 3, axis=2)
+    if array.ndim != 3 or array.shape[2] not in (3, 4):
+        raise PixelKindError(
+            f"a figure is (y, x, 3) RGB or (y, x, 4) RGBA, got shape {array.shape}", path=path,
+            hint="pass one frame of an RGB image",
+        )
+    if array.shape[2] == 3:
+        return array
+    alpha = array[..., 3:4].astype(np.float32) / 255
+    blended = array[..., :3] * alpha + PAGE.astype(np.float32) * (1 - alpha)
+    return np.rint(blended).astype(np.uint8)
+
+
+def unblend(rgb: np.ndarray, alpha: float, paper: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
+    """Undo drawing with opacity ``alpha`` over ``paper``: ``c = (seen - (1 - alpha) * paper) / alpha``.
+
+    Examples
+    --------
+    >>> unblend(np.array([[[191, 127, 127]]], np.uint8), 0.5).tolist()
+    [[[127, 0, 0]]]
+    """
+    if not 0 < alpha <= 1:
+        raise ValueError(f"alpha must be in (0, 1], got {alpha}")
+    seen = rgb.astype(np.float32)
+    colour = (seen - (1 - alpha) * np.asarray(paper, np.float32)) / alpha
+    return np.clip(np.rint(colour), 0, 255).astype(np.uint8)
+
+
+def denoise(values: np.ndarray, keep: np.ndarray, size: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """JPEG clean-up: drop the rim of data next to non-data, then median-filter the data values.
+
+    JPEG rings next to sharp edges (the axes frame, text, masked holes), so
+    the one-pixel rim of data pixels touching non-data or the edge of the
+    plot box (where the frame is) is dropped. Each
+    remaining pixel then gets the median of the data values in the
+    ``size`` x ``size`` window around it; masked pixels never enter a median.
+    Filtering values rather than RGB keeps frame and text colours out.
+
+    Returns
+    -------
+    values, keep
+        The filtered values (NaN off the data) and the reduced mask.
+
+    Examples
+    --------
+    >>> v = np.full((7, 7), 0.5); v[3, 3] = 0.9  # one outlier
+    >>> out, kept = denoise(v, np.ones((7, 7), bool), size=3)
+    >>> float(out[3, 3]), int(kept.sum())  # the outer ring is dropped
+    (0.5, 25)
+    """
+    ndimage = need("scipy.ndimage")
+    data = np.where(keep, values, np.nan)
+    keep = keep & ndimage.binary_erosion(keep)  # the box edge counts as non-data: the frame is there
+    r = size // 2
+    padded = np.pad(data, r, constant_values=np.nan)
+    out = np.full(data.shape, np.nan)
+    rows = max(1, (1 << 22) // (size * size * max(data.shape[1], 1)))  # bound the window stack to ~32 MB
+    for y in range(0, data.shape[0], rows):
+        block = padded[y : y + rows + 2 * r]
+        height = block.shape[0] - 2 * r
+        stack = np.stack([block[i : i + height, j : j + data.shape[1]] for i in range(size) for j in range(size)])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # windows without data: NaN, as wanted
+            out[y : y + height] = np.nanmedian(stack, axis=0)
+    return np.where(keep, out, np.nan), keep
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def auto_threshold(found: Lookup) -> float:
+    """A colour-distance threshold from the figure itself.
+
+    Four times the median distance of the pixels that are plausibly data
+    (closer than ``MAX_THRESHOLD``, and not blank paper, which is common and
+    lies near the white of diverging maps), kept between ``MIN_THRESHOLD``
+    (exact renders: rounding only) and ``MAX_THRESHOLD`` (JPEG noise).
+    """
+    counts = found.colors_count
+    paper = np.abs(found.colors.astype(np.int16) - PAGE).max(axis=1) <= 2
+    near = (found.colors_distance < MAX_THRESHOLD) & ~paper
+    if not near.any():
+        return MIN_THRESHOLD
+    typical = _weighted_median(found.colors_distance[near], counts[near])
+    return float(np.clip(4 * typical, MIN_THRESHOLD, MAX_THRESHOLD))
+
+
+def _border(mask: np.ndarray) -> np.ndarray:
+    return np.concatenate([mask[0], mask[-1], mask[1:-1, 0], mask[1:-1, -1]])
+
+
+def _paper_background(found: Lookup, threshold: float) -> np.ndarray | None:
+    """Paper-coloured pixels connected to the border, if the border is mostly paper."""
+    ndimage = need("scipy.ndimage")
+    paper_colors = np.sqrt(((found.colors.astype(np.float32) - PAGE) ** 2).sum(axis=1)) <= threshold
+    if not (paper_colors & (found.colors_distance <= threshold)).any():
+        return None  # the model has no paper-like colour: distance alone drops the paper
+    paper = found.where(paper_colors)
+    if _border(paper).mean() < 0.5:
+        return None
+    labels, _ = ndimage.label(paper)
+    touching = np.unique(_border(labels))
+    return np.isin(labels, touching[touching > 0])
+
+
+def _plot_box(objects: list, largest: tuple[slice, slice], reach: int = BOX_REACH) -> tuple[int, int, int, int]:
+    """The bounding box of the largest piece of data, grown by every piece whose box touches it.
+
+    Coastlines, contour lines and masked areas split a field into pieces that
+    interleave; a colorbar or legend lies apart, beyond the axes' padding.
+    """
+    boxes = np.array([(r.start, r.stop, c.start, c.stop) for r, c in objects])
+    y0, y1, x0, x1 = largest[0].start, largest[0].stop, largest[1].start, largest[1].stop
+    while True:
+        touching = ((boxes[:, 0] < y1 + reach) & (boxes[:, 1] > y0 - reach)
+                    & (boxes[:, 2] < x1 + reach) & (boxes[:, 3] > x0 - reach))
+        grown = (boxes[touching, 0].min(), boxes[touching, 1].max(), boxes[touching, 2].min(), boxes[touching, 3].max())
+        if grown == (y0, y1, x0, x1):
+            return tuple(int(v) for v in grown)
+        y0, y1, x0, x1 = grown
+
+
+def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[int, int, int, int] | None = None,
+              min_piece: int = MIN_PIECE) -> DataMask:
+    """The pixels that are data: near the colour model, inside the plot box, not paper or specks.
+
+    Parameters
+    ----------
+    rgb
+        The figure, ``(y, x, 3)`` uint8.
+    found
+        :func:`~imarray.digitize.lookup.lookup` of ``rgb``.
+    threshold
+        Largest colour distance of a data pixel (see :func:`auto_threshold`).
+    box
+        ``(y0, y1, x0, x1)`` to skip plot-box detection; ``None`` detects it.
+    min_piece
+        Connected pieces of fewer pixels are dropped.
+    """
+    ndimage = need("scipy.ndimage")
+    keep = found.where(found.colors_distance <= threshold)
+    background = _paper_background(found, threshold)
+    if background is not None:
+        keep &= ~background
+    labels, count = ndimage.label(keep)
+    if count == 0:
+        return DataMask(keep, box or (0, keep.shape[0], 0, keep.shape[1]), threshold)  # all masked
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    sizes[0] = 0
+    if box is None:
+        objects = ndimage.find_objects(labels)
+        pieces = [objects[i - 1] for i in np.flatnonzero(sizes >= min_piece)]  # specks do not grow the box
+        box = _plot_box(pieces, objects[int(sizes.argmax()) - 1])
+    y0, y1, x0, x1 = box
+    window = (slice(y0, y1), slice(x0, x1))
+    data = np.zeros_like(keep)
+    data[window] = keep[window] & (sizes >= min_piece)[labels[window]]
+    return DataMask(data, (int(y0), int(y1), int(x0), int(x1)), threshold)

@@ -1,0 +1,214 @@
+"""``digitize``: a colour-mapped figure in, the field's values (and their coordinates) out.
+
+Examples
+--------
+>>> import numpy as np
+>>> from matplotlib import colormaps
+>>> from imarray.digitize import digitize
+>>> field = np.tile(np.linspace(0, 0.7, 96), (64, 1))
+>>> rgb = colormaps["jet_r"](field / 0.7, bytes=True)[..., :3]
+>>> result = digitize(rgb, cmap="jet_r", vmin=0, vmax=0.7)
+>>> result.box, bool(np.nanmax(abs(result.values - field)) < 0.7 / 256)
+((0, 64, 0, 96), True)
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from ..errors import ImarrayError
+from .calibrate import Axis, CalibrationError
+from .colorbar import Colorbar, find_colorbar
+from .colormap import ColorModel, Norm, from_cmap
+from .lookup import Lookup, lookup, refine_runs
+from .mask import DataMask, as_rgb, auto_threshold, data_mask, denoise, unblend
+
+__all__ = ["Digitized", "NothingFoundWarning", "digitize"]
+
+#: below this share of kept pixels inside the plot box, the figure does not match the colour model
+MIN_COVERAGE = 0.05
+
+
+class NothingFoundWarning(UserWarning):
+    """The figure's colours are nowhere near the colour model: the result is (almost) all masked."""
+
+
+@dataclass(frozen=True, eq=False)
+class Digitized:
+    """What :func:`digitize` recovered, cropped to the plot box.
+
+    Attributes
+    ----------
+    values
+        float64 field, NaN where the pixel is not data.
+    mask
+        bool, True where ``values`` holds data.
+    distance, ambiguous
+        Per pixel colour distance to the model, and whether the colour stands for several entries.
+    rgb
+        The figure's pixels inside the box (after un-blending and denoising).
+    box
+        ``(y0, y1, x0, x1)`` of the plot box in the figure.
+    x, y
+        Data coordinates of the box's columns and rows (pixel indices if no axis was given).
+    model, threshold, colorbar
+        The colour model, the colour-distance threshold and the colorbar used (or None).
+    """
+
+    values: np.ndarray
+    mask: np.ndarray
+    distance: np.ndarray
+    ambiguous: np.ndarray
+    rgb: np.ndarray
+    box: tuple[int, int, int, int]
+    x: np.ndarray
+    y: np.ndarray
+    x_axis: Axis | None
+    y_axis: Axis | None
+    model: ColorModel
+    threshold: float
+    colorbar: Colorbar | None
+
+    def to_image(self, dtype: Any = None):
+        """The field as an :class:`imarray.Image` with spacing and origin from the axes.
+
+        Without axes, spacing is one pixel and ``origin`` the box's place in the
+        figure. ``dtype`` casts the values (``"float32"`` halves the file).
+
+        Rows or columns are flipped where the data coordinate falls with the
+        pixel index (a y axis pointing up), so that spacing is positive and
+        ``origin`` is the first pixel's coordinate. Log axes have no constant
+        spacing: use ``x``/``y`` instead.
+        """
+        from ..image import Image
+
+        values = self.values if dtype is None else self.values.astype(dtype)
+        spacing, origin = [1.0, 1.0], [float(self.box[0]), float(self.box[2])]
+        for dim, axis, coords in ((0, self.y_axis, self.y), (1, self.x_axis, self.x)):
+            if axis is None:
+                continue
+            if axis.scale == "log":
+                raise CalibrationError(
+                    "a log axis has no constant spacing for an Image", hint="use result.values with result.x/result.y"
+                )
+            if axis.spacing < 0:
+                values, coords = np.flip(values, axis=dim), coords[::-1]
+            spacing[dim], origin[dim] = abs(axis.spacing), float(coords[0])
+        return Image.from_array(values, axes="yx", spacing=spacing, origin=origin)
+
+
+def _read(figure: Any) -> tuple[np.ndarray, str | None]:
+    if isinstance(figure, str | os.PathLike):
+        from ..api import load
+
+        return load(figure), os.fspath(figure)
+    return np.asarray(figure), None
+
+
+def _bar_model(bar: Colorbar | None, vmin, vmax, norm: Norm, ticks, tick_values) -> ColorModel:
+    if bar is None:
+        raise ImarrayError("say how colours map to values", hint="pass cmap= with vmin/vmax, or colorbar='auto'")
+    return bar.model(vmin, vmax, ticks=ticks, tick_values=tick_values, log=norm == "log")
+
+
+def digitize(
+    figure: Any,
+    *,
+    cmap: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    norm: Norm = "linear",
+    boundaries: Sequence[float] | None = None,
+    colorbar: Literal["auto"] | None = None,
+    ticks: Sequence[float] | None = None,
+    tick_values: Sequence[float] | None = None,
+    x_axis: Axis | None = None,
+    y_axis: Axis | None = None,
+    threshold: float | Literal["auto"] = "auto",
+    box: tuple[int, int, int, int] | None = None,
+    alpha: float | None = None,
+    median: int | None = None,
+    refine: bool = True,
+) -> Digitized:
+    """Recover the values behind a colour-mapped figure.
+
+    Parameters
+    ----------
+    figure
+        A path (PNG, JPEG, ...) or an array ``(y, x, 3)`` uint8. RGBA is
+        composited over white; greyscale needs a grey ``cmap``.
+    cmap, vmin, vmax, norm, boundaries
+        The colormap the figure was drawn with and its norm (see
+        :func:`~imarray.digitize.colormap.from_cmap`).
+    colorbar
+        ``"auto"``: find the colorbar. Without ``cmap`` its colours are the
+        model, with ``vmin``/``vmax`` as its end values or ``ticks`` (pixel
+        positions along the bar) with ``tick_values``. With ``cmap`` it is
+        only located (and must exist).
+    x_axis, y_axis
+        Pixel-to-data calibration; default: pixel indices.
+    threshold
+        Largest colour distance of a data pixel; ``"auto"`` chooses it.
+    box
+        The plot box ``(y0, y1, x0, x1)``; default: detected.
+    alpha
+        Un-blend a field drawn with this opacity over white.
+    median
+        JPEG figures: drop the rim next to non-data and median-filter the
+        values over this window (5 is a good start); see
+        :func:`~imarray.digitize.mask.denoise`.
+    refine
+        Spread colours that stand for a run of entries across their patches.
+
+    Warns
+    -----
+    NothingFoundWarning
+        Fewer than 5% of the plot box are near the colour model: the colours do
+        not match (wrong colormap?); the result is mostly NaN.
+    """
+    array, path = _read(figure)
+    model = from_cmap(cmap, vmin, vmax, norm=norm, boundaries=boundaries) if cmap is not None else None
+    rgb = as_rgb(array, model, path=path)
+    if alpha is not None:
+        rgb = unblend(rgb, alpha)
+    bar = find_colorbar(rgb) if colorbar == "auto" else None
+    if model is None:
+        model = _bar_model(bar, vmin, vmax, norm, ticks, tick_values)
+    found = lookup(rgb, model)
+    limit = auto_threshold(found) if threshold == "auto" else float(threshold)
+    kept = data_mask(rgb, found, threshold=limit, box=box)
+    return _result(rgb, found, kept, model, bar, x_axis, y_axis, refine, median)
+
+
+def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, bar: Colorbar | None,
+            x_axis: Axis | None, y_axis: Axis | None, refine: bool, median: int | None) -> Digitized:
+    y0, y1, x0, x1 = kept.box
+    window = (slice(y0, y1), slice(x0, x1))
+    keep = kept.keep[window]
+    coverage = keep.mean() if keep.size else 0.0
+    if coverage < MIN_COVERAGE:
+        warnings.warn(
+            f"only {coverage:.1%} of the plot box is within colour distance {kept.threshold:.0f} of colormap "
+            f"{model.name!r}: the colours do not match (check the colormap name and the figure)",
+            NothingFoundWarning, stacklevel=3,
+        )
+    index = found.index[window]
+    values = found.colors_value[index]
+    if refine:
+        values = refine_runs(values, keep, found, model, window, kept.threshold)
+    values = np.where(keep, values, np.nan)
+    if median:
+        values, keep = denoise(values, keep, median)
+    rows, cols = np.arange(y0, y1), np.arange(x0, x1)
+    return Digitized(
+        values=values, mask=keep, distance=found.colors_distance[index], ambiguous=found.colors_ambiguous[index],
+        rgb=rgb[window], box=kept.box, x=x_axis(cols) if x_axis else cols.astype(np.float64),
+        y=y_axis(rows) if y_axis else rows.astype(np.float64), x_axis=x_axis, y_axis=y_axis, model=model,
+        threshold=kept.threshold, colorbar=bar,
+    )

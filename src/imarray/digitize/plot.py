@@ -1,0 +1,64 @@
+"""A preview figure: the source, the recovered field, the mask and a reconstruction, side by side.
+
+Examples
+--------
+>>> import numpy as np
+>>> from matplotlib import colormaps
+>>> from imarray.digitize import digitize
+>>> rgb = colormaps["viridis"](np.tile(np.linspace(0, 1, 40), (30, 1)), bytes=True)[..., :3]
+>>> fig = preview(digitize(rgb, cmap="viridis", vmin=0, vmax=1))
+>>> len(fig.axes)
+5
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .._atomic import atomic_file
+from ._deps import need
+from .pipeline import Digitized
+from .reduce import reconstruct, reduce
+
+__all__ = ["preview"]
+
+
+def preview(result: Digitized, path: str | os.PathLike[str] | None = None, *, n: int | None = None, dpi: int = 100):
+    """Draw the preview; save it to ``path`` (atomically, format from the extension) if given.
+
+    The reconstruction interpolates the default :func:`~imarray.digitize.reduce.reduce`
+    (``n`` points) back onto the grid, so a poor one shows that the field
+    needs more points than the figure's smoothness suggests.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not attached to pyplot: no window opens.
+    """
+    figure_mod = need("matplotlib.figure")
+    points = reduce(result.values, n=n)
+    rebuilt = reconstruct(points, result.values.shape)
+    extent = (result.x[0], result.x[-1], result.y[-1], result.y[0]) if result.values.size else None
+    cmap = result.model.name if result.model.name != "colorbar" else "viridis"
+    low, high = np.nanmin(result.model.low), np.nanmax(result.model.high)
+    fig = figure_mod.Figure(figsize=(16, 4), dpi=dpi, layout="constrained")
+    panels = fig.subplots(1, 4, sharex=True, sharey=True)
+    panels[0].imshow(result.rgb, extent=extent, aspect="auto", interpolation="nearest")
+    panels[0].set_title("source")
+    field = panels[1].imshow(result.values, cmap=cmap, vmin=low, vmax=high, extent=extent, aspect="auto",
+                             interpolation="nearest")
+    panels[1].set_title(f"recovered ({result.mask.mean():.1%} of the box)")
+    panels[2].imshow(result.mask, cmap="gray", vmin=0, vmax=1, extent=extent, aspect="auto", interpolation="nearest")
+    panels[2].set_title(f"mask (colour distance <= {result.threshold:.0f})")
+    panels[3].imshow(rebuilt, cmap=cmap, vmin=low, vmax=high, extent=extent, aspect="auto", interpolation="nearest")
+    panels[3].plot(result.x[points.x], result.y[points.y], ",", color="k")
+    panels[3].set_title(f"reconstruction from {len(points)} points")
+    fig.colorbar(field, ax=panels, shrink=0.9)
+    if path is not None:
+        target = Path(path)
+        with atomic_file(target) as temporary:
+            fig.savefig(temporary, format=target.suffix.lstrip(".").lower() or "png")
+    return fig

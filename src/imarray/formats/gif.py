@@ -1,0 +1,238 @@
+"""Animated GIF through Pillow: every frame kept, exact where a palette allows.
+
+Arrays are ``(frames, y, x)`` uint8 grey or ``(frames, y, x, 3)`` uint8 RGB.
+
+- Grey frames are written with the identity grey palette (index = value), so
+  every uint8 stack round-trips exactly.
+- RGB frames of at most 256 distinct colours get their own exact palette;
+  a frame with more is refused unless ``quantize=True`` asks for Pillow's
+  256-colour quantisation (lossy; frames that fit stay exact).
+- Every frame is written whole, with its own palette. Pillow's ``save_all``
+  merges identical consecutive frames into one longer frame (3 frames in, 2
+  out); here each frame is encoded with Pillow's ``getdata`` and the file is
+  assembled directly, so N frames in are N frames out.
+
+GIF stores a delay per frame in hundredths of a second, so ``frame_rate`` is
+kept as ``100 / round(100 / frame_rate)`` by players (30 fps plays as 33.3 fps;
+many browsers slow delays below 2/100 s, i.e. above 50 fps, to 10 fps). The
+requested rate, greyness and any ``scale`` request are recorded as JSON in a
+comment, so ``info`` reports them (the frame rate also as the t spacing, as
+for video). ``loop`` is the repeat count of the
+NETSCAPE2.0 extension: 0 (default) repeats forever.
+
+GIFs written by other tools load as RGB ``(frames, y, x, 3)``.
+
+Examples
+--------
+>>> import numpy as np, tempfile, pathlib, imarray as ia
+>>> frames = np.zeros((3, 4, 5), np.uint8)          # three identical frames
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = ia.save(pathlib.Path(folder) / "still.gif", frames, frame_rate=10)
+...     ia.load(path).shape, ia.info(path).metadata["frame_rate"]
+((3, 4, 5), 10.0)
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import GifImagePlugin, Image
+
+from .._memory import aligned_empty, check_fits
+from .._progress import progress as progress_bar
+from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
+from ..fileinfo import FileInfo
+from ..registry import FormatSpec
+from .video import _is_int, check_frame_rate, frame_rate_for, movie_geometry
+
+_COMMENT_PREFIX = b"imarray "
+_GREY_PALETTE = bytes(np.repeat(np.arange(256, dtype=np.uint8), 3))
+_MAX_SIDE = 65535
+
+
+def sniff(head: bytes) -> bool:
+    """True for GIF87a or GIF89a content."""
+    return head.startswith((b"GIF87a", b"GIF89a"))
+
+
+def _open(path: Path) -> Image.Image:
+    try:
+        image = Image.open(path, formats=["GIF"])
+        frames = image.n_frames  # walks the frame headers: damage shows here
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise CorruptFileError(
+            f"Pillow cannot read it as GIF ({exc})", path=path, hint="the file is damaged or holds no frame"
+        ) from exc
+    if frames < 1:  # pragma: no cover - Pillow refuses a GIF without frames when opening
+        raise CorruptFileError("the GIF holds no frame", path=path)
+    return image
+
+
+def _tag(image: Image.Image) -> dict[str, Any]:
+    comment = image.info.get("comment", b"")
+    if not comment.startswith(_COMMENT_PREFIX):
+        return {}
+    try:
+        tag = json.loads(comment[len(_COMMENT_PREFIX) :])
+    except ValueError:
+        return {}
+    return tag if isinstance(tag, dict) else {}
+
+
+def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
+    tag = _tag(image)
+    grey = tag.get("colour") == "grey"
+    width, height = image.size
+    frames = image.n_frames
+    shape = (frames, height, width) if grey else (frames, height, width, 3)
+    metadata: dict[str, Any] = {"colour": "grey" if grey else "rgb"}
+    duration = image.info.get("duration")
+    if tag.get("frame_rate"):
+        metadata["frame_rate"] = float(tag["frame_rate"])
+    elif duration:
+        metadata["frame_rate"] = 1000.0 / duration
+    if "loop" in image.info:
+        metadata["loop"] = image.info["loop"]
+    metadata.update({k: v for k, v in tag.items() if k not in ("colour", "frame_rate", "geometry")})
+    return FileInfo(
+        path=path, format=spec.name, shape=shape, dtype="uint8", axes="tyx" if grey else "tyxc",
+        files=(path,), disk_bytes=path.stat().st_size, **movie_geometry(tag, metadata["colour"], metadata),
+    )
+
+
+def info(path: Path, *, spec: FormatSpec) -> FileInfo:
+    """Frames, size, frame rate and loop count from the headers (no decoding)."""
+    with _open(path) as image:
+        return _describe(image, path, spec)
+
+
+def _decoded(image: Image.Image, described: FileInfo) -> Iterator[np.ndarray]:
+    grey = described.metadata["colour"] == "grey"
+    for index in range(described.shape[0]):
+        try:
+            image.seek(index)
+            rgb = np.asarray(image.convert("RGB"))
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise CorruptFileError(
+                f"frame {index} cannot be decoded ({exc})", path=described.path, hint="the file is damaged"
+            ) from exc
+        yield rgb[..., 0] if grey else rgb
+
+
+def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
+    """Decode every frame into one preallocated array (into ``out`` when given)."""
+    with _open(path) as image:
+        described = _describe(image, path, spec)
+        if out is None:
+            check_fits(described.shape, described.dtype, path)
+            out = aligned_empty(described.shape, described.dtype)
+        elif out.shape != described.shape or out.dtype != described.dtype:
+            raise CorruptFileError(
+                f"holds {described.dtype} {described.shape}, not the {out.dtype} {out.shape} expected", path=path
+            )
+        for index, frame in enumerate(_decoded(image, described)):
+            out[index] = frame
+    return out, described
+
+
+def iter_frames(path: Path, *, spec: FormatSpec) -> Iterator[np.ndarray]:
+    """Yield the frames one at a time (each a new array)."""
+    with _open(path) as image:
+        described = _describe(image, path, spec)
+        for frame in _decoded(image, described):
+            yield frame.copy()
+
+
+def _palette(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(indices, palette colours) of an RGB frame, or None if it has more than 256 colours."""
+    packed = (frame[..., 0].astype(np.uint32) << 16) | (frame[..., 1].astype(np.uint32) << 8) | frame[..., 2]
+    colours, indices = np.unique(packed.ravel(), return_inverse=True)
+    if colours.size > 256:
+        return None
+    palette = np.stack([(colours >> 16) & 255, (colours >> 8) & 255, colours & 255], axis=-1).astype(np.uint8)
+    return indices.reshape(frame.shape[:2]).astype(np.uint8), palette
+
+
+def check_writable(
+    array: np.ndarray, *, spec: FormatSpec, frame_rate: float | None = None, loop: int | None = None,
+    quantize: bool | None = None, progress: bool = False,
+) -> None:
+    """Refuse, before writing, what a GIF cannot hold exactly (unless ``quantize=True``)."""
+    colour = array.ndim == 4 and array.shape[-1] == 3
+    if not (array.ndim == 3 or colour):
+        raise UnsupportedDtypeError(
+            f"gif holds (frames, y, x) grey or (frames, y, x, 3) RGB, not shape {array.shape}",
+            hint="a single image is one frame: pass a[np.newaxis]; other stacks go to .tif",
+        )
+    if max(array.shape[1:3]) > _MAX_SIDE:
+        raise UnsupportedDtypeError(f"GIF frames are at most {_MAX_SIDE} pixels wide or high", hint="use .mkv or .tif")
+    if frame_rate is not None:
+        check_frame_rate(frame_rate, highest=100.0)
+    if loop is not None and not (_is_int(loop) and 0 <= loop <= 65535):
+        raise InvalidOptionError(f"loop must be an integer 0..65535 (0 repeats forever), got {loop!r}")
+    if colour and not quantize:
+        for index, frame in enumerate(array):
+            if _palette(frame) is None:
+                raise UnsupportedDtypeError(
+                    f"frame {index} has more than 256 colours; a GIF frame holds 256 exactly",
+                    hint="pass quantize=True for a lossy 256-colour palette, or save as .mkv (lossless video) "
+                    "or .tif to keep every colour",
+                )
+
+
+def _header(width: int, height: int, loop: int, comment: bytes) -> bytes:
+    """GIF89a header without a global palette (each frame brings its own), loop and comment extensions."""
+    parts = [b"GIF89a", struct.pack("<HHBBB", width, height, 0, 0, 0)]
+    parts.append(b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\x00")
+    parts.append(b"!\xfe")
+    for start in range(0, len(comment), 255):
+        block = comment[start : start + 255]
+        parts.append(bytes([len(block)]) + block)
+    parts.append(b"\x00")
+    return b"".join(parts)
+
+
+def _paletted(frame: np.ndarray, quantize: bool) -> Image.Image:
+    if frame.ndim == 2:
+        image = Image.frombytes("P", (frame.shape[1], frame.shape[0]), np.ascontiguousarray(frame).tobytes())
+        image.putpalette(_GREY_PALETTE)
+        return image
+    exact = _palette(frame)
+    if exact is None:
+        if not quantize:  # pragma: no cover - check_writable refused it
+            raise UnsupportedDtypeError("a frame has more than 256 colours", hint="pass quantize=True")
+        return Image.fromarray(np.ascontiguousarray(frame), mode="RGB").quantize(256)
+    indices, palette = exact
+    image = Image.frombytes("P", (frame.shape[1], frame.shape[0]), indices.tobytes())
+    image.putpalette(palette.tobytes())
+    return image
+
+
+def write(
+    path: Path,
+    array: np.ndarray,
+    *,
+    spec: FormatSpec,
+    metadata: dict,
+    frame_rate: float | None = None,
+    loop: int | None = None,
+    quantize: bool | None = None,
+    progress: bool = False,
+) -> None:
+    """Write every frame whole, each with its own palette and the frame delay."""
+    rate = frame_rate_for(frame_rate, metadata, highest=100.0)
+    delay_ms = 10 * max(1, round(100 / rate))
+    tag = {"colour": "grey" if array.ndim == 3 else "rgb", "frame_rate": rate, **metadata}
+    comment = _COMMENT_PREFIX + json.dumps(tag).encode()
+    with open(path, "wb") as handle:
+        handle.write(_header(array.shape[2], array.shape[1], 0 if loop is None else int(loop), comment))
+        for frame in progress_bar(array, total=array.shape[0], desc="encoding", enabled=progress, unit="frame"):
+            image = _paletted(frame, bool(quantize))
+            handle.write(b"".join(GifImagePlugin.getdata(image, include_color_table=True, duration=delay_ms,
+                                                         disposal=1)))
+        handle.write(b";")

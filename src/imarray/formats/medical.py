@@ -1,0 +1,449 @@
+"""Medical volumes through SimpleITK: MetaImage (.mha, .mhd + .raw), NRRD, NIfTI (.nii, .nii.gz).
+
+Geometry is read and written by SimpleITK, in its (x, y, z) order, and
+reported in numpy order: spacing and origin per axis letter, the direction in
+``metadata["direction"]`` as ITK gives it (rows and columns x, y, z). A volume
+SimpleITK wrote reads back with spacing in array order, and ``Image.to_sitk``
+of it is the same image in SimpleITK's eyes. The pixel kind travels in a
+metadata key (``imarray_kind``; NIfTI, whose ITK writer keeps no free keys,
+in its ``aux_file`` field), and so do units (``imarray_units``) in MetaImage
+and NRRD, whose headers have no unit field. NIfTI's header states lengths in
+m, mm or um and times in s, ms or us, and ITK writes mm and s and reads every
+unit converted to mm and s: images are written to NIfTI with spacing and
+origin converted to mm and s (``units="um"``, spacing 0.5 -> 0.0005 mm), and a
+unit with no conversion (``"px"``) is refused.
+
+Traps of ITK's readers handled here (measured with SimpleITK 2.5):
+
+- NIfTI: ITK reads NaN and ±inf as 0 and reads a truncated file without
+  complaint, and asked for ``a.nii.gz`` it reads ``a.nii`` when that file sits
+  beside it. NIfTI pixels are therefore read here, from the offset in the
+  header, into a preallocated array, checking the length; the header is read
+  through a link of its own name.
+- MetaImage and NRRD headers are checked against the size of their data
+  before anything is allocated; compressed data against the machine's memory.
+- ITK pads compressed MetaImage and NRRD data shorter than the header
+  promises with zeros (and ignores the rest of longer data): zlib and gzip
+  data are therefore inflated here, into the preallocated array, and their
+  length checked.
+
+Other pixels are read by SimpleITK and returned as a view of its buffer (no
+second copy). Writing hands SimpleITK one copy of the pixels, made straight
+from the array whatever its layout, because SimpleITK writes from an image
+that owns its memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import re
+import shutil
+import tempfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._atomic import atomic_files
+from .._memory import aligned_empty, available_memory
+from ..errors import CorruptFileError, InvalidOptionError, TargetError, UnsupportedDtypeError
+from ..fileinfo import FileInfo
+from ..image import Image
+from ..interop._toolkit import TOOLKIT_AXES
+from ..interop.sitk import KIND_KEY, buffer_array, simpleitk, to_sitk
+from ..registry import FormatSpec
+
+_NIFTI_KIND = "imarray kind="  # prefix in NIfTI's 24-byte aux_file field
+_UNITS_KEY = "imarray_units"  # MetaImage and NRRD: units per axis letter, as JSON
+# NIfTI states lengths in m, mm or um and times in s, ms or us; ITK writes mm and s, and reads every
+# one of them converted to mm and s. Units are therefore converted to mm and s on writing.
+_TO_MM = {"m": 1e3, "cm": 10.0, "mm": 1.0, "um": 1e-3, "\u00b5m": 1e-3, "\u03bcm": 1e-3, "nm": 1e-6}
+_TO_S = {"h": 3600.0, "min": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6}
+_COMPRESSIONS = ("zlib", "gzip")
+_HEADER_BYTES = 65536  # text headers of MetaImage and NRRD are far shorter
+_INFLATE_CHUNK = 4 * 2**20
+
+
+def sniff(head: bytes) -> bool:
+    """NRRD files start with ``NRRD``; MetaImage and NIfTI are recognised by extension only."""
+    return head.startswith(b"NRRD")
+
+
+def _is_nifti(path: Path) -> bool:
+    return path.name.lower().endswith((".nii", ".nii.gz"))
+
+
+@contextlib.contextmanager
+def _own_name(path: Path) -> Iterator[str]:
+    """A name ITK opens as ``path`` itself: NIfTI files through a link in a folder of their own."""
+    if not _is_nifti(path):
+        yield str(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="imarray-nifti-") as folder:
+        link = Path(folder) / ("image.nii.gz" if path.name.lower().endswith(".gz") else "image.nii")
+        link.symlink_to(path.resolve())
+        yield str(link)
+
+
+def _header(path: Path) -> Any:
+    sitk = simpleitk()
+    reader = sitk.ImageFileReader()
+    with _own_name(path) as name:
+        reader.SetFileName(name)
+        try:
+            reader.ReadImageInformation()
+        except RuntimeError as exc:
+            raise CorruptFileError(
+                f"SimpleITK cannot read the header ({_itk_reason(exc, name, path)})", path=path,
+                hint="the file is damaged, or not of the format its extension says",
+            ) from exc
+    return reader
+
+
+def _last_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+def _itk_reason(exc: Exception, name: str, path: Path) -> str:
+    """ITK's reason in one line, naming ``path`` (not the link ITK was given), without a stale errno.
+
+    ITK appends ``Reason: <strerror(errno)>`` to failures that have nothing to
+    do with errno (a damaged header reads as "No such file or directory").
+    """
+    lines = [line.strip() for line in str(exc).splitlines()
+             if line.strip() and not line.strip().startswith("Reason:")]
+    text = re.sub(r"^ITK ERROR: \w+\(0x[0-9a-f]+\): ", "", lines[-1]) if lines else type(exc).__name__
+    return text.replace(name, str(path))
+
+
+def _dtype_of(reader: Any, path: Path) -> np.dtype:
+    sitk = simpleitk()
+    name = sitk.GetPixelIDValueAsString(reader.GetPixelID())
+    table = {"8-bit unsigned integer": "uint8", "8-bit signed integer": "int8",
+             "16-bit unsigned integer": "uint16", "16-bit signed integer": "int16",
+             "32-bit unsigned integer": "uint32", "32-bit signed integer": "int32",
+             "64-bit unsigned integer": "uint64", "64-bit signed integer": "int64",
+             "32-bit float": "float32", "64-bit float": "float64",
+             "complex of 32-bit float": "complex64", "complex of 64-bit float": "complex128"}
+    base = name.removeprefix("vector of ")
+    if base not in table:
+        raise UnsupportedDtypeError(f"pixels of type {name!r} have no NumPy dtype here", path=path)
+    return np.dtype(table[base])
+
+
+def _describe(path: Path, spec: FormatSpec) -> tuple[FileInfo, Any]:
+    reader = _header(path)
+    size = tuple(int(s) for s in reader.GetSize())
+    dtype = _dtype_of(reader, path)
+    components = 1 if dtype.kind == "c" else reader.GetNumberOfComponents()  # ITK counts complex as 2
+    dimension = len(size)
+    shape = size[::-1] + ((components,) if components > 1 else ())
+    scalar_axes = TOOLKIT_AXES[dimension - 2] if 2 <= dimension <= 4 else "q" * dimension
+    axes = scalar_axes + ("c" if components > 1 else "")
+    keys = set(reader.GetMetaDataKeys())
+    meta = {key: reader.GetMetaData(key) for key in keys if key in (KIND_KEY, _UNITS_KEY, "aux_file", "xyzt_units")}
+    spacing = dict(zip(scalar_axes[::-1], (float(s) for s in reader.GetSpacing()), strict=True))
+    origin = dict(zip(scalar_axes[::-1], (float(o) for o in reader.GetOrigin()), strict=True))
+    units = _units(meta, scalar_axes, path)
+    metadata: dict[str, Any] = {}
+    spatial = min(dimension, 3)
+    direction = np.asarray(reader.GetDirection(), dtype=np.float64).reshape(dimension, dimension)
+    if not np.array_equal(direction[:spatial, :spatial], np.eye(spatial)):
+        metadata["direction"] = direction[:spatial, :spatial].tolist()
+    aux = meta.get("aux_file", "")
+    kind = meta.get(KIND_KEY) or (aux.removeprefix(_NIFTI_KIND) if aux.startswith(_NIFTI_KIND) else None)
+    if kind:
+        metadata["kind"] = kind
+    files = (path,)
+    data_file = _metaimage_data_file(path)
+    if data_file is not None:
+        files = (path, data_file)
+    file_info = FileInfo(
+        path=path, format=spec.name, shape=shape, dtype=dtype.name, axes=axes,
+        spacing=spacing, units=units, origin=origin, files=files,
+        disk_bytes=sum(f.stat().st_size for f in files if f.exists()), metadata=metadata,
+    )
+    return file_info, reader
+
+
+def _units(meta: dict, axes: str, path: Path) -> dict:
+    """Units per axis: NIfTI's as ITK reports its spacing (mm and s), MetaImage's and NRRD's from their key."""
+    if "xyzt_units" in meta:
+        code = int(meta["xyzt_units"] or 0)
+        return {axis: unit for axis in axes
+                for unit in ["s" if axis == "t" and code & 0x38 else "mm" if axis in "zyx" and code & 0x07 else None]
+                if unit}
+    try:
+        recorded = json.loads(meta.get(_UNITS_KEY) or "{}")
+    except ValueError:
+        recorded = None
+    if not isinstance(recorded, dict) or not all(isinstance(u, str) for u in recorded.values()):
+        raise CorruptFileError(f"the {_UNITS_KEY} field is not a JSON object of axis letters to units", path=path,
+                               hint="fix or delete that header line")
+    return {axis: unit for axis, unit in recorded.items() if axis in axes}
+
+
+def _nifti_geometry(geometry: dict, path: Path) -> dict:
+    """Spacing and origin in mm and s, which NIfTI's header states as ITK writes it; other units are refused."""
+    units = {axis: unit for axis, unit in (geometry.get("units") or {}).items() if unit}
+    spacing, origin = dict(geometry.get("spacing") or {}), dict(geometry.get("origin") or {})
+    for axis, unit in units.items():
+        table, target = (_TO_S, "s") if axis == "t" else (_TO_MM, "mm")
+        if unit not in table:
+            raise UnsupportedDtypeError(
+                f"NIfTI states lengths in mm (or m, um) and times in s (or ms, us); the {axis} axis's unit "
+                f"{unit!r} does not convert to {target}", path=path,
+                hint="give the image a length unit (um, mm) or time unit (ms, s), or save as .mha or .nrrd, "
+                     "which keep any unit")
+        for values in (spacing, origin):
+            if axis in values:
+                values[axis] = float(values[axis]) * table[unit]
+        units[axis] = target
+    return {**geometry, "spacing": spacing, "origin": origin, "units": units}
+
+
+def info(path: Path, *, spec: FormatSpec) -> FileInfo:
+    """Shape, dtype and geometry from the header alone."""
+    return _describe(path, spec)[0]
+
+
+def _text_header(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return handle.read(_HEADER_BYTES).decode("latin-1")
+
+
+def _metaimage_data_file(path: Path) -> Path | None:
+    """The data file a detached MetaImage header (.mhd) names, if any."""
+    if not path.name.lower().endswith(".mhd"):
+        return None
+    match = re.search(r"^ElementDataFile\s*=\s*(.+?)\s*$", _text_header(path), re.MULTILINE)
+    if match is None or match.group(1).upper() in ("LOCAL", "LIST") or "%" in match.group(1):
+        return None
+    return path.parent / match.group(1)
+
+
+def _compressed(path: Path) -> bool:
+    if path.name.lower().endswith(".gz"):
+        return True
+    if _is_nifti(path):
+        return False
+    text = _text_header(path)
+    if re.search(r"^CompressedData\s*=\s*True", text, re.MULTILINE | re.IGNORECASE):
+        return True
+    encoding = re.search(r"^encoding:\s*(\S+)", text, re.MULTILINE)
+    return encoding is not None and encoding.group(1).lower() not in ("raw", "ascii", "text", "txt")
+
+
+def _check_sizes(file_info: FileInfo, path: Path) -> None:
+    """Refuse headers that promise more pixels than the file (or the machine) holds, before allocating."""
+    expected = file_info.nbytes
+    if _compressed(path):
+        if expected > available_memory():
+            raise CorruptFileError(
+                f"the header promises {expected} bytes of pixels, more than this machine's memory",
+                path=path, hint="the header is damaged, or the volume needs a machine with more memory",
+            )
+        return
+    data = file_info.files[-1]
+    if not data.exists():
+        raise CorruptFileError(f"the data file {data.name} the header names is missing", path=path,
+                               hint="keep the .mhd and its .raw together")
+    if data.stat().st_size < expected:
+        raise CorruptFileError(
+            f"truncated: the header promises {expected} bytes of pixels, {data.name} has {data.stat().st_size}",
+            path=path, hint="the write that made it was cut short",
+        )
+
+
+def _nifti_pixels(path: Path, file_info: FileInfo, reader: Any, out: np.ndarray | None) -> np.ndarray | None:
+    """NIfTI pixels read here, exactly (ITK turns NaN and ±inf into 0); None where ITK must scale them."""
+    slope, inter = (float(reader.GetMetaData(key)) for key in ("scl_slope", "scl_inter"))
+    if slope not in (0.0, 1.0) or inter != 0.0 or len(file_info.shape) != len(file_info.axes.replace("c", "")):
+        return None
+    offset = int(float(reader.GetMetaData("vox_offset")))
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as handle:
+            order = "<" if int.from_bytes(handle.read(4), "little") in (348, 540) else ">"
+            dtype = np.dtype(file_info.dtype).newbyteorder(order)
+            array = out if out is not None and dtype.isnative else aligned_empty(file_info.shape, dtype)
+            handle.seek(offset)
+            view = memoryview(array.reshape(-1).view(np.uint8))
+            done = 0
+            while done < len(view):
+                count = handle.readinto(view[done:])
+                if not count:
+                    raise CorruptFileError(
+                        f"truncated: the header promises {len(view)} bytes of pixels, the file ends after {done}",
+                        path=path, hint="the write that made it was cut short",
+                    )
+                done += count
+    except (EOFError, OSError, zlib.error) as exc:
+        raise CorruptFileError(f"cannot decompress the pixels ({exc})", path=path,
+                               hint="the file is damaged or was cut short") from exc
+    if not dtype.isnative:
+        array = array.astype(dtype.newbyteorder("="))
+    if out is not None and array is not out:
+        out[...] = array
+        array = out
+    return array
+
+
+def _compressed_data(path: Path, file_info: FileInfo) -> tuple[Path, int, bool] | None:
+    """(file, offset, big-endian) of zlib/gzip-compressed MetaImage or NRRD pixels; None where ITK must read them."""
+    text = _text_header(path)
+    if path.name.lower().endswith(".nrrd"):
+        encoding = re.search(r"^encoding:\s*(\S+)", text, re.MULTILINE)
+        end = re.search(r"\r?\n\r?\n", text)
+        if (encoding is None or encoding.group(1).lower() not in ("gzip", "gz") or end is None
+                or re.search(r"^(data ?file|line ?skip|byte ?skip):", text, re.MULTILINE)):
+            return None
+        return path, end.end(), re.search(r"^endian:\s*big", text, re.MULTILINE) is not None
+    big = re.search(r"^BinaryDataByteOrderMSB\s*=\s*True", text, re.MULTILINE | re.IGNORECASE) is not None
+    if re.search(r"^HeaderSize\s*=", text, re.MULTILINE):
+        return None
+    local = re.search(r"^ElementDataFile\s*=\s*LOCAL[ \t]*\r?\n", text, re.MULTILINE)
+    if local is not None:
+        return path, local.end(), big
+    return (file_info.files[-1], 0, big) if len(file_info.files) == 2 else None
+
+
+def _compressed_pixels(path: Path, file_info: FileInfo, out: np.ndarray | None) -> np.ndarray | None:
+    """Compressed MetaImage/NRRD pixels inflated here, their length checked; None where ITK must read them.
+
+    ITK pads a stream shorter than its header promises with zeros and drops
+    the rest of a longer one; both are a damaged file.
+    """
+    located = _compressed_data(path, file_info)
+    if located is None:
+        return None
+    source, offset, big = located
+    dtype = np.dtype(file_info.dtype).newbyteorder(">" if big else "<")
+    array = out if out is not None and dtype.isnative else aligned_empty(file_info.shape, dtype)
+    view = memoryview(array.reshape(-1).view(np.uint8))
+    inflater = zlib.decompressobj(wbits=47)  # zlib or gzip header, detected
+    done = 0
+    try:
+        with open(source, "rb") as handle:
+            handle.seek(offset)
+            while not inflater.eof:
+                chunk = inflater.unconsumed_tail or handle.read(_INFLATE_CHUNK)
+                if not chunk:
+                    break
+                piece = inflater.decompress(chunk, min(len(view) - done, _INFLATE_CHUNK) + 1)
+                if done + len(piece) > len(view):
+                    raise CorruptFileError(f"the data holds more than the {len(view)} bytes of pixels the header "
+                                           "promises", path=path, hint="the header's sizes are damaged")
+                view[done : done + len(piece)] = piece
+                done += len(piece)
+    except zlib.error as exc:
+        raise CorruptFileError(f"cannot decompress the pixels ({exc})", path=path,
+                               hint="the file is damaged or was cut short") from exc
+    if done < len(view):
+        raise CorruptFileError(f"truncated: the header promises {len(view)} bytes of pixels, the data holds {done}",
+                               path=path, hint="the file was cut short, or its header's sizes are damaged")
+    if not dtype.isnative:
+        array = array.astype(dtype.newbyteorder("="))
+    if out is not None and array is not out:
+        out[...] = array
+        array = out
+    return array
+
+
+def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
+    """Read the pixels after checking sizes; geometry in numpy order in the FileInfo."""
+    file_info, reader = _describe(path, spec)
+    _check_sizes(file_info, path)
+    if _is_nifti(path):
+        array = _nifti_pixels(path, file_info, reader, out)
+    else:
+        array = _compressed_pixels(path, file_info, out) if _compressed(path) else None
+    if array is None:
+        with _own_name(path) as name:
+            try:
+                image = simpleitk().ReadImage(name)
+            except RuntimeError as exc:
+                raise CorruptFileError(f"cannot read the pixels ({_itk_reason(exc, name, path)})", path=path,
+                                       hint="the file is damaged or was cut short") from exc
+        array = buffer_array(image)  # the array keeps SimpleITK's buffer: no copy
+        if out is not None:
+            out[...] = array
+            array = out
+    return array, file_info
+
+
+def check_writable(array: np.ndarray, *, spec: FormatSpec, compression: str | None = None) -> None:
+    """Scalar 2D to 4D arrays of the row's dtypes (the registry checks those); ``compression`` zlib or gzip."""
+    if compression is not None and compression.lower() not in _COMPRESSIONS:
+        raise InvalidOptionError(f"compression={compression!r}: {spec.name} compresses with zlib only",
+                                 hint="pass compression='zlib' (or 'gzip'), or leave it out")
+    if array.dtype.byteorder == ">":
+        raise UnsupportedDtypeError(f"{spec.name} is written in native byte order here, not {array.dtype}",
+                                    hint="pass array.astype(array.dtype.newbyteorder('='))")
+
+
+def _image(array: np.ndarray, geometry: dict) -> Image:
+    axes = geometry.get("axes") or TOOLKIT_AXES[array.ndim - 2]
+    values = {key: [geometry.get(key, {}).get(letter, default) for letter in axes]
+              for key, default in (("spacing", 1.0), ("origin", 0.0), ("units", None))}
+    direction = geometry.get("direction")
+    if direction is not None:
+        direction = np.asarray(direction, dtype=np.float64)[::-1, ::-1]
+    return Image(array, axes=axes, direction=direction, kind=geometry.get("kind", "intensity"), **values)
+
+
+def write(path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, compression: str | None = None) -> Path:
+    """Write with SimpleITK: spacing, origin and direction in its header, kind in a metadata key.
+
+    A ``.mhd`` header and its ``.raw`` (``.zraw`` compressed) data are written
+    together and renamed into place together, with the header naming the
+    final data file. A data file of that name that is not the old header's
+    own (an imarray raw binary ``scan.raw``) is not overwritten: that is an error.
+    """
+    geometry = metadata.get("geometry") or {}
+    if _is_nifti(path):
+        geometry = _nifti_geometry(geometry, path)
+    simple = to_sitk(_image(array, geometry))
+    kind = simple.GetMetaData(KIND_KEY) if simple.HasMetaDataKey(KIND_KEY) else None
+    if kind and _is_nifti(path):
+        simple.SetMetaData("aux_file", _NIFTI_KIND + kind)
+    units = {axis: unit for axis, unit in (geometry.get("units") or {}).items() if unit}
+    if units and not _is_nifti(path):
+        simple.SetMetaData(_UNITS_KEY, json.dumps(units))  # ASCII: µ as \u00b5
+    compress = compression is not None
+    if not spec.multi_file:
+        _write_sitk(simple, path, compress)
+        return path
+    data = path.with_suffix(".zraw" if compress else ".raw")
+    _claim(path, data)
+    with atomic_files([path, data]) as (tmp_header, tmp_data):
+        staging = Path(tempfile.mkdtemp(prefix=".imarray-tmp-", dir=path.parent))
+        try:
+            _write_sitk(simple, staging / path.name, compress)  # the header names data.name, its final name
+            (staging / path.name).replace(tmp_header)
+            (staging / data.name).replace(tmp_data)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return path
+
+
+def _claim(header: Path, data: Path) -> None:
+    """Refuse to overwrite a data file that is not this header's own (an imarray ``.raw``, another image's)."""
+    own = _metaimage_data_file(header) if header.is_file() else None
+    if not data.exists() or (own is not None and own.exists() and own.samefile(data)):
+        return
+    raise TargetError(f"{data.name} exists and is not the data file of {header.name}; saving would overwrite it",
+                      path=header, hint=f"choose another name, or delete {data.name} first")
+
+
+def _write_sitk(simple: Any, path: Path, compress: bool) -> None:
+    try:
+        simpleitk().WriteImage(simple, str(path), useCompression=compress)
+    except RuntimeError as exc:
+        raise TargetError(f"SimpleITK could not write it ({_last_line(exc)})", path=path,
+                          hint="check that the folder is writable and the disk has room") from exc
