@@ -340,3 +340,10 @@ def test_ome_tiff_keeps_direction_in_its_map_annotation(tmp_path):
     image = ia.Image.from_array(np.zeros((2, 3, 4), np.uint8), spacing=(2.0, 0.5, 0.5), direction=turn)
     back = ia.read(ia.write(tmp_path / "turned.ome.tif", image))
     np.testing.assert_array_equal(back.direction, turn)
+
+
+def test_mmap_of_a_big_endian_tiff_keeps_the_values(tmp_path):
+    values = np.arange(60, dtype=np.int32).reshape(3, 4, 5) - 30
+    tifffile.imwrite(tmp_path / "be.tif", values.astype(">i4"), byteorder=">", photometric="minisblack")
+    mapped = ia.load(tmp_path / "be.tif", mmap=True)
+    assert mapped.dtype == np.dtype(">i4") and np.array_equal(mapped, values)

@@ -20,6 +20,7 @@ import os
 import secrets
 import shutil
 import stat
+import sys
 from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
 from pathlib import Path
@@ -225,3 +226,69 @@ def atomic_file(target: Path) -> Iterator[Path]:
     """Yield one temporary path that replaces ``target`` when the block succeeds."""
     with atomic_files([target]) as (tmp,):
         yield tmp
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:  # pragma: no cover - glibc before 2.28
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange) == 0
+
+
+def _fsync_tree(folder: Path) -> None:
+    for root, _, files in os.walk(folder):
+        for name in files:
+            _fsync_file(Path(root, name))
+        _fsync_folder(Path(root))
+
+
+@contextlib.contextmanager
+def atomic_folder(target: Path) -> Iterator[Path]:
+    """Yield a hidden temporary folder that replaces the folder ``target`` when the block succeeds.
+
+    An existing ``target`` is swapped out in one atomic exchange where the
+    system has one (Linux), else renamed aside just before the new folder is
+    renamed in; only then is the old one deleted. If the block raises, the
+    temporary folder is deleted and ``target`` is untouched.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as name:
+    ...     folder = pathlib.Path(name) / "store.zarr"
+    ...     with atomic_folder(folder) as tmp:
+    ...         _ = (tmp / "zarr.json").write_text("{}")
+    ...     sorted(p.name for p in folder.iterdir())
+    ['zarr.json']
+    """
+    target = Path(target)
+    temporary = temporary_sibling(target)
+    temporary.mkdir()
+    try:
+        yield temporary
+        if writes_are_durable():
+            _fsync_tree(temporary)
+        if target.exists() or target.is_symlink():
+            if not _exchange(temporary, target):
+                aside = temporary_sibling(target)
+                target.rename(aside)
+                temporary.rename(target)
+                temporary = aside
+            if temporary.is_dir() and not temporary.is_symlink():
+                shutil.rmtree(temporary)
+            else:
+                temporary.unlink()
+        else:
+            temporary.rename(target)
+        if writes_are_durable():
+            _fsync_folder(target.parent)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise

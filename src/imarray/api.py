@@ -25,7 +25,8 @@ import numpy as np
 
 from . import registry
 from ._atomic import atomic_file, durability, make_parent
-from .dtypes import ScaleSpec, exact_cast, scale_to, smallest_fitting
+from ._progress import streamed_progress
+from .dtypes import ScaleSpec, exact_cast, is_lazy, scale_to, smallest_fitting
 from .errors import (
     CorruptFileError,
     FormatNotFoundError,
@@ -37,6 +38,7 @@ from .errors import (
 from .fileinfo import FileInfo
 from .formats import folder as folder_format
 from .registry import FormatSpec
+from .streaming import STREAMED_MODULES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .image import Image
@@ -47,7 +49,7 @@ __all__ = ["FormatMismatchWarning", "info", "iter_frames", "load", "parse_size",
 
 _RAW_DIMS = ("shape", "frames", "t", "z", "c", "y", "x")
 _SAVE_OPTIONS = ("compression", "axes", "size_cap", "bigtiff", "photometric", "quality", "checksum", "frame_rate",
-                 "loop", "quantize", "crf")
+                 "loop", "quantize", "crf", "chunks", "pyramid")
 
 
 class FormatMismatchWarning(UserWarning):
@@ -132,7 +134,7 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
     """The existing path and the format that reads it (``None`` for a folder)."""
     path = _existing(path)
     if path.is_dir():
-        return path, None
+        return path, _store_spec(path, format)
     if path.stat().st_size == 0:
         raise CorruptFileError(
             "the file is empty (0 bytes)", path=path, hint="the write that made it failed; rewrite it"
@@ -157,6 +159,16 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
     return path, spec
 
 
+def _store_spec(folder: Path, format: str | None) -> FormatSpec | None:
+    """The Zarr row for a folder that is a Zarr store (``None``: a folder of images)."""
+    from .formats.zarr_ import store_format
+
+    found = store_format(folder)
+    if found is None:
+        return None
+    return registry.BY_NAME[format.lower() if format and format.lower() in ("zarr", "ome-zarr") else found]
+
+
 def load(
     path: PathLike,
     *,
@@ -165,6 +177,7 @@ def load(
     mmap: bool = False,
     verify: bool = False,
     progress: bool = False,
+    lazy: bool = False,
     **dims: int,
 ) -> np.ndarray:
     """Load an image file or folder as a NumPy array, exactly as written.
@@ -186,6 +199,11 @@ def load(
         Check a raw binary's checksum recorded in its sidecar.
     progress
         Show a progress bar for folders when stderr is a terminal.
+    lazy
+        Return a ``dask.array.Array`` (the ``dask`` extra) built from headers
+        alone: chunks are files of a folder, groups of TIFF pages or raw
+        frames, or Zarr chunks, read only when computed. See
+        :mod:`imarray.lazy`.
     **dims
         Raw binaries without a sidecar: sizes such as ``y=512, x=512``
         (``frames``, ``t``, ``z``, ``c``, ``y``, ``x``) or ``shape=``; one size
@@ -202,7 +220,17 @@ def load(
     >>> stack = ia.load("slices/")                      # doctest: +SKIP
     >>> mm = ia.load("run1.bin", mmap=True)             # doctest: +SKIP
     >>> ia.load("run1.bin", dtype="uint16", y=512, x=512)  # sidecar lost  # doctest: +SKIP
+    >>> big = ia.load("slices/", lazy=True)             # dask array, nothing read  # doctest: +SKIP
     """
+    if lazy:
+        if mmap or verify:
+            raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
+        unknown = set(dims) - set(_RAW_DIMS)
+        if unknown:
+            raise TypeError(f"load() got unexpected keyword arguments {sorted(unknown)}")
+        from .lazy import load_lazy
+
+        return load_lazy(path, format=format, dtype=dtype, dims=dims)
     array, _ = _read(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims)
     return array
 
@@ -361,6 +389,8 @@ def save(
     loop: int | None = None,
     quantize: bool | None = None,
     crf: int | None = None,
+    chunks: tuple[int, ...] | None = None,
+    pyramid: bool | int | None = None,
     progress: bool = False,
     durable: bool = True,
 ) -> Path:
@@ -374,10 +404,12 @@ def save(
     path
         Target file; the extension chooses the format unless ``format=``.
     array
-        The pixels.
+        The pixels: a NumPy array, or a dask array, which TIFF, raw and Zarr
+        write chunk by chunk without holding it whole (see
+        :mod:`imarray.streaming`).
     format
-        Format name (``tiff``, ``ome-tiff``, ``imagej``, ``raw``, ``png``,
-        ``jpeg``, ``bmp``, ``gif``, ``mkv``, ``mp4``).
+        Format name (``tiff``, ``ome-tiff``, ``imagej``, ``raw``, ``zarr``,
+        ``ome-zarr``, ``png``, ``jpeg``, ``bmp``, ``gif``, ``mkv``, ``mp4``).
     dtype
         Exact cast before writing; ``LossyCastError`` if any value does not fit.
     scale
@@ -409,6 +441,12 @@ def save(
         palette (lossy); without it such frames are refused.
     crf
         MP4: H.264 constant rate factor 0..51, lower is better (default 17).
+    chunks
+        Zarr: chunk shape, one size per dimension (default: the dask array's
+        chunks, or Zarr's choice for a NumPy array).
+    pyramid
+        OME-Zarr: ``True`` adds levels downsampled by 2 in y, x (and z);
+        a number gives that many levels in all.
     progress
         Show a progress bar for multi-file and video writes when stderr is a terminal.
     durable
@@ -442,6 +480,8 @@ def save(
         "loop": loop,
         "quantize": quantize,
         "crf": crf,
+        "chunks": chunks,
+        "pyramid": pyramid,
     }
     return _save(path, array, format=format, dtype=dtype, scale=scale, progress=progress, durable=durable,
                  geometry=None, options={key: value for key, value in given.items() if value is not None})
@@ -458,11 +498,8 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
             f"{path}: {spec.name} takes no {', '.join(k + '=' for k in refused)}"
             f" (it takes {', '.join(o + '=' for o in spec.options) or 'no options'})"
         )
-    if type(array).__module__.startswith("dask"):
-        raise FormatNotFoundError(
-            "saving dask arrays is not supported yet", path=path, hint="pass np.asarray(array) or array.compute()"
-        )
-    array = np.asarray(array)
+    if not is_lazy(array) or spec.module not in STREAMED_MODULES:
+        array = np.asarray(array)  # a dask array is computed whole only for formats of single images
     if array.ndim == 0 or array.size == 0:
         raise UnsupportedDtypeError(
             f"an image needs at least one pixel in at least one dimension; got shape {array.shape}",
@@ -494,7 +531,7 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
             raise
         raise type(err)(err.message, path=path, hint=err.hint) from None
     make_parent(path)
-    with durability(durable):
+    with durability(durable), streamed_progress(progress):
         return _write(path, array, spec, module, metadata, size_cap_bytes, options, progress)
 
 

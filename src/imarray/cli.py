@@ -4,14 +4,19 @@ Errors imarray raises on purpose, and errors of the operating system (a
 read-only folder, a full disk), are printed as one line and exit with status
 2; a reader that stops early (``imarray info x.tif | head``) ends the command
 quietly. Progress bars appear only on a terminal.
+``imarray convert slices/ volume.zarr --chunks 64,256,256 [--scheduler ADDRESS]``
+streams chunk by chunk (lazy load, streamed save), on a dask.distributed
+cluster when an address is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -23,6 +28,13 @@ def _scale(text: str | None):
     except ValueError:
         raise argparse.ArgumentTypeError(f"--scale takes clip, minmax or LO,HI; got {text!r}") from None
     return (low, high)
+
+
+def _chunks(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--chunks takes sizes like 64,256,256; got {text!r}") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--crf", type=int, help="MP4: H.264 quality 0..51, lower is better (default 17)")
     convert.add_argument("--no-fsync", dest="durable", action="store_false",
                          help="skip flushing to disk (faster; the rename is still atomic)")
+    convert.add_argument("--lazy", action="store_true",
+                         help="stream chunk by chunk (dask extra); chosen by itself for data over a quarter of RAM")
+    convert.add_argument("--chunks", type=_chunks, help="Zarr chunk shape, e.g. 64,256,256 (implies --lazy)")
+    convert.add_argument("--pyramid", action="store_true", help="OME-Zarr: add levels downsampled by 2")
+    convert.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run on this dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (implies --lazy)")
 
     commands.add_parser("formats", help="list the formats and the dtypes each holds exactly")
     _digitize_parser(commands)
@@ -118,13 +136,25 @@ def _run(args: argparse.Namespace) -> int:
         except argparse.ArgumentTypeError as err:
             print(f"imarray: error: {err}", file=sys.stderr)
             return 2
-        image = api.read(args.source, progress=True)  # geometry and pixel kind travel where OUT has room
-        written = api.write(
-            args.target, image, dtype=args.dtype, scale=scale, compression=args.compression,
-            size_cap=args.size_cap, axes=args.axes, frame_rate=args.frame_rate, loop=args.loop,
-            quantize=args.quantize, crf=args.crf, progress=True, durable=args.durable,
-        )
-        print(f"{args.source} -> {written}  ({image.dtype}, {'x'.join(map(str, image.shape))})")
+        with _scheduler(args.scheduler):
+            lazy = bool(args.lazy or args.chunks or args.scheduler) or _bigger_than_memory(args.source)
+            if lazy:  # pixels only: a lazy load carries no geometry yet
+                array = api.load(args.source, lazy=True)
+                written = api.save(
+                    args.target, array, dtype=args.dtype, scale=scale, compression=args.compression,
+                    size_cap=args.size_cap, axes=args.axes, chunks=args.chunks, pyramid=args.pyramid or None,
+                    progress=True, durable=args.durable,
+                )
+            else:
+                array = api.read(args.source, progress=True)  # geometry and pixel kind travel where OUT has room
+                written = api.write(
+                    args.target, array, dtype=args.dtype, scale=scale, compression=args.compression,
+                    size_cap=args.size_cap, axes=args.axes, frame_rate=args.frame_rate, loop=args.loop,
+                    quantize=args.quantize, crf=args.crf, pyramid=args.pyramid or None, progress=True,
+                    durable=args.durable,
+                )
+        streamed = ", streamed" if lazy else ""
+        print(f"{args.source} -> {written}  ({array.dtype}, {'x'.join(map(str, array.shape))}{streamed})")
         return 0
     if args.command == "formats":
         from .registry import FORMATS
@@ -142,6 +172,35 @@ def _run(args: argparse.Namespace) -> int:
     from . import demo
 
     return 0 if demo.run(args.out) else 1
+
+
+def _bigger_than_memory(source: Path) -> bool:
+    """Whether the pixels of ``source`` exceed a quarter of this machine's memory (dask installed)."""
+    import importlib.util
+    import os
+
+    from . import api
+
+    if importlib.util.find_spec("dask") is None:
+        return False
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
+        return False
+    return api.info(source).nbytes > memory // 4
+
+
+@contextlib.contextmanager
+def _scheduler(address: str | None) -> Iterator[None]:
+    """Connect to a running dask.distributed scheduler for the block (imarray starts no cluster)."""
+    if address is None:
+        yield
+        return
+    from ._optional import import_optional
+
+    distributed = import_optional("distributed", extra="distributed", purpose="--scheduler")
+    with distributed.Client(address):
+        yield
 
 
 def _digitize(args: argparse.Namespace) -> int:

@@ -53,6 +53,17 @@ class ScaleRecord:
         }
 
 
+def is_lazy(array: Any) -> bool:
+    """Whether ``array`` is a dask array (computed block by block, never whole).
+
+    Examples
+    --------
+    >>> is_lazy(np.zeros(2))
+    False
+    """
+    return type(array).__module__.startswith("dask")
+
+
 def _blocks(array: np.ndarray) -> list[tuple[slice, ...]]:
     if array.ndim == 0 or array.size == 0:
         return [()]
@@ -137,6 +148,10 @@ def exact_cast(array: np.ndarray, dtype: Any, *, path=None) -> np.ndarray:
     ...
     imarray.errors.LossyCastError: cannot cast int64 to uint8 exactly: value 300 at index (1,) ...
     """
+    if is_lazy(array):
+        from .streaming import exact_cast_blocks
+
+        return exact_cast_blocks(array, dtype, path=path)
     target = as_dtype(dtype, path=path)
     source = array.dtype
     if source == target:
@@ -230,6 +245,10 @@ def scale_to(
     >>> record.source_range
     (0.0, 1.0)
     """
+    if is_lazy(array):
+        from .streaming import scale_blocks
+
+        return scale_blocks(array, dtype, scale, path=path)
     target = as_dtype(dtype, path=path)
     if array.dtype.kind == "c":
         raise UnsupportedDtypeError(
@@ -272,8 +291,8 @@ def scale_to(
 
 
 def smallest_fitting(array: np.ndarray, candidates: list[str]) -> str | None:
-    """The first dtype in ``candidates`` that holds every value of ``array``."""
-    if array.size == 0 or array.dtype.kind not in "biuf":
+    """The first dtype in ``candidates`` that holds every value of ``array`` (``None``: not known)."""
+    if is_lazy(array) or array.size == 0 or array.dtype.kind not in "biuf":
         return None
     if array.dtype.kind == "f":
         finite = all(np.isfinite(array[b]).all() for b in _blocks(array))

@@ -29,6 +29,7 @@ import numpy as np
 from .._atomic import atomic_files, writes_are_durable
 from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
+from ..dtypes import is_lazy
 from ..errors import (
     AxesError,
     CorruptFileError,
@@ -374,7 +375,12 @@ def write(
         with open(tmp_bin, "wb", buffering=0) as handle, _OverlappedCrc(enabled=checksum is not False) as crc:
             preallocate(handle.fileno(), array.nbytes)
             durable, offset = writes_are_durable(), 0
-            planes = [array] if array.flags.c_contiguous else dense_planes(array, reuse=True)
+            if is_lazy(array):  # a dask array: computed and written block by block
+                from ..streaming import blocks_in_order
+
+                planes = blocks_in_order(array)
+            else:
+                planes = [array] if array.flags.c_contiguous else dense_planes(array, reuse=True)
             for plane in planes:
                 data = memoryview(plane.reshape(-1).view(np.uint8))
                 for start in range(0, len(data), _CHUNK):

@@ -29,6 +29,7 @@ import numpy as np
 import tifffile
 
 from .._optional import import_optional
+from ..dtypes import is_lazy
 from ..errors import AxesError, CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..geometry import check_axes
@@ -435,7 +436,10 @@ def read(
                     path=path,
                     hint="load it without mmap, or save it uncompressed",
                 )
-            array = np.memmap(path, dtype=series.dtype, mode="r", offset=series.dataoffset, shape=file_info.shape)
+            array = np.memmap(  # tifffile reports the native dtype; the bytes are in the file's order
+                path, dtype=series.dtype.newbyteorder(tif.byteorder), mode="r", offset=series.dataoffset,
+                shape=file_info.shape,
+            )
             return array, file_info
         if out is not None:
             if out.size != math.prod(series.shape) or out.dtype != series.dtype.newbyteorder("="):
@@ -539,7 +543,11 @@ def write(
             record["axes"] = axes
         kwargs.update(ome=False, shaped=True, metadata={"imarray": record} if record else {})
     kwargs.update(_resolution(geometry, per_unit=spec.name == "imagej"))
-    if array.flags.c_contiguous or array.ndim <= page_ndim:
+    if is_lazy(array):  # a dask array: computed and written one page at a time
+        from ..streaming import pages
+
+        tifffile.imwrite(path, pages(array, page_ndim), shape=array.shape, dtype=array.dtype, **kwargs)
+    elif array.flags.c_contiguous or array.ndim <= page_ndim:
         tifffile.imwrite(path, np.ascontiguousarray(array), **kwargs)
     else:  # strided input: hand tifffile one dense plane at a time, never a whole copy
         pages = dense_planes(array, plane_ndim=page_ndim, reuse=True)  # tifffile writes each page before the next

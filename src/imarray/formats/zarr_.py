@@ -1,0 +1,347 @@
+"""Zarr stores (v3 written, v2 and v3 read) and OME-Zarr (NGFF 0.5 written, 0.4 and 0.5 read).
+
+A store is a folder (``volume.zarr``), so it is found by its content, not by
+magic bytes: a folder holding ``zarr.json``, ``.zarray`` or ``.zgroup`` is a
+Zarr store, never a folder of slices. Every numpy dtype round-trips exactly
+(Zarr's default zstd compression is lossless).
+
+- Plain Zarr (``.zarr``): one array at the root; the axis letters are its
+  ``dimension_names``, and imarray's own metadata (a recorded ``scale=``,
+  the geometry of an ``ia.write``) sits in the attribute ``"imarray"``.
+- OME-Zarr (``.ome.zarr``): a group whose ``"ome"`` attribute holds NGFF 0.5
+  ``multiscales`` (the version ome-zarr-py >= 0.10 and napari read for Zarr
+  v3): axes with their type (``time``, ``channel``, ``space``) and unit,
+  and per level a ``scale`` (the spacing) and ``translation`` (the origin).
+  NGFF wants the axes ordered t, c, then z, y, x. ``pyramid=True`` adds levels
+  downsampled by 2 in y, x (and z) until the larger of y, x is at most 256
+  pixels (``pyramid=N``: N levels in all); downsampling takes every second
+  sample (nearest neighbour), so every level holds values of the original, any
+  dtype and label images included, and level origins stay where they were.
+
+Writes go to a hidden temporary folder beside the target, which replaces an
+existing store in one rename only when every chunk is written.
+
+Examples
+--------
+>>> import numpy as np, tempfile, pathlib, imarray as ia
+>>> with tempfile.TemporaryDirectory() as name:
+...     store = ia.save(pathlib.Path(name) / "cells.ome.zarr", np.zeros((4, 64, 64), np.uint16), pyramid=2)
+...     info = ia.info(store)
+>>> info.format, info.shape, info.axes, info.metadata["levels"]
+('ome-zarr', (4, 64, 64), 'zyx', 2)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._atomic import atomic_folder
+from .._optional import import_optional
+from ..errors import AxesError, CorruptFileError, FormatNotFoundError, UnsupportedDtypeError
+from ..fileinfo import FileInfo
+from ..geometry import check_axes
+from ..registry import FormatSpec
+
+NGFF_VERSION = "0.5"
+_PYRAMID_TOP = 256  # pyramid=True stops once the larger of y, x is at most this
+_AXIS_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
+_NGFF_ORDER = "tczyx"
+_UNITS = {  # imarray's short units -> NGFF (UDUNITS-2) names
+    "um": "micrometer", "µm": "micrometer", "\u03bcm": "micrometer", "micron": "micrometer",
+    "nm": "nanometer", "mm": "millimeter", "cm": "centimeter", "m": "meter", "Å": "angstrom",
+    "pm": "picometer", "s": "second", "ms": "millisecond", "us": "microsecond", "µs": "microsecond",
+    "ns": "nanosecond", "min": "minute", "h": "hour",
+}
+_SHORT_UNITS = {"micrometer": "um", "nanometer": "nm", "millimeter": "mm", "centimeter": "cm", "meter": "m",
+                "angstrom": "Å", "picometer": "pm", "second": "s", "millisecond": "ms", "microsecond": "us",
+                "nanosecond": "ns", "minute": "min", "hour": "h"}
+
+
+def _zarr() -> Any:
+    return import_optional("zarr", extra="zarr", purpose="Zarr stores")
+
+
+def sniff(head: bytes) -> bool:
+    """Zarr stores are folders: never claimed by a file's first bytes."""
+    return False
+
+
+def _json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def store_format(folder: Path) -> str | None:
+    """``"ome-zarr"``, ``"zarr"`` or ``None`` for a folder, from its metadata files alone.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as name:
+    ...     store_format(pathlib.Path(name)) is None
+    True
+    """
+    if (folder / "zarr.json").is_file():
+        attributes = _json(folder / "zarr.json").get("attributes") or {}
+    elif (folder / ".zgroup").is_file() or (folder / ".zarray").is_file():
+        attributes = _json(folder / ".zattrs")
+    else:
+        return None
+    if "multiscales" in attributes or "multiscales" in (attributes.get("ome") or {}):
+        return "ome-zarr"
+    return "zarr"
+
+
+def _open(path: Path) -> Any:
+    zarr = _zarr()
+    try:
+        return zarr.open(store=str(path), mode="r")
+    except (ValueError, KeyError, TypeError, OSError, zarr.errors.BaseZarrError) as exc:
+        raise CorruptFileError(f"not a readable Zarr store ({exc})", path=path,
+                               hint="the store's metadata is damaged or incomplete") from exc
+
+
+def _letters(names: list[str]) -> str:
+    letters = "".join(n.lower() if isinstance(n, str) and n.lower() in _NGFF_ORDER else "q" for n in names)
+    repeated = {a for a in letters if a != "q" and letters.count(a) > 1}
+    return "".join("q" if a in repeated else a for a in letters)
+
+
+def _multiscale(attributes: dict) -> tuple[dict, str]:
+    ome = attributes.get("ome") or {}
+    if "multiscales" in ome:
+        return ome["multiscales"][0], str(ome.get("version", NGFF_VERSION))
+    multiscale = attributes["multiscales"][0]
+    return multiscale, str(multiscale.get("version", "0.4"))
+
+
+def _transforms(items: list[dict] | None, ndim: int) -> tuple[list[float], list[float]]:
+    scale, translation = [1.0] * ndim, [0.0] * ndim
+    for item in items or []:
+        if item.get("type") == "scale" and len(item.get("scale", ())) == ndim:
+            scale = [a * float(b) for a, b in zip(scale, item["scale"], strict=True)]
+        elif item.get("type") == "translation" and len(item.get("translation", ())) == ndim:
+            translation = [a + float(b) for a, b in zip(translation, item["translation"], strict=True)]
+    return scale, translation
+
+
+def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
+    node = _open(path)
+    attributes = dict(node.attrs)
+    own = attributes.get("imarray") or {}
+    metadata: dict[str, Any] = {k: v for k, v in own.items() if k not in ("axes", "geometry")}
+    spacing: dict[str, float] = {}
+    units: dict[str, str] = {}
+    origin: dict[str, float] = {}
+    if hasattr(node, "shape"):  # an array at the root
+        array, fmt = node, "zarr"
+        names = list(getattr(array.metadata, "dimension_names", None) or [])
+        axes = own.get("axes") or (_letters(names) if len(names) == array.ndim else "q" * array.ndim)
+        geometry = own.get("geometry") or {}
+        spacing, units, origin = (dict(geometry.get(k) or {}) for k in ("spacing", "units", "origin"))
+    elif "multiscales" in attributes or "multiscales" in (attributes.get("ome") or {}):
+        try:
+            multiscale, version = _multiscale(attributes)
+            datasets = multiscale["datasets"]
+            array = node[datasets[0]["path"]]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise CorruptFileError(f"OME-Zarr multiscales metadata is incomplete ({exc})", path=path) from exc
+        fmt = "ome-zarr"
+        described = multiscale.get("axes") or []
+        names = [a.get("name", "") if isinstance(a, dict) else str(a) for a in described]
+        axes = _letters(names) if len(names) == array.ndim else "q" * array.ndim
+        scale, translation = _transforms(datasets[0].get("coordinateTransformations"), array.ndim)
+        global_scale, global_shift = _transforms(multiscale.get("coordinateTransformations"), array.ndim)
+        for index, letter in enumerate(axes):
+            if letter == "q" or letter == "c":
+                continue
+            spacing[letter] = scale[index] * global_scale[index]
+            origin[letter] = translation[index] * global_scale[index] + global_shift[index]
+            unit = described[index].get("unit") if isinstance(described[index], dict) else None
+            if unit:
+                units[letter] = _SHORT_UNITS.get(unit, unit)
+        metadata.update(ngff=version, levels=len(datasets))
+    else:
+        arrays = sorted(name for name, _ in node.arrays())
+        raise FormatNotFoundError(
+            f"a Zarr group without OME-Zarr multiscales (arrays: {', '.join(arrays) or 'none'})",
+            path=path, hint="pass the path of one array inside the group",
+        )
+    metadata["zarr_format"] = int(array.metadata.zarr_format)
+    metadata["chunks"] = [int(c) for c in array.chunks]
+    info = FileInfo(
+        path=path, format=fmt, shape=tuple(int(s) for s in array.shape), dtype=np.dtype(array.dtype).name,
+        axes=axes, spacing=spacing, units=units, origin=origin, files=(path,), disk_bytes=_disk_bytes(path),
+        metadata=metadata,
+    )
+    return array, info
+
+
+def _disk_bytes(folder: Path) -> int:
+    return sum(entry.stat().st_size for entry in folder.rglob("*") if entry.is_file())
+
+
+def info(path: Path, *, spec: FormatSpec) -> FileInfo:
+    """Describe a Zarr or OME-Zarr store from its metadata alone."""
+    return _describe(path, spec)[1]
+
+
+def open_array(path: Path, *, spec: FormatSpec) -> tuple[Any, FileInfo]:
+    """The ``zarr.Array`` that holds the pixels (level 0 of OME-Zarr) and its description."""
+    return _describe(path, spec)
+
+
+def read(path: Path, *, spec: FormatSpec) -> tuple[np.ndarray, FileInfo]:
+    """Read the array of a Zarr store (the full-resolution level of OME-Zarr)."""
+    array, file_info = _describe(path, spec)
+    try:
+        data = array[...]
+    except (ValueError, OSError, RuntimeError) as exc:
+        raise CorruptFileError(f"cannot decode the chunks ({exc})", path=path) from exc
+    data = np.asarray(data)
+    return data.astype(data.dtype.newbyteorder("="), copy=False), file_info
+
+
+def _axes(axes: str | None, geometry: dict, ndim: int, spec: FormatSpec) -> str | None:
+    axes = check_axes(axes, ndim)
+    given = check_axes(geometry.get("axes"), ndim) if geometry.get("axes") else None
+    if axes is not None and given is not None and axes != given:
+        raise AxesError(f"axes={axes!r} contradicts the image's axes {given!r}")
+    axes = axes or given
+    if spec.name != "ome-zarr":
+        return axes
+    axes = axes or _NGFF_ORDER[-ndim:]
+    if "q" in axes or "y" not in axes or "x" not in axes or len(axes) > 5:
+        raise AxesError(f"OME-Zarr needs named axes with y and x (letters of 'tczyx'); got {axes!r}",
+                        hint="pass axes=, e.g. axes='zyx'")
+    order = [_NGFF_ORDER.index(a) for a in axes]
+    if order != sorted(order):
+        raise AxesError(
+            f"OME-Zarr (NGFF) orders axes t, c, z, y, x; got {axes!r}",
+            hint=f"transpose the array to {''.join(sorted(axes, key=_NGFF_ORDER.index))!r} first "
+            "(np.moveaxis or array.transpose)",
+        )
+    return axes
+
+
+def _chunks(chunks: Any, array: Any) -> Any:
+    if chunks is None:
+        if hasattr(array, "dask"):  # stream with the chunks the lazy array already has
+            return tuple(int(c) for c in array.chunksize)
+        return "auto"
+    chunks = (chunks,) * array.ndim if isinstance(chunks, int) else tuple(chunks)
+    if len(chunks) != array.ndim or not all(isinstance(c, int | np.integer) and (c > 0 or c == -1) for c in chunks):
+        raise ValueError(f"chunks={chunks!r}: give one positive size (or -1 for all) per dimension of the "
+                         f"{array.ndim}D array")
+    return tuple(int(s) if c == -1 else min(int(c), int(s)) for c, s in zip(chunks, array.shape, strict=True))
+
+
+def check_writable(array: Any, *, spec: FormatSpec, axes: str | None = None, chunks: Any = None,
+                   pyramid: bool | int | None = None) -> None:
+    """Raise before writing if the store cannot be written as asked."""
+    _axes(axes, {}, array.ndim, spec)
+    _chunks(chunks, array)
+    if array.dtype.byteorder not in "=|<>":  # pragma: no cover - numpy knows no other
+        raise UnsupportedDtypeError(f"unknown byte order of {array.dtype}")
+    if pyramid is not None and (isinstance(pyramid, bool) is False and (not isinstance(pyramid, int) or pyramid < 1)):
+        raise ValueError(f"pyramid={pyramid!r}: pass True, False or a number of levels (1 or more)")
+    _zarr()
+
+
+def _levels(shape: tuple[int, ...], axes: str, pyramid: bool | int | None) -> int:
+    if not pyramid:
+        return 1
+    if pyramid is not True:
+        return int(pyramid)
+    y, x = shape[axes.index("y")], shape[axes.index("x")]
+    return 1 + max(1, math.ceil(math.log2(max(y, x) / _PYRAMID_TOP))) if max(y, x) > _PYRAMID_TOP else 2
+
+
+def _store(source: Any, target: Any) -> None:
+    if hasattr(source, "dask"):
+        from ..streaming import store_chunks
+
+        store_chunks(source, target)
+    else:
+        target[...] = source
+
+
+def _ngff_axes(axes: str, units: dict) -> list[dict]:
+    described = []
+    for letter in axes:
+        entry: dict[str, Any] = {"name": letter, "type": _AXIS_TYPES[letter]}
+        unit = units.get(letter)
+        if unit and letter != "c":
+            entry["unit"] = _UNITS.get(unit, unit)
+        described.append(entry)
+    return described
+
+
+def write(
+    path: Path,
+    array: Any,
+    *,
+    spec: FormatSpec,
+    metadata: dict,
+    axes: str | None = None,
+    chunks: Any = None,
+    pyramid: bool | int | None = None,
+) -> Path:
+    """Write ``array`` (numpy or dask) as a Zarr v3 store, atomically; return ``path``."""
+    zarr = _zarr()
+    geometry = metadata.get("geometry") or {}
+    axes = _axes(axes, geometry, array.ndim, spec)
+    chunk_shape = _chunks(chunks, array)
+    own: dict[str, Any] = dict(metadata)
+    if axes is not None:
+        own["axes"] = axes
+    if path.is_dir() and store_format(path) is None and any(path.iterdir()):
+        raise FormatNotFoundError(
+            "the target is a folder that is not a Zarr store; imarray will not replace it",
+            path=path, hint="choose another name, or move the folder away first",
+        )
+    with atomic_folder(path) as temporary:
+        if spec.name != "ome-zarr":
+            target = zarr.create_array(
+                store=str(temporary), shape=array.shape, dtype=array.dtype, chunks=chunk_shape,
+                dimension_names=tuple(axes) if axes else None, attributes={"imarray": own}, zarr_format=3,
+            )
+            _store(array, target)
+            return path
+        spacing, units, origin = (dict(geometry.get(k) or {}) for k in ("spacing", "units", "origin"))
+        scale = [float(spacing.get(a, 1.0)) if a != "c" else 1.0 for a in axes]
+        shift = [float(origin.get(a, 0.0)) if a != "c" else 0.0 for a in axes]
+        group = zarr.open_group(str(temporary), mode="w", zarr_format=3)
+        datasets, level = [], array
+        down = tuple(slice(None, None, 2) if a in "zyx" else slice(None) for a in axes)
+        for index in range(_levels(array.shape, axes, pyramid)):
+            if index:
+                level = level[down]
+            level_chunks = chunk_shape if chunk_shape == "auto" else tuple(
+                min(c, s) for c, s in zip(chunk_shape, level.shape, strict=True))
+            target = group.create_array(str(index), shape=level.shape, dtype=level.dtype, chunks=level_chunks,
+                                        dimension_names=tuple(axes))
+            _store(level, target)
+            factor = [2.0**index if a in "zyx" else 1.0 for a in axes]
+            transforms: list[dict] = [{"type": "scale", "scale": [s * f for s, f in zip(scale, factor, strict=True)]}]
+            if any(shift):
+                transforms.append({"type": "translation", "translation": shift})
+            datasets.append({"path": str(index), "coordinateTransformations": transforms})
+            if hasattr(array, "dask"):  # the next level reads this one back, not the source
+                import dask.array as da
+
+                level = da.from_zarr(target)
+        multiscale = {"name": path.name.removesuffix(".ome.zarr"), "axes": _ngff_axes(axes, units),
+                      "datasets": datasets,
+                      "metadata": {"method": "every second sample (nearest)", "description": "imarray pyramid"}}
+        group.attrs.update({"ome": {"version": NGFF_VERSION, "multiscales": [multiscale]}, "imarray": own})
+    return path
+

@@ -1,0 +1,248 @@
+"""Dask arrays over files, pages and folders: nothing is read until computed.
+
+``ia.load(path, lazy=True)`` returns a ``dask.array.Array`` chunked along the
+natural unit of the data, built from headers alone:
+
+- a folder of slices or stacks (and a size-capped series): one chunk per file,
+  planned from every file's header as ``ia.load`` plans it, so a file of
+  another shape or dtype is the same :class:`~imarray.errors.CorruptFileError`
+  before anything is computed;
+- a multi-page TIFF: groups of pages of about 64 MB (at least one page); an
+  uncompressed, contiguous TIFF is read from file offsets, any other TIFF
+  decodes its pages from the strip offsets found in the header;
+- a raw binary: groups of frames read from their byte offsets (never
+  ``dask.array.from_array(np.memmap(...))``, which copies the whole map when
+  the graph is built);
+- a Zarr or OME-Zarr store: its own chunks (level 0 of a pyramid).
+
+Each task opens its file, reads its own bytes and closes it, so the graph
+pickles and runs on ``dask.distributed`` workers; errors raised there are the
+same :mod:`imarray.errors` classes.
+
+Examples
+--------
+>>> import numpy as np, tempfile, pathlib, imarray as ia
+>>> with tempfile.TemporaryDirectory() as name:
+...     folder = pathlib.Path(name)
+...     for index in range(3):
+...         _ = ia.save(folder / f"slice_{index}.tif", np.full((4, 5), index, np.uint16))
+...     stack = ia.load(folder, lazy=True)
+...     print(stack.shape, stack.chunks[0], int(stack[2].max().compute()))
+(3, 4, 5) (1, 1, 1) 2
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._memory import aligned_empty
+from ._optional import import_optional
+from .dtypes import exact_cast
+from .errors import CorruptFileError
+from .registry import BY_NAME, FormatSpec
+
+CHUNK_BYTES = 64 * 2**20  # pages or frames grouped into chunks of about this size
+
+
+def _dask_array() -> Any:
+    return import_optional("dask.array", extra="dask", purpose="lazy loading")
+
+
+def load_lazy(path: Any, *, format: str | None = None, dtype: Any = None, dims: dict | None = None) -> Any:
+    """A dask array over the file or folder at ``path``; see :func:`imarray.load`."""
+    from . import api
+
+    _dask_array()
+    path, spec = api.resolve(path, format)
+    if spec is None:
+        array = _folder(path)
+    elif spec.name == "raw":
+        return _raw(path, spec, dtype, dims or {})
+    elif dims:
+        raise TypeError(f"{spec.name} files take no sidecar dimensions; those are for raw binaries")
+    elif spec.module.endswith("zarr_"):
+        array = _zarr(path, spec)
+    elif spec.module.endswith("tiff"):
+        array = _tiff(path, spec)
+    else:  # single images of display formats: one chunk
+        described = spec.load().info(path, spec=spec)
+        task = (_read_file, str(path), spec.name, described.shape, described.dtype, False)
+        array = _assemble("file", *_along_first([task], described.shape[:1], described.shape[1:]), described.dtype)
+    if dtype is not None:
+        array = exact_cast(array, dtype, path=path)  # block by block, checked when computed
+    return array
+
+
+def _assemble(kind: str, tasks: dict[tuple[int, ...], tuple], chunks: tuple[tuple[int, ...], ...], dtype: Any) -> Any:
+    """A dask array whose chunk at block index ``key`` is computed by ``tasks[key]``."""
+    da = _dask_array()
+    from dask.base import tokenize
+    from dask.highlevelgraph import HighLevelGraph
+
+    dtype = np.dtype(dtype)
+    name = f"imarray-{kind}-{tokenize(tasks, dtype.str)}"
+    graph = {(name, *key): task for key, task in tasks.items()}
+    meta = np.empty((0,) * len(chunks), dtype=dtype)
+    return da.Array(HighLevelGraph.from_collections(name, graph, dependencies=()), name, chunks, meta=meta)
+
+
+def _along_first(tasks: list[tuple], sizes: tuple[int, ...], rest: tuple[int, ...]) -> dict:
+    """Chunks of whole trailing dimensions, ``sizes`` along the first axis: keys and chunks for _assemble."""
+    corner = (0,) * len(rest)
+    return {(index, *corner): task for index, task in enumerate(tasks)}, (sizes, *((s,) for s in rest))
+
+
+def _groups(count: int, unit_bytes: int) -> list[tuple[int, int]]:
+    """(start, stop) ranges of about CHUNK_BYTES each, at least one unit."""
+    step = max(1, CHUNK_BYTES // max(1, unit_bytes))
+    return [(start, min(count, start + step)) for start in range(0, count, step)]
+
+
+def _page_grid(leading: tuple[int, ...], page_bytes: int) -> tuple[tuple[int, ...], ...]:
+    """Chunks over the page-index axes whose blocks are runs of consecutive pages, about CHUNK_BYTES each.
+
+    Inner axes are taken whole while the budget allows; the first axis that
+    does not fit whole is split, and every axis outside it has chunks of 1.
+    """
+    budget = max(1, CHUNK_BYTES // max(1, page_bytes))
+    steps = []
+    for size in reversed(leading):
+        step = min(size, budget)
+        steps.append(step)
+        budget = budget // size if step == size else 1
+    steps.reverse()
+    return tuple(tuple(min(step, size - start) for start in range(0, size, step))
+                 for size, step in zip(leading, steps, strict=True))
+
+
+# ---- tasks (module-level functions: they pickle to distributed workers) ----------------------------
+
+def _read_file(path: str, spec_name: str, shape: tuple[int, ...], dtype: str, is_plane: bool) -> np.ndarray:
+    """Read one whole file of a folder into a chunk of ``shape``."""
+    spec = BY_NAME[spec_name]
+    out = aligned_empty(shape, dtype)
+    spec.load().read(Path(path), spec=spec, out=out[0] if is_plane else out)
+    return out
+
+
+def _read_bytes(path: str, dtype: str, offset: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Read ``shape`` items of ``dtype`` starting ``offset`` bytes into the file."""
+    out = aligned_empty(shape, np.dtype(dtype))
+    view = memoryview(out.reshape(-1).view(np.uint8))
+    with open(path, "rb", buffering=0) as handle:
+        handle.seek(offset)
+        done = 0
+        while done < len(view):
+            count = handle.readinto(view[done:])
+            if not count:
+                raise CorruptFileError(f"the file ended early: {len(view) - done} bytes missing at offset "
+                                       f"{offset + done}", path=path, hint="the file was cut short after the "
+                                       "lazy array was made")
+            done += count
+    return out
+
+
+def _read_pages(path: str, pages: list[tuple[int, tuple, tuple]], shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """Decode TIFF pages from their strip offsets (no walk through the file's IFD chain)."""
+    import tifffile
+
+    from .formats.tiff import _DAMAGE, _opened
+
+    out = aligned_empty(shape, dtype)
+    with _opened(Path(path)) as tif:
+        keyframe = tif.pages.first
+        planes = out.reshape(len(pages), *keyframe.shape)
+        for slot, (index, offsets, counts) in enumerate(pages):
+            frame = tifffile.TiffFrame(tif, index=index, dataoffsets=offsets, databytecounts=counts,
+                                       keyframe=keyframe)
+            try:
+                planes[slot] = frame.asarray()
+            except _DAMAGE as exc:
+                raise CorruptFileError(f"cannot decode page {index} ({exc})", path=path) from exc
+    return out
+
+
+def _native(block: np.ndarray) -> np.ndarray:
+    return block.astype(block.dtype.newbyteorder("="), copy=False)
+
+
+# ---- graph builders ---------------------------------------------------------------------------
+
+def _folder(folder: Path) -> Any:
+    from .formats import folder as folder_format
+
+    spec, infos, shape, dtype = folder_format._plan(folder)
+    if spec.multi_file:  # a folder holding one raw binary
+        return _raw(infos[0].path, spec, None, {})
+    tasks, counts = [], []
+    for file_info in infos:
+        count, frame_shape = folder_format._frames(file_info)
+        tasks.append((_read_file, str(file_info.path), spec.name, (count, *frame_shape), dtype,
+                      frame_shape == file_info.shape))
+        counts.append(count)
+    return _assemble("folder", *_along_first(tasks, tuple(counts), shape[1:]), dtype)
+
+
+def _tiff(path: Path, spec: FormatSpec) -> Any:
+    from .formats import tiff
+
+    with tiff._opened(path) as tif:
+        series, described = tiff._describe(tif, path, spec)  # checks the sizes against the file
+        shape = tuple(int(s) for s in described.shape)
+        page_ndim = len(series.keyframe.shape)
+        leading, page_shape = shape[:-page_ndim], shape[-page_ndim:]
+        stored = series.dtype.newbyteorder(tif.byteorder)  # tifffile reports the decoded, native dtype
+        page_bytes = math.prod(page_shape) * stored.itemsize
+        contiguous = series.dataoffset is not None and stored != np.bool_
+        pages = None if contiguous else [(int(page.index), tuple(page.dataoffsets), tuple(page.databytecounts))
+                                         for page in series.pages]
+    if pages is not None and len(pages) != math.prod(leading):
+        raise CorruptFileError(f"the series has {len(pages)} pages, its shape needs {math.prod(leading)}", path=path)
+    grid = _page_grid(leading, page_bytes)
+    tasks = {}
+    for key in itertools.product(*(range(len(sizes)) for sizes in grid)):
+        block = tuple(sizes[i] for sizes, i in zip(grid, key, strict=True))
+        corner = [sum(sizes[:i]) for sizes, i in zip(grid, key, strict=True)]
+        first = int(np.ravel_multi_index(corner, leading)) if leading else 0
+        count = math.prod(block)
+        if contiguous:
+            task = (_read_bytes, str(path), stored.str, series.dataoffset + first * page_bytes, (*block, *page_shape))
+        else:
+            task = (_read_pages, str(path), pages[first : first + count], (*block, *page_shape),
+                    stored.newbyteorder("=").str)
+        tasks[(*key, *(0,) * page_ndim)] = task
+    array = _assemble("tiff", tasks, (*grid, *((s,) for s in page_shape)), stored if contiguous else
+                      stored.newbyteorder("="))
+    if array.dtype != array.dtype.newbyteorder("="):
+        array = array.map_blocks(_native, dtype=array.dtype.newbyteorder("="))
+    return array
+
+
+def _raw(path: Path, spec: FormatSpec, dtype: Any, dims: dict) -> Any:
+    from .formats import raw
+
+    described, stored = raw._describe(path, dtype, dims)
+    shape = described.shape
+    frame = shape[1:]
+    frame_bytes = math.prod(frame) * stored.itemsize
+    groups = _groups(shape[0], frame_bytes)
+    tasks = [(_read_bytes, str(described.path), stored.str, start * frame_bytes, (stop - start, *frame))
+             for start, stop in groups]
+    return _assemble("raw", *_along_first(tasks, tuple(stop - start for start, stop in groups), frame), stored)
+
+
+def _zarr(path: Path, spec: FormatSpec) -> Any:
+    da = _dask_array()
+    from .formats import zarr_
+
+    array, _ = zarr_.open_array(path, spec=spec)
+    lazy = da.from_zarr(array)
+    if lazy.dtype.byteorder not in ("=", "|") and lazy.dtype != lazy.dtype.newbyteorder("="):
+        lazy = lazy.map_blocks(_native, dtype=lazy.dtype.newbyteorder("="))
+    return lazy
+

@@ -1,0 +1,266 @@
+"""Saving dask arrays chunk by chunk: TIFF pages, raw bytes, Zarr chunks.
+
+``ia.save(path, dask_array)`` never holds the whole array: TIFF and raw
+writers receive the pixels as a stream of blocks computed one ahead of the
+write (peak memory: a few blocks), and Zarr stores are written chunk-parallel,
+each task writing whole Zarr chunks, by whatever scheduler is active, a
+``dask.distributed.Client`` included. imarray starts no pool of workers.
+
+``dtype=`` casts each block exactly (:func:`imarray.dtypes.exact_cast`, same
+``LossyCastError``, raised when the offending block is computed: before the
+target is replaced, since writes are atomic); ``scale="minmax"`` first
+computes the global finite range in one lazy pass.
+
+Examples
+--------
+>>> import numpy as np, tempfile, pathlib, imarray as ia
+>>> import dask.array as da
+>>> lazy = da.arange(24, dtype=np.uint16, chunks=6).reshape(4, 6)
+>>> with tempfile.TemporaryDirectory() as name:
+...     written = ia.save(pathlib.Path(name) / "a.tif", lazy)   # written page by page
+...     ia.load(written)[3, 5]
+np.uint16(23)
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from ._progress import progress, streamed_progress_wanted
+from .dtypes import ScaleSpec, exact_cast, finite_range, is_lazy, scale_to
+from .errors import LossyCastError
+
+STREAMED_MODULES = ("imarray.formats.tiff", "imarray.formats.raw", "imarray.formats.zarr_")
+BLOCK_BYTES = 8 * 2**20  # blocks handed to sequential writers are about this size (at least one row)
+ROWS_BYTES = 64 * 2**20  # a local Zarr store is written in slabs of about this much source (at least a chunk row)
+
+__all__ = ["blocks_in_order", "exact_cast_blocks", "is_lazy", "pages", "scale_blocks", "store_chunks"]
+
+
+def exact_cast_blocks(array: Any, dtype: Any, *, path: Any = None) -> Any:
+    """``exact_cast`` of every block of a dask array, checked when computed."""
+    target = np.dtype(dtype)
+    if array.dtype == target:
+        return array
+    return array.map_blocks(_cast_block, dtype=target, target=target.str, path=None if path is None else str(path))
+
+
+def _cast_block(block: np.ndarray, target: str, path: str | None, block_info: dict | None = None) -> np.ndarray:
+    try:
+        return exact_cast(block, target, path=path)
+    except LossyCastError as err:
+        start = tuple(int(lo) for lo, _ in block_info[0]["array-location"]) if block_info else None
+        where = f" (indices are within the block that starts at {start})" if start else ""
+        raise LossyCastError(err.message + where, path=err.path, hint=err.hint) from None
+
+
+def _scale_block(block: np.ndarray, target: str, scale: Any, path: str | None) -> np.ndarray:
+    return scale_to(block, target, scale, path=path)[0]
+
+
+def scale_blocks(array: Any, dtype: Any, scale: ScaleSpec, *, path: Any = None) -> tuple[Any, Any]:
+    """``scale_to`` of a dask array: the same values and record, block by block.
+
+    ``"minmax"`` first computes the global finite range (one pass over the
+    data); every block is then mapped with that range.
+    """
+    import dask.array as da
+
+    target = np.dtype(dtype)
+    if scale == "minmax":
+        import dask
+
+        data = array.astype(np.uint8) if array.dtype.kind == "b" else array
+        finite = da.isfinite(data) if data.dtype.kind == "f" else None
+        low = (data if finite is None else da.where(finite, data, np.inf)).min()
+        high = (data if finite is None else da.where(finite, data, -np.inf)).max()
+        lo, hi = (float(value) for value in dask.compute(low, high))  # one pass over the data
+        if lo > hi:
+            finite_range(np.empty(0, array.dtype))  # raises the eager path's error
+        sample = np.array([lo, hi], dtype=array.dtype) if array.dtype.kind != "c" else np.array([lo, hi])
+        record = scale_to(sample, target, "minmax", path=path)[1]
+        per_block: Any = (lo, hi) if lo < hi else (lo, np.nextafter(lo, np.inf))
+    else:
+        record = scale_to(np.zeros(1, array.dtype), target, scale, path=path)[1]
+        per_block = scale
+    scaled = array.map_blocks(_scale_block, dtype=target, target=target.str, scale=per_block,
+                              path=None if path is None else str(path))
+    return scaled, record
+
+
+def _row_blocks(array: Any) -> list[list[Any]]:
+    """Batches of consecutive blocks along the first axis, whole in every other dimension.
+
+    Blocks keep the source's own first-axis chunks (a file, a group of pages),
+    so nothing is concatenated; a batch holds about BLOCK_BYTES and is
+    computed in one call, so the scheduler reads its chunks in parallel.
+    """
+    if any(len(sizes) > 1 for sizes in array.chunks[1:]):
+        array = array.rechunk({axis: -1 for axis in range(1, array.ndim)})
+    row_bytes = max(1, array[:1].nbytes)
+    batches: list[list[Any]] = [[]]
+    held = 0
+    for index, rows in enumerate(array.chunks[0]):
+        if batches[-1] and held + rows * row_bytes > BLOCK_BYTES:
+            batches.append([])
+            held = 0
+        batches[-1].append(array.blocks[index])
+        held += rows * row_bytes
+    return batches
+
+
+def blocks_in_order(array: Any, *, desc: str = "writing") -> Iterator[np.ndarray]:
+    """C-ordered, contiguous NumPy blocks of a dask array along its first axis.
+
+    The next batch of blocks is computed (by the active dask scheduler) while
+    the caller writes the current one, so at most two batches of about
+    BLOCK_BYTES are held at a time.
+    """
+    batches = _row_blocks(array)
+    enabled = streamed_progress_wanted()
+    with ThreadPoolExecutor(1, thread_name_prefix="imarray-prefetch") as ahead:
+        pending = ahead.submit(_compute, batches[0])
+        for index in progress(range(len(batches)), total=len(batches), desc=desc, enabled=enabled):
+            current = pending.result()
+            pending = ahead.submit(_compute, batches[index + 1]) if index + 1 < len(batches) else None
+            while current:
+                yield np.ascontiguousarray(current.pop(0))
+
+
+def _compute(batch: list[Any]) -> list[np.ndarray]:
+    import dask
+
+    return list(dask.compute(*batch))
+
+
+def pages(array: Any, page_ndim: int) -> Iterator[np.ndarray]:
+    """One dense page (the last ``page_ndim`` dimensions) at a time, in C order."""
+    page_shape = array.shape[-page_ndim:] if array.ndim > page_ndim else array.shape
+    planes = array.reshape((-1, *page_shape))
+    for block in blocks_in_order(planes):
+        yield from block
+
+
+def store_chunks(source: Any, target: Any) -> None:
+    """Write a dask array into a ``zarr.Array`` chunk-parallel, each task its own chunks.
+
+    On a local scheduler the store is written a slab at a time along the
+    first axis (about ROWS_BYTES of source, whole rows of Zarr chunks), each
+    slab with its own small graph, so the scheduler cannot read far ahead of
+    the writes and no step pays for the whole graph; a ``dask.distributed``
+    cluster gets the whole graph and manages its workers' memory itself.
+
+    The call returns (or raises) only once no task is still writing, so a
+    failed save deletes its temporary store with no straggler recreating it:
+    writing tasks return their errors instead of raising them, in-process
+    writers are counted, and on a cluster every block's future is awaited.
+    The first error is raised as the class it was on the worker.
+    """
+    import dask
+
+    tag = secrets.token_hex(8)
+    client = _distributed_client(source)
+    try:
+        if client is not None:
+            errors = _run_on_cluster(client, _writes(source, target, tag, 0))
+        else:
+            errors = []
+            slabs = _slabs(source, int(target.chunks[0]))
+            for start, stop in progress(slabs, total=len(slabs), desc="writing", enabled=streamed_progress_wanted()):
+                (done,) = dask.compute(_writes(source[start:stop], target, tag, start))
+                errors.extend(done.reshape(-1))
+    except BaseException:
+        with _WRITING:
+            _FAILED.add(tag)
+            _WRITING.wait_for(lambda: _ACTIVE.get(tag, 0) == 0)
+        raise
+    finally:
+        with _WRITING:
+            _ACTIVE.pop(tag, None)
+    for error in errors:
+        if error is not None:
+            raise error
+
+
+def _slabs(source: Any, depth: int) -> list[tuple[int, int]]:
+    """(start, stop) along the first axis: whole rows of ``depth``, about ROWS_BYTES of source each,
+    and no smaller than the source's own first-axis chunks (so none is read twice)."""
+    row_bytes = max(1, source.nbytes // max(1, source.shape[0]))
+    rows = max(ROWS_BYTES // row_bytes, max(source.chunks[0]), 1)
+    step = depth * -(-rows // depth)  # rounded up to whole rows of chunks
+    return [(start, min(start + step, source.shape[0])) for start in range(0, source.shape[0], step)]
+
+
+def _writes(part: Any, target: Any, tag: str, offset: int) -> Any:
+    """Tasks writing ``part`` (rows ``offset`` onwards of the store) into ``target``; their outcomes."""
+    chunks = tuple(int(c) for c in target.chunks)
+    unaligned = {axis: step for axis, (sizes, step) in enumerate(zip(part.chunks, chunks, strict=True))
+                 if not _on_grid(sizes, step)}
+    if unaligned:  # two tasks must never write parts of one Zarr chunk; aligned axes keep their blocks
+        part = part.rechunk(unaligned)
+    return part.map_blocks(_write_block, target=target, tag=tag, offset=offset, dtype=object,
+                           meta=np.empty((0,) * part.ndim, dtype=object),
+                           chunks=tuple((1,) * count for count in part.numblocks))
+
+
+def _distributed_client(collection: Any) -> Any:
+    """The ``dask.distributed`` client that would compute ``collection``, if one is active."""
+    import dask.base
+
+    scheduler = dask.base.get_scheduler(collections=[collection])
+    client = getattr(scheduler, "__self__", None)
+    return client if type(client).__module__.startswith("distributed") else None
+
+
+def _run_on_cluster(client: Any, outcomes: Any) -> list:
+    from distributed import futures_of, wait
+
+    futures = futures_of(client.persist(outcomes))
+    wait(futures)  # every block, failed or not, before anything is raised or cleaned up
+    for future in futures:
+        if future.status == "error":
+            raise future.exception()
+    return [error for block in client.gather(futures) for error in block.reshape(-1)]
+
+
+_WRITING = threading.Condition()
+_ACTIVE: dict[str, int] = {}  # writing tasks running in this process, per store
+_FAILED: set[str] = set()  # stores where something failed: their late tasks skip their work (kept: tasks may
+# still be queued in the scheduler's pool when store_chunks returns)
+
+
+def _write_block(block: np.ndarray, target: Any, tag: str, offset: int, block_info: dict | None = None) -> np.ndarray:
+    outcome = np.empty((1,) * block.ndim, dtype=object)
+    region = tuple(slice(start + offset, stop + offset) if axis == 0 else slice(start, stop)
+                   for axis, (start, stop) in enumerate(block_info[0]["array-location"]))
+    with _WRITING:
+        if tag in _FAILED:
+            return outcome
+        _ACTIVE[tag] = _ACTIVE.get(tag, 0) + 1
+    try:
+        target[region] = block
+    except Exception as error:  # returned, not raised: see store_chunks
+        outcome.reshape(-1)[0] = error
+        with _WRITING:
+            _FAILED.add(tag)
+    finally:
+        with _WRITING:
+            _ACTIVE[tag] -= 1
+            _WRITING.notify_all()
+    return outcome
+
+
+def _on_grid(sizes: tuple[int, ...], step: int) -> bool:
+    """Whether every boundary between dask chunks ``sizes`` falls on a multiple of ``step``."""
+    edge = 0
+    for size in sizes[:-1]:
+        edge += size
+        if edge % step:
+            return False
+    return True

@@ -1,0 +1,168 @@
+"""ia.load(..., lazy=True): dask arrays that read nothing until computed, and only what they need."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+import pytest
+import tifffile
+
+import imarray as ia
+from imarray.errors import CorruptFileError, LossyCastError
+
+from helpers import assert_identical, extreme_array
+
+dask = pytest.importorskip("dask")
+
+
+@pytest.fixture
+def opened(monkeypatch, tmp_path):
+    """Paths under tmp_path opened by anything in this process (tifffile, numpy, zarr, imarray)."""
+    seen: list[str] = []
+    real_open = builtins.open
+
+    def counting_open(file, *args, **kwargs):
+        if str(tmp_path) in str(file):
+            seen.append(str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_open)
+    with dask.config.set(scheduler="synchronous"):
+        yield seen
+
+
+def _slices(folder, stack):
+    folder.mkdir()
+    for index, plane in enumerate(stack):
+        tifffile.imwrite(folder / f"slice_{index}.tif", plane)
+    return folder
+
+
+def test_folder_reads_nothing_until_computed_and_one_plane_opens_one_file(tmp_path, opened):
+    stack = extreme_array("uint16", (12, 9, 7))
+    folder = _slices(tmp_path / "slices", stack)
+    lazy = ia.load(folder, lazy=True)
+    assert lazy.shape == stack.shape and lazy.chunks[0] == (1,) * 12
+    opened.clear()
+    plane = lazy[7]
+    total = lazy.astype("int64").sum()
+    assert opened == []  # slicing and building more graph reads nothing
+    assert_identical(stack[7], plane.compute())
+    assert opened == [str(folder / "slice_7.tif")]
+    opened.clear()
+    assert int(total.compute()) == int(stack.astype(np.int64).sum())
+    assert sorted(opened) == sorted(str(folder / f"slice_{i}.tif") for i in range(12))
+
+
+@pytest.mark.parametrize("compression", [None, "zlib"])
+def test_multipage_tiff_chunks_are_pages(tmp_path, opened, compression, monkeypatch):
+    from imarray import lazy as lazy_module
+
+    monkeypatch.setattr(lazy_module, "CHUNK_BYTES", 3 * 9 * 7 * 4)  # three pages per chunk
+    stack = extreme_array("float32", (2, 5, 9, 7))
+    path = tmp_path / "stack.tif"
+    ia.save(path, stack, compression=compression)
+    lazy = ia.load(path, lazy=True)
+    opened.clear()
+    part = lazy[1, 4]
+    assert opened == []
+    assert_identical(stack[1, 4], part.compute())
+    assert len(opened) == 1  # the chunk holding that page, nothing else
+    assert_identical(stack, lazy.compute())
+
+
+def test_bool_and_big_endian_tiff(tmp_path):
+    mask = extreme_array("bool", (3, 5, 9))
+    ia.save(tmp_path / "mask.tif", mask)
+    assert_identical(mask, ia.load(tmp_path / "mask.tif", lazy=True).compute())
+    values = extreme_array("int32", (3, 4, 5))
+    tifffile.imwrite(tmp_path / "be.tif", values.astype(">i4"), byteorder=">", photometric="minisblack")
+    assert_identical(values, ia.load(tmp_path / "be.tif", lazy=True).compute())
+
+
+def test_raw_chunks_read_their_own_bytes(tmp_path, opened, monkeypatch):
+    from imarray import lazy as lazy_module
+
+    monkeypatch.setattr(lazy_module, "CHUNK_BYTES", 2 * 6 * 8 * 8)  # two frames per chunk
+    stack = extreme_array("complex64", (7, 6, 8))
+    written = ia.save(tmp_path / "run.bin", stack)
+    opened.clear()
+    lazy = ia.load(written, lazy=True)
+    assert lazy.chunks[0] == (2, 2, 2, 1)
+    assert opened.count(str(written)) <= 1  # the 32-byte format sniff of ia's path resolution, no pixels
+    opened.clear()
+    assert_identical(stack[5], lazy[5].compute())
+    assert opened == [str(written)]
+    assert_identical(stack, lazy.compute())
+
+
+def test_raw_without_sidecar_takes_dtype_and_sizes(tmp_path):
+    stack = extreme_array("uint16", (4, 3, 5))
+    stack.tofile(tmp_path / "bare.bin")
+    lazy = ia.load(tmp_path / "bare.bin", lazy=True, dtype="uint16", y=3, x=5)
+    assert_identical(stack, lazy.compute())
+
+
+def test_zarr_and_series_are_lazy(tmp_path):
+    stack = extreme_array("int16", (6, 10, 12))
+    store = ia.save(tmp_path / "v.zarr", stack, chunks=(2, 5, 12))
+    lazy = ia.load(store, lazy=True)
+    assert lazy.chunks == ((2, 2, 2), (5, 5), (12,))
+    assert_identical(stack, lazy.compute())
+    series = ia.save(tmp_path / "s.tif", stack, size_cap=2 * stack[0].nbytes)
+    lazy = ia.load(series, lazy=True)
+    assert lazy.chunks[0] == (2, 2, 2)
+    assert_identical(stack, lazy.compute())
+
+
+def test_a_truncated_slice_fails_when_the_lazy_array_is_made(tmp_path):
+    folder = _slices(tmp_path / "slices", extreme_array("uint16", (3, 64, 64)))
+    damaged = folder / "slice_1.tif"
+    damaged.write_bytes(damaged.read_bytes()[:4000])
+    with pytest.raises(CorruptFileError, match="truncated"):
+        ia.load(folder, lazy=True)
+
+
+def test_folder_of_mismatched_files_fails_before_any_compute(tmp_path):
+    folder = _slices(tmp_path / "slices", extreme_array("uint8", (3, 4, 4)))
+    tifffile.imwrite(folder / "slice_9.tif", np.zeros((5, 4), np.uint8))
+    with pytest.raises(CorruptFileError, match=r"slice_9\.tif holds uint8 frames of shape"):
+        ia.load(folder, lazy=True)
+
+
+def test_damaged_slice_fails_when_its_chunk_is_computed(tmp_path):
+    stack = extreme_array("uint16", (3, 64, 64))
+    folder = _slices(tmp_path / "slices", stack)
+    damaged = folder / "slice_2.tif"
+    lazy = ia.load(folder, lazy=True)
+    damaged.write_bytes(damaged.read_bytes()[:4000])  # cut short after the headers were planned
+    assert_identical(stack[0], lazy[0].compute())
+    with pytest.raises(CorruptFileError, match="truncated") as caught:
+        lazy.compute()
+    assert caught.value.path == str(damaged)
+
+
+def test_dtype_is_an_exact_cast_per_block(tmp_path):
+    stack = np.arange(24, dtype=np.uint16).reshape(2, 3, 4) * 20
+    ia.save(tmp_path / "a.tif", stack)
+    lazy = ia.load(tmp_path / "a.tif", lazy=True, dtype="uint8")
+    assert lazy.dtype == np.uint8
+    with pytest.raises(LossyCastError, match="value 260"):
+        lazy.compute()
+    assert_identical(stack.astype(np.uint8), ia.load(tmp_path / "a.tif", lazy=True, dtype="uint16").compute()
+                     .astype(np.uint8))
+
+
+def test_lazy_refuses_mmap(tmp_path):
+    ia.save(tmp_path / "a.bin", np.zeros((2, 2), np.uint8))
+    with pytest.raises(TypeError, match="lazy"):
+        ia.load(tmp_path / "a.bin", lazy=True, mmap=True)
+
+
+def test_single_images_are_one_chunk(tmp_path):
+    image = extreme_array("uint16", (6, 5))
+    ia.save(tmp_path / "a.png", image)
+    lazy = ia.load(tmp_path / "a.png", lazy=True)
+    assert lazy.numblocks == (1, 1)
+    assert_identical(image, lazy.compute())

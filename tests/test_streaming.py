@@ -1,0 +1,172 @@
+"""ia.save of dask arrays: streamed, exact, atomic, and bounded in memory."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tifffile
+
+import imarray as ia
+from imarray.errors import LossyCastError
+from imarray.registry import for_writing
+
+from helpers import assert_identical, extreme_array, leftovers
+
+da = pytest.importorskip("dask.array")
+pytest.importorskip("zarr")
+
+TARGETS = ["a.tif", "a.ome.tif", "a.bin", "a.zarr", "a.ome.zarr"]
+
+
+@pytest.mark.parametrize("name", TARGETS)
+@pytest.mark.parametrize("dtype", ["bool", "uint16", "int64", "float32", "complex128"])
+def test_streamed_save_round_trips(tmp_path, name, dtype):
+    if dtype not in for_writing(tmp_path / name).dtypes:
+        pytest.skip(f"{name} does not hold {dtype}")
+    array = extreme_array(dtype, (5, 6, 7))
+    lazy = da.from_array(array, chunks=(2, 3, 4))
+    written = ia.save(tmp_path / name, lazy)
+    assert_identical(array, ia.load(written))
+    assert leftovers(tmp_path) == []
+
+
+def test_big_endian_and_4d_tiff_pages(tmp_path):
+    array = extreme_array("int32", (2, 3, 4, 5)).astype(">i4")
+    written = ia.save(tmp_path / "a.tif", da.from_array(array, chunks=(1, 2, 4, 3)), compression="zlib")
+    assert_identical(array.astype(np.int32), ia.load(written))
+    with tifffile.TiffFile(written) as tif:
+        assert len(tif.pages) == 6 and tif.byteorder == ">"
+
+
+def test_streamed_tiff_switches_to_bigtiff_when_needed(tmp_path, monkeypatch):
+    from imarray.formats import tiff
+
+    monkeypatch.setattr(tiff, "_BIGTIFF_ABOVE", 100)  # as if the data were past 4 GB
+    array = extreme_array("uint16", (4, 8, 8))
+    written = ia.save(tmp_path / "a.tif", da.from_array(array, chunks=(1, 8, 8)), compression="zlib")
+    with tifffile.TiffFile(written) as tif:
+        assert tif.is_bigtiff
+    assert_identical(array, ia.load(written))
+
+
+def test_streamed_size_capped_series(tmp_path):
+    array = extreme_array("uint8", (7, 4, 4))
+    folder = ia.save(tmp_path / "s.tif", da.from_array(array, chunks=(3, 4, 4)), size_cap=2 * 16)
+    assert len(list(folder.iterdir())) == 4
+    assert_identical(array, ia.load(folder))
+
+
+def test_lossy_cast_fails_and_keeps_the_old_file(tmp_path):
+    old = np.zeros((2, 4, 4), np.uint8)
+    for name in ("a.tif", "a.bin", "a.zarr"):
+        target = ia.save(tmp_path / name, old)
+        values = np.arange(32, dtype=np.uint16).reshape(2, 4, 4) * 10
+        with pytest.raises(LossyCastError, match=r"value 260 .*block that starts at \(1, 2, 0\)"):
+            ia.save(target, da.from_array(values, chunks=(1, 2, 4)), dtype="uint8")
+        assert_identical(old, ia.load(target))
+    assert leftovers(tmp_path) == []
+
+
+def test_exact_cast_that_fits_is_written(tmp_path):
+    values = np.arange(24, dtype=np.int64).reshape(2, 3, 4)
+    written = ia.save(tmp_path / "a.zarr", da.from_array(values, chunks=(1, 3, 2)), dtype="uint8")
+    assert_identical(values.astype(np.uint8), ia.load(written))
+
+
+@pytest.mark.parametrize("scale", ["minmax", "clip", (10.0, 200.0)])
+def test_scale_matches_the_eager_save(tmp_path, scale):
+    values = np.random.default_rng(1).normal(100, 50, (4, 16, 16))
+    values[0, 0, 0] = np.inf
+    eager = ia.save(tmp_path / "eager.tif", values, dtype="uint8", scale=scale)
+    lazy = ia.save(tmp_path / "lazy.tif", da.from_array(values, chunks=(1, 8, 16)), dtype="uint8", scale=scale)
+    assert_identical(ia.load(eager), ia.load(lazy))
+    assert ia.info(eager).metadata["scale"] == ia.info(lazy).metadata["scale"]
+
+
+def test_minmax_of_nan_data_is_refused_like_the_eager_save(tmp_path):
+    values = np.ones((2, 4, 4))
+    values[1, 2, 3] = np.nan
+    with pytest.raises(LossyCastError, match="NaN"):
+        ia.save(tmp_path / "a.tif", da.from_array(values, chunks=1), dtype="uint8", scale="minmax")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unaligned_chunks_are_rechunked_to_the_store(tmp_path):
+    array = extreme_array("float64", (9, 10, 11))
+    written = ia.save(tmp_path / "a.zarr", da.from_array(array, chunks=(2, 3, 5)), chunks=(4, 5, 5))
+    assert ia.info(written).metadata["chunks"] == [4, 5, 5]
+    assert_identical(array, ia.load(written))
+
+
+def test_display_formats_compute_the_image(tmp_path):
+    image = extreme_array("uint8", (6, 7))
+    assert_identical(image, ia.load(ia.save(tmp_path / "a.png", da.from_array(image, chunks=3))))
+
+
+def test_lazy_to_lazy_conversion_round_trip(tmp_path):
+    stack = extreme_array("uint16", (6, 8, 9))
+    folder = tmp_path / "slices"
+    for index, plane in enumerate(stack):
+        ia.save(folder / f"s_{index:03d}.tif", plane)
+    store = ia.save(tmp_path / "v.ome.zarr", ia.load(folder, lazy=True), chunks=(2, 8, 9), pyramid=2)
+    assert_identical(stack, ia.load(store))
+    assert_identical(stack[::2, ::2, ::2], ia.load(store, lazy=True).compute()[::2, ::2, ::2])
+
+
+_PROBE = """
+import json, sys
+import dask.array, zarr, tifffile, imarray, imarray.api, imarray.lazy, imarray.streaming, imarray.formats.zarr_
+def status(key):
+    for line in open('/proc/self/status'):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+base = status('VmRSS')
+source = imarray.load(sys.argv[1], lazy=True)
+imarray.save(sys.argv[2], source, durable=False)
+print(json.dumps({"growth": status('VmHWM') - base, "nbytes": source.nbytes}))
+"""
+
+
+@pytest.fixture(scope="module")
+def big_folder(tmp_path_factory):
+    """96 slices of 1024 x 1024 uint16: 192 MiB of pixels."""
+    folder = tmp_path_factory.mktemp("big") / "slices"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    plane = rng.integers(0, 4096, (1024, 1024), dtype=np.uint16)
+    for index in range(96):
+        tifffile.imwrite(folder / f"s_{index:03d}.tif", np.roll(plane, index, axis=1))
+    return folder
+
+
+@pytest.mark.parametrize("target", ["v.zarr", "v.tif", "v.bin"])
+def test_converting_more_than_the_memory_budget_holds_a_few_chunks(big_folder, tmp_path, target):
+    """Peak RSS growth of a fresh process converting 192 MiB stays under an 80 MiB budget."""
+    result = subprocess.run([sys.executable, "-c", _PROBE, str(big_folder), str(tmp_path / target)],
+                            capture_output=True, text=True, check=True)
+    measured = json.loads(result.stdout)
+    budget = 80 * 2**20
+    assert measured["nbytes"] > 2 * budget
+    assert measured["growth"] < budget, measured
+    plane = ia.load(tmp_path / target, lazy=True)[95].compute()
+    assert_identical(np.roll(ia.load(big_folder / "s_000.tif"), 95, axis=1), plane)
+
+
+def test_cli_convert_streams_into_zarr_chunks(tmp_path, capsys):
+    from imarray.cli import main
+
+    stack = extreme_array("uint16", (6, 8, 9))
+    folder = tmp_path / "slices"
+    for index, plane in enumerate(stack):
+        ia.save(folder / f"s_{index:03d}.tif", plane)
+    assert main(["convert", str(folder), str(tmp_path / "v.ome.zarr"), "--chunks", "2,8,9", "--pyramid"]) == 0
+    assert "streamed" in capsys.readouterr().out
+    info = ia.info(tmp_path / "v.ome.zarr")
+    assert info.metadata["chunks"] == [2, 8, 9] and info.metadata["levels"] == 2
+    assert_identical(stack, ia.load(tmp_path / "v.ome.zarr"))
+    with pytest.raises(SystemExit):
+        main(["convert", str(folder), str(tmp_path / "w.zarr"), "--chunks", "2,x"])
