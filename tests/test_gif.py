@@ -172,3 +172,39 @@ def test_calscipy_save_gif(tmp_path):
     assert_identical(movie, ia.load_gif(written))
     assert_identical(movie, ia.load_gif(tmp_path / "out" / "images"))
     assert ia.save_gif(tmp_path / "out", movie, name="example").name == "example.gif"
+
+
+def _frame_starts(data: bytes) -> list[int]:
+    """Offsets of the graphic control extensions that open imarray's frames."""
+    return [index for index in range(len(data) - 1) if data[index : index + 2] == b"!\xf9"]
+
+
+def test_gif_cut_at_a_frame_boundary_is_corrupt(tmp_path):
+    """A cut between frames leaves valid frames: the missing trailer and imarray's frame count tell."""
+    path = ia.save(tmp_path / "cut.gif", extreme_array("uint8", (6, 16, 16)))
+    data = path.read_bytes()
+    boundary = _frame_starts(data)[4]
+    path.write_bytes(data[:boundary])  # four whole frames, no trailer
+    for reader in (ia.load, ia.info, lambda p: list(ia.iter_frames(p))):
+        with pytest.raises(errors.CorruptFileError, match="trailer") as caught:
+            reader(path)
+        assert str(path) in str(caught.value)
+    path.write_bytes(data[:boundary] + b";")  # trailer restored, but imarray recorded six frames
+    with pytest.raises(errors.CorruptFileError, match="6 frames") as caught:
+        ia.load(path)
+    assert str(path) in str(caught.value)
+
+
+def test_gif_by_another_tool_cut_at_a_frame_boundary_is_corrupt(tmp_path):
+    movie = few_colours(4, 12, 14, 16, seed=5)
+    path = tmp_path / "pillow.gif"
+    frames = [Image.fromarray(frame) for frame in movie]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    assert_identical(movie, ia.load(path))
+    data = path.read_bytes()
+    assert data.endswith(b";")
+    path.write_bytes(data[:-1])  # every frame there, only the trailer missing
+    with pytest.raises(errors.CorruptFileError, match="trailer"):
+        ia.load(path)
+    path.write_bytes(data + b"\x00padding")  # bytes after the trailer are ignored, as every reader does
+    assert_identical(movie, ia.load(path))

@@ -15,12 +15,17 @@ Arrays are ``(frames, y, x)`` uint8 grey or ``(frames, y, x, 3)`` uint8 RGB.
 GIF stores a delay per frame in hundredths of a second, so ``frame_rate`` is
 kept as ``100 / round(100 / frame_rate)`` by players (30 fps plays as 33.3 fps;
 many browsers slow delays below 2/100 s, i.e. above 50 fps, to 10 fps). The
-requested rate, greyness and any ``scale`` request are recorded as JSON in a
-comment, so ``info`` reports them (the frame rate also as the t spacing, as
+requested rate, greyness, frame count and any ``scale`` request are recorded
+as JSON in a comment, so ``info`` reports them (the frame rate also as the t spacing, as
 for video). ``loop`` is the repeat count of the
 NETSCAPE2.0 extension: 0 (default) repeats forever.
 
 GIFs written by other tools load as RGB ``(frames, y, x, 3)``.
+
+A damaged file raises :class:`~imarray.errors.CorruptFileError`, also one cut
+cleanly between two frames: every GIF must end in its ``;`` trailer (bytes
+after it are ignored), and a file imarray wrote must hold the frame count it
+recorded.
 
 Examples
 --------
@@ -60,7 +65,52 @@ def sniff(head: bytes) -> bool:
     return head.startswith((b"GIF87a", b"GIF89a"))
 
 
+def _count_frames(path: Path) -> int:
+    """Frames of the GIF by walking its blocks to the ``;`` trailer, which a truncated file lacks.
+
+    Pillow stops quietly at the end of the data, so a file cut between two
+    frames would load with fewer frames; the walk reads block lengths only.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(13)
+            if len(head) < 13:
+                raise EOFError
+            if head[10] & 0x80:  # global colour table
+                handle.seek(3 << ((head[10] & 7) + 1), 1)
+            frames = 0
+            while (introducer := handle.read(1)) != b";":
+                if introducer == b",":  # image descriptor, local colour table, LZW code size
+                    descriptor = handle.read(9)
+                    if len(descriptor) < 9:
+                        raise EOFError
+                    if descriptor[8] & 0x80:
+                        handle.seek(3 << ((descriptor[8] & 7) + 1), 1)
+                    handle.seek(1, 1)
+                    frames += 1
+                elif introducer == b"!":  # extension label
+                    handle.seek(1, 1)
+                elif introducer:
+                    raise CorruptFileError(f"unexpected block {introducer!r} after {frames} frames", path=path,
+                                           hint="the file is damaged")
+                else:
+                    raise EOFError
+                while size := handle.read(1):  # data sub-blocks up to the empty one
+                    if size == b"\x00":
+                        break
+                    handle.seek(size[0], 1)
+                else:
+                    raise EOFError
+    except EOFError:
+        raise CorruptFileError(
+            "the file ends before the GIF trailer", path=path,
+            hint="the file is truncated (an interrupted download or copy)",
+        ) from None
+    return frames
+
+
 def _open(path: Path) -> Image.Image:
+    blocks = _count_frames(path)
     try:
         image = Image.open(path, formats=["GIF"])
         frames = image.n_frames  # walks the frame headers: damage shows here
@@ -70,6 +120,14 @@ def _open(path: Path) -> Image.Image:
         ) from exc
     if frames < 1:  # pragma: no cover - Pillow refuses a GIF without frames when opening
         raise CorruptFileError("the GIF holds no frame", path=path)
+    recorded = _tag(image).get("frames", blocks)
+    if frames != blocks or recorded != blocks:
+        image.close()
+        raise CorruptFileError(
+            f"imarray wrote {recorded} frames, the file holds {blocks}" if recorded != blocks
+            else f"the file holds {blocks} images but {frames} frames decode",
+            path=path, hint="the file is damaged or was cut and given a new trailer",
+        )
     return image
 
 
@@ -98,7 +156,7 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
         metadata["frame_rate"] = 1000.0 / duration
     if "loop" in image.info:
         metadata["loop"] = image.info["loop"]
-    metadata.update({k: v for k, v in tag.items() if k not in ("colour", "frame_rate", "geometry")})
+    metadata.update({k: v for k, v in tag.items() if k not in ("colour", "frames", "frame_rate", "geometry")})
     return FileInfo(
         path=path, format=spec.name, shape=shape, dtype="uint8", axes="tyx" if grey else "tyxc",
         files=(path,), disk_bytes=path.stat().st_size, **movie_geometry(tag, metadata["colour"], metadata),
@@ -227,7 +285,8 @@ def write(
     """Write every frame whole, each with its own palette and the frame delay."""
     rate = frame_rate_for(frame_rate, metadata, highest=100.0)
     delay_ms = 10 * max(1, round(100 / rate))
-    tag = {"colour": "grey" if array.ndim == 3 else "rgb", "frame_rate": rate, **metadata}
+    tag = {"colour": "grey" if array.ndim == 3 else "rgb", "frames": int(array.shape[0]), "frame_rate": rate,
+           **metadata}
     comment = _COMMENT_PREFIX + json.dumps(tag).encode()
     with open(path, "wb") as handle:
         handle.write(_header(array.shape[2], array.shape[1], 0 if loop is None else int(loop), comment))
