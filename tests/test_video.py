@@ -285,3 +285,54 @@ def test_geometry_travels_through_read_and_write(tmp_path, ext):
     assert back.spacing[:3] == pytest.approx((0.05, 0.5, 0.25)) and back.units[:3] == ("s", "um", "um")
     explicit = ia.write(tmp_path / f"fast{ext}", image, frame_rate=50)
     assert ia.info(explicit).metadata["frame_rate"] == 50.0
+
+
+def _ffv1_by_pyav(path, pix_fmt: str, frames: np.ndarray) -> None:
+    """An FFV1 .mkv written by PyAV directly (no imarray tag), frames handed over in ``pix_fmt`` itself."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=25)
+        stream.height, stream.width = frames.shape[1:3]
+        stream.pix_fmt = pix_fmt
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format=pix_fmt)))
+        container.mux(stream.encode(None))
+
+
+@pytest.mark.parametrize("pix_fmt", ["gray9le", "gray10le", "gray12le", "gray14le", "gray16le",
+                                     "gbrp9le", "gbrp10le", "gbrp12le", "gbrp14le", "gbrp16le", "rgb48le", "gray"])
+def test_high_bit_ffv1_by_other_tools_keeps_the_stored_values(tmp_path, pix_fmt):
+    """gray10le 572 loads as 572, not 572 * 64 (what a detour through gray16le makes of it)."""
+    bits = av.VideoFormat(pix_fmt).components[0].bits
+    rgb = av.VideoFormat(pix_fmt).is_rgb
+    rng = np.random.default_rng(bits)
+    frames = rng.integers(0, 2**bits, (3, 10, 12, 3) if rgb else (3, 10, 12)).astype(
+        np.uint16 if bits > 8 else np.uint8)
+    frames.flat[0], frames.flat[1] = 2**bits - 1, 0
+    if pix_fmt == "gray10le":
+        frames[0, 0, 2] = 572
+    path = tmp_path / f"{pix_fmt}.mkv"
+    _ffv1_by_pyav(path, pix_fmt, frames)
+    described = ia.info(path)
+    assert described.shape == frames.shape and described.dtype == frames.dtype
+    assert_identical(frames, ia.load(path))
+    for expected, frame in zip(frames, ia.iter_frames(path), strict=True):
+        assert_identical(expected, frame)
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p10le", "yuv444p12le", "gbrap10le", "rgba64le", "bgra"])
+def test_ffv1_that_cannot_be_read_exactly_is_refused(tmp_path, pix_fmt):
+    """High-bit YUV would come back as converted, rescaled RGB and alpha would be dropped: refuse, clearly."""
+    path = tmp_path / f"{pix_fmt}.mkv"
+    source = tmp_path / "source.mkv"
+    colours = np.random.default_rng(0).integers(0, 256, (2, 8, 10, 3), dtype=np.uint8)
+    ia.save(source, colours)
+    with av.open(str(source)) as reader, av.open(str(path), "w") as container:  # PyAV converts to pix_fmt
+        stream = container.add_stream("ffv1", rate=25)
+        stream.height, stream.width, stream.pix_fmt = 8, 10, pix_fmt
+        for frame in reader.decode(video=0):
+            container.mux(stream.encode(frame.reformat(format=pix_fmt)))
+        container.mux(stream.encode(None))
+    for reader in (ia.info, ia.load, lambda p: next(ia.iter_frames(p))):
+        with pytest.raises(errors.UnsupportedDtypeError, match=pix_fmt) as caught:
+            reader(path)
+        assert str(path) in str(caught.value) and "PyAV" in caught.value.hint

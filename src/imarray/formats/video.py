@@ -22,6 +22,14 @@ are stored at half resolution); ``tests/test_video.py`` holds them below 2 and
   repeating the last row or column, the true size is recorded, and the padding
   is cropped on reading. Other players show the one extra row or column.
 
+Files by other tools load with their stored values: grey FFV1 in ``gray`` to
+``gray16le`` (9, 10, 12, 14 bits too: a 10-bit 572 loads as 572 in uint16, and
+``info`` reports ``significant_bits``) and RGB in ``gbrp9le`` to ``gbrp16le``,
+``rgb48le``, ``bgr0``. A lossless video stored as high-bit YUV or with alpha
+cannot be loaded exactly as ``(frames, y, x[, 3])`` and raises
+:class:`~imarray.errors.UnsupportedDtypeError`; 8-bit YUV (and every lossy
+video) is converted to RGB, as players show it.
+
 Each file written records ``{"colour", "dtype", "frames", "height", "width",
 "frame_rate"}`` (and a ``scale`` request) as JSON in the container tag
 ``imarray``; ``info`` reports the frame rate and frame count from it, or from
@@ -74,6 +82,15 @@ _FFV1 = {
 # (dtype, colour) -> the format PyAV converts decoded frames to
 _DECODED = {("uint8", "grey"): "gray", ("uint16", "grey"): "gray16le", ("uint8", "rgb"): "rgb24",
             ("uint16", "rgb"): "rgb48le"}
+# pixel formats whose samples PyAV hands over as they are stored, (y, x) or (y, x, 3) in RGB order
+_NATIVE = {
+    "gray": ("grey", "uint8"), "rgb24": ("rgb", "uint8"),
+    **{f"gray{bits}le": ("grey", "uint16") for bits in (9, 10, 12, 14, 16)},
+    **{f"gbrp{bits}le": ("rgb", "uint16") for bits in (9, 10, 12, 14, 16)},
+    "rgb48le": ("rgb", "uint16"),
+}
+# pixel formats converted exactly (a reordering of the same samples) to _DECODED's
+_REORDERED = {"bgr0": ("rgb", "uint8"), "bgr24": ("rgb", "uint8"), "gbrp": ("rgb", "uint8")}
 
 
 def sniff(head: bytes) -> bool:
@@ -122,9 +139,12 @@ def _describe(container, path: Path, spec: FormatSpec) -> FileInfo:
     context = stream.codec_context
     tag = _tag(container)
     pix_fmt = context.pix_fmt or ""
-    colour = tag.get("colour") or ("grey" if pix_fmt.startswith(("gray", "ya")) else "rgb")
-    deep = bool(pix_fmt) and max(c.bits for c in context.format.components) > 8
-    dtype = tag.get("dtype") or ("uint16" if deep else "uint8")
+    bits = max(c.bits for c in context.format.components) if pix_fmt else 0
+    exact = _NATIVE.get(pix_fmt) or _REORDERED.get(pix_fmt)
+    if exact is None and pix_fmt and context.codec.lossless and not context.codec.lossy and not tag:
+        _refuse_inexact(pix_fmt, bits, len(context.format.components), path)
+    colour = tag.get("colour") or (exact[0] if exact else "grey" if pix_fmt.startswith(("gray", "ya")) else "rgb")
+    dtype = tag.get("dtype") or (exact[1] if exact else "uint16" if bits > 8 else "uint8")
     if (dtype, colour) not in _DECODED:
         raise CorruptFileError(f"unexpected imarray tag {tag!r}", path=path, hint="the tag was edited or damaged")
     height, width = int(tag.get("height", context.height)), int(tag.get("width", context.width))
@@ -138,12 +158,30 @@ def _describe(container, path: Path, spec: FormatSpec) -> FileInfo:
     rate = tag.get("frame_rate") or stream.average_rate or stream.guessed_rate
     shape = (frames, height, width) if colour == "grey" else (frames, height, width, 3)
     metadata: dict[str, Any] = {"codec": context.name, "pix_fmt": pix_fmt, "colour": colour}
+    if exact and 8 < bits < 16:
+        metadata["significant_bits"] = bits
     if rate:
         metadata["frame_rate"] = float(rate)
     metadata.update({k: v for k, v in tag.items() if k not in _LAYOUT_KEYS})
     return FileInfo(
         path=path, format=spec.name, shape=shape, dtype=dtype, axes="tyx" if colour == "grey" else "tyxc",
         files=(path,), disk_bytes=path.stat().st_size, **movie_geometry(tag, colour, metadata),
+    )
+
+
+def _refuse_inexact(pix_fmt: str, bits: int, components: int, path: Path) -> None:
+    """A lossless video whose samples would come back converted (YUV to RGB, rescaled) or without alpha."""
+    if components in (2, 4):
+        what = "its alpha channel would be dropped"
+    elif bits > 8:
+        what = f"its {bits}-bit YUV samples would come back converted to RGB and rescaled to 16 bits"
+    else:
+        return  # 8-bit YUV: converted to RGB for display, as every player shows it
+    raise UnsupportedDtypeError(
+        f"the lossless video is stored as {pix_fmt}, which imarray cannot load exactly: {what}",
+        path=path,
+        hint="read the planes with PyAV (frame.to_ndarray() of each decoded frame), or re-encode as "
+        "gray16le or gbrp16le/rgb48le if converted values are acceptable",
     )
 
 
@@ -195,6 +233,8 @@ def _to_array(frame, dtype: str, colour: str, height: int, width: int, av) -> np
         luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:height, :width]
         if frame.color_range == _FULL_RANGE:
             return luma.copy()
+    if _NATIVE.get(frame.format.name) == (colour, dtype):
+        return frame.to_ndarray()[:height, :width]  # the stored samples themselves, 572 stays 572
     interpolation = av.video.reformatter.Interpolation
     array = frame.to_ndarray(
         format=_DECODED[dtype, colour],
