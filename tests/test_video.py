@@ -336,3 +336,16 @@ def test_ffv1_that_cannot_be_read_exactly_is_refused(tmp_path, pix_fmt):
         with pytest.raises(errors.UnsupportedDtypeError, match=pix_fmt) as caught:
             reader(path)
         assert str(path) in str(caught.value) and "PyAV" in caught.value.hint
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".mkv"])
+def test_every_truncation_is_a_corrupt_file_error(tmp_path, ext):
+    """Cut anywhere (a cut header leaves a stream with no codec context): CorruptFileError naming the file."""
+    data = ia.save(tmp_path / f"whole{ext}", smooth(40, 64, 80)).read_bytes()
+    path = tmp_path / f"cut{ext}"
+    for length in range(8, len(data), max(29, len(data) // 150)):
+        path.write_bytes(data[:length])
+        for reader in (ia.info, ia.load, lambda p: sum(1 for _ in ia.iter_frames(p))):
+            with pytest.raises(errors.CorruptFileError) as caught:
+                reader(path)
+            assert str(path) in str(caught.value), length

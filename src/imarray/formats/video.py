@@ -102,7 +102,67 @@ def _av():
     return import_optional("av", extra="video", purpose="reading and writing video")
 
 
+def _vint(handle) -> tuple[int, bool]:
+    """A Matroska variable-length size: (value, whether it is the reserved "unknown" size)."""
+    first = handle.read(1)
+    if not first or not first[0]:
+        raise EOFError
+    length = 9 - first[0].bit_length()
+    rest = handle.read(length - 1)
+    if len(rest) < length - 1:
+        raise EOFError
+    value = int.from_bytes(bytes([first[0] & (0xFF >> length)]) + rest, "big")
+    return value, value == (1 << (7 * length)) - 1
+
+
+def _shortfall(path: Path) -> str | None:
+    """Why the file is shorter than its container says, or None when it is whole.
+
+    FFmpeg opens a cut file quietly when the cut falls after the headers it
+    reads first, so the sizes the container states are checked here: the
+    Matroska segment's and those of the MP4 top-level boxes (which must
+    include the media data, ``mdat``).
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        try:
+            if head.startswith(b"\x1a\x45\xdf\xa3"):
+                handle.seek(4)
+                header, _ = _vint(handle)
+                handle.seek(header, 1)
+                if handle.read(4) != b"\x18\x53\x80\x67":
+                    return "the Matroska segment is missing"
+                segment, unknown = _vint(handle)
+                if not unknown and handle.tell() + segment > size:
+                    return f"the Matroska segment states {handle.tell() + segment} bytes, the file holds {size}"
+                return None
+            offset, boxes = 0, set()
+            while offset < size:
+                handle.seek(offset)
+                box = handle.read(16)
+                if len(box) < 8:
+                    raise EOFError
+                length, kind = int.from_bytes(box[:4], "big"), box[4:8]
+                if length == 1:
+                    length = int.from_bytes(box[8:16], "big") if len(box) == 16 else 0
+                elif length == 0:  # the last box runs to the end of the file
+                    length = size - offset
+                if length < 8:
+                    return f"the MP4 box at byte {offset} states an impossible size"
+                boxes.add(kind)
+                offset += length
+            if offset > size:
+                return f"the MP4 boxes state {offset} bytes, the file holds {size}"
+            return None if b"mdat" in boxes else "the MP4 holds no media data (mdat)"
+        except EOFError:
+            return f"the file ends inside a header ({size} bytes)"
+
+
 def _open(path: Path, av):
+    shortfall = _shortfall(path)
+    if shortfall is not None:
+        raise CorruptFileError(shortfall, path=path, hint="the file is truncated (an interrupted recording or copy)")
     try:
         return av.open(str(path))
     except (av.FFmpegError, OSError, ValueError) as exc:
@@ -137,6 +197,10 @@ def _describe(container, path: Path, spec: FormatSpec) -> FileInfo:
         )
     stream = container.streams.video[0]
     context = stream.codec_context
+    if context is None or (context.pix_fmt and context.format is None):
+        raise CorruptFileError(
+            "FFmpeg finds no usable codec for the video stream", path=path, hint="the file is truncated or damaged"
+        )
     tag = _tag(container)
     pix_fmt = context.pix_fmt or ""
     bits = max(c.bits for c in context.format.components) if pix_fmt else 0
