@@ -8,6 +8,7 @@ from PIL import Image
 
 import imarray as ia
 from imarray import errors
+from imarray.cli import main
 from imarray.formats import gif
 
 from helpers import assert_identical, extreme_array, leftovers
@@ -208,3 +209,25 @@ def test_gif_by_another_tool_cut_at_a_frame_boundary_is_corrupt(tmp_path):
         ia.load(path)
     path.write_bytes(data + b"\x00padding")  # bytes after the trailer are ignored, as every reader does
     assert_identical(movie, ia.load(path))
+
+
+@pytest.mark.parametrize("frame_rate", [0.001, 100 / 65536, 1e-9, 101])
+def test_frame_rates_beyond_a_gif_delay_are_refused_before_writing(tmp_path, capsys, frame_rate):
+    """A GIF delay is 0..65535 hundredths of a second: slower rates were a raw OverflowError mid-write."""
+    target = ia.save(tmp_path / "a.gif", extreme_array("uint8", (2, 4, 4)))
+    before = target.read_bytes()
+    with pytest.raises(errors.InvalidOptionError, match="frame_rate") as caught:
+        ia.save(target, extreme_array("uint8", (3, 4, 4)), frame_rate=frame_rate)
+    assert "65535" in str(caught.value) and "0.001526" in str(caught.value) and "100" in str(caught.value)
+    assert str(target) in str(caught.value)
+    assert target.read_bytes() == before and leftovers(tmp_path) == []
+    source = ia.save(tmp_path / "stack.tif", extreme_array("uint8", (3, 4, 4)))
+    assert main(["convert", str(source), str(target), "--frame-rate", str(frame_rate)]) == 2
+    assert "65535" in capsys.readouterr().err and target.read_bytes() == before
+
+
+def test_slowest_gif_rate_is_the_longest_delay(tmp_path):
+    path = ia.save(tmp_path / "slow.gif", extreme_array("uint8", (2, 4, 4)), frame_rate=100 / 65535)
+    with Image.open(path) as image:
+        assert image.info["duration"] == 655350
+    assert ia.info(path).metadata["frame_rate"] == pytest.approx(100 / 65535)

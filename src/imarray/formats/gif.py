@@ -15,6 +15,9 @@ Arrays are ``(frames, y, x)`` uint8 grey or ``(frames, y, x, 3)`` uint8 RGB.
 GIF stores a delay per frame in hundredths of a second, so ``frame_rate`` is
 kept as ``100 / round(100 / frame_rate)`` by players (30 fps plays as 33.3 fps;
 many browsers slow delays below 2/100 s, i.e. above 50 fps, to 10 fps). The
+delay is 16 bits, so ``frame_rate`` runs from 100/65535 (0.001526, one frame
+every 655.35 s) to 100; other rates raise :class:`~imarray.errors.InvalidOptionError`
+before anything is written. The
 requested rate, greyness, frame count and any ``scale`` request are recorded
 as JSON in a comment, so ``info`` reports them (the frame rate also as the t spacing, as
 for video). ``loop`` is the repeat count of the
@@ -53,11 +56,16 @@ from .._progress import progress as progress_bar
 from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
-from .video import _is_int, check_frame_rate, frame_rate_for, movie_geometry
+from .video import RateLimits, _is_int, check_frame_rate, frame_rate_for, movie_geometry
 
 _COMMENT_PREFIX = b"imarray "
 _GREY_PALETTE = bytes(np.repeat(np.arange(256, dtype=np.uint8), 3))
 _MAX_SIDE = 65535
+_MAX_DELAY = 65535  # hundredths of a second: a GIF frame's delay is 16 bits
+_RATES: RateLimits = (
+    100 / _MAX_DELAY, 100.0, f"a GIF stores each frame's delay as 0..{_MAX_DELAY} hundredths of a second, "
+    f"so from 1/100 s to {_MAX_DELAY / 100:g} s per frame",
+)
 
 
 def sniff(head: bytes) -> bool:
@@ -230,7 +238,7 @@ def check_writable(
     if max(array.shape[1:3]) > _MAX_SIDE:
         raise UnsupportedDtypeError(f"GIF frames are at most {_MAX_SIDE} pixels wide or high", hint="use .mkv or .tif")
     if frame_rate is not None:
-        check_frame_rate(frame_rate, highest=100.0)
+        check_frame_rate(frame_rate, limits=_RATES)
     if loop is not None and not (_is_int(loop) and 0 <= loop <= 65535):
         raise InvalidOptionError(f"loop must be an integer 0..65535 (0 repeats forever), got {loop!r}")
     if colour and not quantize:
@@ -283,7 +291,7 @@ def write(
     progress: bool = False,
 ) -> None:
     """Write every frame whole, each with its own palette and the frame delay."""
-    rate = frame_rate_for(frame_rate, metadata, highest=100.0)
+    rate = frame_rate_for(frame_rate, metadata, limits=_RATES)
     delay_ms = 10 * max(1, round(100 / rate))
     tag = {"colour": "grey" if array.ndim == 3 else "rgb", "frames": int(array.shape[0]), "frame_rate": rate,
            **metadata}

@@ -66,6 +66,8 @@ from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
 
+RateLimits = tuple[float, float, str]  # lowest and highest frame rate, and why
+VIDEO_RATES: RateLimits = (1e-300, 1000.0, "above 0")
 _TAG = "imarray"
 _DEFAULT_FRAME_RATE = 30.0
 _DEFAULT_CRF = 17
@@ -269,14 +271,14 @@ def movie_geometry(tag: dict[str, Any], colour: str, metadata: dict[str, Any]) -
     return {"spacing": spacing, "units": units, "origin": origin, "metadata": metadata}
 
 
-def frame_rate_for(frame_rate: Any, metadata: dict[str, Any], *, highest: float = 1000.0) -> float:
+def frame_rate_for(frame_rate: Any, metadata: dict[str, Any], *, limits: RateLimits = VIDEO_RATES) -> float:
     """``frame_rate=`` if given, else 1 / the t spacing of an Image written with ``ia.write``, else 30."""
     if frame_rate is None:
         geometry = metadata.get("geometry") or {}
         step = (geometry.get("spacing") or {}).get("t")
         seconds = {"s": 1.0, "ms": 1e-3}.get((geometry.get("units") or {}).get("t"))
         frame_rate = 1.0 / (step * seconds) if step and seconds else _DEFAULT_FRAME_RATE
-    return check_frame_rate(frame_rate, highest=highest)
+    return check_frame_rate(frame_rate, limits=limits)
 
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
@@ -367,15 +369,17 @@ def iter_frames(path: Path, *, spec: FormatSpec) -> Iterator[np.ndarray]:
         yield from _decoded(container, described, av)
 
 
-def check_frame_rate(frame_rate: Any, *, highest: float = 1000.0) -> float:
-    """The frame rate as a float, or :class:`InvalidOptionError` unless ``0 < frame_rate <= highest``."""
+def check_frame_rate(frame_rate: Any, *, limits: RateLimits = VIDEO_RATES) -> float:
+    """The frame rate as a float, or :class:`InvalidOptionError` unless it lies within ``limits``."""
+    lowest, highest, why = limits
     try:
         rate = float(frame_rate)
     except (TypeError, ValueError):
         rate = math.nan
-    if not (math.isfinite(rate) and 0 < rate <= highest) or isinstance(frame_rate, bool):
+    if not (math.isfinite(rate) and lowest <= rate <= highest) or isinstance(frame_rate, bool):
         raise InvalidOptionError(
-            f"frame_rate must be a number of frames per second above 0 and at most {highest:g}, got {frame_rate!r}",
+            f"frame_rate must be a number of frames per second from {lowest:.4g} to {highest:g} ({why}), "
+            f"got {frame_rate!r}",
             hint="e.g. frame_rate=30 or frame_rate=29.97",
         )
     return rate
