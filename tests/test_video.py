@@ -349,3 +349,27 @@ def test_every_truncation_is_a_corrupt_file_error(tmp_path, ext):
             with pytest.raises(errors.CorruptFileError) as caught:
                 reader(path)
             assert str(path) in str(caught.value), length
+
+
+@pytest.mark.parametrize("frame_rate", [0.0004, 1 / 3600, 1 / 14400, 0.3])
+@pytest.mark.parametrize("ext", [".mp4", ".mkv"])
+def test_slow_frame_rates_are_stated_by_the_stream(tmp_path, ext, frame_rate):
+    """Time lapse: 0.0004 fps became a stream rate of 0 and FFmpeg wrote 24 fps while the tag said 0.0004."""
+    path = ia.save(tmp_path / f"lapse{ext}", smooth(3, 16, 16), frame_rate=frame_rate)
+    assert ia.info(path).metadata["frame_rate"] == pytest.approx(frame_rate)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert float(stream.average_rate) == pytest.approx(frame_rate, rel=1e-3)
+        times = [frame.time for frame in container.decode(stream)]
+    assert np.diff(times) == pytest.approx([1 / frame_rate] * 2, rel=1e-3)
+
+
+@pytest.mark.parametrize("frame_rate", [1 / 14500, 0.00001, 1e-9, 1001])
+@pytest.mark.parametrize("ext", [".mp4", ".mkv"])
+def test_frame_rates_the_container_cannot_state_are_refused(tmp_path, ext, frame_rate):
+    target = ia.save(tmp_path / f"movie{ext}", smooth(2, 8, 8))
+    before = target.read_bytes()
+    with pytest.raises(errors.InvalidOptionError, match="frame_rate") as caught:
+        ia.save(target, smooth(3, 8, 8), frame_rate=frame_rate)
+    assert "6.944e-05" in str(caught.value) and "1000" in str(caught.value) and "4 hours" in str(caught.value)
+    assert target.read_bytes() == before and leftovers(tmp_path) == []

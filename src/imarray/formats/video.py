@@ -30,6 +30,12 @@ cannot be loaded exactly as ``(frames, y, x[, 3])`` and raises
 :class:`~imarray.errors.UnsupportedDtypeError`; 8-bit YUV (and every lossy
 video) is converted to RGB, as players show it.
 
+``frame_rate`` runs from 1/14400 (one frame every 4 hours, for time lapse)
+to 1000 frames per second, the range both containers state (Matroska times
+frames in milliseconds); the stream states it as a fraction (29.97 as
+2997/100, 0.0004 as 1/2500). Other rates raise
+:class:`~imarray.errors.InvalidOptionError` before anything is written.
+
 Each file written records ``{"colour", "dtype", "frames", "height", "width",
 "frame_rate"}`` (and a ``scale`` request) as JSON in the container tag
 ``imarray``; ``info`` reports the frame rate and frame count from it, or from
@@ -67,7 +73,9 @@ from ..fileinfo import FileInfo
 from ..registry import FormatSpec
 
 RateLimits = tuple[float, float, str]  # lowest and highest frame rate, and why
-VIDEO_RATES: RateLimits = (1e-300, 1000.0, "above 0")
+# Matroska times frames in milliseconds (so at most 1000 fps); FFmpeg's Matroska reader states no rate slower
+# than one frame in 4 hours and its MP4 writer none slower than one in 65535 s (measured, FFmpeg 7)
+VIDEO_RATES: RateLimits = (1 / 14400, 1000.0, "one frame every 4 hours to 1000 per second: what .mkv and .mp4 state")
 _TAG = "imarray"
 _DEFAULT_FRAME_RATE = 30.0
 _DEFAULT_CRF = 17
@@ -385,6 +393,17 @@ def check_frame_rate(frame_rate: Any, *, limits: RateLimits = VIDEO_RATES) -> fl
     return rate
 
 
+def stream_rate(rate: float) -> Fraction:
+    """The frame rate as the stream states it: a fraction with a small denominator (29.97 -> 2997/100).
+
+    Rates below 1 fps are stated by their period (0.0004 fps -> 1/2500), which
+    ``limit_denominator`` alone would round to 0.
+    """
+    if rate >= 1:
+        return Fraction(rate).limit_denominator(1001)
+    return 1 / Fraction(1 / rate).limit_denominator(1001)
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
@@ -474,7 +493,7 @@ def write(
         coded = (height, width)
     with av.open(str(path), "w", format="mp4" if spec.name == "mp4" else "matroska", options=options) as container:
         container.metadata[_TAG] = json.dumps(tag)
-        stream = container.add_stream(codec, rate=Fraction(rate).limit_denominator(1001), options=codec_options)
+        stream = container.add_stream(codec, rate=stream_rate(rate), options=codec_options)
         stream.height, stream.width = coded
         stream.pix_fmt = pix_fmt
         stream.thread_type = "AUTO"
