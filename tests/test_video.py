@@ -247,6 +247,8 @@ def test_calscipy_names(tmp_path):
     assert mae(ia.load_video(tmp_path / "run"), movie) < 1.5 * GREY_MAE  # x264 spends fewer bits at 90 fps
     assert ia.save_video(tmp_path / "run", movie).name == "video.mp4"
     assert ia.load_video(tmp_path / "run" / "video").shape == movie.shape  # a bare stem, as CalSciPy allows
+    assert ia.save_video(tmp_path / "clip.avi", movie) == tmp_path / "clip.mp4"  # CalSciPy's rule, documented
+    assert not (tmp_path / "clip.avi").exists()
     lossless = ia.save_video(tmp_path / "exact.mkv", movie)
     assert_identical(movie, ia.load_video(lossless))
     with pytest.raises(errors.UnsupportedDtypeError, match="scale='minmax'"):
@@ -373,3 +375,17 @@ def test_frame_rates_the_container_cannot_state_are_refused(tmp_path, ext, frame
         ia.save(target, smooth(3, 8, 8), frame_rate=frame_rate)
     assert "6.944e-05" in str(caught.value) and "1000" in str(caught.value) and "4 hours" in str(caught.value)
     assert target.read_bytes() == before and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".gif"])
+def test_bool_hint_names_the_exact_cast_not_a_scale(tmp_path, ext):
+    """bool goes onto uint8 as 0/1 exactly; 'scale onto it with dtype=uint16' made no sense for it."""
+    target = tmp_path / f"mask{ext}"
+    with pytest.raises(errors.UnsupportedDtypeError) as caught:
+        ia.save(target, np.ones((2, 4, 4), bool))
+    hint = caught.value.hint
+    assert "uint16" not in hint and "scale" not in hint
+    assert ".mkv with dtype='uint8'" in hint and "0 and 1" in hint
+    assert not target.exists()
+    mask = np.arange(32).reshape(2, 4, 4) % 3 == 0
+    assert_identical(mask.astype(np.uint8), ia.load(ia.save(tmp_path / "mask.mkv", mask, dtype="uint8")))
