@@ -231,3 +231,12 @@ def test_slowest_gif_rate_is_the_longest_delay(tmp_path):
     with Image.open(path) as image:
         assert image.info["duration"] == 655350
     assert ia.info(path).metadata["frame_rate"] == pytest.approx(100 / 65535)
+
+
+def test_a_t_spacing_beyond_a_gif_delay_is_refused(tmp_path):
+    """ia.write of an Image takes the frame rate from its t spacing: the same limits, named as the spacing."""
+    image = ia.Image(extreme_array("uint8", (2, 4, 4)), axes="tyx", spacing=(2000, 1, 1), units=("s", None, None))
+    with pytest.raises(errors.InvalidOptionError, match="t spacing of 2000 s") as caught:
+        ia.write(tmp_path / "slow.gif", image)
+    assert "0.001526" in str(caught.value) and "frame_rate=" in caught.value.hint
+    assert leftovers(tmp_path) == [] and not (tmp_path / "slow.gif").exists()

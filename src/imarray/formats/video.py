@@ -281,12 +281,21 @@ def movie_geometry(tag: dict[str, Any], colour: str, metadata: dict[str, Any]) -
 
 def frame_rate_for(frame_rate: Any, metadata: dict[str, Any], *, limits: RateLimits = VIDEO_RATES) -> float:
     """``frame_rate=`` if given, else 1 / the t spacing of an Image written with ``ia.write``, else 30."""
-    if frame_rate is None:
-        geometry = metadata.get("geometry") or {}
-        step = (geometry.get("spacing") or {}).get("t")
-        seconds = {"s": 1.0, "ms": 1e-3}.get((geometry.get("units") or {}).get("t"))
-        frame_rate = 1.0 / (step * seconds) if step and seconds else _DEFAULT_FRAME_RATE
-    return check_frame_rate(frame_rate, limits=limits)
+    if frame_rate is not None:
+        return check_frame_rate(frame_rate, limits=limits)
+    geometry = metadata.get("geometry") or {}
+    step = (geometry.get("spacing") or {}).get("t")
+    unit = (geometry.get("units") or {}).get("t")
+    seconds = {"s": 1.0, "ms": 1e-3}.get(unit)
+    if not (step and seconds):
+        return _DEFAULT_FRAME_RATE
+    rate = 1.0 / (step * seconds)
+    try:
+        return check_frame_rate(rate, limits=limits)
+    except InvalidOptionError as err:
+        raise InvalidOptionError(f"the Image's t spacing of {step:g} {unit} asks for {rate:.4g} frames per "
+                                 f"second, but {err.message}",
+                                 hint="pass frame_rate= to choose the playback rate") from None
 
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
