@@ -240,3 +240,14 @@ def test_a_t_spacing_beyond_a_gif_delay_is_refused(tmp_path):
         ia.write(tmp_path / "slow.gif", image)
     assert "0.001526" in str(caught.value) and "frame_rate=" in caught.value.hint
     assert leftovers(tmp_path) == [] and not (tmp_path / "slow.gif").exists()
+
+
+def test_every_gif_truncation_is_a_corrupt_file_error(tmp_path):
+    data = ia.save(tmp_path / "whole.gif", extreme_array("uint8", (4, 12, 12))).read_bytes()
+    path = tmp_path / "cut.gif"
+    for length in range(0, len(data), 5):
+        path.write_bytes(data[:length])
+        for reader in (ia.info, ia.load, lambda p: list(ia.iter_frames(p))):
+            with pytest.raises(errors.CorruptFileError) as caught:
+                reader(path)
+            assert str(path) in str(caught.value), length
