@@ -248,7 +248,7 @@ def _refuse_inexact(pix_fmt: str, bits: int, components: int, path: Path) -> Non
     if components in (2, 4):
         what = "its alpha channel would be dropped"
     elif bits > 8:
-        what = f"its {bits}-bit YUV samples would come back converted to RGB and rescaled to 16 bits"
+        what = f"its {bits}-bit samples would come back converted (YUV to RGB) and rescaled to 16 bits"
     else:
         return  # 8-bit YUV: converted to RGB for display, as every player shows it
     raise UnsupportedDtypeError(
