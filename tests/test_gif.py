@@ -8,6 +8,7 @@ from PIL import Image
 
 import imarray as ia
 from imarray import errors
+from imarray.cli import main
 from imarray.formats import gif
 
 from helpers import assert_identical, extreme_array, leftovers
@@ -172,3 +173,81 @@ def test_calscipy_save_gif(tmp_path):
     assert_identical(movie, ia.load_gif(written))
     assert_identical(movie, ia.load_gif(tmp_path / "out" / "images"))
     assert ia.save_gif(tmp_path / "out", movie, name="example").name == "example.gif"
+
+
+def _frame_starts(data: bytes) -> list[int]:
+    """Offsets of the graphic control extensions that open imarray's frames."""
+    return [index for index in range(len(data) - 1) if data[index : index + 2] == b"!\xf9"]
+
+
+def test_gif_cut_at_a_frame_boundary_is_corrupt(tmp_path):
+    """A cut between frames leaves valid frames: the missing trailer and imarray's frame count tell."""
+    path = ia.save(tmp_path / "cut.gif", extreme_array("uint8", (6, 16, 16)))
+    data = path.read_bytes()
+    boundary = _frame_starts(data)[4]
+    path.write_bytes(data[:boundary])  # four whole frames, no trailer
+    for reader in (ia.load, ia.info, lambda p: list(ia.iter_frames(p))):
+        with pytest.raises(errors.CorruptFileError, match="trailer") as caught:
+            reader(path)
+        assert str(path) in str(caught.value)
+    path.write_bytes(data[:boundary] + b";")  # trailer restored, but imarray recorded six frames
+    with pytest.raises(errors.CorruptFileError, match="6 frames") as caught:
+        ia.load(path)
+    assert str(path) in str(caught.value)
+
+
+def test_gif_by_another_tool_cut_at_a_frame_boundary_is_corrupt(tmp_path):
+    movie = few_colours(4, 12, 14, 16, seed=5)
+    path = tmp_path / "pillow.gif"
+    frames = [Image.fromarray(frame) for frame in movie]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    assert_identical(movie, ia.load(path))
+    data = path.read_bytes()
+    assert data.endswith(b";")
+    path.write_bytes(data[:-1])  # every frame there, only the trailer missing
+    with pytest.raises(errors.CorruptFileError, match="trailer"):
+        ia.load(path)
+    path.write_bytes(data + b"\x00padding")  # bytes after the trailer are ignored, as every reader does
+    assert_identical(movie, ia.load(path))
+
+
+@pytest.mark.parametrize("frame_rate", [0.001, 100 / 65536, 1e-9, 101])
+def test_frame_rates_beyond_a_gif_delay_are_refused_before_writing(tmp_path, capsys, frame_rate):
+    """A GIF delay is 0..65535 hundredths of a second: slower rates were a raw OverflowError mid-write."""
+    target = ia.save(tmp_path / "a.gif", extreme_array("uint8", (2, 4, 4)))
+    before = target.read_bytes()
+    with pytest.raises(errors.InvalidOptionError, match="frame_rate") as caught:
+        ia.save(target, extreme_array("uint8", (3, 4, 4)), frame_rate=frame_rate)
+    assert "65535" in str(caught.value) and "0.001526" in str(caught.value) and "100" in str(caught.value)
+    assert str(target) in str(caught.value)
+    assert target.read_bytes() == before and leftovers(tmp_path) == []
+    source = ia.save(tmp_path / "stack.tif", extreme_array("uint8", (3, 4, 4)))
+    assert main(["convert", str(source), str(target), "--frame-rate", str(frame_rate)]) == 2
+    assert "65535" in capsys.readouterr().err and target.read_bytes() == before
+
+
+def test_slowest_gif_rate_is_the_longest_delay(tmp_path):
+    path = ia.save(tmp_path / "slow.gif", extreme_array("uint8", (2, 4, 4)), frame_rate=100 / 65535)
+    with Image.open(path) as image:
+        assert image.info["duration"] == 655350
+    assert ia.info(path).metadata["frame_rate"] == pytest.approx(100 / 65535)
+
+
+def test_a_t_spacing_beyond_a_gif_delay_is_refused(tmp_path):
+    """ia.write of an Image takes the frame rate from its t spacing: the same limits, named as the spacing."""
+    image = ia.Image(extreme_array("uint8", (2, 4, 4)), axes="tyx", spacing=(2000, 1, 1), units=("s", None, None))
+    with pytest.raises(errors.InvalidOptionError, match="t spacing of 2000 s") as caught:
+        ia.write(tmp_path / "slow.gif", image)
+    assert "0.001526" in str(caught.value) and "frame_rate=" in caught.value.hint
+    assert leftovers(tmp_path) == [] and not (tmp_path / "slow.gif").exists()
+
+
+def test_every_gif_truncation_is_a_corrupt_file_error(tmp_path):
+    data = ia.save(tmp_path / "whole.gif", extreme_array("uint8", (4, 12, 12))).read_bytes()
+    path = tmp_path / "cut.gif"
+    for length in range(0, len(data), 5):
+        path.write_bytes(data[:length])
+        for reader in (ia.info, ia.load, lambda p: list(ia.iter_frames(p))):
+            with pytest.raises(errors.CorruptFileError) as caught:
+                reader(path)
+            assert str(path) in str(caught.value), length

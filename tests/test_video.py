@@ -247,6 +247,8 @@ def test_calscipy_names(tmp_path):
     assert mae(ia.load_video(tmp_path / "run"), movie) < 1.5 * GREY_MAE  # x264 spends fewer bits at 90 fps
     assert ia.save_video(tmp_path / "run", movie).name == "video.mp4"
     assert ia.load_video(tmp_path / "run" / "video").shape == movie.shape  # a bare stem, as CalSciPy allows
+    assert ia.save_video(tmp_path / "clip.avi", movie) == tmp_path / "clip.mp4"  # CalSciPy's rule, documented
+    assert not (tmp_path / "clip.avi").exists()
     lossless = ia.save_video(tmp_path / "exact.mkv", movie)
     assert_identical(movie, ia.load_video(lossless))
     with pytest.raises(errors.UnsupportedDtypeError, match="scale='minmax'"):
@@ -285,3 +287,105 @@ def test_geometry_travels_through_read_and_write(tmp_path, ext):
     assert back.spacing[:3] == pytest.approx((0.05, 0.5, 0.25)) and back.units[:3] == ("s", "um", "um")
     explicit = ia.write(tmp_path / f"fast{ext}", image, frame_rate=50)
     assert ia.info(explicit).metadata["frame_rate"] == 50.0
+
+
+def _ffv1_by_pyav(path, pix_fmt: str, frames: np.ndarray) -> None:
+    """An FFV1 .mkv written by PyAV directly (no imarray tag), frames handed over in ``pix_fmt`` itself."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=25)
+        stream.height, stream.width = frames.shape[1:3]
+        stream.pix_fmt = pix_fmt
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format=pix_fmt)))
+        container.mux(stream.encode(None))
+
+
+@pytest.mark.parametrize("pix_fmt", ["gray9le", "gray10le", "gray12le", "gray14le", "gray16le",
+                                     "gbrp9le", "gbrp10le", "gbrp12le", "gbrp14le", "gbrp16le", "rgb48le", "gray"])
+def test_high_bit_ffv1_by_other_tools_keeps_the_stored_values(tmp_path, pix_fmt):
+    """gray10le 572 loads as 572, not 572 * 64 (what a detour through gray16le makes of it)."""
+    bits = av.VideoFormat(pix_fmt).components[0].bits
+    rgb = av.VideoFormat(pix_fmt).is_rgb
+    rng = np.random.default_rng(bits)
+    frames = rng.integers(0, 2**bits, (3, 10, 12, 3) if rgb else (3, 10, 12)).astype(
+        np.uint16 if bits > 8 else np.uint8)
+    frames.flat[0], frames.flat[1] = 2**bits - 1, 0
+    if pix_fmt == "gray10le":
+        frames[0, 0, 2] = 572
+    path = tmp_path / f"{pix_fmt}.mkv"
+    _ffv1_by_pyav(path, pix_fmt, frames)
+    described = ia.info(path)
+    assert described.shape == frames.shape and described.dtype == frames.dtype
+    assert_identical(frames, ia.load(path))
+    for expected, frame in zip(frames, ia.iter_frames(path), strict=True):
+        assert_identical(expected, frame)
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p10le", "yuv444p12le", "gbrap10le", "rgba64le", "bgra"])
+def test_ffv1_that_cannot_be_read_exactly_is_refused(tmp_path, pix_fmt):
+    """High-bit YUV would come back as converted, rescaled RGB and alpha would be dropped: refuse, clearly."""
+    path = tmp_path / f"{pix_fmt}.mkv"
+    source = tmp_path / "source.mkv"
+    colours = np.random.default_rng(0).integers(0, 256, (2, 8, 10, 3), dtype=np.uint8)
+    ia.save(source, colours)
+    with av.open(str(source)) as reader, av.open(str(path), "w") as container:  # PyAV converts to pix_fmt
+        stream = container.add_stream("ffv1", rate=25)
+        stream.height, stream.width, stream.pix_fmt = 8, 10, pix_fmt
+        for frame in reader.decode(video=0):
+            container.mux(stream.encode(frame.reformat(format=pix_fmt)))
+        container.mux(stream.encode(None))
+    for reader in (ia.info, ia.load, lambda p: next(ia.iter_frames(p))):
+        with pytest.raises(errors.UnsupportedDtypeError, match=pix_fmt) as caught:
+            reader(path)
+        assert str(path) in str(caught.value) and "PyAV" in caught.value.hint
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".mkv"])
+def test_every_truncation_is_a_corrupt_file_error(tmp_path, ext):
+    """Cut anywhere (a cut header leaves a stream with no codec context): CorruptFileError naming the file."""
+    data = ia.save(tmp_path / f"whole{ext}", smooth(40, 64, 80)).read_bytes()
+    path = tmp_path / f"cut{ext}"
+    for length in range(8, len(data), max(29, len(data) // 150)):
+        path.write_bytes(data[:length])
+        for reader in (ia.info, ia.load, lambda p: sum(1 for _ in ia.iter_frames(p))):
+            with pytest.raises(errors.CorruptFileError) as caught:
+                reader(path)
+            assert str(path) in str(caught.value), length
+
+
+@pytest.mark.parametrize("frame_rate", [0.0004, 1 / 3600, 1 / 14400, 0.3])
+@pytest.mark.parametrize("ext", [".mp4", ".mkv"])
+def test_slow_frame_rates_are_stated_by_the_stream(tmp_path, ext, frame_rate):
+    """Time lapse: 0.0004 fps became a stream rate of 0 and FFmpeg wrote 24 fps while the tag said 0.0004."""
+    path = ia.save(tmp_path / f"lapse{ext}", smooth(3, 16, 16), frame_rate=frame_rate)
+    assert ia.info(path).metadata["frame_rate"] == pytest.approx(frame_rate)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert float(stream.average_rate) == pytest.approx(frame_rate, rel=1e-3)
+        times = [frame.time for frame in container.decode(stream)]
+    assert np.diff(times) == pytest.approx([1 / frame_rate] * 2, rel=1e-3)
+
+
+@pytest.mark.parametrize("frame_rate", [1 / 14500, 0.00001, 1e-9, 1001])
+@pytest.mark.parametrize("ext", [".mp4", ".mkv"])
+def test_frame_rates_the_container_cannot_state_are_refused(tmp_path, ext, frame_rate):
+    target = ia.save(tmp_path / f"movie{ext}", smooth(2, 8, 8))
+    before = target.read_bytes()
+    with pytest.raises(errors.InvalidOptionError, match="frame_rate") as caught:
+        ia.save(target, smooth(3, 8, 8), frame_rate=frame_rate)
+    assert "6.944e-05" in str(caught.value) and "1000" in str(caught.value) and "4 hours" in str(caught.value)
+    assert target.read_bytes() == before and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("ext", [".mp4", ".gif"])
+def test_bool_hint_names_the_exact_cast_not_a_scale(tmp_path, ext):
+    """bool goes onto uint8 as 0/1 exactly; 'scale onto it with dtype=uint16' made no sense for it."""
+    target = tmp_path / f"mask{ext}"
+    with pytest.raises(errors.UnsupportedDtypeError) as caught:
+        ia.save(target, np.ones((2, 4, 4), bool))
+    hint = caught.value.hint
+    assert "uint16" not in hint and "scale" not in hint
+    assert ".mkv with dtype='uint8'" in hint and "0 and 1" in hint
+    assert not target.exists()
+    mask = np.arange(32).reshape(2, 4, 4) % 3 == 0
+    assert_identical(mask.astype(np.uint8), ia.load(ia.save(tmp_path / "mask.mkv", mask, dtype="uint8")))

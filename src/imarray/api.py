@@ -327,7 +327,10 @@ def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path) -> Uns
     if exts:
         ways.append(f"save as {exts} to keep {array.dtype} exactly")
     lossless = registry.BY_NAME.get(spec.lossless_alternative or "")
-    if lossless is not None and lossless.name not in alternatives:
+    if lossless is not None and lossless.name not in alternatives and array.dtype == bool:
+        ways.append(f"for lossless video use {lossless.extensions[0]} with dtype='uint8' (False and True become "
+                    "0 and 1 exactly)")
+    elif lossless is not None and lossless.name not in alternatives:
         ways.append(
             f"for lossless video use {lossless.extensions[0]}, which holds {'/'.join(lossless.dtypes)} exactly"
             f" (scale onto it with dtype={lossless.dtypes[-1]!r})"

@@ -175,9 +175,16 @@ def save_video(
     ``scale="minmax"`` or ``scale=(lo, hi)`` to map it for display, or use
     ``.mkv`` to keep uint16 exactly.
 
+    As in CalSciPy, any other suffix is replaced by ``.mp4``: ``"clip.avi"``
+    writes ``clip.mp4`` (no AVI is written), and the path returned says so.
+
     Examples
     --------
     >>> save_video("desired_folder", images, frame_rate=90.0)   # doctest: +SKIP
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     save_video(pathlib.Path(folder) / "clip.avi", np.zeros((2, 8, 8), np.uint8)).name
+    'clip.mp4'
     """
     target = _target(path, name, ".mp4", "video", keep=(".mp4", ".mkv"))
     return api.save(target, images, frame_rate=frame_rate, scale=scale)

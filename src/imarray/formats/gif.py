@@ -15,12 +15,20 @@ Arrays are ``(frames, y, x)`` uint8 grey or ``(frames, y, x, 3)`` uint8 RGB.
 GIF stores a delay per frame in hundredths of a second, so ``frame_rate`` is
 kept as ``100 / round(100 / frame_rate)`` by players (30 fps plays as 33.3 fps;
 many browsers slow delays below 2/100 s, i.e. above 50 fps, to 10 fps). The
-requested rate, greyness and any ``scale`` request are recorded as JSON in a
-comment, so ``info`` reports them (the frame rate also as the t spacing, as
+delay is 16 bits, so ``frame_rate`` runs from 100/65535 (0.001526, one frame
+every 655.35 s) to 100; other rates raise :class:`~imarray.errors.InvalidOptionError`
+before anything is written. The
+requested rate, greyness, frame count and any ``scale`` request are recorded
+as JSON in a comment, so ``info`` reports them (the frame rate also as the t spacing, as
 for video). ``loop`` is the repeat count of the
 NETSCAPE2.0 extension: 0 (default) repeats forever.
 
 GIFs written by other tools load as RGB ``(frames, y, x, 3)``.
+
+A damaged file raises :class:`~imarray.errors.CorruptFileError`, also one cut
+cleanly between two frames: every GIF must end in its ``;`` trailer (bytes
+after it are ignored), and a file imarray wrote must hold the frame count it
+recorded.
 
 Examples
 --------
@@ -48,11 +56,16 @@ from .._progress import progress as progress_bar
 from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
-from .video import _is_int, check_frame_rate, frame_rate_for, movie_geometry
+from .video import RateLimits, _is_int, check_frame_rate, frame_rate_for, movie_geometry
 
 _COMMENT_PREFIX = b"imarray "
 _GREY_PALETTE = bytes(np.repeat(np.arange(256, dtype=np.uint8), 3))
 _MAX_SIDE = 65535
+_MAX_DELAY = 65535  # hundredths of a second: a GIF frame's delay is 16 bits
+_RATES: RateLimits = (
+    100 / _MAX_DELAY, 100.0, f"a GIF stores each frame's delay as 0..{_MAX_DELAY} hundredths of a second, "
+    f"so from 1/100 s to {_MAX_DELAY / 100:g} s per frame",
+)
 
 
 def sniff(head: bytes) -> bool:
@@ -60,7 +73,52 @@ def sniff(head: bytes) -> bool:
     return head.startswith((b"GIF87a", b"GIF89a"))
 
 
+def _count_frames(path: Path) -> int:
+    """Frames of the GIF by walking its blocks to the ``;`` trailer, which a truncated file lacks.
+
+    Pillow stops quietly at the end of the data, so a file cut between two
+    frames would load with fewer frames; the walk reads block lengths only.
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(13)
+            if len(head) < 13:
+                raise EOFError
+            if head[10] & 0x80:  # global colour table
+                handle.seek(3 << ((head[10] & 7) + 1), 1)
+            frames = 0
+            while (introducer := handle.read(1)) != b";":
+                if introducer == b",":  # image descriptor, local colour table, LZW code size
+                    descriptor = handle.read(9)
+                    if len(descriptor) < 9:
+                        raise EOFError
+                    if descriptor[8] & 0x80:
+                        handle.seek(3 << ((descriptor[8] & 7) + 1), 1)
+                    handle.seek(1, 1)
+                    frames += 1
+                elif introducer == b"!":  # extension label
+                    handle.seek(1, 1)
+                elif introducer:
+                    raise CorruptFileError(f"unexpected block {introducer!r} after {frames} frames", path=path,
+                                           hint="the file is damaged")
+                else:
+                    raise EOFError
+                while size := handle.read(1):  # data sub-blocks up to the empty one
+                    if size == b"\x00":
+                        break
+                    handle.seek(size[0], 1)
+                else:
+                    raise EOFError
+    except EOFError:
+        raise CorruptFileError(
+            "the file ends before the GIF trailer", path=path,
+            hint="the file is truncated (an interrupted download or copy)",
+        ) from None
+    return frames
+
+
 def _open(path: Path) -> Image.Image:
+    blocks = _count_frames(path)
     try:
         image = Image.open(path, formats=["GIF"])
         frames = image.n_frames  # walks the frame headers: damage shows here
@@ -70,6 +128,14 @@ def _open(path: Path) -> Image.Image:
         ) from exc
     if frames < 1:  # pragma: no cover - Pillow refuses a GIF without frames when opening
         raise CorruptFileError("the GIF holds no frame", path=path)
+    recorded = _tag(image).get("frames", blocks)
+    if frames != blocks or recorded != blocks:
+        image.close()
+        raise CorruptFileError(
+            f"imarray wrote {recorded} frames, the file holds {blocks}" if recorded != blocks
+            else f"the file holds {blocks} images but {frames} frames decode",
+            path=path, hint="the file is damaged or was cut and given a new trailer",
+        )
     return image
 
 
@@ -98,7 +164,7 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
         metadata["frame_rate"] = 1000.0 / duration
     if "loop" in image.info:
         metadata["loop"] = image.info["loop"]
-    metadata.update({k: v for k, v in tag.items() if k not in ("colour", "frame_rate", "geometry")})
+    metadata.update({k: v for k, v in tag.items() if k not in ("colour", "frames", "frame_rate", "geometry")})
     return FileInfo(
         path=path, format=spec.name, shape=shape, dtype="uint8", axes="tyx" if grey else "tyxc",
         files=(path,), disk_bytes=path.stat().st_size, **movie_geometry(tag, metadata["colour"], metadata),
@@ -172,7 +238,7 @@ def check_writable(
     if max(array.shape[1:3]) > _MAX_SIDE:
         raise UnsupportedDtypeError(f"GIF frames are at most {_MAX_SIDE} pixels wide or high", hint="use .mkv or .tif")
     if frame_rate is not None:
-        check_frame_rate(frame_rate, highest=100.0)
+        check_frame_rate(frame_rate, limits=_RATES)
     if loop is not None and not (_is_int(loop) and 0 <= loop <= 65535):
         raise InvalidOptionError(f"loop must be an integer 0..65535 (0 repeats forever), got {loop!r}")
     if colour and not quantize:
@@ -225,9 +291,10 @@ def write(
     progress: bool = False,
 ) -> None:
     """Write every frame whole, each with its own palette and the frame delay."""
-    rate = frame_rate_for(frame_rate, metadata, highest=100.0)
+    rate = frame_rate_for(frame_rate, metadata, limits=_RATES)
     delay_ms = 10 * max(1, round(100 / rate))
-    tag = {"colour": "grey" if array.ndim == 3 else "rgb", "frame_rate": rate, **metadata}
+    tag = {"colour": "grey" if array.ndim == 3 else "rgb", "frames": int(array.shape[0]), "frame_rate": rate,
+           **metadata}
     comment = _COMMENT_PREFIX + json.dumps(tag).encode()
     with open(path, "wb") as handle:
         handle.write(_header(array.shape[2], array.shape[1], 0 if loop is None else int(loop), comment))

@@ -22,6 +22,20 @@ are stored at half resolution); ``tests/test_video.py`` holds them below 2 and
   repeating the last row or column, the true size is recorded, and the padding
   is cropped on reading. Other players show the one extra row or column.
 
+Files by other tools load with their stored values: grey FFV1 in ``gray`` to
+``gray16le`` (9, 10, 12, 14 bits too: a 10-bit 572 loads as 572 in uint16, and
+``info`` reports ``significant_bits``) and RGB in ``gbrp9le`` to ``gbrp16le``,
+``rgb48le``, ``bgr0``. A lossless video stored as high-bit YUV or with alpha
+cannot be loaded exactly as ``(frames, y, x[, 3])`` and raises
+:class:`~imarray.errors.UnsupportedDtypeError`; 8-bit YUV (and every lossy
+video) is converted to RGB, as players show it.
+
+``frame_rate`` runs from 1/14400 (one frame every 4 hours, for time lapse)
+to 1000 frames per second, the range both containers state (Matroska times
+frames in milliseconds); the stream states it as a fraction (29.97 as
+2997/100, 0.0004 as 1/2500). Other rates raise
+:class:`~imarray.errors.InvalidOptionError` before anything is written.
+
 Each file written records ``{"colour", "dtype", "frames", "height", "width",
 "frame_rate"}`` (and a ``scale`` request) as JSON in the container tag
 ``imarray``; ``info`` reports the frame rate and frame count from it, or from
@@ -58,6 +72,10 @@ from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
 
+RateLimits = tuple[float, float, str]  # lowest and highest frame rate, and why
+# Matroska times frames in milliseconds (so at most 1000 fps); FFmpeg's Matroska reader states no rate slower
+# than one frame in 4 hours and its MP4 writer none slower than one in 65535 s (measured, FFmpeg 7)
+VIDEO_RATES: RateLimits = (1 / 14400, 1000.0, "one frame every 4 hours to 1000 per second: what .mkv and .mp4 state")
 _TAG = "imarray"
 _DEFAULT_FRAME_RATE = 30.0
 _DEFAULT_CRF = 17
@@ -74,6 +92,15 @@ _FFV1 = {
 # (dtype, colour) -> the format PyAV converts decoded frames to
 _DECODED = {("uint8", "grey"): "gray", ("uint16", "grey"): "gray16le", ("uint8", "rgb"): "rgb24",
             ("uint16", "rgb"): "rgb48le"}
+# pixel formats whose samples PyAV hands over as they are stored, (y, x) or (y, x, 3) in RGB order
+_NATIVE = {
+    "gray": ("grey", "uint8"), "rgb24": ("rgb", "uint8"),
+    **{f"gray{bits}le": ("grey", "uint16") for bits in (9, 10, 12, 14, 16)},
+    **{f"gbrp{bits}le": ("rgb", "uint16") for bits in (9, 10, 12, 14, 16)},
+    "rgb48le": ("rgb", "uint16"),
+}
+# pixel formats converted exactly (a reordering of the same samples) to _DECODED's
+_REORDERED = {"bgr0": ("rgb", "uint8"), "bgr24": ("rgb", "uint8"), "gbrp": ("rgb", "uint8")}
 
 
 def sniff(head: bytes) -> bool:
@@ -85,7 +112,67 @@ def _av():
     return import_optional("av", extra="video", purpose="reading and writing video")
 
 
+def _vint(handle) -> tuple[int, bool]:
+    """A Matroska variable-length size: (value, whether it is the reserved "unknown" size)."""
+    first = handle.read(1)
+    if not first or not first[0]:
+        raise EOFError
+    length = 9 - first[0].bit_length()
+    rest = handle.read(length - 1)
+    if len(rest) < length - 1:
+        raise EOFError
+    value = int.from_bytes(bytes([first[0] & (0xFF >> length)]) + rest, "big")
+    return value, value == (1 << (7 * length)) - 1
+
+
+def _shortfall(path: Path) -> str | None:
+    """Why the file is shorter than its container says, or None when it is whole.
+
+    FFmpeg opens a cut file quietly when the cut falls after the headers it
+    reads first, so the sizes the container states are checked here: the
+    Matroska segment's and those of the MP4 top-level boxes (which must
+    include the media data, ``mdat``).
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        try:
+            if head.startswith(b"\x1a\x45\xdf\xa3"):
+                handle.seek(4)
+                header, _ = _vint(handle)
+                handle.seek(header, 1)
+                if handle.read(4) != b"\x18\x53\x80\x67":
+                    return "the Matroska segment is missing"
+                segment, unknown = _vint(handle)
+                if not unknown and handle.tell() + segment > size:
+                    return f"the Matroska segment states {handle.tell() + segment} bytes, the file holds {size}"
+                return None
+            offset, boxes = 0, set()
+            while offset < size:
+                handle.seek(offset)
+                box = handle.read(16)
+                if len(box) < 8:
+                    raise EOFError
+                length, kind = int.from_bytes(box[:4], "big"), box[4:8]
+                if length == 1:
+                    length = int.from_bytes(box[8:16], "big") if len(box) == 16 else 0
+                elif length == 0:  # the last box runs to the end of the file
+                    length = size - offset
+                if length < 8:
+                    return f"the MP4 box at byte {offset} states an impossible size"
+                boxes.add(kind)
+                offset += length
+            if offset > size:
+                return f"the MP4 boxes state {offset} bytes, the file holds {size}"
+            return None if b"mdat" in boxes else "the MP4 holds no media data (mdat)"
+        except EOFError:
+            return f"the file ends inside a header ({size} bytes)"
+
+
 def _open(path: Path, av):
+    shortfall = _shortfall(path)
+    if shortfall is not None:
+        raise CorruptFileError(shortfall, path=path, hint="the file is truncated (an interrupted recording or copy)")
     try:
         return av.open(str(path))
     except (av.FFmpegError, OSError, ValueError) as exc:
@@ -120,11 +207,18 @@ def _describe(container, path: Path, spec: FormatSpec) -> FileInfo:
         )
     stream = container.streams.video[0]
     context = stream.codec_context
+    if context is None or (context.pix_fmt and context.format is None):
+        raise CorruptFileError(
+            "FFmpeg finds no usable codec for the video stream", path=path, hint="the file is truncated or damaged"
+        )
     tag = _tag(container)
     pix_fmt = context.pix_fmt or ""
-    colour = tag.get("colour") or ("grey" if pix_fmt.startswith(("gray", "ya")) else "rgb")
-    deep = bool(pix_fmt) and max(c.bits for c in context.format.components) > 8
-    dtype = tag.get("dtype") or ("uint16" if deep else "uint8")
+    bits = max(c.bits for c in context.format.components) if pix_fmt else 0
+    exact = _NATIVE.get(pix_fmt) or _REORDERED.get(pix_fmt)
+    if exact is None and pix_fmt and context.codec.lossless and not context.codec.lossy and not tag:
+        _refuse_inexact(pix_fmt, bits, len(context.format.components), path)
+    colour = tag.get("colour") or (exact[0] if exact else "grey" if pix_fmt.startswith(("gray", "ya")) else "rgb")
+    dtype = tag.get("dtype") or (exact[1] if exact else "uint16" if bits > 8 else "uint8")
     if (dtype, colour) not in _DECODED:
         raise CorruptFileError(f"unexpected imarray tag {tag!r}", path=path, hint="the tag was edited or damaged")
     height, width = int(tag.get("height", context.height)), int(tag.get("width", context.width))
@@ -138,12 +232,30 @@ def _describe(container, path: Path, spec: FormatSpec) -> FileInfo:
     rate = tag.get("frame_rate") or stream.average_rate or stream.guessed_rate
     shape = (frames, height, width) if colour == "grey" else (frames, height, width, 3)
     metadata: dict[str, Any] = {"codec": context.name, "pix_fmt": pix_fmt, "colour": colour}
+    if exact and 8 < bits < 16:
+        metadata["significant_bits"] = bits
     if rate:
         metadata["frame_rate"] = float(rate)
     metadata.update({k: v for k, v in tag.items() if k not in _LAYOUT_KEYS})
     return FileInfo(
         path=path, format=spec.name, shape=shape, dtype=dtype, axes="tyx" if colour == "grey" else "tyxc",
         files=(path,), disk_bytes=path.stat().st_size, **movie_geometry(tag, colour, metadata),
+    )
+
+
+def _refuse_inexact(pix_fmt: str, bits: int, components: int, path: Path) -> None:
+    """A lossless video whose samples would come back converted (YUV to RGB, rescaled) or without alpha."""
+    if components in (2, 4):
+        what = "its alpha channel would be dropped"
+    elif bits > 8:
+        what = f"its {bits}-bit samples would come back converted (YUV to RGB) and rescaled to 16 bits"
+    else:
+        return  # 8-bit YUV: converted to RGB for display, as every player shows it
+    raise UnsupportedDtypeError(
+        f"the lossless video is stored as {pix_fmt}, which imarray cannot load exactly: {what}",
+        path=path,
+        hint="read the planes with PyAV (frame.to_ndarray() of each decoded frame), or re-encode as "
+        "gray16le or gbrp16le/rgb48le if converted values are acceptable",
     )
 
 
@@ -167,14 +279,23 @@ def movie_geometry(tag: dict[str, Any], colour: str, metadata: dict[str, Any]) -
     return {"spacing": spacing, "units": units, "origin": origin, "metadata": metadata}
 
 
-def frame_rate_for(frame_rate: Any, metadata: dict[str, Any], *, highest: float = 1000.0) -> float:
+def frame_rate_for(frame_rate: Any, metadata: dict[str, Any], *, limits: RateLimits = VIDEO_RATES) -> float:
     """``frame_rate=`` if given, else 1 / the t spacing of an Image written with ``ia.write``, else 30."""
-    if frame_rate is None:
-        geometry = metadata.get("geometry") or {}
-        step = (geometry.get("spacing") or {}).get("t")
-        seconds = {"s": 1.0, "ms": 1e-3}.get((geometry.get("units") or {}).get("t"))
-        frame_rate = 1.0 / (step * seconds) if step and seconds else _DEFAULT_FRAME_RATE
-    return check_frame_rate(frame_rate, highest=highest)
+    if frame_rate is not None:
+        return check_frame_rate(frame_rate, limits=limits)
+    geometry = metadata.get("geometry") or {}
+    step = (geometry.get("spacing") or {}).get("t")
+    unit = (geometry.get("units") or {}).get("t")
+    seconds = {"s": 1.0, "ms": 1e-3}.get(unit)
+    if not (step and seconds):
+        return _DEFAULT_FRAME_RATE
+    rate = 1.0 / (step * seconds)
+    try:
+        return check_frame_rate(rate, limits=limits)
+    except InvalidOptionError as err:
+        raise InvalidOptionError(f"the Image's t spacing of {step:g} {unit} asks for {rate:.4g} frames per "
+                                 f"second, but {err.message}",
+                                 hint="pass frame_rate= to choose the playback rate") from None
 
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
@@ -195,6 +316,8 @@ def _to_array(frame, dtype: str, colour: str, height: int, width: int, av) -> np
         luma = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:height, :width]
         if frame.color_range == _FULL_RANGE:
             return luma.copy()
+    if _NATIVE.get(frame.format.name) == (colour, dtype):
+        return frame.to_ndarray()[:height, :width]  # the stored samples themselves, 572 stays 572
     interpolation = av.video.reformatter.Interpolation
     array = frame.to_ndarray(
         format=_DECODED[dtype, colour],
@@ -263,18 +386,31 @@ def iter_frames(path: Path, *, spec: FormatSpec) -> Iterator[np.ndarray]:
         yield from _decoded(container, described, av)
 
 
-def check_frame_rate(frame_rate: Any, *, highest: float = 1000.0) -> float:
-    """The frame rate as a float, or :class:`InvalidOptionError` unless ``0 < frame_rate <= highest``."""
+def check_frame_rate(frame_rate: Any, *, limits: RateLimits = VIDEO_RATES) -> float:
+    """The frame rate as a float, or :class:`InvalidOptionError` unless it lies within ``limits``."""
+    lowest, highest, why = limits
     try:
         rate = float(frame_rate)
     except (TypeError, ValueError):
         rate = math.nan
-    if not (math.isfinite(rate) and 0 < rate <= highest) or isinstance(frame_rate, bool):
+    if not (math.isfinite(rate) and lowest <= rate <= highest) or isinstance(frame_rate, bool):
         raise InvalidOptionError(
-            f"frame_rate must be a number of frames per second above 0 and at most {highest:g}, got {frame_rate!r}",
+            f"frame_rate must be a number of frames per second from {lowest:.4g} to {highest:g} ({why}), "
+            f"got {frame_rate!r}",
             hint="e.g. frame_rate=30 or frame_rate=29.97",
         )
     return rate
+
+
+def stream_rate(rate: float) -> Fraction:
+    """The frame rate as the stream states it: a fraction with a small denominator (29.97 -> 2997/100).
+
+    Rates below 1 fps are stated by their period (0.0004 fps -> 1/2500), which
+    ``limit_denominator`` alone would round to 0.
+    """
+    if rate >= 1:
+        return Fraction(rate).limit_denominator(1001)
+    return 1 / Fraction(1 / rate).limit_denominator(1001)
 
 
 def _is_int(value: Any) -> bool:
@@ -366,7 +502,7 @@ def write(
         coded = (height, width)
     with av.open(str(path), "w", format="mp4" if spec.name == "mp4" else "matroska", options=options) as container:
         container.metadata[_TAG] = json.dumps(tag)
-        stream = container.add_stream(codec, rate=Fraction(rate).limit_denominator(1001), options=codec_options)
+        stream = container.add_stream(codec, rate=stream_rate(rate), options=codec_options)
         stream.height, stream.width = coded
         stream.pix_fmt = pix_fmt
         stream.thread_type = "AUTO"
