@@ -50,6 +50,14 @@ def pack(rgb: np.ndarray) -> np.ndarray:
     66051
     """
     rgb = np.asarray(rgb)
+    if rgb.dtype == np.uint8 and rgb.ndim >= 2 and rgb.shape[-1] == 3 and rgb.flags.c_contiguous and rgb.size > 3:
+        # one pass: read 4 bytes at every 3rd byte as a big-endian word, r g b and the next r, and drop the last
+        flat = rgb.reshape(-1)
+        codes = np.empty(rgb.shape[:-1], np.uint32)
+        words = np.ndarray((flat.size // 3 - 1,), dtype=">u4", buffer=flat, strides=(3,))
+        np.right_shift(words, 8, out=codes.reshape(-1)[:-1])
+        codes.reshape(-1)[-1] = int(flat[-3]) << 16 | int(flat[-2]) << 8 | int(flat[-1])
+        return codes
     codes = rgb[..., 0].astype(np.uint32)  # shifted and or-ed in place: no temporaries
     codes <<= 8
     codes |= rgb[..., 1]

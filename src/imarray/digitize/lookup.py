@@ -1,9 +1,10 @@
 """Per-colour lookup: each distinct colour of a figure is matched once, not each pixel.
 
 A figure of a million pixels holds a few thousand distinct colours. The RGB
-triples are packed into 24-bit integers, made distinct (with the inverse
-index back to the pixels), and only the distinct colours are matched against
-the colour model's KD-tree.
+triples are packed into 24-bit integers and made distinct with one sort;
+only the distinct colours are matched against the colour model's KD-tree.
+Answers per pixel (value, distance, a mask) are gathered back in one pass
+through a table over the 2**24 codes, for the whole figure or a window.
 
 Examples
 --------
@@ -17,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import mmap
 import threading
 from functools import cached_property
 
@@ -25,10 +27,8 @@ import numpy as np
 from ._deps import need
 from .colormap import ColorModel, pack
 
-__all__ = ["Lookup", "distinct_colors", "lookup", "refine_runs"]
+__all__ = ["Lookup", "lookup", "refine_runs", "unpack"]
 
-# from this many pixels on, a sort plus a 2**24 index table beats np.unique's argsort
-_DENSE_FROM = 1 << 17
 _SCRATCH = threading.local()
 
 
@@ -37,81 +37,110 @@ class Lookup:
 
     The match is made once per distinct colour (``colors``, ``colors_count``
     pixels, matched to model entry ``colors_entry``, with ``colors_value``,
-    ``colors_distance``, ``colors_ambiguous``); ``index`` maps each pixel to
-    its colour, and the per-pixel arrays are gathered on first access.
+    ``colors_distance``, ``colors_ambiguous``). Pixels keep their packed colour
+    ``codes``; per-pixel arrays are gathered from them through a table over the
+    2**24 codes (:meth:`gather`), on first access, or for a window only.
     """
 
-    def __init__(self, colors: np.ndarray, counts: np.ndarray, index: np.ndarray, entry: np.ndarray,
+    def __init__(self, codes: np.ndarray, colors_code: np.ndarray, counts: np.ndarray, entry: np.ndarray,
                  value: np.ndarray, distance: np.ndarray, ambiguous: np.ndarray) -> None:
-        self.colors = colors
+        self.codes = codes
+        self.colors_code = colors_code
+        self.colors = unpack(colors_code)
         self.colors_count = counts
-        self.index = index
         self.colors_entry = entry
         self.colors_value = value
         self.colors_distance = distance
         self.colors_ambiguous = ambiguous
 
+    def gather(self, per_colour: np.ndarray, window: tuple[slice, slice] | None = None) -> np.ndarray:
+        """Per pixel (of ``window`` only, if given), ``per_colour`` at its colour.
+
+        One pass over the pixels: ``per_colour`` is written into a table over
+        the 2**24 colour codes (one per thread and dtype, reused; only the
+        figure's own codes are written and read) and taken at each pixel's code.
+        """
+        per_colour = np.asarray(per_colour)
+        table = _scratch_table(per_colour.dtype)
+        table[self.colors_code] = per_colour
+        return np.take(table, self.codes if window is None else self.codes[window])
+
+    def index_in(self, window: tuple[slice, slice] | None = None) -> np.ndarray:
+        """Per pixel (of ``window`` only, if given) the index of its colour among ``colors``, int32."""
+        if "index" in self.__dict__:
+            return self.index if window is None else self.index[window]
+        return self.gather(np.arange(self.colors_code.size, dtype=np.int32), window)
+
+    def where(self, keep_colors: np.ndarray, window: tuple[slice, slice] | None = None) -> np.ndarray:
+        """Per pixel (of ``window`` only, if given), ``keep_colors`` (a bool per distinct colour)."""
+        return self.gather(np.asarray(keep_colors, np.bool_), window)
+
+    @cached_property
+    def index(self) -> np.ndarray:
+        """int32 per pixel: the index of its colour among ``colors``."""
+        return self.index_in()
+
     @cached_property
     def value(self) -> np.ndarray:
         """float64 value per pixel."""
-        return self.colors_value[self.index]
+        return self.gather(self.colors_value)
 
     @cached_property
     def distance(self) -> np.ndarray:
         """float32 Euclidean RGB distance (0-255 scale) per pixel to the matched colour."""
-        return self.colors_distance[self.index]
+        return self.gather(self.colors_distance)
 
     @cached_property
     def ambiguous(self) -> np.ndarray:
         """bool per pixel: the matched colour stands for several colormap entries."""
-        return self.colors_ambiguous[self.index]
+        return self.gather(self.colors_ambiguous)
+
+    def runs(self, threshold: float = np.inf) -> np.ndarray:
+        """Indices of the distinct colours within ``threshold`` that stand for several entries."""
+        return np.flatnonzero(self.colors_ambiguous & (self.colors_distance <= threshold))
 
     def value_within(self, threshold: float) -> np.ndarray:
         """float64 value per pixel, NaN where the colour is farther than ``threshold`` (one gather)."""
-        return np.where(self.colors_distance <= threshold, self.colors_value, np.nan)[self.index]
-
-    def where(self, keep_colors: np.ndarray) -> np.ndarray:
-        """Per pixel, ``keep_colors`` (a bool per distinct colour) gathered to the image."""
-        return keep_colors[self.index]
+        return self.gather(np.where(self.colors_distance <= threshold, self.colors_value, np.nan))
 
 
-def _scratch_table() -> np.ndarray:
-    table = getattr(_SCRATCH, "table", None)
+def _scratch_table(dtype: np.dtype | type) -> np.ndarray:
+    """A table over the 2**24 colour codes, one per thread and dtype, reused (filled only where it is read).
+
+    The memory is an anonymous map, not a NumPy allocation: NumPy asks for
+    huge pages on large arrays, which would make the whole table resident
+    (64 MB for int32) when a figure's few thousand colours touch it; small
+    pages keep only the touched ones (a few MB) and the first call fast.
+    """
+    dtype = np.dtype(dtype)
+    tables = _SCRATCH.__dict__.setdefault("tables", {})
+    table = tables.get(dtype)
     if table is None:
-        table = _SCRATCH.table = np.empty(1 << 24, np.int32)
+        table = tables[dtype] = np.frombuffer(mmap.mmap(-1, dtype.itemsize << 24), dtype)
     return table
 
 
-def distinct_colors(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct 24-bit colour codes, per pixel the index of its code among them, and their counts.
+def unpack(codes: np.ndarray) -> np.ndarray:
+    """``(..., 3)`` uint8 RGB from 24-bit codes (the inverse of :func:`~imarray.digitize.colormap.pack`)."""
+    return np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.uint8)
 
-    The same answer as ``np.unique(codes, return_inverse=True, return_counts=True)``; for large
-    images a plain sort and an index table over the 2**24 codes (one per
-    thread, reused) replace the slower argsort.
 
-    Examples
-    --------
-    >>> u, inv, n = distinct_colors(np.array([5, 1, 5], np.uint32))
-    >>> u.tolist(), inv.tolist(), n.tolist()
-    ([1, 5], [1, 0, 1], [1, 2])
-    """
-    flat = codes.ravel()
-    if flat.size < _DENSE_FROM:
-        unique, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
-        return unique, inverse.reshape(codes.shape), counts
-    ordered = np.sort(flat)  # 32-bit keys sort fast; np.unique's argsort is the slow part
-    keep = np.empty(ordered.size, np.bool_)
-    keep[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
-    starts = np.flatnonzero(keep)
-    unique = ordered[starts]
-    table = _scratch_table()
-    table[unique] = np.arange(unique.size, dtype=np.int32)
-    return unique, table[flat].reshape(codes.shape), np.diff(starts, append=flat.size)
+def _sorted_distinct(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ordered = np.sort(codes, axis=None)  # 32-bit keys sort fast; np.unique's argsort is the slow part
+    if not ordered.size:
+        return ordered, np.zeros(0, np.intp)
+    new = np.empty(ordered.size, np.bool_)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = np.flatnonzero(new)
+    return ordered[starts], np.diff(starts, append=ordered.size)
 
 
 def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
     """Match every pixel of ``rgb`` (``(..., 3)`` uint8) to the nearest colour of ``model``.
+
+    Only the distinct colours are matched (a sort of the packed codes finds
+    them); per-pixel results are gathered when asked for.
 
     Returns
     -------
@@ -119,10 +148,10 @@ def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
         ``value`` (float64), ``distance`` (float32, Euclidean in 0-255 RGB) and
         ``ambiguous`` (bool), each of the image's shape without the colour axis.
     """
-    unique, inverse, counts = distinct_colors(pack(rgb))
-    colors = np.stack([(unique >> 16) & 255, (unique >> 8) & 255, unique & 255], axis=1).astype(np.uint8)
-    distance, nearest = model.tree().query(colors.astype(np.float64), k=1)
-    return Lookup(colors, counts, inverse, nearest, model.values[nearest], distance.astype(np.float32),
+    codes = pack(rgb)
+    unique, counts = _sorted_distinct(codes)
+    distance, nearest = model.tree().query(unpack(unique).astype(np.float64), k=1)
+    return Lookup(codes, unique, counts, nearest, model.values[nearest], distance.astype(np.float32),
                   model.ambiguous[nearest])
 
 
@@ -150,24 +179,32 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     >>> refine_runs(found.value, np.ones((1, 7), bool), found, m).round(2).tolist()
     [[0.5, 1.3, 1.9, 2.5, 3.1, 3.7, 4.5]]
     """
-    ndimage = need("scipy.ndimage")
     out = value.copy()
-    index = found.index if window is None else found.index[window]
-    runs = np.flatnonzero(model.ambiguous[found.colors_entry] & (found.colors_distance <= threshold))
+    runs = found.runs(threshold)
+    if not runs.size:
+        return out
+    ndimage = need("scipy.ndimage")
+    index = found.index_in(window)
     for color in runs:
         entry = found.colors_entry[color]
         low, high = model.low[entry], model.high[entry]
-        patches, _ = ndimage.label(keep & (index == color))
-        for number, (rows, cols) in enumerate(ndimage.find_objects(patches), start=1):
-            y0, x0 = max(rows.start - 2, 0), max(cols.start - 2, 0)
-            window = (slice(y0, rows.stop + 2), slice(x0, cols.stop + 2))
+        mine = keep & (index == color)
+        rows, cols = np.flatnonzero(mine.any(axis=1)), np.flatnonzero(mine.any(axis=0))
+        if not rows.size:
+            continue
+        top, left = max(rows[0] - 2, 0), max(cols[0] - 2, 0)  # label only around this colour's pixels
+        patches, _ = ndimage.label(mine[top : rows[-1] + 3, left : cols[-1] + 3])
+        for number, (prows, pcols) in enumerate(ndimage.find_objects(patches), start=1):
+            y0, x0 = max(prows.start - 2, 0), max(pcols.start - 2, 0)
+            local = (slice(y0, prows.stop + 2), slice(x0, pcols.stop + 2))
+            window = (slice(top + y0, top + prows.stop + 2), slice(left + x0, left + pcols.stop + 2))
             seen, kept = value[window], keep[window]
             below, above = kept & (seen < low), kept & (seen > high)
             if not (below.any() and above.any()):
                 continue
             to_low = ndimage.distance_transform_edt(~below)
             to_high = ndimage.distance_transform_edt(~above)
-            patch = patches[window] == number
+            patch = patches[local] == number
             share = (to_low[patch] - 0.5) / (to_low[patch] + to_high[patch] - 1)  # edges half a pixel out
             out[window][patch] = low + (high - low) * share
     return out

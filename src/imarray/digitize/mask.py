@@ -10,8 +10,13 @@ mask therefore combines four tests:
    the border is mostly paper (a matplotlib figure; a bare render is not);
 3. the plot box is the bounding box of the largest connected run of data
    pixels, grown by the pieces whose boxes touch it (a coastline splits a
-   field; the axes frame and padding keep colorbar, title and labels apart);
+   field; the axes frame and padding keep colorbar, title and labels apart),
+   found at half resolution and trimmed to the data pixels;
 4. inside the box, connected pieces smaller than a few pixels are dropped.
+
+Each test is a few vectorised passes over the pixels: colours are judged
+once per distinct colour and gathered to the pixels through a table, and
+connected pieces are labelled on the half-resolution figure and inside the box only.
 
 Also here: input checks (:func:`as_rgb`), alpha un-blending over white
 (:func:`unblend`) and median denoising of JPEG figures' values (:func:`denoise`).
@@ -189,26 +194,119 @@ def _paper_background(found: Lookup, threshold: float) -> np.ndarray | None:
     paper = found.where(paper_colors)
     if _border(paper).mean() < 0.5:
         return None
-    labels, _ = ndimage.label(paper)
-    touching = np.unique(_border(labels))
-    return np.isin(labels, touching[touching > 0])
+    labels, count = ndimage.label(paper)
+    outside = np.zeros(count + 1, np.bool_)
+    outside[_border(labels)] = True
+    outside[0] = False
+    return np.take(outside, labels)
 
 
-def _plot_box(objects: list, largest: tuple[slice, slice], reach: int = BOX_REACH) -> tuple[int, int, int, int]:
-    """The bounding box of the largest piece of data, grown by every piece whose box touches it.
+def _blocks(keep: np.ndarray, scale: int) -> np.ndarray:
+    """``keep`` at ``1 / scale`` resolution: a cell is data if every pixel of its block is."""
+    if scale == 1:
+        return keep
+    cells = np.ones((-(-keep.shape[0] // scale), -(-keep.shape[1] // scale)), np.bool_)
+    for dy in range(scale):
+        for dx in range(scale):
+            part = keep[dy::scale, dx::scale]
+            cells[: part.shape[0], : part.shape[1]] &= part
+    return cells
+
+
+def _plot_box(keep: np.ndarray, min_piece: int = MIN_PIECE, reach: int = BOX_REACH,
+              scale: int = 2) -> tuple[int, int, int, int]:
+    """The bounding box of the largest piece of data, grown by every piece whose box comes within ``reach``.
 
     Coastlines, contour lines and masked areas split a field into pieces that
     interleave; a colorbar or legend lies apart, beyond the axes' padding.
+    Pieces are found on blocks of ``scale`` x ``scale`` pixels that are all
+    data (``scale**2`` times fewer pixels to label; specks and one-pixel
+    chains of noise vanish), then the box is grown to the data's own edges. Pieces of
+    fewer than ``min_piece`` pixels do not grow the box. Figures without a
+    solid block of data are searched at full resolution.
     """
+    ndimage = need("scipy.ndimage")
+    cells = _blocks(keep, scale)
+    labels, count = ndimage.label(cells)
+    if count == 0:
+        return _plot_box(keep, min_piece, reach, 1) if scale > 1 else (0, keep.shape[0], 0, keep.shape[1])
+    objects = ndimage.find_objects(labels)
     boxes = np.array([(r.start, r.stop, c.start, c.stop) for r, c in objects])
-    y0, y1, x0, x1 = largest[0].start, largest[0].stop, largest[1].start, largest[1].stop
+    height, width = boxes[:, 1] - boxes[:, 0], boxes[:, 3] - boxes[:, 2]
+
+    def cells_of(i: int) -> int:
+        return int(np.count_nonzero(labels[objects[i]] == i + 1))
+
+    big, most = 0, 0  # the largest piece; one has at most as many cells as its box
+    for i in np.argsort(-(height * width), kind="stable"):
+        if height[i] * width[i] < most:
+            break
+        size = cells_of(i)
+        if size > most or (size == most and i < big):
+            big, most = int(i), size
+    area = scale * scale  # pixels per cell; a connected piece covers at least h + w - 1 cells of its box
+    grows = area * (height + width - 1) >= min_piece
+    for i in np.flatnonzero(~grows):
+        grows[i] = area * cells_of(i) >= min_piece
+    grows[big] = True
+    y0, y1, x0, x1 = (int(v) for v in boxes[big])
+    boxes, steps = boxes[grows], -(-reach // scale)  # in cells, rounded up: pieces `reach` pixels apart join
     while True:
-        touching = ((boxes[:, 0] < y1 + reach) & (boxes[:, 1] > y0 - reach)
-                    & (boxes[:, 2] < x1 + reach) & (boxes[:, 3] > x0 - reach))
+        touching = ((boxes[:, 0] < y1 + steps) & (boxes[:, 1] > y0 - steps)
+                    & (boxes[:, 2] < x1 + steps) & (boxes[:, 3] > x0 - steps))
         grown = (boxes[touching, 0].min(), boxes[touching, 1].max(), boxes[touching, 2].min(), boxes[touching, 3].max())
         if grown == (y0, y1, x0, x1):
-            return tuple(int(v) for v in grown)
+            break
+        y0, y1, x0, x1 = (int(v) for v in grown)
+    return _to_edges(keep, (scale * y0, min(scale * y1, keep.shape[0]), scale * x0, min(scale * x1, keep.shape[1])),
+                     reach)
+
+
+def _to_edges(keep: np.ndarray, box: tuple[int, int, int, int], reach: int) -> tuple[int, int, int, int]:
+    """Grow ``box`` side by side (up to ``reach`` pixels) while data just outside it touches data on its edge.
+
+    Blocks straddling the data's edges are not all data; the field's own
+    first and last rows and columns are found here.
+    """
+    y0, y1, x0, x1 = box
+    height, width = keep.shape
+
+    def touches(outside: np.ndarray, edge: np.ndarray) -> bool:
+        return bool(np.logical_and(outside, edge).any())
+
+    for _ in range(reach):
+        grown = (y0 - (y0 > 0 and touches(keep[y0 - 1, x0:x1], keep[y0, x0:x1])),
+                 y1 + (y1 < height and touches(keep[y1, x0:x1], keep[y1 - 1, x0:x1])),
+                 x0 - (x0 > 0 and touches(keep[y0:y1, x0 - 1], keep[y0:y1, x0])),
+                 x1 + (x1 < width and touches(keep[y0:y1, x1], keep[y0:y1, x1 - 1])))
+        if grown == (y0, y1, x0, x1):
+            break
         y0, y1, x0, x1 = grown
+    return (y0, y1, x0, x1)
+
+
+def _drop_specks(keep: np.ndarray, min_piece: int) -> np.ndarray:
+    """``keep`` without its connected pieces of fewer than ``min_piece`` pixels.
+
+    A plot box is usually data throughout but for its one-pixel rim (the
+    frame's antialiasing): then every rim pixel but a corner touches the solid
+    inside, and only a corner with no data beside it is a piece of its own.
+    Otherwise the pieces are labelled and counted.
+    """
+    height, width = keep.shape
+    if height > 2 and width > 2 and (height - 2) * (width - 2) >= min_piece and keep[1:-1, 1:-1].all():
+        corners = [(y, x) for y, x, dy, dx in ((0, 0, 1, 1), (0, -1, 1, -2), (-1, 0, -2, 1), (-1, -1, -2, -2))
+                   if min_piece > 1 and keep[y, x] and not keep[y, dx] and not keep[dy, x]]
+        if corners:
+            keep = keep.copy()
+            keep[tuple(np.array(corners).T)] = False
+        return keep
+    labels, count = need("scipy.ndimage").label(keep)
+    if count <= 1:  # one piece (a field) or none: nothing to count per piece
+        return keep if count == 0 or np.count_nonzero(keep) >= min_piece else np.zeros_like(keep)
+    small = np.bincount(labels.ravel(), minlength=count + 1) < min_piece
+    small[0] = False
+    return keep & ~np.take(small, labels) if small.any() else keep
 
 
 def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[int, int, int, int] | None = None,
@@ -228,22 +326,18 @@ def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[in
     min_piece
         Connected pieces of fewer pixels are dropped.
     """
-    ndimage = need("scipy.ndimage")
-    keep = found.where(found.colors_distance <= threshold)
+    near = found.colors_distance <= threshold
     background = _paper_background(found, threshold)
-    if background is not None:
-        keep &= ~background
-    labels, count = ndimage.label(keep)
-    if count == 0:
-        return DataMask(keep, box or (0, keep.shape[0], 0, keep.shape[1]), threshold)  # all masked
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    sizes[0] = 0
-    if box is None:
-        objects = ndimage.find_objects(labels)
-        pieces = [objects[i - 1] for i in np.flatnonzero(sizes >= min_piece)]  # specks do not grow the box
-        box = _plot_box(pieces, objects[int(sizes.argmax()) - 1])
-    y0, y1, x0, x1 = box
+    keep = None  # per pixel of the whole figure: needed to find the box or to drop the paper
+    if box is None or background is not None:
+        keep = found.where(near)
+        if background is not None:
+            keep &= ~background
+        if box is None:
+            box = _plot_box(keep, min_piece)
+    y0, y1, x0, x1 = (int(v) for v in box)
     window = (slice(y0, y1), slice(x0, x1))
-    data = np.zeros_like(keep)
-    data[window] = keep[window] & (sizes >= min_piece)[labels[window]]
-    return DataMask(data, (int(y0), int(y1), int(x0), int(x1)), threshold)
+    inside = found.where(near, window) if keep is None else keep[window]
+    data = np.zeros(found.codes.shape, np.bool_)
+    data[window] = _drop_specks(inside, min_piece)
+    return DataMask(data, (y0, y1, x0, x1), threshold)

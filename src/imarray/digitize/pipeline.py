@@ -18,6 +18,7 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -49,8 +50,12 @@ class Digitized:
         float64 field, NaN where the pixel is not data.
     mask
         bool, True where ``values`` holds data.
-    distance, ambiguous
-        Per pixel colour distance to the model, and whether the colour stands for several entries.
+    lookup
+        The figure's distinct colours, each matched once to the model.
+    index, distance, ambiguous
+        Per pixel the index of its colour among ``lookup.colors``, its colour
+        distance to the model, and whether the colour stands for several
+        entries (gathered on first access).
     rgb
         The figure's pixels inside the box (after un-blending and denoising).
     box
@@ -63,8 +68,7 @@ class Digitized:
 
     values: np.ndarray
     mask: np.ndarray
-    distance: np.ndarray
-    ambiguous: np.ndarray
+    lookup: Lookup
     rgb: np.ndarray
     box: tuple[int, int, int, int]
     x: np.ndarray
@@ -74,6 +78,26 @@ class Digitized:
     model: ColorModel
     threshold: float
     colorbar: Colorbar | None
+
+    @property
+    def _window(self) -> tuple[slice, slice]:
+        y0, y1, x0, x1 = self.box
+        return (slice(y0, y1), slice(x0, x1))
+
+    @cached_property
+    def index(self) -> np.ndarray:
+        """int32 per pixel: the index of its colour among ``lookup.colors``."""
+        return self.lookup.index_in(self._window)
+
+    @cached_property
+    def distance(self) -> np.ndarray:
+        """float32 per pixel: RGB distance of its colour to the model."""
+        return self.lookup.gather(self.lookup.colors_distance, self._window)
+
+    @cached_property
+    def ambiguous(self) -> np.ndarray:
+        """bool per pixel: its colour stands for several colormap entries."""
+        return self.lookup.gather(self.lookup.colors_ambiguous, self._window)
 
     def to_image(self, dtype: Any = None):
         """The field as an :class:`imarray.Image` with spacing and origin from the axes.
@@ -191,24 +215,22 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
     y0, y1, x0, x1 = kept.box
     window = (slice(y0, y1), slice(x0, x1))
     keep = kept.keep[window]
-    coverage = keep.mean() if keep.size else 0.0
+    coverage = np.count_nonzero(keep) / keep.size if keep.size else 0.0
     if coverage < MIN_COVERAGE:
         warnings.warn(
             f"only {coverage:.1%} of the plot box is within colour distance {kept.threshold:.0f} of colormap "
             f"{model.name!r}: the colours do not match (check the colormap name and the figure)",
             NothingFoundWarning, stacklevel=3,
         )
-    index = found.index[window]
-    values = found.colors_value[index]
-    if refine:
+    values = found.gather(found.colors_value, window)
+    if refine and found.runs(kept.threshold).size:
         values = refine_runs(values, keep, found, model, window, kept.threshold)
-    values = np.where(keep, values, np.nan)
+    np.copyto(values, np.nan, where=~keep)
     if median:
         values, keep = denoise(values, keep, median)
     rows, cols = np.arange(y0, y1), np.arange(x0, x1)
     return Digitized(
-        values=values, mask=keep, distance=found.colors_distance[index], ambiguous=found.colors_ambiguous[index],
-        rgb=rgb[window], box=kept.box, x=x_axis(cols) if x_axis else cols.astype(np.float64),
-        y=y_axis(rows) if y_axis else rows.astype(np.float64), x_axis=x_axis, y_axis=y_axis, model=model,
-        threshold=kept.threshold, colorbar=bar,
+        values=values, mask=keep, lookup=found, rgb=rgb[window], box=kept.box,
+        x=x_axis(cols) if x_axis else cols.astype(np.float64), y=y_axis(rows) if y_axis else rows.astype(np.float64),
+        x_axis=x_axis, y_axis=y_axis, model=model, threshold=kept.threshold, colorbar=bar,
     )
