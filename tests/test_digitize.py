@@ -30,6 +30,7 @@ from imarray.cli import main
 from imarray.digitize import (
     Axis,
     NothingFoundWarning,
+    PlotBoxWarning,
     colormap_report,
     data_mask,
     digitize,
@@ -361,3 +362,30 @@ def test_warnings_are_not_raised_for_good_figures():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         digitize(clean_render(smooth_field((30, 40)), "jet_r", LO, HI), cmap="jet_r", vmin=LO, vmax=HI)
+
+
+# ------------------------------------------------------------------ review 2: doubtful results are flagged
+
+
+@pytest.fixture(scope="module")
+def jet_figure():
+    return figure_render(smooth_field((60, 80)), "jet_r", LO, HI)
+
+
+@pytest.mark.parametrize(("drawn", "assumed"), [("jet_r", "viridis"), ("viridis", "plasma")])
+def test_wrong_colormap_warns_instead_of_a_sliver_of_garbage(drawn, assumed):
+    rendered = figure_render(smooth_field((60, 80)), drawn, LO, HI)
+    with pytest.warns(PlotBoxWarning, match="non-paper pixels"):
+        digitize(rendered.rgb, cmap=assumed, vmin=LO, vmax=HI)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        digitize(rendered.rgb, cmap=drawn, vmin=LO, vmax=HI)
+
+
+def test_cli_refuses_to_write_a_doubtful_result(tmp_path, capsys, jet_figure):
+    figure, out = tmp_path / "figure.png", tmp_path / "data.tif"
+    PILImage.fromarray(jet_figure.rgb).save(figure)
+    assert main(["digitize", str(figure), "--cmap", "viridis", "--range", "0", "0.7", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("imarray: error:") and err.count("\n") == 1 and "nothing written" in err
+    assert not out.exists()

@@ -145,7 +145,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _digitize(args: argparse.Namespace) -> int:
-    from .digitize import Axis, colormap_report, digitize, preview
+    import warnings
+
+    from .digitize import Axis, DigitizeWarning, colormap_report, digitize, preview
 
     if args.audit:
         print(colormap_report(args.audit))
@@ -161,12 +163,18 @@ def _digitize(args: argparse.Namespace) -> int:
         name: Axis(*points, scale="log" if log else "linear") if points else None
         for name, points, log in (("x_axis", args.x_axis, args.x_log), ("y_axis", args.y_axis, args.y_log))
     }
-    result = digitize(
-        args.figure, cmap=args.cmap, vmin=low, vmax=high, norm=args.norm, boundaries=args.boundaries,
-        colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
-        tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise,
-        threshold="auto" if args.threshold is None else args.threshold, **axes,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DigitizeWarning)  # a doubtful result is not written
+        try:
+            result = digitize(
+                args.figure, cmap=args.cmap, vmin=low, vmax=high, norm=args.norm, boundaries=args.boundaries,
+                colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
+                tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise,
+                threshold="auto" if args.threshold is None else args.threshold, **axes,
+            )
+        except DigitizeWarning as doubt:
+            print(f"imarray: error: {args.figure}: {doubt}; nothing written", file=sys.stderr)
+            return 1
     y0, y1, x0, x1 = result.box
     print(f"{args.figure}: plot box rows {y0}-{y1}, columns {x0}-{x1}; {result.mask.mean():.1%} data "
           f"(colour distance <= {result.threshold:.1f})")

@@ -26,18 +26,28 @@ import numpy as np
 from ..errors import ImarrayError
 from .calibrate import Axis, CalibrationError
 from .colorbar import Colorbar, find_colorbar
-from .colormap import ColorModel, Norm, from_cmap
+from .colormap import PAGE, ColorModel, Norm, from_cmap
 from .lookup import Lookup, lookup, refine_runs
 from .mask import DataMask, as_rgb, auto_threshold, data_mask, denoise, unblend
 
-__all__ = ["Digitized", "NothingFoundWarning", "digitize"]
+__all__ = ["DigitizeWarning", "Digitized", "NothingFoundWarning", "PlotBoxWarning", "digitize"]
 
 #: below this share of kept pixels inside the plot box, the figure does not match the colour model
 MIN_COVERAGE = 0.05
+#: below this share of the figure's ink (pixels not paper-coloured) kept as data, the plot box is implausible
+MIN_INK_SHARE = 0.2
 
 
-class NothingFoundWarning(UserWarning):
+class DigitizeWarning(UserWarning):
+    """The result is doubtful: do not trust its values without a look (the CLI refuses to write it)."""
+
+
+class NothingFoundWarning(DigitizeWarning):
     """The figure's colours are nowhere near the colour model: the result is (almost) all masked."""
+
+
+class PlotBoxWarning(DigitizeWarning):
+    """The recovered plot box holds a small part of the figure's ink: a wrong colormap matched a sliver."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -195,6 +205,10 @@ def digitize(
     NothingFoundWarning
         Fewer than 5% of the plot box are near the colour model: the colours do
         not match (wrong colormap?); the result is mostly NaN.
+    PlotBoxWarning
+        The data kept are less than 20% of the figure's ink (its pixels that are
+        not paper-coloured): a wrong colormap matched a sliver of the field or of
+        the colorbar, or the figure has several panels (pass ``box=``).
     """
     array, path = _read(figure)
     model = from_cmap(cmap, vmin, vmax, norm=norm, boundaries=boundaries) if cmap is not None else None
@@ -210,6 +224,23 @@ def digitize(
     return _result(rgb, found, kept, model, bar, x_axis, y_axis, refine, median)
 
 
+def _check_ink_share(found: Lookup, keep: np.ndarray, window: tuple[slice, slice], threshold: float,
+                     model: ColorModel) -> None:
+    """Warn when the kept data are a small part of the figure's ink (coverage inside the box cannot tell)."""
+    ink_colors = np.sqrt(((found.colors.astype(np.float32) - PAGE) ** 2).sum(axis=1)) > threshold
+    ink = int(found.colors_count[ink_colors].sum())
+    if ink == 0:
+        return  # blank paper (or a field of the page colour): nothing to compare with
+    share = np.count_nonzero(keep & found.where(ink_colors, window)) / ink
+    if share < MIN_INK_SHARE:
+        y0, y1, x0, x1 = (w for s in window for w in (s.start, s.stop))
+        warnings.warn(
+            f"the plot box (rows {y0}-{y1}, columns {x0}-{x1}) holds only {share:.1%} of the figure's non-paper "
+            f"pixels: colormap {model.name!r} matches a small part of the figure (wrong colormap? several panels? "
+            "pass box=)", PlotBoxWarning, stacklevel=4,
+        )
+
+
 def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, bar: Colorbar | None,
             x_axis: Axis | None, y_axis: Axis | None, refine: bool, median: int | None) -> Digitized:
     y0, y1, x0, x1 = kept.box
@@ -222,6 +253,7 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
             f"{model.name!r}: the colours do not match (check the colormap name and the figure)",
             NothingFoundWarning, stacklevel=3,
         )
+    _check_ink_share(found, keep, window, kept.threshold, model)
     values = found.gather(found.colors_value, window)
     if refine and found.runs(kept.threshold).size:
         values = refine_runs(values, keep, found, model, window, kept.threshold)
