@@ -43,7 +43,7 @@ from imarray.digitize import reduce as reduce_points
 from imarray.digitize.calibrate import CalibrationError
 from imarray.digitize.colorbar import ColorbarNotFoundError
 from imarray.digitize.colormap import ColormapError, pack
-from imarray.errors import PixelKindError
+from imarray.errors import ImarrayError, PixelKindError
 
 LO, HI = 0.0, 0.7
 
@@ -389,3 +389,41 @@ def test_cli_refuses_to_write_a_doubtful_result(tmp_path, capsys, jet_figure):
     err = capsys.readouterr().err
     assert err.startswith("imarray: error:") and err.count("\n") == 1 and "nothing written" in err
     assert not out.exists()
+
+
+def test_bad_options_are_imarray_errors_naming_the_valid_range(tmp_path, capsys, jet_figure):
+    rgb = jet_figure.rgb
+    height, width = rgb.shape[:2]
+    bad = [
+        ({"box": (1000, 2000, 0, 10)}, "outside"), ({"box": (300, 100, 0, 10)}, "empty"),
+        ({"box": (0, 10, 0)}, "four integers"), ({"median": -3}, "1 to 99"), ({"median": 10**6}, "1 to 99"),
+        ({"median": 2.5}, "1 to 99"), ({"threshold": -1}, r"\[0, 442\]"), ({"threshold": "big"}, "'auto'"),
+        ({"alpha": 0}, r"\(0, 1\]"), ({"alpha": 1.5}, r"\(0, 1\]"), ({"colorbar": "yes"}, "'auto'"),
+    ]
+    for options, message in bad:
+        with pytest.raises(ImarrayError, match=message) as err:
+            digitize(rgb, cmap="jet_r", vmin=LO, vmax=HI, **options)
+        assert err.value.hint, options
+    with pytest.raises(ImarrayError, match=f"0 <= y0 < y1 <= {height} and 0 <= x0 < x1 <= {width}"):
+        digitize(rgb, cmap="jet_r", vmin=LO, vmax=HI, box=(5, 5, 0, 10))
+    field = smooth_field((20, 30))
+    for n in (0, -5, 2.5):
+        with pytest.raises(ImarrayError, match=">= 1"):
+            reduce_points(field, n=n)
+    with pytest.raises(ImarrayError, match="2D field"):
+        reduce_points(np.zeros((3, 4, 5)))
+    with pytest.raises(ImarrayError, match="'uniform' or 'clusters'"):
+        reduce_points(field, method="grid")
+    column = reduce_points(np.where(np.arange(30) == 7, field, np.nan), n=20)  # on one column: no hull
+    assert np.allclose(reconstruct(column, (20, 30))[:, 7], field[:, 7])
+    with pytest.raises(ImarrayError, match="two positive integers"):
+        reconstruct(column, (0, 30))
+    result = digitize(rgb, cmap="jet_r", vmin=LO, vmax=HI)
+    with pytest.raises(ImarrayError, match="'xyz'") as err:
+        preview(result, tmp_path / "p.xyz")
+    assert ".png" in err.value.hint and not (tmp_path / "p.xyz").exists()
+    figure = tmp_path / "figure.png"
+    PILImage.fromarray(rgb).save(figure)
+    code = main(["digitize", str(figure), "--cmap", "jet_r", "--range", "0", "0.7", "--preview", str(tmp_path / "p.x")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "'x'" in err

@@ -148,6 +148,7 @@ def _digitize(args: argparse.Namespace) -> int:
     import warnings
 
     from .digitize import Axis, DigitizeWarning, colormap_report, digitize, preview
+    from .digitize.plot import preview_format
 
     if args.audit:
         print(colormap_report(args.audit))
@@ -158,6 +159,8 @@ def _digitize(args: argparse.Namespace) -> int:
     if args.ticks is not None and len(args.ticks) % 2:
         print("imarray: error: --ticks takes pairs: PX1 V1 PX2 V2 ...", file=sys.stderr)
         return 2
+    if args.preview is not None:
+        preview_format(args.preview)  # a bad extension fails before the work
     low, high = args.range or (None, None)
     axes = {
         name: Axis(*points, scale="log" if log else "linear") if points else None

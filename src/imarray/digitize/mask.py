@@ -42,18 +42,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import PixelKindError
+from ..errors import InvalidOptionError, PixelKindError
 from ._deps import need
 from .colormap import PAGE, ColorModel
 from .lookup import Lookup
 
-__all__ = ["DataMask", "as_rgb", "auto_threshold", "data_mask", "denoise", "unblend"]
+__all__ = ["DataMask", "as_rgb", "auto_threshold", "check_median", "data_mask", "denoise", "unblend"]
 
 #: the automatic threshold never goes below this (8-bit rounding) nor above MAX_THRESHOLD
 MIN_THRESHOLD = 3.0
 MAX_THRESHOLD = 24.0
 #: connected pieces of data smaller than this many pixels (inside the plot box) are dropped
 MIN_PIECE = 4
+#: the largest median window of :func:`denoise`: wider windows blur more than JPEG noise costs
+MAX_MEDIAN = 99
 #: pieces of data whose bounding boxes come this close (pixels) to the plot box join it
 BOX_REACH = 3
 
@@ -113,10 +115,24 @@ def unblend(rgb: np.ndarray, alpha: float, paper: tuple[int, int, int] = (255, 2
     [[[127, 0, 0]]]
     """
     if not 0 < alpha <= 1:
-        raise ValueError(f"alpha must be in (0, 1], got {alpha}")
+        raise InvalidOptionError(f"alpha must be an opacity in (0, 1], got {alpha}", hint="pass e.g. alpha=0.5")
     seen = rgb.astype(np.float32)
     colour = (seen - (1 - alpha) * np.asarray(paper, np.float32)) / alpha
     return np.clip(np.rint(colour), 0, 255).astype(np.uint8)
+
+
+def check_median(size: object) -> int:
+    """``size`` if it is a median window :func:`denoise` takes (1 to ``MAX_MEDIAN`` pixels), else an error.
+
+    Examples
+    --------
+    >>> check_median(5)
+    5
+    """
+    if not (isinstance(size, int | np.integer) and not isinstance(size, bool) and 1 <= size <= MAX_MEDIAN):
+        raise InvalidOptionError(f"the median window must be 1 to {MAX_MEDIAN} pixels, got {size!r}",
+                                 hint="pass median=5 (--denoise 5), a good start for JPEG figures, or leave it out")
+    return int(size)
 
 
 def denoise(values: np.ndarray, keep: np.ndarray, size: int = 5) -> tuple[np.ndarray, np.ndarray]:
@@ -141,6 +157,7 @@ def denoise(values: np.ndarray, keep: np.ndarray, size: int = 5) -> tuple[np.nda
     >>> float(out[3, 3]), int(kept.sum())  # the outer ring is dropped
     (0.5, 25)
     """
+    size = check_median(size)
     ndimage = need("scipy.ndimage")
     data = np.where(keep, values, np.nan)
     keep = keep & ndimage.binary_erosion(keep)  # the box edge counts as non-data: the frame is there

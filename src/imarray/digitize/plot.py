@@ -19,11 +19,30 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_file
+from ..errors import InvalidOptionError
 from ._deps import need
 from .pipeline import Digitized
 from .reduce import reconstruct, reduce
 
-__all__ = ["preview"]
+__all__ = ["preview", "preview_format"]
+
+
+def preview_format(path: str | os.PathLike[str]) -> str:
+    """The picture format matplotlib writes for ``path``'s extension, or an error naming the ones it knows.
+
+    Examples
+    --------
+    >>> preview_format("preview.PNG")
+    'png'
+    """
+    known = need("matplotlib.backend_bases").FigureCanvasBase.get_supported_filetypes()
+    suffix = Path(path).suffix.lstrip(".").lower()
+    if suffix not in known:
+        raise InvalidOptionError(
+            f"a preview cannot be saved as {suffix or 'a file without extension'!r}", path=path,
+            hint=f"end the name with one of: {', '.join('.' + k for k in sorted(known))}",
+        )
+    return suffix
 
 
 def preview(result: Digitized, path: str | os.PathLike[str] | None = None, *, n: int | None = None, dpi: int = 100):
@@ -38,6 +57,7 @@ def preview(result: Digitized, path: str | os.PathLike[str] | None = None, *, n:
     matplotlib.figure.Figure
         Not attached to pyplot: no window opens.
     """
+    picture = None if path is None else preview_format(path)
     figure_mod = need("matplotlib.figure")
     points = reduce(result.values, n=n)
     rebuilt = reconstruct(points, result.values.shape)
@@ -60,5 +80,5 @@ def preview(result: Digitized, path: str | os.PathLike[str] | None = None, *, n:
     if path is not None:
         target = Path(path)
         with atomic_file(target) as temporary:
-            fig.savefig(temporary, format=target.suffix.lstrip(".").lower() or "png")
+            fig.savefig(temporary, format=picture)
     return fig
