@@ -38,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,15 @@ MAX_THRESHOLD = 24.0
 MIN_PIECE = 4
 #: the largest median window of :func:`denoise`: wider windows blur more than JPEG noise costs
 MAX_MEDIAN = 99
+#: axes-frame lines: dark pixels (every channel at most LINE_DARK; JPEG blurs a black line's chroma) in
+#: straight runs at least 1/LINE_SHARE of the figure's shorter side (and LINE_MIN pixels) long
+LINE_DARK = 96
+LINE_SHARE = 8
+LINE_MIN = 16
+#: the frame is the plot's when at least this share of the colour-matching pixels lie inside it
+FRAME_HOLDS = 0.5
+#: the longest lines of each direction considered for frames
+MAX_LINES = 2000
 #: pieces of data whose bounding boxes come this close (pixels) to the plot box join it
 BOX_REACH = 3
 
@@ -302,6 +312,66 @@ def _to_edges(keep: np.ndarray, box: tuple[int, int, int, int], reach: int) -> t
     return (y0, y1, x0, x1)
 
 
+def _runs(lines: np.ndarray, length: int) -> np.ndarray:
+    """``(row, start, stop)`` of the runs of True along each row of ``lines`` at least ``length`` long."""
+    padded = np.zeros((lines.shape[0], lines.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = lines
+    steps = np.diff(padded, axis=1)
+    row, start = np.nonzero(steps == 1)
+    stop = np.nonzero(steps == -1)[1]  # row-major order: each run's stop follows its start
+    long = stop - start >= length
+    return np.column_stack([row[long], start[long], stop[long]])
+
+
+def _frames(found: Lookup) -> Iterator[tuple[int, int, int, int]]:
+    """Insides ``(y0, y1, x0, x1)`` of rectangles drawn with long dark straight lines, tallest first.
+
+    An axes frame (its spines) is two horizontal lines joined by two vertical
+    ones; tick marks at the corners may lengthen any of them. The data start
+    one pixel inside the lines, as that pixel is blended with the line by
+    antialiasing. A colormap with black or grey (magma, gray) matches frame,
+    ticks and text by colour, so the frame bounds the plot instead.
+    """
+    colors = found.colors.astype(np.int16)
+    dark = colors.max(axis=1) <= LINE_DARK
+    if not dark.any():
+        return
+    lines = found.where(dark)
+    length = max(LINE_MIN, min(lines.shape) // LINE_SHARE)
+    across, down = _runs(lines, length), _runs(lines.T, length)  # (row, x0, x1) and (column, y0, y1)
+    across = across[np.argsort(across[:, 1] - across[:, 2], kind="stable")[:MAX_LINES]]
+    down = down[np.argsort(down[:, 1] - down[:, 2], kind="stable")[:MAX_LINES]]
+    tolerance = 2  # pixels: a corner's lines may stop short of each other
+    # [i, j]: vertical line j crosses horizontal line i (reaches its row, inside its span)
+    crosses = ((down[None, :, 1] <= across[:, :1] + tolerance) & (down[None, :, 2] > across[:, :1] - tolerance)
+               & (down[None, :, 0] >= across[:, 1:2] - tolerance) & (down[None, :, 0] < across[:, 2:3] + tolerance))
+    shared = crosses.astype(np.int32) @ crosses.T.astype(np.int32)  # [i, k]: verticals crossing both lines
+    first, second = np.nonzero(np.triu(shared >= 2, 1))
+    gaps = np.abs(across[second, 0] - across[first, 0])
+    for n in np.argsort(-gaps, kind="stable"):
+        if gaps[n] <= length:
+            return
+        i, k = sorted((first[n], second[n]), key=lambda m: across[m, 0])
+        sides = down[crosses[i] & crosses[k], 0]
+        if np.ptp(sides) <= length:
+            continue
+        # inside the innermost line on each side, less the antialiased pixel next to it
+        left = int(sides[sides <= sides.min() + tolerance].max())
+        right = int(sides[sides >= sides.max() - tolerance].min())
+        yield (int(across[i, 0]) + 2, int(across[k, 0]) - 1, left + 2, right - 1)
+
+
+def _inside_frame(keep: np.ndarray, found: Lookup) -> np.ndarray:
+    """``keep`` cut to the inside of the axes frame, if a frame holds most of it; else ``keep``."""
+    total = np.count_nonzero(keep)
+    for y0, y1, x0, x1 in _frames(found):
+        if np.count_nonzero(keep[y0:y1, x0:x1]) >= FRAME_HOLDS * total:
+            framed = np.zeros_like(keep)
+            framed[y0:y1, x0:x1] = keep[y0:y1, x0:x1]
+            return framed
+    return keep
+
+
 def _drop_specks(keep: np.ndarray, min_piece: int) -> np.ndarray:
     """``keep`` without its connected pieces of fewer than ``min_piece`` pixels.
 
@@ -351,6 +421,7 @@ def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[in
         if background is not None:
             keep &= ~background
         if box is None:
+            keep = _inside_frame(keep, found)
             box = _plot_box(keep, min_piece)
     y0, y1, x0, x1 = (int(v) for v in box)
     window = (slice(y0, y1), slice(x0, x1))
