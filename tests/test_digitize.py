@@ -448,3 +448,19 @@ def test_jpeg_without_denoising_keeps_no_paper(cmap):
     result = digitize(encode(rendered.rgb, "jpeg", 75), cmap=cmap, vmin=LO, vmax=HI)
     keep, _ = in_figure(result, rendered.rgb.shape[:2])
     assert keep[rendered.outside].sum() == 0 and keep[rendered.inside].mean() >= 0.9
+
+
+def test_audit_names_cyclic_maps_as_matplotlib_does_and_flags_ink_coloured_entries(capsys):
+    cyclic = {name.removesuffix("_r") for name in colormaps if colormap_report(name).cyclic}
+    assert cyclic == {"hsv", "twilight", "twilight_shifted"}
+    for name in ("magma", "inferno", "gray"):
+        assert colormap_report(name).contains_ink_colour
+    assert not colormap_report("viridis").contains_ink_colour
+    assert main(["digitize", "--audit", "magma"]) == 0
+    assert "contains the ink colour" in capsys.readouterr().out
+
+
+def test_preview_mask_panel_has_a_legend():
+    result = digitize(clean_render(smooth_field((30, 40)), "viridis", LO, HI), cmap="viridis", vmin=LO, vmax=HI)
+    legend = preview(result).axes[2].get_legend()
+    assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["data", "dropped"]

@@ -33,6 +33,10 @@ Norm = Literal["linear", "log", "boundary"]
 PAGE = np.array([255, 255, 255], np.uint8)
 #: a colormap "contains the page colour" when an entry lies this close to white (RGB distance)
 PAGE_NEAR = 20.0
+#: a map is cyclic when it is continuous (median RGB step between entries below CONTINUOUS_STEP) and its
+#: ends lie within CYCLIC_GAP of its colour span (the diagonal of its RGB bounding box)
+CONTINUOUS_STEP = 20.0
+CYCLIC_GAP = 0.1
 
 __all__ = ["ColorModel", "ColormapError", "ColormapReport", "colormap_report", "from_cmap", "from_samples", "pack"]
 
@@ -241,6 +245,8 @@ class ColormapReport:
     colliding_entries: int
     page_distance: float
     contains_page_colour: bool
+    ink_distance: float
+    contains_ink_colour: bool
     cyclic: bool
     min_step: float
 
@@ -250,10 +256,21 @@ class ColormapReport:
             f"  entries sharing an 8-bit colour with another: {self.colliding_entries}",
             f"  nearest entry to white paper: RGB distance {self.page_distance:.1f}"
             + (" (contains the page colour: masking needs the plot box)" if self.contains_page_colour else ""),
+            f"  nearest entry to black ink (frame, ticks, text): RGB distance {self.ink_distance:.1f}"
+            + (" (contains the ink colour: masking relies on the axes frame)" if self.contains_ink_colour else ""),
             f"  cyclic (ends meet): {'yes, ends are ambiguous' if self.cyclic else 'no'}",
             f"  smallest RGB step between neighbouring entries: {self.min_step:.1f}",
         ]
         return "\n".join(lines)
+
+
+def _cyclic(steps: np.ndarray, ends: float, span: float) -> bool:
+    """A continuous map (small steps, unlike a qualitative one) whose ends meet within CYCLIC_GAP of its span.
+
+    hsv's ends are 23 RGB units apart (its span: 442), twilight's 1; the
+    closest non-cyclic map (RdGy) leaves 20% of its span between its ends.
+    """
+    return bool(np.median(steps) < CONTINUOUS_STEP and ends <= max(CYCLIC_GAP * span, 2.0))
 
 
 def colormap_report(name: str) -> ColormapReport:
@@ -262,17 +279,21 @@ def colormap_report(name: str) -> ColormapReport:
     Examples
     --------
     >>> r = colormap_report("RdBu_r")
-    >>> r.contains_page_colour, r.cyclic
-    (True, False)
+    >>> r.contains_page_colour, r.contains_ink_colour, r.cyclic
+    (True, False, False)
+    >>> colormap_report("hsv").cyclic, colormap_report("magma").contains_ink_colour
+    (True, True)
     """
     cmap = _cmap(name)
     rgb = cmap(np.arange(cmap.N), bytes=True)[:, :3].astype(np.int64)
     _, counts = np.unique(pack(rgb.astype(np.uint8)), return_counts=True)
     page = float(np.sqrt(((rgb - PAGE.astype(np.int64)) ** 2).sum(axis=1)).min())
+    ink = float(np.sqrt((rgb**2).sum(axis=1)).min())
     steps = np.sqrt((np.diff(rgb, axis=0) ** 2).sum(axis=1))
     ends = float(np.sqrt(((rgb[0] - rgb[-1]) ** 2).sum()))
+    span = float(np.sqrt(((rgb.max(axis=0) - rgb.min(axis=0)) ** 2).sum()))
     return ColormapReport(
         name=name, entries=int(cmap.N), distinct=len(counts), colliding_entries=int(counts[counts > 1].sum()),
-        page_distance=page, contains_page_colour=page <= PAGE_NEAR,
-        cyclic=bool(ends <= max(3 * float(np.median(steps)), 2.0)), min_step=float(steps.min()),
+        page_distance=page, contains_page_colour=page <= PAGE_NEAR, ink_distance=ink,
+        contains_ink_colour=ink <= PAGE_NEAR, cyclic=_cyclic(steps, ends, span), min_step=float(steps.min()),
     )

@@ -71,8 +71,13 @@ def preview(result: Digitized, path: str | os.PathLike[str] | None = None, *, n:
     field = panels[1].imshow(result.values, cmap=cmap, vmin=low, vmax=high, extent=extent, aspect="auto",
                              interpolation="nearest")
     panels[1].set_title(f"recovered ({result.mask.mean():.1%} of the box)")
-    panels[2].imshow(result.mask, cmap="gray", vmin=0, vmax=1, extent=extent, aspect="auto", interpolation="nearest")
+    panels[2].imshow(result.mask, cmap="gray_r", vmin=0, vmax=1, extent=extent, aspect="auto",
+                     interpolation="nearest")
     panels[2].set_title(f"mask (colour distance <= {result.threshold:.0f})")
+    patches = need("matplotlib.patches")
+    panels[2].legend(handles=[patches.Patch(facecolor="black", label="data"),
+                              patches.Patch(facecolor="white", edgecolor="grey", label="dropped")],
+                     loc="lower right", fontsize="small")
     panels[3].imshow(rebuilt, cmap=cmap, vmin=low, vmax=high, extent=extent, aspect="auto", interpolation="nearest")
     panels[3].plot(result.x[points.x], result.y[points.y], ",", color="k")
     panels[3].set_title(f"reconstruction from {len(points)} points")
