@@ -464,3 +464,22 @@ def test_preview_mask_panel_has_a_legend():
     result = digitize(clean_render(smooth_field((30, 40)), "viridis", LO, HI), cmap="viridis", vmin=LO, vmax=HI)
     legend = preview(result).axes[2].get_legend()
     assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["data", "dropped"]
+
+
+@pytest.mark.parametrize(("cmap", "extend", "orientation"), [
+    ("viridis", "both", "vertical"), ("jet_r", "both", "horizontal"), ("plasma", "max", "vertical"),
+    ("twilight", "neither", "vertical"), ("magma", "neither", "vertical"),
+])
+def test_colorbar_auto_finds_the_body_of_extended_bars_and_bars_with_page_or_ink_coloured_ends(
+        cmap, extend, orientation):
+    rendered = figure_render(smooth_field((60, 80)), cmap, LO, HI, size=(4.0, 4.0), orientation=orientation,
+                             extend=extend)
+    result = digitize(rendered.rgb, colorbar="auto", vmin=LO, vmax=HI)
+    y0, y1, x0, x1 = result.colorbar.box
+    top, bottom, left, right = rendered.bar_px
+    ends = (y0, y1, top, bottom) if orientation == "vertical" else (x0, x1, left, right)
+    assert abs(ends[0] - ends[2]) <= 1 and abs(ends[1] - ends[3]) <= 1, (result.colorbar.box, rendered.bar_px)
+    if cmap != "twilight":  # a cyclic bar's two ends share colours: the field's values there are ambiguous
+        keep, values = in_figure(result, rendered.rgb.shape[:2])
+        length = np.ptp(result.colorbar.positions) + 1
+        assert rmse((values - rendered.truth)[keep & rendered.inside]) <= 2 * (HI - LO) / length
