@@ -212,16 +212,17 @@ def _border(mask: np.ndarray) -> np.ndarray:
     return np.concatenate([mask[0], mask[-1], mask[1:-1, 0], mask[1:-1, -1]])
 
 
-def _paper_background(found: Lookup, threshold: float) -> np.ndarray | None:
-    """Paper-coloured pixels connected to the border, if the border is mostly paper."""
-    ndimage = need("scipy.ndimage")
+def _paper_colors(found: Lookup, threshold: float) -> np.ndarray | None:
+    """Per distinct colour: paper-coloured, if the model has a paper-like colour (else None: distance drops paper)."""
     paper_colors = np.sqrt(((found.colors.astype(np.float32) - PAGE) ** 2).sum(axis=1)) <= threshold
-    if not (paper_colors & (found.colors_distance <= threshold)).any():
-        return None  # the model has no paper-like colour: distance alone drops the paper
-    paper = found.where(paper_colors)
+    return paper_colors if (paper_colors & (found.colors_distance <= threshold)).any() else None
+
+
+def _paper_background(paper: np.ndarray) -> np.ndarray | None:
+    """The ``paper`` pixels connected to the border, if the border is mostly paper."""
     if _border(paper).mean() < 0.5:
         return None
-    labels, count = ndimage.label(paper)
+    labels, count = need("scipy.ndimage").label(paper)
     outside = np.zeros(count + 1, np.bool_)
     outside[_border(labels)] = True
     outside[0] = False
@@ -313,17 +314,26 @@ def _to_edges(keep: np.ndarray, box: tuple[int, int, int, int], reach: int) -> t
 
 
 def _runs(lines: np.ndarray, length: int) -> np.ndarray:
-    """``(row, start, stop)`` of the runs of True along each row of ``lines`` at least ``length`` long."""
-    padded = np.zeros((lines.shape[0], lines.shape[1] + 2), np.int8)
-    padded[:, 1:-1] = lines
-    steps = np.diff(padded, axis=1)
-    row, start = np.nonzero(steps == 1)
-    stop = np.nonzero(steps == -1)[1]  # row-major order: each run's stop follows its start
+    """``(row, start, stop)`` of the runs of True along each row of ``lines`` at least ``length`` long.
+
+    Only rows with ``length`` True pixels in all are searched: few are (a figure's lines, not its text).
+    """
+    rows = np.flatnonzero(np.count_nonzero(lines, axis=1) >= length)
+    padded = np.zeros((rows.size, lines.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = lines[rows]
+    steps = np.diff(padded, axis=1).ravel()
+    start, stop = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)  # in order: each run's stop follows
+    row, start, stop = start // (lines.shape[1] + 1), start % (lines.shape[1] + 1), stop % (lines.shape[1] + 1)
     long = stop - start >= length
-    return np.column_stack([row[long], start[long], stop[long]])
+    return np.column_stack([rows[row[long]], start[long], stop[long]])
 
 
-def _frames(found: Lookup) -> Iterator[tuple[int, int, int, int]]:
+def _dark_colors(found: Lookup) -> np.ndarray:
+    """Per distinct colour: dark enough for a frame line (JPEG blurs a black line's chroma, so no hue test)."""
+    return found.colors.max(axis=1) <= LINE_DARK
+
+
+def _frames(lines: np.ndarray) -> Iterator[tuple[int, int, int, int]]:
     """Insides ``(y0, y1, x0, x1)`` of rectangles drawn with long dark straight lines, tallest first.
 
     An axes frame (its spines) is two horizontal lines joined by two vertical
@@ -332,11 +342,6 @@ def _frames(found: Lookup) -> Iterator[tuple[int, int, int, int]]:
     antialiasing. A colormap with black or grey (magma, gray) matches frame,
     ticks and text by colour, so the frame bounds the plot instead.
     """
-    colors = found.colors.astype(np.int16)
-    dark = colors.max(axis=1) <= LINE_DARK
-    if not dark.any():
-        return
-    lines = found.where(dark)
     length = max(LINE_MIN, min(lines.shape) // LINE_SHARE)
     across, down = _runs(lines, length), _runs(lines.T, length)  # (row, x0, x1) and (column, y0, y1)
     across = across[np.argsort(across[:, 1] - across[:, 2], kind="stable")[:MAX_LINES]]
@@ -361,10 +366,10 @@ def _frames(found: Lookup) -> Iterator[tuple[int, int, int, int]]:
         yield (int(across[i, 0]) + 2, int(across[k, 0]) - 1, left + 2, right - 1)
 
 
-def _inside_frame(keep: np.ndarray, found: Lookup) -> np.ndarray:
-    """``keep`` cut to the inside of the axes frame, if a frame holds most of it; else ``keep``."""
+def _inside_frame(keep: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """``keep`` cut to the inside of the axes frame drawn by ``lines``, if it holds most of ``keep``."""
     total = np.count_nonzero(keep)
-    for y0, y1, x0, x1 in _frames(found):
+    for y0, y1, x0, x1 in _frames(lines):
         if np.count_nonzero(keep[y0:y1, x0:x1]) >= FRAME_HOLDS * total:
             framed = np.zeros_like(keep)
             framed[y0:y1, x0:x1] = keep[y0:y1, x0:x1]
@@ -414,14 +419,22 @@ def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[in
         Connected pieces of fewer pixels are dropped.
     """
     near = found.colors_distance <= threshold
-    background = _paper_background(found, threshold)
+    paper_colors = _paper_colors(found, threshold)
     keep = None  # per pixel of the whole figure: needed to find the box or to drop the paper
-    if box is None or background is not None:
-        keep = found.where(near)
+    if box is None or paper_colors is not None:
+        # one pass through the colour table for all per-pixel tests: bit 0 near, bit 1 paper, bit 2 dark
+        flags = near.astype(np.uint8)
+        if paper_colors is not None:
+            flags |= paper_colors.astype(np.uint8) << 1
+        if box is None:
+            flags |= _dark_colors(found).astype(np.uint8) << 2
+        bits = found.gather(flags)
+        keep = (bits & 1).view(np.bool_)
+        background = None if paper_colors is None else _paper_background((bits & 2) != 0)
         if background is not None:
             keep &= ~background
         if box is None:
-            keep = _inside_frame(keep, found)
+            keep = _inside_frame(keep, (bits & 4) != 0)
             box = _plot_box(keep, min_piece)
     y0, y1, x0, x1 = (int(v) for v in box)
     window = (slice(y0, y1), slice(x0, x1))

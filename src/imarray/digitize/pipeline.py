@@ -269,7 +269,7 @@ def _check_ink_share(found: Lookup, keep: np.ndarray, window: tuple[slice, slice
     ink = int(found.colors_count[ink_colors].sum())
     if ink == 0:
         return  # blank paper (or a field of the page colour): nothing to compare with
-    share = np.count_nonzero(keep & found.where(ink_colors, window)) / ink
+    share = np.count_nonzero(keep) / ink  # kept paper-coloured pixels (a diverging map's middle) count too
     if share < MIN_INK_SHARE:
         y0, y1, x0, x1 = (w for s in window for w in (s.start, s.stop))
         warnings.warn(
