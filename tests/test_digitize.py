@@ -102,6 +102,18 @@ def test_specks_dropped_exactly_as_labelling_says():
         assert np.array_equal(kept, data & (np.bincount(labels.ravel()) >= 4)[labels]), data
 
 
+def test_run_distances_from_edge_pixels_equal_the_distance_transform():
+    from imarray.digitize.lookup import _TREE_FROM, _nearest
+
+    rng = np.random.default_rng(7)
+    for trial in range(20):
+        side = int(np.sqrt(_TREE_FROM)) + 1 + trial
+        sources = ndimage.binary_dilation(rng.random((side, side + 3)) < 0.01, iterations=trial % 4)
+        targets = ~sources & (rng.random(sources.shape) < 0.3)
+        expected = ndimage.distance_transform_edt(~sources)[targets]
+        assert np.array_equal(_nearest(sources, targets), expected)
+
+
 @pytest.mark.parametrize("cmap", ["jet_r", "viridis", "RdBu_r"])
 def test_model_is_the_bytes_agg_writes_and_truncation_not_rounding(cmap):
     model = from_cmap(cmap, LO, HI)

@@ -202,9 +202,33 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
             below, above = kept & (seen < low), kept & (seen > high)
             if not (below.any() and above.any()):
                 continue
-            to_low = ndimage.distance_transform_edt(~below)
-            to_high = ndimage.distance_transform_edt(~above)
             patch = patches[local] == number
-            share = (to_low[patch] - 0.5) / (to_low[patch] + to_high[patch] - 1)  # edges half a pixel out
+            to_low, to_high = _nearest(below, patch), _nearest(above, patch)
+            share = (to_low - 0.5) / (to_low + to_high - 1)  # edges half a pixel out
             out[window][patch] = low + (high - low) * share
     return out
+
+
+#: from this many pixels on, a window's distances come from a KD-tree over the sources' edge pixels
+_TREE_FROM = 4096
+
+
+def _nearest(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Euclidean distance from each ``targets`` pixel (row-major order) to the nearest ``sources`` pixel.
+
+    Small windows take a distance transform. In large ones (a band of one
+    colour curving across the field has a box of most of the field) only the
+    sources' edge pixels can be nearest (a source pixel whose four neighbours
+    are all sources has one closer to any target), so a KD-tree over those
+    gives the same distances without touching every pixel of the box.
+    """
+    if sources.size < _TREE_FROM:
+        return need("scipy.ndimage").distance_transform_edt(~sources)[targets]
+    inner = sources.copy()
+    inner[1:] &= sources[:-1]
+    inner[:-1] &= sources[1:]
+    inner[:, 1:] &= sources[:, :-1]
+    inner[:, :-1] &= sources[:, 1:]
+    edge = np.argwhere(sources & ~inner)
+    distance, _ = need("scipy.spatial").cKDTree(edge).query(np.argwhere(targets))
+    return distance
