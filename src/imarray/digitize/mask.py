@@ -313,17 +313,21 @@ def _to_edges(keep: np.ndarray, box: tuple[int, int, int, int], reach: int) -> t
     return (y0, y1, x0, x1)
 
 
-def _runs(lines: np.ndarray, length: int) -> np.ndarray:
-    """``(row, start, stop)`` of the runs of True along each row of ``lines`` at least ``length`` long.
+def _runs(lines: np.ndarray, length: int, vertical: bool = False) -> np.ndarray:
+    """``(row, start, stop)`` of the runs of True along the rows of ``lines`` (its columns if ``vertical``:
+    ``(column, start, stop)``) at least ``length`` long.
 
     Only rows with ``length`` True pixels in all are searched: few are (a figure's lines, not its text).
     """
-    rows = np.flatnonzero(np.count_nonzero(lines, axis=1) >= length)
-    padded = np.zeros((rows.size, lines.shape[1] + 2), np.int8)
-    padded[:, 1:-1] = lines[rows]
+    axis = 0 if vertical else 1
+    counts = lines.view(np.uint8).sum(axis=axis, dtype=np.uint16 if lines.shape[axis] < 1 << 16 else np.int64)
+    rows = np.flatnonzero(counts >= length)
+    chosen = lines[:, rows].T if vertical else lines[rows]
+    padded = np.zeros((rows.size, chosen.shape[1] + 2), np.int8)
+    padded[:, 1:-1] = chosen
     steps = np.diff(padded, axis=1).ravel()
     start, stop = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)  # in order: each run's stop follows
-    row, start, stop = start // (lines.shape[1] + 1), start % (lines.shape[1] + 1), stop % (lines.shape[1] + 1)
+    row, start, stop = start // (chosen.shape[1] + 1), start % (chosen.shape[1] + 1), stop % (chosen.shape[1] + 1)
     long = stop - start >= length
     return np.column_stack([rows[row[long]], start[long], stop[long]])
 
@@ -343,7 +347,7 @@ def _frames(lines: np.ndarray) -> Iterator[tuple[int, int, int, int]]:
     ticks and text by colour, so the frame bounds the plot instead.
     """
     length = max(LINE_MIN, min(lines.shape) // LINE_SHARE)
-    across, down = _runs(lines, length), _runs(lines.T, length)  # (row, x0, x1) and (column, y0, y1)
+    across, down = _runs(lines, length), _runs(lines, length, vertical=True)  # (row, x0, x1) and (column, y0, y1)
     across = across[np.argsort(across[:, 1] - across[:, 2], kind="stable")[:MAX_LINES]]
     down = down[np.argsort(down[:, 1] - down[:, 2], kind="stable")[:MAX_LINES]]
     tolerance = 2  # pixels: a corner's lines may stop short of each other
@@ -367,13 +371,13 @@ def _frames(lines: np.ndarray) -> Iterator[tuple[int, int, int, int]]:
 
 
 def _inside_frame(keep: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """``keep`` cut to the inside of the axes frame drawn by ``lines``, if it holds most of ``keep``."""
+    """``keep`` (changed in place) cut to the inside of the axes frame drawn by ``lines``, if it holds most of it."""
     total = np.count_nonzero(keep)
     for y0, y1, x0, x1 in _frames(lines):
         if np.count_nonzero(keep[y0:y1, x0:x1]) >= FRAME_HOLDS * total:
-            framed = np.zeros_like(keep)
-            framed[y0:y1, x0:x1] = keep[y0:y1, x0:x1]
-            return framed
+            keep[:y0] = keep[y1:] = False
+            keep[:, :x0] = keep[:, x1:] = False
+            return keep
     return keep
 
 
@@ -434,7 +438,7 @@ def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[in
         if background is not None:
             keep &= ~background
         if box is None:
-            keep = _inside_frame(keep, (bits & 4) != 0)
+            keep = _inside_frame(keep, bits >= 4)  # bit 2 is the highest
             box = _plot_box(keep, min_piece)
     y0, y1, x0, x1 = (int(v) for v in box)
     window = (slice(y0, y1), slice(x0, x1))
