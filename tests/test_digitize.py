@@ -495,3 +495,26 @@ def test_colorbar_auto_finds_the_body_of_extended_bars_and_bars_with_page_or_ink
         keep, values = in_figure(result, rendered.rgb.shape[:2])
         length = np.ptp(result.colorbar.positions) + 1
         assert rmse((values - rendered.truth)[keep & rendered.inside]) <= 2 * (HI - LO) / length
+
+
+def test_contourf_bands_come_back_as_their_midpoints():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    field = smooth_field((90, 120))
+    levels = np.linspace(LO, HI, 8)
+    fig = Figure(figsize=(3, 2.25), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.contourf(field, levels=levels, cmap="viridis", antialiased=False)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    result = digitize(rgb, cmap="viridis", norm="contourf", boundaries=levels)
+    seen = np.unique(np.round(result.values[result.mask], 9))
+    mids = np.round((levels[:-1] + levels[1:]) / 2, 9)
+    assert set(seen) == set(mids)  # every band, each its midpoint
+    assert result.mask.mean() >= 0.95
+    # read as boundary-normed imshow, the same figure loses bands: the two colourings differ
+    as_boundary = digitize(rgb, cmap="viridis", norm="boundary", boundaries=levels, threshold=3.0)
+    assert as_boundary.mask.mean() < 0.5

@@ -67,8 +67,11 @@ def _digitize_parser(commands) -> None:
     digitize.add_argument("figure", type=Path, nargs="?", help="PNG or JPEG figure")
     digitize.add_argument("--cmap", help="matplotlib colormap the figure was drawn with, e.g. jet_r")
     digitize.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"), help="vmin vmax of the colormap")
-    digitize.add_argument("--norm", choices=("linear", "log", "boundary"), default="linear")
-    digitize.add_argument("--boundaries", nargs="+", type=float, metavar="B", help="bin edges of --norm boundary")
+    digitize.add_argument("--norm", choices=("linear", "log", "boundary", "contourf"), default="linear",
+                          help="boundary: imshow/pcolormesh with BoundaryNorm; contourf: filled contours "
+                          "(--boundaries gives the levels; values come back as band midpoints)")
+    digitize.add_argument("--boundaries", nargs="+", type=float, metavar="B",
+                          help="bin edges of --norm boundary, levels of --norm contourf")
     digitize.add_argument("--colorbar", choices=("auto",), help="find the colorbar (its colours are the model "
                           "without --cmap; --range gives its end values, or --ticks)")
     digitize.add_argument("--ticks", nargs="+", type=float, metavar="PX V",

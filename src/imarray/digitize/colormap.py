@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import ImarrayError
 from ._deps import need
 
-Norm = Literal["linear", "log", "boundary"]
+Norm = Literal["linear", "log", "boundary", "contourf"]
 PAGE = np.array([255, 255, 255], np.uint8)
 #: a colormap "contains the page colour" when an entry lies this close to white (RGB distance)
 PAGE_NEAR = 20.0
@@ -194,10 +194,17 @@ def from_cmap(
     vmin, vmax
         The value range (``--range``); ``vmin < vmax``, both positive for ``log``.
     norm
-        ``"linear"`` (``Normalize``), ``"log"`` (``LogNorm``) or ``"boundary"``
-        (``BoundaryNorm`` over ``boundaries``, each bin one colour).
+        ``"linear"`` (``Normalize``), ``"log"`` (``LogNorm``), ``"boundary"``
+        (``imshow``/``pcolormesh`` with ``BoundaryNorm`` over ``boundaries``:
+        bin ``i`` of ``n`` takes colormap entry ``i * (N - 1) // (n - 1)``) or
+        ``"contourf"`` (filled contours over levels ``boundaries``: each band
+        takes the colour of its midpoint under ``Normalize(vmin, vmax)``,
+        which default to the first and last level). The two colour the same
+        bands differently: a contourf figure read with ``"boundary"`` loses
+        bands. Values come back as band midpoints; the band itself is
+        ``model.low``/``model.high``.
     boundaries
-        Bin edges for ``norm="boundary"``.
+        Bin edges for ``norm="boundary"``, contour levels for ``norm="contourf"``.
 
     Examples
     --------
@@ -206,21 +213,32 @@ def from_cmap(
     (1.0136, True)
     >>> from_cmap("viridis", 0, 1, norm="boundary", boundaries=[0, 0.5, 1]).values.tolist()
     [0.25, 0.75]
+    >>> from_cmap("viridis", norm="contourf", boundaries=[0, 0.5, 1]).colors.tolist()  # at 0.25 and 0.75
+    [[58, 82, 139], [94, 201, 97]]
     """
     colors_mod = need("matplotlib.colors")
     cmap = _cmap(name)
-    if norm == "boundary":
+    if norm in ("boundary", "contourf"):
         if boundaries is None or len(boundaries) < 2:
-            raise ColormapError("norm='boundary' needs at least two boundaries", hint="pass boundaries=[b0, b1, ...]")
+            raise ColormapError(f"norm={norm!r} needs at least two boundaries",
+                                hint="pass boundaries=[b0, b1, ...] (--boundaries B0 B1 ...)")
         edges = np.asarray(boundaries, np.float64)
-        if not (np.diff(edges) > 0).all():
-            raise ColormapError("boundaries must increase", hint="sort the bin edges")
-        bnorm = colors_mod.BoundaryNorm(edges, cmap.N)
+        if not (np.isfinite(edges).all() and (np.diff(edges) > 0).all()):
+            raise ColormapError("boundaries must be finite and increase", hint="sort the bin edges")
         mids = (edges[:-1] + edges[1:]) / 2
-        rgb = cmap(bnorm(mids), bytes=True)[:, :3]
+        if norm == "boundary":
+            where = colors_mod.BoundaryNorm(edges, cmap.N)(mids)
+        else:  # contourf: cmap(norm(layer midpoints)), the norm autoscaled to the levels
+            low = edges[0] if vmin is None else vmin
+            high = edges[-1] if vmax is None else vmax
+            if not low < high:
+                raise ColormapError(f"contourf needs vmin < vmax, got {low} and {high}", hint="leave vmin/vmax out")
+            where = colors_mod.Normalize(low, high)(mids)
+        rgb = cmap(where, bytes=True)[:, :3]
         return from_samples(rgb, edges[:-1], edges[1:], name=name)
     if norm not in ("linear", "log"):
-        raise ColormapError(f"norm={norm!r} is not linear, log or boundary")
+        raise ColormapError(f"norm={norm!r} is not linear, log, boundary or contourf",
+                            hint="pass norm='linear' (imshow's default)")
     if vmin is None or vmax is None or not np.isfinite([vmin, vmax]).all() or not vmin < vmax:
         raise ColormapError(
             f"the value range must be finite with vmin < vmax, got vmin={vmin}, vmax={vmax}",
