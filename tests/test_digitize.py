@@ -555,3 +555,11 @@ def test_dark_overlays_and_their_antialiased_fringe_are_dropped(cmap):
     error = np.abs(result.values - truth.values)
     assert result.mask[on].mean() <= 0.01 and not (error[result.mask & on] > 0.05).any()  # was 5.7% for RdBu_r
     assert result.mask[~on].mean() >= 0.97  # the fringe dropped is one pixel wide
+
+
+def test_preview_of_a_one_pixel_wide_result_draws_without_warnings():
+    strip = clean_render(smooth_field((30, 1)), "viridis", LO, HI)
+    result = digitize(strip, cmap="viridis", vmin=LO, vmax=HI)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        preview(result)

@@ -45,6 +45,13 @@ def preview_format(path: str | os.PathLike[str]) -> str:
     return suffix
 
 
+def _extent(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+    """imshow's extent: the outer edges of the first and last pixels (a one-pixel box has width too)."""
+    dx = (x[-1] - x[0]) / (x.size - 1) if x.size > 1 else 1.0
+    dy = (y[-1] - y[0]) / (y.size - 1) if y.size > 1 else 1.0
+    return (x[0] - dx / 2, x[-1] + dx / 2, y[-1] + dy / 2, y[0] - dy / 2)
+
+
 def preview(result: Digitized, path: str | os.PathLike[str] | None = None, *, n: int | None = None, dpi: int = 100):
     """Draw the preview; save it to ``path`` (atomically, format from the extension) if given.
 
@@ -61,7 +68,7 @@ def preview(result: Digitized, path: str | os.PathLike[str] | None = None, *, n:
     figure_mod = need("matplotlib.figure")
     points = reduce(result.values, n=n)
     rebuilt = reconstruct(points, result.values.shape)
-    extent = (result.x[0], result.x[-1], result.y[-1], result.y[0]) if result.values.size else None
+    extent = _extent(result.x, result.y) if result.values.size else None
     cmap = result.model.name if result.model.name != "colorbar" else "viridis"
     low, high = np.nanmin(result.model.low), np.nanmax(result.model.high)
     fig = figure_mod.Figure(figsize=(16, 4), dpi=dpi, layout="constrained")
