@@ -404,6 +404,26 @@ def test_cli_refuses_to_write_a_doubtful_result(tmp_path, capsys, jet_figure):
     assert not out.exists()
 
 
+
+def test_a_box_given_for_one_panel_of_several_is_not_doubted(tmp_path, capsys):
+    field = smooth_field((40, 50))
+    panel = clean_render(field, "viridis", LO, HI)
+    page = np.full((40, 50 * 6 + 50, 3), 255, np.uint8)
+    for i in range(6):  # six panels: one holds a sixth of the figure's ink
+        page[:, i * 60 : i * 60 + 50] = panel
+    with pytest.warns(PlotBoxWarning):
+        digitize(page, cmap="viridis", vmin=LO, vmax=HI)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = digitize(page, cmap="viridis", vmin=LO, vmax=HI, box=(0, 40, 60, 110))
+    assert rmse(result.values - field) <= 1.1 * floor()
+    figure, out = tmp_path / "panels.png", tmp_path / "panel.tif"
+    PILImage.fromarray(page).save(figure)
+    assert main(["digitize", str(figure), "--cmap", "viridis", "--range", "0", "0.7", "-o", str(out),
+                 "--box", "0", "40", "60", "110"]) == 0
+    assert np.array_equal(ia.load(out), result.values.astype(np.float32), equal_nan=True)
+
+
 def test_bad_options_are_imarray_errors_naming_the_valid_range(tmp_path, capsys, jet_figure):
     rgb = jet_figure.rgb
     height, width = rgb.shape[:2]

@@ -81,6 +81,8 @@ def _digitize_parser(commands) -> None:
                               help=f"two {axis} reference points: pixel {'column' if axis == 'x' else 'row'} "
                                    "and data value each")
         digitize.add_argument(f"--{axis}-log", action="store_true", help=f"the {axis} axis is logarithmic")
+    digitize.add_argument("--box", nargs=4, type=int, metavar=("Y0", "Y1", "X0", "X1"),
+                          help="the plot box in figure pixels (rows Y0-Y1, columns X0-X1); default: detected")
     digitize.add_argument("--threshold", type=float, help="largest colour distance of data (default: automatic)")
     digitize.add_argument("--alpha", type=float, help="the field was drawn with this opacity over white")
     digitize.add_argument("--denoise", type=int, nargs="?", const=5, metavar="SIZE",
@@ -176,6 +178,7 @@ def _digitize(args: argparse.Namespace) -> int:
                 args.figure, cmap=args.cmap, vmin=low, vmax=high, norm=args.norm, boundaries=args.boundaries,
                 colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
                 tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise,
+                box=args.box,
                 threshold="auto" if args.threshold is None else args.threshold, **axes,
             )
         except DigitizeWarning as doubt:

@@ -243,7 +243,8 @@ def digitize(
     PlotBoxWarning
         The data kept are less than 20% of the figure's ink (its pixels that are
         not paper-coloured): a wrong colormap matched a sliver of the field or of
-        the colorbar, or the figure has several panels (pass ``box=``).
+        the colorbar, or the figure has several panels (pass ``box=``, which
+        skips this check).
     """
     _check_options(threshold, alpha, median, colorbar)
     array, path = _read(figure)
@@ -259,7 +260,7 @@ def digitize(
     found = lookup(rgb, model)
     limit = auto_threshold(found) if threshold == "auto" else float(threshold)
     kept = data_mask(rgb, found, threshold=limit, box=box)
-    return _result(rgb, found, kept, model, bar, x_axis, y_axis, refine, median)
+    return _result(rgb, found, kept, model, bar, x_axis, y_axis, refine, median, boxed=box is not None)
 
 
 def _check_ink_share(found: Lookup, keep: np.ndarray, window: tuple[slice, slice], threshold: float,
@@ -280,7 +281,8 @@ def _check_ink_share(found: Lookup, keep: np.ndarray, window: tuple[slice, slice
 
 
 def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, bar: Colorbar | None,
-            x_axis: Axis | None, y_axis: Axis | None, refine: bool, median: int | None) -> Digitized:
+            x_axis: Axis | None, y_axis: Axis | None, refine: bool, median: int | None, *,
+            boxed: bool = False) -> Digitized:
     y0, y1, x0, x1 = kept.box
     window = (slice(y0, y1), slice(x0, x1))
     keep = kept.keep[window]
@@ -291,7 +293,8 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
             f"{model.name!r}: the colours do not match (check the colormap name and the figure)",
             NothingFoundWarning, stacklevel=3,
         )
-    _check_ink_share(found, keep, window, kept.threshold, model)
+    if not boxed:  # a box the caller gave may hold one panel of several
+        _check_ink_share(found, keep, window, kept.threshold, model)
     values = found.gather(found.colors_value, window)
     if refine and found.runs(kept.threshold).size:
         values = refine_runs(values, keep, found, model, window, kept.threshold)
