@@ -47,6 +47,7 @@ class Rendered:
     extent_px: tuple[float, float, float, float]  # x0, x1, y0(top), y1(bottom) in figure pixels
     tick_px: np.ndarray  # colorbar ticks: pixel index positions along the bar (row or column)
     tick_values: np.ndarray
+    bar_px: tuple[float, float, float, float]  # the colorbar's body (without extend triangles): y0, y1, x0, x1
 
     def pixel(self, display: float) -> float:
         """A display x coordinate (or a row counted from the top) as a pixel index, centres at integers."""
@@ -55,7 +56,7 @@ class Rendered:
 
 def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, size=(4.0, 3.0), dpi=100,
                   extent=(0.0, 40.0, 0.0, 30.0), alpha: float | None = None, norm=None,
-                  orientation: str = "vertical", coastline: bool = False) -> Rendered:
+                  orientation: str = "vertical", coastline: bool = False, extend: str = "neither") -> Rendered:
     """imshow with axes, ticks, labels, title and a colorbar, saved to PNG and read back."""
     fig = Figure(figsize=size, dpi=dpi)
     canvas = FigureCanvasAgg(fig)
@@ -72,7 +73,7 @@ def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, siz
     ax.set_title("A known field")
     ax.set_xlabel("x (km)")
     ax.set_ylabel("y (km)")
-    bar = fig.colorbar(im, ax=ax, orientation=orientation)
+    bar = fig.colorbar(im, ax=ax, orientation=orientation, extend=extend)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     buffer.seek(0)
@@ -94,4 +95,6 @@ def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, siz
     truth[on] = field[iy[on], ix[on]]
     inside = (cols > x0 + 1) & (cols < x1 - 1) & (rows > top + 1) & (rows < bottom - 1)
     outside = ~((cols > x0 - 1) & (cols < x1 + 1) & (rows > top - 1) & (rows < bottom + 1))
-    return Rendered(rgb, truth, inside, outside, (x0, x1, top, bottom), tick_px, ticks)
+    body = bar.ax.get_window_extent()
+    bar_px = (height - body.y1, height - body.y0, body.x0, body.x1)
+    return Rendered(rgb, truth, inside, outside, (x0, x1, top, bottom), tick_px, ticks, bar_px)

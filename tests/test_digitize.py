@@ -30,6 +30,7 @@ from imarray.cli import main
 from imarray.digitize import (
     Axis,
     NothingFoundWarning,
+    PlotBoxWarning,
     colormap_report,
     data_mask,
     digitize,
@@ -42,7 +43,7 @@ from imarray.digitize import reduce as reduce_points
 from imarray.digitize.calibrate import CalibrationError
 from imarray.digitize.colorbar import ColorbarNotFoundError
 from imarray.digitize.colormap import ColormapError, pack
-from imarray.errors import PixelKindError
+from imarray.errors import ImarrayError, PixelKindError
 
 LO, HI = 0.0, 0.7
 
@@ -94,7 +95,8 @@ def test_specks_dropped_exactly_as_labelling_says():
         data = rng.random(shape) < rng.uniform(0.3, 1.0)
         if trial % 2:
             data[1:-1, 1:-1] = True  # a solid field with a ragged rim: the labelling-free path
-        rgb = np.where(data[..., None], model.colors[128], np.uint8(0))
+        # non-data is paper: dark non-data is an overlay, whose neighbours go too (see the overlay test)
+        rgb = np.where(data[..., None], model.colors[128], np.uint8(255))
         found = lookup(rgb, model)
         kept = data_mask(rgb, found, threshold=3.0, box=(0, shape[0], 0, shape[1])).keep
         labels, _ = ndimage.label(data)
@@ -194,7 +196,7 @@ def test_coastlines_are_dropped_and_do_not_split_the_plot_box(cmap):
     keep, values = in_figure(result, line.shape)
     assert keep[rendered.inside & ~line].mean() >= 0.95  # both sides of the line are read
     assert keep[line].mean() <= 0.1 and keep[rendered.outside].mean() == 0
-    assert np.abs(values - rendered.truth)[keep & line].max() <= 0.02  # faint fringe only
+    assert np.abs(values - rendered.truth)[keep & line].max(initial=0.0) <= 0.02  # faint fringe only
 
 
 @pytest.mark.parametrize("cmap", ["jet_r", "viridis", "RdBu_r"])
@@ -373,3 +375,211 @@ def test_warnings_are_not_raised_for_good_figures():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         digitize(clean_render(smooth_field((30, 40)), "jet_r", LO, HI), cmap="jet_r", vmin=LO, vmax=HI)
+
+
+# ------------------------------------------------------------------ review 2: doubtful results are flagged
+
+
+@pytest.fixture(scope="module")
+def jet_figure():
+    return figure_render(smooth_field((60, 80)), "jet_r", LO, HI)
+
+
+@pytest.mark.parametrize(("drawn", "assumed"), [("jet_r", "viridis"), ("viridis", "plasma")])
+def test_wrong_colormap_warns_instead_of_a_sliver_of_garbage(drawn, assumed):
+    rendered = figure_render(smooth_field((60, 80)), drawn, LO, HI)
+    with pytest.warns(PlotBoxWarning, match="non-paper pixels"):
+        digitize(rendered.rgb, cmap=assumed, vmin=LO, vmax=HI)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        digitize(rendered.rgb, cmap=drawn, vmin=LO, vmax=HI)
+
+
+def test_cli_refuses_to_write_a_doubtful_result(tmp_path, capsys, jet_figure):
+    figure, out = tmp_path / "figure.png", tmp_path / "data.tif"
+    PILImage.fromarray(jet_figure.rgb).save(figure)
+    assert main(["digitize", str(figure), "--cmap", "viridis", "--range", "0", "0.7", "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("imarray: error:") and err.count("\n") == 1 and "nothing written" in err
+    assert not out.exists()
+
+
+
+def test_a_box_given_for_one_panel_of_several_is_not_doubted(tmp_path, capsys):
+    field = smooth_field((40, 50))
+    panel = clean_render(field, "viridis", LO, HI)
+    page = np.full((40, 50 * 6 + 50, 3), 255, np.uint8)
+    for i in range(6):  # six panels: one holds a sixth of the figure's ink
+        page[:, i * 60 : i * 60 + 50] = panel
+    with pytest.warns(PlotBoxWarning):
+        digitize(page, cmap="viridis", vmin=LO, vmax=HI)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = digitize(page, cmap="viridis", vmin=LO, vmax=HI, box=(0, 40, 60, 110))
+    assert rmse(result.values - field) <= 1.1 * floor()
+    figure, out = tmp_path / "panels.png", tmp_path / "panel.tif"
+    PILImage.fromarray(page).save(figure)
+    assert main(["digitize", str(figure), "--cmap", "viridis", "--range", "0", "0.7", "-o", str(out),
+                 "--box", "0", "40", "60", "110"]) == 0
+    assert np.array_equal(ia.load(out), result.values.astype(np.float32), equal_nan=True)
+
+
+def test_bad_options_are_imarray_errors_naming_the_valid_range(tmp_path, capsys, jet_figure):
+    rgb = jet_figure.rgb
+    height, width = rgb.shape[:2]
+    bad = [
+        ({"box": (1000, 2000, 0, 10)}, "outside"), ({"box": (300, 100, 0, 10)}, "empty"),
+        ({"box": (0, 10, 0)}, "four integers"), ({"median": -3}, "1 to 99"), ({"median": 10**6}, "1 to 99"),
+        ({"median": 2.5}, "1 to 99"), ({"threshold": -1}, r"\[0, 442\]"), ({"threshold": "big"}, "'auto'"),
+        ({"alpha": 0}, r"\(0, 1\]"), ({"alpha": 1.5}, r"\(0, 1\]"), ({"colorbar": "yes"}, "'auto'"),
+    ]
+    for options, message in bad:
+        with pytest.raises(ImarrayError, match=message) as err:
+            digitize(rgb, cmap="jet_r", vmin=LO, vmax=HI, **options)
+        assert err.value.hint, options
+    with pytest.raises(ImarrayError, match=f"0 <= y0 < y1 <= {height} and 0 <= x0 < x1 <= {width}"):
+        digitize(rgb, cmap="jet_r", vmin=LO, vmax=HI, box=(5, 5, 0, 10))
+    field = smooth_field((20, 30))
+    for n in (0, -5, 2.5):
+        with pytest.raises(ImarrayError, match=">= 1"):
+            reduce_points(field, n=n)
+    with pytest.raises(ImarrayError, match="2D field"):
+        reduce_points(np.zeros((3, 4, 5)))
+    with pytest.raises(ImarrayError, match="'uniform' or 'clusters'"):
+        reduce_points(field, method="grid")
+    column = reduce_points(np.where(np.arange(30) == 7, field, np.nan), n=20)  # on one column: no hull
+    assert np.allclose(reconstruct(column, (20, 30))[:, 7], field[:, 7])
+    with pytest.raises(ImarrayError, match="two positive integers"):
+        reconstruct(column, (0, 30))
+    result = digitize(rgb, cmap="jet_r", vmin=LO, vmax=HI)
+    with pytest.raises(ImarrayError, match="'xyz'") as err:
+        preview(result, tmp_path / "p.xyz")
+    assert ".png" in err.value.hint and not (tmp_path / "p.xyz").exists()
+    figure = tmp_path / "figure.png"
+    PILImage.fromarray(rgb).save(figure)
+    code = main(["digitize", str(figure), "--cmap", "jet_r", "--range", "0", "0.7", "--preview", str(tmp_path / "p.x")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "'x'" in err
+
+
+@pytest.mark.parametrize("cmap", ["gray", "magma", "jet_r", "seismic"])
+def test_axes_frame_bounds_the_plot_and_its_antialiased_rim_is_dropped(cmap):
+    # gray and magma contain the frame's black (frame, ticks and text matched by colour); jet_r and seismic
+    # kept the row blended with the spine (errors to 0.022)
+    rendered = figure_render(smooth_field((60, 80)), cmap, LO, HI)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = digitize(rendered.rgb, cmap=cmap, vmin=LO, vmax=HI)
+    keep, values = in_figure(result, rendered.rgb.shape[:2])
+    assert keep[~rendered.inside].sum() == 0 and keep[rendered.inside].mean() >= 0.95
+    assert np.abs(values - rendered.truth)[keep].max() <= 0.015  # a field cell next door: 0.01
+
+
+@pytest.mark.parametrize("cmap", ["RdBu_r", "seismic", "gray"])
+def test_jpeg_without_denoising_keeps_no_paper(cmap):
+    rendered = figure_render(smooth_field((60, 80)), cmap, LO, HI)
+    result = digitize(encode(rendered.rgb, "jpeg", 75), cmap=cmap, vmin=LO, vmax=HI)
+    keep, _ = in_figure(result, rendered.rgb.shape[:2])
+    assert keep[rendered.outside].sum() == 0 and keep[rendered.inside].mean() >= 0.9
+
+
+def test_audit_names_cyclic_maps_as_matplotlib_does_and_flags_ink_coloured_entries(capsys):
+    cyclic = {name.removesuffix("_r") for name in colormaps if colormap_report(name).cyclic}
+    assert cyclic == {"hsv", "twilight", "twilight_shifted"}
+    for name in ("magma", "inferno", "gray"):
+        assert colormap_report(name).contains_ink_colour
+    assert not colormap_report("viridis").contains_ink_colour
+    assert main(["digitize", "--audit", "magma"]) == 0
+    assert "contains the ink colour" in capsys.readouterr().out
+
+
+def test_preview_mask_panel_has_a_legend():
+    result = digitize(clean_render(smooth_field((30, 40)), "viridis", LO, HI), cmap="viridis", vmin=LO, vmax=HI)
+    legend = preview(result).axes[2].get_legend()
+    assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["data", "dropped"]
+
+
+@pytest.mark.parametrize(("cmap", "extend", "orientation"), [
+    ("viridis", "both", "vertical"), ("jet_r", "both", "horizontal"), ("plasma", "max", "vertical"),
+    ("twilight", "neither", "vertical"), ("magma", "neither", "vertical"),
+])
+def test_colorbar_auto_finds_the_body_of_extended_bars_and_bars_with_page_or_ink_coloured_ends(
+        cmap, extend, orientation):
+    rendered = figure_render(smooth_field((60, 80)), cmap, LO, HI, size=(4.0, 4.0), orientation=orientation,
+                             extend=extend)
+    result = digitize(rendered.rgb, colorbar="auto", vmin=LO, vmax=HI)
+    y0, y1, x0, x1 = result.colorbar.box
+    top, bottom, left, right = rendered.bar_px
+    ends = (y0, y1, top, bottom) if orientation == "vertical" else (x0, x1, left, right)
+    assert abs(ends[0] - ends[2]) <= 1 and abs(ends[1] - ends[3]) <= 1, (result.colorbar.box, rendered.bar_px)
+    if cmap != "twilight":  # a cyclic bar's two ends share colours: the field's values there are ambiguous
+        keep, values = in_figure(result, rendered.rgb.shape[:2])
+        length = np.ptp(result.colorbar.positions) + 1
+        assert rmse((values - rendered.truth)[keep & rendered.inside]) <= 2 * (HI - LO) / length
+
+
+def test_contourf_bands_come_back_as_their_midpoints():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    field = smooth_field((90, 120))
+    levels = np.linspace(LO, HI, 8)
+    fig = Figure(figsize=(3, 2.25), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.contourf(field, levels=levels, cmap="viridis", antialiased=False)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    result = digitize(rgb, cmap="viridis", norm="contourf", boundaries=levels)
+    seen = np.unique(np.round(result.values[result.mask], 9))
+    mids = np.round((levels[:-1] + levels[1:]) / 2, 9)
+    assert set(seen) == set(mids)  # every band, each its midpoint
+    assert result.mask.mean() >= 0.95
+    # read as boundary-normed imshow, the same figure loses bands: the two colourings differ
+    as_boundary = digitize(rgb, cmap="viridis", norm="boundary", boundaries=levels, threshold=3.0)
+    assert as_boundary.mask.mean() < 0.5
+
+
+def _map_render(field: np.ndarray, cmap: str, overlays: bool) -> np.ndarray:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 3), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.imshow(field, cmap=cmap, vmin=LO, vmax=HI, extent=(0, 40, 0, 30), origin="lower", aspect="auto",
+              interpolation="nearest")
+    if overlays:  # a coast, a border, a label and a marker, in black
+        t = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(20 + 8 * np.cos(t) + np.sin(5 * t), 15 + 6 * np.sin(t), "k-", lw=1.2)
+        ax.plot([5, 12, 18, 25], [3, 8, 4, 10], "k-", lw=0.8)
+        ax.text(8, 22, "Atlantic", fontsize=11)
+        ax.plot([32], [25], "k^", ms=6)
+    ax.set_xlim(0, 40)
+    ax.set_ylim(0, 30)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+@pytest.mark.parametrize("cmap", ["RdBu_r", "viridis"])
+def test_dark_overlays_and_their_antialiased_fringe_are_dropped(cmap):
+    field = smooth_field((60, 80))
+    clean, drawn = _map_render(field, cmap, False), _map_render(field, cmap, True)
+    overlay = (clean != drawn).any(axis=2)
+    truth = digitize(clean, cmap=cmap, vmin=LO, vmax=HI)
+    result = digitize(drawn, cmap=cmap, vmin=LO, vmax=HI)
+    assert result.box == truth.box
+    y0, y1, x0, x1 = result.box
+    on = overlay[y0:y1, x0:x1]
+    error = np.abs(result.values - truth.values)
+    assert result.mask[on].mean() <= 0.01 and not (error[result.mask & on] > 0.05).any()  # was 5.7% for RdBu_r
+    assert result.mask[~on].mean() >= 0.97  # the fringe dropped is one pixel wide
+
+
+def test_preview_of_a_one_pixel_wide_result_draws_without_warnings():
+    strip = clean_render(smooth_field((30, 1)), "viridis", LO, HI)
+    result = digitize(strip, cmap="viridis", vmin=LO, vmax=HI)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        preview(result)

@@ -85,8 +85,11 @@ def _digitize_parser(commands) -> None:
     digitize.add_argument("figure", type=Path, nargs="?", help="PNG or JPEG figure")
     digitize.add_argument("--cmap", help="matplotlib colormap the figure was drawn with, e.g. jet_r")
     digitize.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"), help="vmin vmax of the colormap")
-    digitize.add_argument("--norm", choices=("linear", "log", "boundary"), default="linear")
-    digitize.add_argument("--boundaries", nargs="+", type=float, metavar="B", help="bin edges of --norm boundary")
+    digitize.add_argument("--norm", choices=("linear", "log", "boundary", "contourf"), default="linear",
+                          help="boundary: imshow/pcolormesh with BoundaryNorm; contourf: filled contours "
+                          "(--boundaries gives the levels; values come back as band midpoints)")
+    digitize.add_argument("--boundaries", nargs="+", type=float, metavar="B",
+                          help="bin edges of --norm boundary, levels of --norm contourf")
     digitize.add_argument("--colorbar", choices=("auto",), help="find the colorbar (its colours are the model "
                           "without --cmap; --range gives its end values, or --ticks)")
     digitize.add_argument("--ticks", nargs="+", type=float, metavar="PX V",
@@ -96,6 +99,8 @@ def _digitize_parser(commands) -> None:
                               help=f"two {axis} reference points: pixel {'column' if axis == 'x' else 'row'} "
                                    "and data value each")
         digitize.add_argument(f"--{axis}-log", action="store_true", help=f"the {axis} axis is logarithmic")
+    digitize.add_argument("--box", nargs=4, type=int, metavar=("Y0", "Y1", "X0", "X1"),
+                          help="the plot box in figure pixels (rows Y0-Y1, columns X0-X1); default: detected")
     digitize.add_argument("--threshold", type=float, help="largest colour distance of data (default: automatic)")
     digitize.add_argument("--alpha", type=float, help="the field was drawn with this opacity over white")
     digitize.add_argument("--denoise", type=int, nargs="?", const=5, metavar="SIZE",
@@ -204,7 +209,10 @@ def _scheduler(address: str | None) -> Iterator[None]:
 
 
 def _digitize(args: argparse.Namespace) -> int:
-    from .digitize import Axis, colormap_report, digitize, preview
+    import warnings
+
+    from .digitize import Axis, DigitizeWarning, colormap_report, digitize, preview
+    from .digitize.plot import preview_format
 
     if args.audit:
         print(colormap_report(args.audit))
@@ -215,17 +223,26 @@ def _digitize(args: argparse.Namespace) -> int:
     if args.ticks is not None and len(args.ticks) % 2:
         print("imarray: error: --ticks takes pairs: PX1 V1 PX2 V2 ...", file=sys.stderr)
         return 2
+    if args.preview is not None:
+        preview_format(args.preview)  # a bad extension fails before the work
     low, high = args.range or (None, None)
     axes = {
         name: Axis(*points, scale="log" if log else "linear") if points else None
         for name, points, log in (("x_axis", args.x_axis, args.x_log), ("y_axis", args.y_axis, args.y_log))
     }
-    result = digitize(
-        args.figure, cmap=args.cmap, vmin=low, vmax=high, norm=args.norm, boundaries=args.boundaries,
-        colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
-        tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise,
-        threshold="auto" if args.threshold is None else args.threshold, **axes,
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DigitizeWarning)  # a doubtful result is not written
+        try:
+            result = digitize(
+                args.figure, cmap=args.cmap, vmin=low, vmax=high, norm=args.norm, boundaries=args.boundaries,
+                colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
+                tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise,
+                box=args.box,
+                threshold="auto" if args.threshold is None else args.threshold, **axes,
+            )
+        except DigitizeWarning as doubt:
+            print(f"imarray: error: {args.figure}: {doubt}; nothing written", file=sys.stderr)
+            return 1
     y0, y1, x0, x1 = result.box
     print(f"{args.figure}: plot box rows {y0}-{y1}, columns {x0}-{x1}; {result.mask.mean():.1%} data "
           f"(colour distance <= {result.threshold:.1f})")

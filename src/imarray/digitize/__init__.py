@@ -22,13 +22,13 @@ from .colorbar import Colorbar, ColorbarNotFoundError, find_colorbar
 from .colormap import ColormapError, ColorModel, colormap_report, from_cmap, from_samples
 from .lookup import lookup, refine_runs
 from .mask import auto_threshold, data_mask, denoise, unblend
-from .pipeline import Digitized, NothingFoundWarning, digitize
+from .pipeline import Digitized, DigitizeWarning, NothingFoundWarning, PlotBoxWarning, digitize
 from .plot import preview
 from .reduce import Points, reconstruct, reduce
 
 __all__ = [
-    "Axis", "CalibrationError", "ColorModel", "Colorbar", "ColorbarNotFoundError", "ColormapError", "Digitized",
-    "NothingFoundWarning", "Points", "auto_threshold", "colormap_report", "data_mask", "denoise", "digitize",
-    "find_colorbar", "from_cmap", "from_samples", "lookup", "preview", "reconstruct", "reduce", "refine_runs",
-    "unblend",
+    "Axis", "CalibrationError", "ColorModel", "Colorbar", "ColorbarNotFoundError", "ColormapError", "DigitizeWarning",
+    "Digitized", "NothingFoundWarning", "PlotBoxWarning", "Points", "auto_threshold", "colormap_report", "data_mask",
+    "denoise", "digitize", "find_colorbar", "from_cmap", "from_samples", "lookup", "preview", "reconstruct", "reduce",
+    "refine_runs", "unblend",
 ]

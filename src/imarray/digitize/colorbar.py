@@ -42,6 +42,8 @@ PAPER_TOLERANCE = 4
 MIN_ASPECT = 4.0
 MIN_LENGTH = 20
 MIN_FILL = 0.9
+#: the outline around a bar: dark pixels (every channel at most this) along its sides
+OUTLINE_DARK = 96
 
 
 class ColorbarNotFoundError(ImarrayError, ValueError):
@@ -103,6 +105,71 @@ def _candidates(rgb: np.ndarray) -> np.ndarray:
     return (high - low >= CHROMA) | ((low >= LIGHT) & (low < 255 - PAPER_TOLERANCE))
 
 
+def _body(piece: np.ndarray) -> tuple[slice, slice, int] | None:
+    """Rows, columns and pixels of the solid body of a vertical ``piece`` (transpose a horizontal one).
+
+    The body is the longest stretch of rows that span the bar's width, and
+    across it the columns filled along that stretch: ``extend=`` triangles
+    narrow to a point past the ends, and antialiased tick marks may join the
+    piece at a side; neither is part of the body, whose ends carry ``vmin``
+    and ``vmax``.
+    """
+    across = piece.sum(axis=1)
+    width = float(np.median(across))  # the body's: triangles and tick marks are short
+    full = np.concatenate([[False], across >= MIN_FILL * width, [False]])
+    edges = np.flatnonzero(np.diff(full.astype(np.int8)))
+    if edges.size == 0:
+        return None
+    longest = int(np.argmax(edges[1::2] - edges[::2]))
+    start, stop = int(edges[2 * longest]), int(edges[2 * longest + 1])
+    filled = np.flatnonzero(piece[start:stop].mean(axis=0) >= MIN_FILL)
+    if filled.size == 0:
+        return None
+    left, right = int(filled[0]), int(filled[-1]) + 1
+    if stop - start < max(MIN_LENGTH, MIN_ASPECT * (right - left)) or right - left < 3:
+        return None
+    size = int(np.count_nonzero(piece[start:stop, left:right]))
+    if size < MIN_FILL * (stop - start) * (right - left):
+        return None
+    return slice(start, stop), slice(left, right), size
+
+
+def _outlined(rgb: np.ndarray, rows: slice, cols: slice, vertical: bool) -> tuple[slice, slice]:
+    """The bar's body between the ends of the dark outline along its sides, when it has one.
+
+    Colours near the page (twilight's ends) or near black (magma's) are not
+    found as colourful, so the body found stops short; ``extend=`` triangles
+    are nearly as wide as the bar for a pixel or two, so it overshoots. The
+    outline's side lines run the body's length plus the corner pixel at each
+    end (the end line's, or the first of a triangle's diagonal).
+    """
+    along, side = (rows, cols) if vertical else (cols, rows)
+    image = rgb if vertical else rgb.transpose(1, 0, 2)
+    spans = []
+    width = side.stop - side.start
+    for lines in (range(side.start - 2, side.start + 1), range(side.stop - 1, side.stop + 2)):
+        best = None
+        for line in lines:
+            if not 0 <= line < image.shape[1]:
+                continue
+            dark = np.concatenate([[False], image[:, line].max(axis=1) <= OUTLINE_DARK, [False]])
+            edges = np.flatnonzero(np.diff(dark.astype(np.int8)))
+            for start, stop in zip(edges[::2], edges[1::2], strict=True):
+                # the outline's side runs along the body found (whose ends may reach a pixel or two into
+                # extend= triangles, or stop short of colours near paper or black)
+                if start <= along.start + width and stop >= along.stop - width and \
+                        (best is None or stop - start > best[1] - best[0]):
+                    best = (int(start), int(stop))
+        spans.append(best)
+    if None in spans or abs(spans[0][0] - spans[1][0]) > 2 or abs(spans[0][1] - spans[1][1]) > 2:
+        return rows, cols
+    start, stop = max(spans[0][0], spans[1][0]) + 1, min(spans[0][1], spans[1][1]) - 1
+    if stop - start < MIN_LENGTH:
+        return rows, cols
+    body = slice(start, stop)
+    return (body, cols) if vertical else (rows, body)
+
+
 def find_colorbar(rgb: np.ndarray, candidates: np.ndarray | None = None,
                   exclude: tuple[int, int, int, int] | None = None) -> Colorbar:
     """Locate the colorbar in ``rgb`` (``(y, x, 3)`` uint8) and read its colours.
@@ -121,25 +188,32 @@ def find_colorbar(rgb: np.ndarray, candidates: np.ndarray | None = None,
     """
     ndimage = need("scipy.ndimage")
     mask = _candidates(rgb) if candidates is None else candidates
-    labels, count = ndimage.label(mask)
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    labels, _ = ndimage.label(mask)
     best = None
     for number, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         height, width = rows.stop - rows.start, cols.stop - cols.start
-        long, short = max(height, width), min(height, width)
-        if long < MIN_LENGTH or short < 3 or long < MIN_ASPECT * short or sizes[number] < MIN_FILL * height * width:
+        if max(height, width) < MIN_LENGTH or min(height, width) < 3:
             continue
+        vertical = height > width
+        piece = labels[rows, cols] == number
+        body = _body(piece if vertical else piece.T)
+        if body is None:
+            continue
+        inner_rows, inner_cols, size = body if vertical else (body[1], body[0], body[2])
+        rows = slice(rows.start + inner_rows.start, rows.start + inner_rows.stop)
+        cols = slice(cols.start + inner_cols.start, cols.start + inner_cols.stop)
         if exclude is not None and not (rows.stop <= exclude[0] or rows.start >= exclude[1]
                                         or cols.stop <= exclude[2] or cols.start >= exclude[3]):
             continue
-        if best is None or sizes[number] > best[0]:
-            best = (sizes[number], rows, cols)
+        if best is None or size > best[0]:
+            best = (size, rows, cols)
     if best is None:
         raise ColorbarNotFoundError(
             "no colorbar found (a solid bar of colour at least 4 times longer than wide)",
             hint="pass the colormap name (--cmap NAME --range LO HI) instead of --colorbar auto",
         )
     _, rows, cols = best
+    rows, cols = _outlined(rgb, rows, cols, rows.stop - rows.start > cols.stop - cols.start)
     vertical = rows.stop - rows.start > cols.stop - cols.start
     # the middle half across the bar, away from its outline; the median colour per position along it
     if vertical:

@@ -29,10 +29,14 @@ import numpy as np
 from ..errors import ImarrayError
 from ._deps import need
 
-Norm = Literal["linear", "log", "boundary"]
+Norm = Literal["linear", "log", "boundary", "contourf"]
 PAGE = np.array([255, 255, 255], np.uint8)
 #: a colormap "contains the page colour" when an entry lies this close to white (RGB distance)
 PAGE_NEAR = 20.0
+#: a map is cyclic when it is continuous (median RGB step between entries below CONTINUOUS_STEP) and its
+#: ends lie within CYCLIC_GAP of its colour span (the diagonal of its RGB bounding box)
+CONTINUOUS_STEP = 20.0
+CYCLIC_GAP = 0.1
 
 __all__ = ["ColorModel", "ColormapError", "ColormapReport", "colormap_report", "from_cmap", "from_samples", "pack"]
 
@@ -190,10 +194,17 @@ def from_cmap(
     vmin, vmax
         The value range (``--range``); ``vmin < vmax``, both positive for ``log``.
     norm
-        ``"linear"`` (``Normalize``), ``"log"`` (``LogNorm``) or ``"boundary"``
-        (``BoundaryNorm`` over ``boundaries``, each bin one colour).
+        ``"linear"`` (``Normalize``), ``"log"`` (``LogNorm``), ``"boundary"``
+        (``imshow``/``pcolormesh`` with ``BoundaryNorm`` over ``boundaries``:
+        bin ``i`` of ``n`` takes colormap entry ``i * (N - 1) // (n - 1)``) or
+        ``"contourf"`` (filled contours over levels ``boundaries``: each band
+        takes the colour of its midpoint under ``Normalize(vmin, vmax)``,
+        which default to the first and last level). The two colour the same
+        bands differently: a contourf figure read with ``"boundary"`` loses
+        bands. Values come back as band midpoints; the band itself is
+        ``model.low``/``model.high``.
     boundaries
-        Bin edges for ``norm="boundary"``.
+        Bin edges for ``norm="boundary"``, contour levels for ``norm="contourf"``.
 
     Examples
     --------
@@ -202,21 +213,32 @@ def from_cmap(
     (1.0136, True)
     >>> from_cmap("viridis", 0, 1, norm="boundary", boundaries=[0, 0.5, 1]).values.tolist()
     [0.25, 0.75]
+    >>> from_cmap("viridis", norm="contourf", boundaries=[0, 0.5, 1]).colors.tolist()  # at 0.25 and 0.75
+    [[58, 82, 139], [94, 201, 97]]
     """
     colors_mod = need("matplotlib.colors")
     cmap = _cmap(name)
-    if norm == "boundary":
+    if norm in ("boundary", "contourf"):
         if boundaries is None or len(boundaries) < 2:
-            raise ColormapError("norm='boundary' needs at least two boundaries", hint="pass boundaries=[b0, b1, ...]")
+            raise ColormapError(f"norm={norm!r} needs at least two boundaries",
+                                hint="pass boundaries=[b0, b1, ...] (--boundaries B0 B1 ...)")
         edges = np.asarray(boundaries, np.float64)
-        if not (np.diff(edges) > 0).all():
-            raise ColormapError("boundaries must increase", hint="sort the bin edges")
-        bnorm = colors_mod.BoundaryNorm(edges, cmap.N)
+        if not (np.isfinite(edges).all() and (np.diff(edges) > 0).all()):
+            raise ColormapError("boundaries must be finite and increase", hint="sort the bin edges")
         mids = (edges[:-1] + edges[1:]) / 2
-        rgb = cmap(bnorm(mids), bytes=True)[:, :3]
+        if norm == "boundary":
+            where = colors_mod.BoundaryNorm(edges, cmap.N)(mids)
+        else:  # contourf: cmap(norm(layer midpoints)), the norm autoscaled to the levels
+            low = edges[0] if vmin is None else vmin
+            high = edges[-1] if vmax is None else vmax
+            if not low < high:
+                raise ColormapError(f"contourf needs vmin < vmax, got {low} and {high}", hint="leave vmin/vmax out")
+            where = colors_mod.Normalize(low, high)(mids)
+        rgb = cmap(where, bytes=True)[:, :3]
         return from_samples(rgb, edges[:-1], edges[1:], name=name)
     if norm not in ("linear", "log"):
-        raise ColormapError(f"norm={norm!r} is not linear, log or boundary")
+        raise ColormapError(f"norm={norm!r} is not linear, log, boundary or contourf",
+                            hint="pass norm='linear' (imshow's default)")
     if vmin is None or vmax is None or not np.isfinite([vmin, vmax]).all() or not vmin < vmax:
         raise ColormapError(
             f"the value range must be finite with vmin < vmax, got vmin={vmin}, vmax={vmax}",
@@ -241,6 +263,8 @@ class ColormapReport:
     colliding_entries: int
     page_distance: float
     contains_page_colour: bool
+    ink_distance: float
+    contains_ink_colour: bool
     cyclic: bool
     min_step: float
 
@@ -250,10 +274,21 @@ class ColormapReport:
             f"  entries sharing an 8-bit colour with another: {self.colliding_entries}",
             f"  nearest entry to white paper: RGB distance {self.page_distance:.1f}"
             + (" (contains the page colour: masking needs the plot box)" if self.contains_page_colour else ""),
+            f"  nearest entry to black ink (frame, ticks, text): RGB distance {self.ink_distance:.1f}"
+            + (" (contains the ink colour: masking relies on the axes frame)" if self.contains_ink_colour else ""),
             f"  cyclic (ends meet): {'yes, ends are ambiguous' if self.cyclic else 'no'}",
             f"  smallest RGB step between neighbouring entries: {self.min_step:.1f}",
         ]
         return "\n".join(lines)
+
+
+def _cyclic(steps: np.ndarray, ends: float, span: float) -> bool:
+    """A continuous map (small steps, unlike a qualitative one) whose ends meet within CYCLIC_GAP of its span.
+
+    hsv's ends are 23 RGB units apart (its span: 442), twilight's 1; the
+    closest non-cyclic map (RdGy) leaves 20% of its span between its ends.
+    """
+    return bool(np.median(steps) < CONTINUOUS_STEP and ends <= max(CYCLIC_GAP * span, 2.0))
 
 
 def colormap_report(name: str) -> ColormapReport:
@@ -262,17 +297,21 @@ def colormap_report(name: str) -> ColormapReport:
     Examples
     --------
     >>> r = colormap_report("RdBu_r")
-    >>> r.contains_page_colour, r.cyclic
-    (True, False)
+    >>> r.contains_page_colour, r.contains_ink_colour, r.cyclic
+    (True, False, False)
+    >>> colormap_report("hsv").cyclic, colormap_report("magma").contains_ink_colour
+    (True, True)
     """
     cmap = _cmap(name)
     rgb = cmap(np.arange(cmap.N), bytes=True)[:, :3].astype(np.int64)
     _, counts = np.unique(pack(rgb.astype(np.uint8)), return_counts=True)
     page = float(np.sqrt(((rgb - PAGE.astype(np.int64)) ** 2).sum(axis=1)).min())
+    ink = float(np.sqrt((rgb**2).sum(axis=1)).min())
     steps = np.sqrt((np.diff(rgb, axis=0) ** 2).sum(axis=1))
     ends = float(np.sqrt(((rgb[0] - rgb[-1]) ** 2).sum()))
+    span = float(np.sqrt(((rgb.max(axis=0) - rgb.min(axis=0)) ** 2).sum()))
     return ColormapReport(
         name=name, entries=int(cmap.N), distinct=len(counts), colliding_entries=int(counts[counts > 1].sum()),
-        page_distance=page, contains_page_colour=page <= PAGE_NEAR,
-        cyclic=bool(ends <= max(3 * float(np.median(steps)), 2.0)), min_step=float(steps.min()),
+        page_distance=page, contains_page_colour=page <= PAGE_NEAR, ink_distance=ink,
+        contains_ink_colour=ink <= PAGE_NEAR, cyclic=_cyclic(steps, ends, span), min_step=float(steps.min()),
     )

@@ -23,21 +23,33 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..errors import ImarrayError
+from ..errors import ImarrayError, InvalidOptionError
 from .calibrate import Axis, CalibrationError
 from .colorbar import Colorbar, find_colorbar
-from .colormap import ColorModel, Norm, from_cmap
+from .colormap import PAGE, ColorModel, Norm, from_cmap
 from .lookup import Lookup, lookup, refine_runs
-from .mask import DataMask, as_rgb, auto_threshold, data_mask, denoise, unblend
+from .mask import DataMask, as_rgb, auto_threshold, check_median, data_mask, denoise, unblend
 
-__all__ = ["Digitized", "NothingFoundWarning", "digitize"]
+__all__ = ["DigitizeWarning", "Digitized", "NothingFoundWarning", "PlotBoxWarning", "digitize"]
 
 #: below this share of kept pixels inside the plot box, the figure does not match the colour model
 MIN_COVERAGE = 0.05
+#: the largest RGB distance there is, from black to white
+MAX_DISTANCE = float(np.sqrt(3) * 255)
+#: below this share of the figure's ink (pixels not paper-coloured) kept as data, the plot box is implausible
+MIN_INK_SHARE = 0.2
 
 
-class NothingFoundWarning(UserWarning):
+class DigitizeWarning(UserWarning):
+    """The result is doubtful: do not trust its values without a look (the CLI refuses to write it)."""
+
+
+class NothingFoundWarning(DigitizeWarning):
     """The figure's colours are nowhere near the colour model: the result is (almost) all masked."""
+
+
+class PlotBoxWarning(DigitizeWarning):
+    """The recovered plot box holds a small part of the figure's ink: a wrong colormap matched a sliver."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,6 +153,39 @@ def _bar_model(bar: Colorbar | None, vmin, vmax, norm: Norm, ticks, tick_values)
     return bar.model(vmin, vmax, ticks=ticks, tick_values=tick_values, log=norm == "log")
 
 
+def _check_options(threshold: Any, alpha: Any, median: Any, colorbar: Any) -> None:
+    """Refuse bad options before any work, naming the valid range."""
+    if isinstance(threshold, str):
+        if threshold != "auto":
+            raise InvalidOptionError(f"threshold must be 'auto' or a number, got {threshold!r}",
+                                     hint=f"pass a colour distance between 0 and {MAX_DISTANCE:.0f}, or 'auto'")
+    elif not (isinstance(threshold, int | float | np.number) and 0 <= threshold <= MAX_DISTANCE):
+        raise InvalidOptionError(f"threshold must be a colour distance in [0, {MAX_DISTANCE:.0f}], got {threshold!r}",
+                                 hint="pass threshold='auto' (the default) or e.g. 8")
+    if alpha is not None and not (isinstance(alpha, int | float | np.number) and 0 < alpha <= 1):
+        raise InvalidOptionError(f"alpha must be an opacity in (0, 1], got {alpha!r}",
+                                 hint="pass the alpha the field was drawn with, e.g. 0.5, or leave it out")
+    if median is not None:
+        check_median(median)
+    if colorbar not in (None, "auto"):
+        raise InvalidOptionError(f"colorbar must be 'auto' or None, got {colorbar!r}", hint="pass colorbar='auto'")
+
+
+def _check_box(box: Any, shape: tuple[int, ...], path: str | None) -> tuple[int, int, int, int]:
+    """``box`` as four ints inside the figure, with ``y0 < y1`` and ``x0 < x1``."""
+    height, width = shape[:2]
+    valid = f"0 <= y0 < y1 <= {height} and 0 <= x0 < x1 <= {width}"
+    try:
+        y0, y1, x0, x1 = (int(v) for v in box)
+    except (TypeError, ValueError):
+        raise InvalidOptionError(f"box must be four integers (y0, y1, x0, x1), got {box!r}", path=path,
+                                 hint=f"pass a box with {valid}") from None
+    if not (0 <= y0 < y1 <= height and 0 <= x0 < x1 <= width):
+        raise InvalidOptionError(f"box {box!r} is empty or outside the {height} x {width} figure", path=path,
+                                 hint=f"pass a box with {valid}")
+    return (y0, y1, x0, x1)
+
+
 def digitize(
     figure: Any,
     *,
@@ -195,8 +240,16 @@ def digitize(
     NothingFoundWarning
         Fewer than 5% of the plot box are near the colour model: the colours do
         not match (wrong colormap?); the result is mostly NaN.
+    PlotBoxWarning
+        The data kept are less than 20% of the figure's ink (its pixels that are
+        not paper-coloured): a wrong colormap matched a sliver of the field or of
+        the colorbar, or the figure has several panels (pass ``box=``, which
+        skips this check).
     """
+    _check_options(threshold, alpha, median, colorbar)
     array, path = _read(figure)
+    if box is not None:
+        box = _check_box(box, array.shape, path)
     model = from_cmap(cmap, vmin, vmax, norm=norm, boundaries=boundaries) if cmap is not None else None
     rgb = as_rgb(array, model, path=path)
     if alpha is not None:
@@ -207,11 +260,29 @@ def digitize(
     found = lookup(rgb, model)
     limit = auto_threshold(found) if threshold == "auto" else float(threshold)
     kept = data_mask(rgb, found, threshold=limit, box=box)
-    return _result(rgb, found, kept, model, bar, x_axis, y_axis, refine, median)
+    return _result(rgb, found, kept, model, bar, x_axis, y_axis, refine, median, boxed=box is not None)
+
+
+def _check_ink_share(found: Lookup, keep: np.ndarray, window: tuple[slice, slice], threshold: float,
+                     model: ColorModel) -> None:
+    """Warn when the kept data are a small part of the figure's ink (coverage inside the box cannot tell)."""
+    ink_colors = np.sqrt(((found.colors.astype(np.float32) - PAGE) ** 2).sum(axis=1)) > threshold
+    ink = int(found.colors_count[ink_colors].sum())
+    if ink == 0:
+        return  # blank paper (or a field of the page colour): nothing to compare with
+    share = np.count_nonzero(keep) / ink  # kept paper-coloured pixels (a diverging map's middle) count too
+    if share < MIN_INK_SHARE:
+        y0, y1, x0, x1 = (w for s in window for w in (s.start, s.stop))
+        warnings.warn(
+            f"the plot box (rows {y0}-{y1}, columns {x0}-{x1}) holds only {share:.1%} of the figure's non-paper "
+            f"pixels: colormap {model.name!r} matches a small part of the figure (wrong colormap? several panels? "
+            "pass box=)", PlotBoxWarning, stacklevel=4,
+        )
 
 
 def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, bar: Colorbar | None,
-            x_axis: Axis | None, y_axis: Axis | None, refine: bool, median: int | None) -> Digitized:
+            x_axis: Axis | None, y_axis: Axis | None, refine: bool, median: int | None, *,
+            boxed: bool = False) -> Digitized:
     y0, y1, x0, x1 = kept.box
     window = (slice(y0, y1), slice(x0, x1))
     keep = kept.keep[window]
@@ -222,6 +293,8 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
             f"{model.name!r}: the colours do not match (check the colormap name and the figure)",
             NothingFoundWarning, stacklevel=3,
         )
+    if not boxed:  # a box the caller gave may hold one panel of several
+        _check_ink_share(found, keep, window, kept.threshold, model)
     values = found.gather(found.colors_value, window)
     if refine and found.runs(kept.threshold).size:
         values = refine_runs(values, keep, found, model, window, kept.threshold)

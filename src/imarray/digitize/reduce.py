@@ -22,6 +22,7 @@ from typing import Literal
 
 import numpy as np
 
+from ..errors import InvalidOptionError
 from ._deps import need
 
 __all__ = ["Points", "reconstruct", "reduce"]
@@ -97,22 +98,41 @@ def reduce(values: np.ndarray, method: Literal["uniform", "clusters"] = "uniform
         regions if ``n`` is given.
     """
     values = np.asarray(values, np.float64)
+    if values.ndim != 2:
+        raise InvalidOptionError(f"reduce takes a 2D field (rows, columns), got shape {values.shape}",
+                                 hint="pass result.values of a digitize result, or one 2D plane")
+    if method not in ("uniform", "clusters"):
+        raise InvalidOptionError(f"method must be 'uniform' or 'clusters', got {method!r}", hint="use 'uniform'")
+    if n is not None and not (isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 1):
+        raise InvalidOptionError(f"n must be a whole number of points >= 1, got {n!r}",
+                                 hint="pass e.g. n=500, or leave it out (one point per 100 data pixels)")
     valid = np.isfinite(values)
     if method == "uniform":
         return _uniform(values, valid, max(1, int(valid.sum()) // 100) if n is None else int(n))
-    if method == "clusters":
-        return _clusters(values, valid, n)
-    raise ValueError(f"method must be 'uniform' or 'clusters', got {method!r}")
+    return _clusters(values, valid, n)
 
 
 def reconstruct(points: Points, shape: tuple[int, int], method: Literal["linear", "cubic"] = "linear") -> np.ndarray:
-    """Interpolate ``points`` onto a ``shape`` grid; outside their hull, the nearest point's value."""
+    """Interpolate ``points`` onto a ``shape`` grid; outside their hull, the nearest point's value.
+
+    Points that span no area (all on one row, column or line) have no hull:
+    every pixel then takes the nearest point's value.
+    """
     interpolate = need("scipy.interpolate")
+    try:
+        shape = tuple(int(v) for v in shape)
+    except (TypeError, ValueError):
+        shape = ()
+    if len(shape) != 2 or min(shape) < 1:
+        raise InvalidOptionError("shape must be two positive integers (rows, columns)",
+                                 hint="pass result.values.shape")
+    if method not in ("linear", "cubic"):
+        raise InvalidOptionError(f"method must be 'linear' or 'cubic', got {method!r}", hint="use 'linear'")
     if len(points) == 0:
         return np.full(shape, np.nan)
     known = np.column_stack([points.y, points.x]).astype(np.float64)
     grid = tuple(np.indices(shape, dtype=np.float64))
-    if len(points) < 4:
+    if len(points) < 4 or np.linalg.matrix_rank(known - known.mean(axis=0)) < 2:  # no hull to interpolate in
         return interpolate.griddata(known, points.value, grid, method="nearest")
     out = interpolate.griddata(known, points.value, grid, method=method)
     hole = np.isnan(out)
