@@ -167,14 +167,14 @@ def versions() -> str:
             f"zarr {zarr.__version__}, dask {dask.__version__}, imarray {imarray.__version__} ({commit})")
 
 
-def report(rows: list[dict], nbytes: int, count: int, repeats: int) -> str:
+def report(rows: list[dict], nbytes: int, count: int, repeats: int, load: float) -> str:
     best_peer = min(r["seconds"] for r in rows if not r["name"].startswith("imarray"))
     ours = next(r for r in rows if r["name"].startswith("imarray"))
     lines = [
         f"## bench_scale: folder of slices -> Zarr, larger than a memory budget ({datetime.date.today()})",
         "",
-        f"- Machine: {machine()}. **Shared with other jobs while this ran (2 busy cores): timings are "
-        "indicative; the lead may re-run.**",
+        f"- Machine: {machine()}; 1-minute load average {load:.2f} before the first contender "
+        "(above 0.5, other jobs shared the 2 cores and the timings are indicative).",
         f"- Versions: {versions()}",
         f"- Data: {count} TIFF slices of {PLANE[0]} x {PLANE[1]} uint16 ({nbytes / 2**30:.2f} GiB), 12-bit "
         f"random values; Zarr v3, zstd (zarr's default), chunks {CHUNKS}; page cache warm; no fsync. Each "
@@ -231,6 +231,7 @@ def main() -> None:
     try:
         nbytes = make_data(folder, count)
         warm(folder)
+        load = os.getloadavg()[0]
         best: dict[str, dict] = {}
         for repeat in range(args.repeats):
             names = list(CONTENDERS)
@@ -249,7 +250,7 @@ def main() -> None:
                 entry["seconds"] = min(entry["runs"])
                 if result["peak"] > entry["peak"]:  # the worst peak of any run
                     entry.update(peak=result["peak"], base=result["base"])
-        text = report([best[name] for name in CONTENDERS], nbytes, count, args.repeats)
+        text = report([best[name] for name in CONTENDERS], nbytes, count, args.repeats, load)
         print(text)
         if not args.quick:
             write_section(text)
