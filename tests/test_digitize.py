@@ -583,3 +583,11 @@ def test_preview_of_a_one_pixel_wide_result_draws_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         preview(result)
+
+
+def test_colours_that_match_nothing_give_one_warning_not_two():
+    rendered = figure_render(smooth_field((60, 80)), "viridis", LO, HI, alpha=0.6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        digitize(rendered.rgb, cmap="viridis", vmin=LO, vmax=HI)
+    assert [type(w.message) for w in caught] == [NothingFoundWarning]

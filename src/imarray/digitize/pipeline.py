@@ -293,7 +293,7 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
             f"{model.name!r}: the colours do not match (check the colormap name and the figure)",
             NothingFoundWarning, stacklevel=3,
         )
-    if not boxed:  # a box the caller gave may hold one panel of several
+    elif not boxed:  # one warning says what is wrong; a box the caller gave may hold one panel of several
         _check_ink_share(found, keep, window, kept.threshold, model)
     values = found.gather(found.colors_value, window)
     if refine and found.runs(kept.threshold).size:
