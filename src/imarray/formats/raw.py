@@ -322,9 +322,10 @@ def read(
     array = aligned_empty(file_info.shape, stored) if out is None else out
     with open(path, "rb", buffering=0) as handle, _OverlappedCrc(enabled=verify) as crc:
         view = memoryview(array.reshape(-1).view(np.uint8))
+        piece = _CHUNK if verify else len(view)  # one read lets the kernel read ahead as far as it likes
         done = 0
         while done < len(view):
-            count = handle.readinto(view[done : done + _CHUNK])
+            count = handle.readinto(view[done : done + piece])
             if not count:
                 raise CorruptFileError("the file ended early while reading", path=path)
             crc.add(view[done : done + count])
