@@ -233,3 +233,19 @@ def test_calscipy_load_binary_refuses_bad_modes_and_dtypes(tmp_path):
     path.with_suffix(".json").unlink()
     with pytest.raises(UnsupportedDtypeError, match="bogus"):
         load_binary(path, missing_metadata={"frames": 2, "y": 3, "dtype": "bogus"})
+
+
+def test_partial_writes_are_continued_until_every_byte_is_written(tmp_path):
+    """An unbuffered write may take fewer bytes than asked (Linux stops near 2 GiB a call); none may be lost."""
+    import io
+
+    from imarray.formats.raw import _write_all
+
+    class ShortWrites(io.FileIO):
+        def write(self, data):
+            return super().write(memoryview(data)[:1000])
+
+    payload = np.arange(10_000, dtype=np.uint32)
+    with ShortWrites(tmp_path / "short.bin", "wb") as handle:
+        _write_all(handle, memoryview(payload.view(np.uint8)))
+    assert np.array_equal(np.fromfile(tmp_path / "short.bin", dtype=np.uint32), payload)

@@ -349,6 +349,12 @@ def check_writable(array: np.ndarray, *, spec: FormatSpec, axes: str | None = No
     check_axes(axes, array.ndim)
 
 
+def _write_all(handle: Any, data: memoryview) -> None:
+    """Write every byte of ``data``: an unbuffered write may take fewer (Linux stops at about 2 GiB a call)."""
+    while data:
+        data = data[handle.write(data):]
+
+
 def write(
     path: Path,
     array: np.ndarray,
@@ -384,10 +390,11 @@ def write(
                 planes = [array] if array.flags.c_contiguous else dense_planes(array, reuse=True)
             for plane in planes:
                 data = memoryview(plane.reshape(-1).view(np.uint8))
-                for start in range(0, len(data), _CHUNK):
-                    chunk = data[start : start + _CHUNK]
+                piece = _CHUNK if checksum is not False or durable else len(data)  # pieces only for the CRC
+                for start in range(0, len(data), piece):  # thread and the writeback to keep pace with
+                    chunk = data[start : start + piece]
                     crc.add(chunk)
-                    handle.write(chunk)
+                    _write_all(handle, chunk)
                     if durable:  # the final fsync then waits for the last chunks only
                         start_writeback(handle.fileno(), offset, len(chunk))
                     offset += len(chunk)
