@@ -42,16 +42,16 @@ SECTION = ("<!-- bench_scale:start -->", "<!-- bench_scale:end -->")
 PLANE = (2048, 1024)  # 4 MiB of uint16 per slice
 CHUNKS = (16, 512, 512)
 NOTES = """\
-- Where imarray's time goes (measured here on 1 GiB of the same slices): computing the lazy chunks slab by
-  slab took 0.72 s against 0.25 s for `tifffile.imread` of the same files into one reused buffer: a dask task
-  per file, fresh memory for every chunk and a copy into the Zarr chunk shape. Writing two rows of Zarr chunks
-  per step (128 MiB slabs) measured 1.08-1.13x the best peer at 4 GiB but 10.3-10.6% peak RSS; computing the
-  next slab while Zarr wrote the current one grew with the number of Zarr chunks per slab (250 MiB above the
-  interpreter for 192 MiB of one-plane chunks). Neither was kept: memory bounded by a few chunks is the point
-  of the feature. The loop reads into one reused buffer and builds no graph.
-  One task per Zarr chunk (dask's full rechunk into tiles of every plane) peaked at 7.1% but took 1.36x the
-  loop's time in an earlier run of this script; one task per slab of whole planes (this run) holds about
-  70 MiB more for 16x fewer tasks."""
+- How imarray writes the store (with the default, threaded scheduler): a slab of whole rows of Zarr chunks at
+  a time; the next slab is read file by file into one of two reused, page-aligned buffers while a writer thread
+  hands the other to Zarr, four chunks per call. Before this (commit a4af2fc, 1.32x the loop at 9.9% peak)
+  every slice was a dask task with a chunk of fresh memory, and slabs were rechunked and written by dask tasks:
+  on this VM the first touch of fresh memory costs about as much as reading the page cache (computing 1 GiB of
+  lazy chunks took 0.72 s against 0.25 s for reads into one reused buffer). Handing Zarr a whole slab per call
+  held all of its chunks in flight (about 60 MiB more at the same speed).
+- Raw streaming stays in order into a preallocated file: `dask.array.store` into an `np.memmap` of it took
+  1.4-1.7 s for 1 GiB against 0.7-2.2 s for the in-order write (the page cache's first touches vary as much),
+  and the mapped file counted in the process's RSS (1.2 GB peak)."""
 
 
 def status(key: str) -> int:

@@ -9,9 +9,13 @@ import sys
 import numpy as np
 import pytest
 import tifffile
+from hypothesis import given
+from hypothesis import strategies as st
 
 import imarray as ia
-from imarray.errors import LossyCastError
+import imarray.lazy
+import imarray.streaming
+from imarray.errors import CorruptFileError, LossyCastError
 from imarray.registry import for_writing
 
 from helpers import assert_identical, extreme_array, leftovers
@@ -115,6 +119,81 @@ def test_lazy_to_lazy_conversion_round_trip(tmp_path):
     store = ia.save(tmp_path / "v.ome.zarr", ia.load(folder, lazy=True), chunks=(2, 8, 9), pyramid=2)
     assert_identical(stack, ia.load(store))
     assert_identical(stack[::2, ::2, ::2], ia.load(store, lazy=True).compute()[::2, ::2, ::2])
+
+
+def _slices(folder, stack):
+    for index, plane in enumerate(stack):
+        tifffile.imwrite(folder / f"s_{index:03d}.tif", plane)
+    return folder
+
+
+def test_slices_are_read_straight_into_the_slab_buffers(tmp_path, monkeypatch):
+    stack = extreme_array("uint16", (12, 8, 9))
+    lazy = ia.load(_slices(tmp_path, stack), lazy=True)
+
+    def fresh_chunk(*args, **kwargs):
+        raise AssertionError("a slice was read into a chunk of its own")
+
+    monkeypatch.setattr(imarray.lazy, "aligned_empty", fresh_chunk)
+    monkeypatch.setattr(imarray.streaming, "SLAB_BYTES", 4 * stack[0].nbytes)  # three slabs
+    assert_identical(stack, ia.load(ia.save(tmp_path / "v.zarr", lazy, chunks=(2, 4, 9))))
+    with pytest.raises(AssertionError, match="chunk of its own"):
+        ia.save(tmp_path / "w.zarr", lazy + 0, chunks=(2, 4, 9))  # changed after loading: computed by dask
+    assert leftovers(tmp_path) == []
+
+
+def test_read_into_takes_only_whole_chunks_of_an_unchanged_load(tmp_path, monkeypatch):
+    stack = extreme_array("float32", (9, 6, 7))
+    tifffile.imwrite(tmp_path / "s.tif", stack)
+    monkeypatch.setattr(imarray.lazy, "CHUNK_BYTES", 3 * stack[0].nbytes)  # three pages per chunk
+    lazy = ia.load(tmp_path / "s.tif", lazy=True)
+    buffer = np.zeros((6, 6, 7), np.float32)
+    assert not imarray.lazy.read_into(lazy, 1, buffer[:3])  # starts inside a chunk
+    assert not imarray.lazy.read_into(lazy, 3, buffer[:4])  # ends inside one
+    assert not imarray.lazy.read_into(lazy * 1, 3, buffer)
+    assert not buffer.any()
+    assert imarray.lazy.read_into(lazy, 3, buffer)
+    assert_identical(stack[3:], buffer)
+
+
+@pytest.mark.parametrize("scheduler", ["synchronous", "processes"])
+def test_every_local_scheduler_writes_the_same_store(tmp_path, scheduler):
+    import dask
+
+    stack = extreme_array("int16", (7, 8, 9))
+    lazy = ia.load(_slices(tmp_path, stack), lazy=True)
+    with dask.config.set(scheduler=scheduler):
+        store = ia.save(tmp_path / "v.zarr", lazy, chunks=(3, 5, 4))
+    assert_identical(stack, ia.load(store))
+
+
+def test_a_slice_cut_after_loading_fails_the_save_and_keeps_the_old_store(tmp_path, monkeypatch):
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    stack = extreme_array("uint16", (8, 16, 16))
+    lazy = ia.load(_slices(folder, stack), lazy=True)
+    old = ia.save(tmp_path / "v.zarr", stack[:2])
+    (folder / "s_006.tif").write_bytes((folder / "s_006.tif").read_bytes()[:300])  # in the last slab
+    monkeypatch.setattr(imarray.streaming, "SLAB_BYTES", 2 * stack[0].nbytes)
+    with pytest.raises(CorruptFileError, match=r"s_006\.tif"):
+        ia.save(old, lazy, chunks=(2, 8, 8))
+    assert_identical(stack[:2], ia.load(old))
+    assert leftovers(tmp_path) == []
+
+
+@given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=4), data=st.data())
+def test_slab_pieces_cover_every_chunk_once_a_few_at_a_time(shape, data):
+    chunks = tuple(data.draw(st.integers(1, size)) for size in shape)
+    limit = data.draw(st.integers(1, 6))
+    covered = np.zeros(shape, np.uint8)
+    for piece in imarray.streaming._pieces(tuple(shape), chunks, limit):
+        assert all(part.start % step == 0 for part, step in zip(piece, chunks, strict=True))
+        assert all(part.stop % step == 0 or part.stop == size for part, step, size in zip(piece, chunks, shape,
+                                                                                          strict=True))
+        count = np.prod([-(-(part.stop - part.start) // step) for part, step in zip(piece, chunks, strict=True)])
+        assert count <= limit or all(part.stop - part.start <= step for part, step in zip(piece, chunks, strict=True))
+        covered[piece] += 1
+    assert (covered == 1).all()
 
 
 _PROBE = """

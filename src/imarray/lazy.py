@@ -122,17 +122,19 @@ def _page_grid(leading: tuple[int, ...], page_bytes: int) -> tuple[tuple[int, ..
 
 # ---- tasks (module-level functions: they pickle to distributed workers) ----------------------------
 
-def _read_file(path: str, spec_name: str, shape: tuple[int, ...], dtype: str, is_plane: bool) -> np.ndarray:
-    """Read one whole file of a folder into a chunk of ``shape``."""
+def _read_file(path: str, spec_name: str, shape: tuple[int, ...], dtype: str, is_plane: bool,
+               out: np.ndarray | None = None) -> np.ndarray:
+    """Read one whole file of a folder into a chunk of ``shape`` (into ``out`` if given)."""
     spec = BY_NAME[spec_name]
-    out = aligned_empty(shape, dtype)
+    out = aligned_empty(shape, dtype) if out is None else out
     spec.load().read(Path(path), spec=spec, out=out[0] if is_plane else out)
     return out
 
 
-def _read_bytes(path: str, dtype: str, offset: int, shape: tuple[int, ...]) -> np.ndarray:
-    """Read ``shape`` items of ``dtype`` starting ``offset`` bytes into the file."""
-    out = aligned_empty(shape, np.dtype(dtype))
+def _read_bytes(path: str, dtype: str, offset: int, shape: tuple[int, ...],
+                out: np.ndarray | None = None) -> np.ndarray:
+    """Read ``shape`` items of ``dtype`` starting ``offset`` bytes into the file (into ``out`` if given)."""
+    out = aligned_empty(shape, np.dtype(dtype)) if out is None else out
     view = memoryview(out.reshape(-1).view(np.uint8))
     with open(path, "rb", buffering=0) as handle:
         handle.seek(offset)
@@ -147,13 +149,14 @@ def _read_bytes(path: str, dtype: str, offset: int, shape: tuple[int, ...]) -> n
     return out
 
 
-def _read_pages(path: str, pages: list[tuple[int, tuple, tuple]], shape: tuple[int, ...], dtype: str) -> np.ndarray:
-    """Decode TIFF pages from their strip offsets (no walk through the file's IFD chain)."""
+def _read_pages(path: str, pages: list[tuple[int, tuple, tuple]], shape: tuple[int, ...], dtype: str,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """Decode TIFF pages from their strip offsets (no walk through the file's IFD chain), into ``out`` if given."""
     import tifffile
 
     from .formats.tiff import _DAMAGE, _opened
 
-    out = aligned_empty(shape, dtype)
+    out = aligned_empty(shape, dtype) if out is None else out
     with _opened(Path(path)) as tif:
         keyframe = tif.pages.first
         planes = out.reshape(len(pages), *keyframe.shape)
@@ -165,6 +168,34 @@ def _read_pages(path: str, pages: list[tuple[int, tuple, tuple]], shape: tuple[i
             except _DAMAGE as exc:
                 raise CorruptFileError(f"cannot decode page {index} ({exc})", path=path) from exc
     return out
+
+
+_READERS = (_read_file, _read_bytes, _read_pages)
+
+
+def read_into(array: Any, start: int, out: np.ndarray) -> bool:
+    """Read rows ``start:start + len(out)`` of ``array`` straight from its files into ``out``, if it can.
+
+    It can when ``array`` is a lazy array exactly as :func:`load_lazy` made it
+    (no operation since), whole in every dimension but the first, with chunk
+    edges at both ends of the rows: each file or group of frames is then read
+    into its place in ``out``, with no chunk of fresh memory and no copy.
+    Otherwise nothing is read and the caller computes the rows with dask.
+    """
+    layers = getattr(array.dask, "layers", {})
+    if not array.name.startswith("imarray-") or len(layers) != 1 or any(len(c) > 1 for c in array.chunks[1:]):
+        return False
+    edges = np.cumsum((0, *array.chunks[0]))
+    first, last = np.searchsorted(edges, [start, start + len(out)])
+    if first == last or edges[first] != start or edges[last] != start + len(out):
+        return False
+    corner = (0,) * (array.ndim - 1)
+    tasks = [layers[array.name][(array.name, index, *corner)] for index in range(first, last)]
+    if not all(isinstance(task, tuple) and task[0] in _READERS for task in tasks):
+        return False
+    for index, task in zip(range(first, last), tasks, strict=True):
+        task[0](*task[1:], out=out[edges[index] - start : edges[index + 1] - start])
+    return True
 
 
 def _native(block: np.ndarray) -> np.ndarray:

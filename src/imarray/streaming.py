@@ -2,8 +2,10 @@
 
 ``ia.save(path, dask_array)`` never holds the whole array: TIFF and raw
 writers receive the pixels as a stream of blocks computed one ahead of the
-write (peak memory: a few blocks), and Zarr stores are written chunk-parallel,
-each task writing whole Zarr chunks, by whatever scheduler is active, a
+write (peak memory: a few blocks; a raw file is preallocated and written in
+order, not through an ``np.memmap``, whose mapped pages count in the RSS),
+and Zarr stores are written slab by slab from reused buffers in this process
+or chunk-parallel by the tasks of any other scheduler, a
 ``dask.distributed.Client`` included. imarray starts no pool of workers.
 
 ``dtype=`` casts each block exactly (:func:`imarray.dtypes.exact_cast`, same
@@ -24,6 +26,9 @@ np.uint16(23)
 
 from __future__ import annotations
 
+import itertools
+import math
+import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -32,13 +37,15 @@ from typing import Any
 
 import numpy as np
 
+from ._memory import aligned_empty
 from ._progress import progress, streamed_progress_wanted
 from .dtypes import ScaleSpec, exact_cast, finite_range, is_lazy, scale_to
 from .errors import LossyCastError
 
 STREAMED_MODULES = ("imarray.formats.tiff", "imarray.formats.raw", "imarray.formats.zarr_")
 BLOCK_BYTES = 8 * 2**20  # blocks handed to sequential writers are about this size (at least one row)
-ROWS_BYTES = 64 * 2**20  # a local Zarr store is written in slabs of about this much source (at least a chunk row)
+SLAB_BYTES = 16 * 2**20  # Zarr stores are written in slabs of about this much source (at least a chunk row)
+CHUNKS_PER_CALL = max(4, os.cpu_count() or 1)  # Zarr chunks in flight at a time in a streamed save
 
 __all__ = ["blocks_in_order", "exact_cast_blocks", "is_lazy", "pages", "scale_blocks", "store_chunks"]
 
@@ -150,11 +157,18 @@ def pages(array: Any, page_ndim: int) -> Iterator[np.ndarray]:
 def store_chunks(source: Any, target: Any) -> None:
     """Write a dask array into a ``zarr.Array`` chunk-parallel, each task its own chunks.
 
-    On a local scheduler the store is written a slab at a time along the
-    first axis (about ROWS_BYTES of source, whole rows of Zarr chunks), each
-    slab with its own small graph, so the scheduler cannot read far ahead of
-    the writes and no step pays for the whole graph; a ``dask.distributed``
-    cluster gets the whole graph and manages its workers' memory itself.
+    With an in-process scheduler (threads, the default, or sync) the store
+    is written a slab at a time along the first axis (about SLAB_BYTES of
+    source, whole rows of Zarr chunks): the next slab is read into one of two
+    reused buffers while a thread hands the other to Zarr, which encodes its
+    chunks with its own threads. A lazy array straight from ``ia.load`` is
+    read file by file into the buffer (:func:`imarray.lazy.read_into`); any
+    other is computed into it by the scheduler. Fresh memory is never
+    touched per chunk (first touches of fresh pages cost as much as reading
+    them from the page cache here). Any other scheduler (processes, a
+    ``dask.distributed`` cluster) gets a graph whose tasks write whole Zarr
+    chunks themselves, a slab at a time for processes and all at once for a
+    cluster, which manages its workers' memory itself.
 
     The call returns (or raises) only once no task is still writing, so a
     failed save deletes its temporary store with no straggler recreating it:
@@ -164,6 +178,9 @@ def store_chunks(source: Any, target: Any) -> None:
     """
     import dask
 
+    if _in_process(source):
+        _store_in_slabs(source, target)
+        return
     tag = secrets.token_hex(8)
     client = _distributed_client(source)
     try:
@@ -188,11 +205,71 @@ def store_chunks(source: Any, target: Any) -> None:
             raise error
 
 
+def _store_in_slabs(source: Any, target: Any) -> None:
+    """Slab after slab: one buffer is filled while a thread hands the other to Zarr."""
+    import dask.array as da
+
+    from .lazy import read_into
+
+    slabs = _slabs(source, int(target.chunks[0]))
+    if not slabs:
+        return
+    rows = max(stop - start for start, stop in slabs)
+    buffers = [aligned_empty((rows, *source.shape[1:]), source.dtype) for _ in range(min(2, len(slabs)))]
+    with ThreadPoolExecutor(1, thread_name_prefix="imarray-zarr-writer") as writer:  # exits after the last write
+        writing = None
+        steps = progress(enumerate(slabs), total=len(slabs), desc="writing", enabled=streamed_progress_wanted())
+        for index, (start, stop) in steps:
+            buffer = buffers[index % 2][: stop - start]  # the other buffer's write may still run
+            if not read_into(source, start, buffer):
+                da.store(source[start:stop], buffer, lock=False)
+            if writing is not None:
+                writing.result()
+            writing = writer.submit(_write_slab, target, start, buffer)
+        writing.result()
+
+
+def _write_slab(target: Any, start: int, buffer: np.ndarray) -> None:
+    """``target[start:start + len(buffer)] = buffer``, a few chunks per call: Zarr holds every chunk of a
+    call in flight (a copy and its encoding each), and encodes them in parallel."""
+    for piece in _pieces(buffer.shape, tuple(int(c) for c in target.chunks), CHUNKS_PER_CALL):
+        target[(slice(piece[0].start + start, piece[0].stop + start), *piece[1:])] = buffer[piece]
+
+
+def _pieces(shape: tuple[int, ...], chunks: tuple[int, ...], limit: int) -> list[tuple[slice, ...]]:
+    """Blocks of at most ``limit`` whole chunks covering ``shape``, in C order.
+
+    The last axes are taken whole while they hold no more than ``limit``
+    chunks; the axis before them is grouped to fill ``limit``, and every axis
+    before that goes one chunk at a time.
+
+    >>> [tuple((part.start, part.stop) for part in piece) for piece in _pieces((16, 20, 8), (16, 5, 4), 4)]
+    [((0, 16), (0, 10), (0, 8)), ((0, 16), (10, 20), (0, 8))]
+    """
+    counts = [-(-size // step) for size, step in zip(shape, chunks, strict=True)]
+    split = next((axis for axis in range(len(shape)) if math.prod(counts[axis + 1:]) <= limit), len(shape) - 1)
+    group = max(1, limit // math.prod(counts[split + 1:]))
+    ranges = []
+    for axis, (size, step) in enumerate(zip(shape, chunks, strict=True)):
+        width = step if axis < split else step * group if axis == split else size
+        ranges.append([slice(edge, min(edge + width, size)) for edge in range(0, size, width)])
+    return list(itertools.product(*ranges))
+
+
+def _in_process(collection: Any) -> bool:
+    """Whether ``collection`` would be computed by threads of this process (or synchronously)."""
+    import dask.base
+    import dask.local
+    import dask.threaded
+
+    return dask.base.get_scheduler(collections=[collection]) in (dask.threaded.get, dask.local.get_sync)
+
+
 def _slabs(source: Any, depth: int) -> list[tuple[int, int]]:
-    """(start, stop) along the first axis: whole rows of ``depth``, about ROWS_BYTES of source each,
+    """(start, stop) along the first axis: whole rows of ``depth``, about SLAB_BYTES of source each,
     and no smaller than the source's own first-axis chunks (so none is read twice)."""
     row_bytes = max(1, source.nbytes // max(1, source.shape[0]))
-    rows = max(ROWS_BYTES // row_bytes, max(source.chunks[0]), 1)
+    rows = max(SLAB_BYTES // row_bytes, max(source.chunks[0]), 1)
     step = depth * -(-rows // depth)  # rounded up to whole rows of chunks
     return [(start, min(start + step, source.shape[0])) for start in range(0, source.shape[0], step)]
 
