@@ -241,3 +241,16 @@ def test_colour_images_take_geometry_for_their_spatial_axes_alone(shape):
     assert [v for i, v in enumerate(img.units) if i != c] == ["um", "um"]
     full = Image.from_rgb_array(np.zeros(shape, np.uint8), spacing=(0.5, 0.25, 1.0) if c == 2 else (1.0, 0.5, 0.25))
     assert full.spacing_in("yx") == (0.5, 0.25)
+
+
+def test_image_holds_an_ndarray_or_a_dask_array_only():
+    with pytest.raises(TypeError, match=r"Image\.from_array"):
+        Image([[1, 2]], axes="yx")
+    da = pytest.importorskip("dask.array")
+    lazy = Image(da.ones((2, 3), dtype=np.uint8, chunks=1), axes="yx", kind="binary")
+    assert lazy.lazy and lazy.kind == "binary"
+    computed = lazy.compute().array
+    assert isinstance(computed, np.ndarray) and computed.dtype == np.uint8 and computed.sum() == 6
+    assert np.asarray(lazy).sum() == 6
+    with pytest.raises(CopyRequiredError, match="lazy"):
+        np.asarray(lazy, copy=False)

@@ -166,3 +166,70 @@ def test_single_images_are_one_chunk(tmp_path):
     lazy = ia.load(tmp_path / "a.png", lazy=True)
     assert lazy.numblocks == (1, 1)
     assert_identical(image, lazy.compute())
+
+
+# ---- ia.read(lazy=True): a lazy Image, geometry from the headers ------------------------------------
+
+@pytest.mark.parametrize("name", ["v.ome.tif", "v.tif", "v.bin", "v.ome.zarr", "v.nrrd"])
+def test_lazy_read_carries_what_the_eager_read_carries(tmp_path, name, opened):
+    if name.endswith(".nrrd"):
+        pytest.importorskip("SimpleITK")
+    image = ia.Image.from_array(extreme_array("uint16", (4, 6, 5)), spacing=(2.0, 0.5, 0.25), units="um",
+                                origin=(1.0, 0.0, -3.0))
+    written = ia.write(tmp_path / name, image)
+    opened.clear()
+    lazy = ia.read(written, lazy=True)
+    eager = ia.read(written)
+    assert lazy.lazy and not eager.lazy
+    assert (lazy.axes, lazy.spacing, lazy.origin, lazy.units, lazy.kind) == \
+        (eager.axes, eager.spacing, eager.origin, eager.units, eager.kind)
+    assert lazy.spacing == (2.0, 0.5, 0.25)
+    assert_identical(eager.array, lazy.compute().array)
+
+
+def test_a_lazy_image_reads_nothing_until_computed(tmp_path, opened):
+    stack = extreme_array("float32", (5, 4, 3))
+    folder = _slices(tmp_path / "slices", stack)
+    opened.clear()
+    image = ia.read(folder, lazy=True)
+    headers = len(opened)
+    plane = image.at(q=3).compute()
+    assert len(opened) == headers + 1
+    assert_identical(stack[3], plane)
+
+
+def test_a_lazy_folder_streams_into_ome_zarr_with_its_spacing(tmp_path):
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    stack = extreme_array("int16", (6, 8, 9))
+    for index, plane in enumerate(stack):
+        ia.write(folder / f"s_{index}.ome.tif", ia.Image.from_array(plane, spacing=(0.5, 0.25), units="um"))
+    written = ia.write(tmp_path / "v.ome.zarr", ia.read(folder, lazy=True), chunks=(2, 8, 9))
+    back = ia.read(written)
+    assert back.axes == "zyx" and back.spacing == (1.0, 0.5, 0.25) and back.units == (None, "um", "um")
+    assert_identical(stack, back.array)
+    named = ia.write(tmp_path / "w.ome.zarr", ia.read(folder, lazy=True), axes="tyx")  # names the stack axis
+    assert ia.read(named).axes == "tyx"
+    with pytest.raises(ia.errors.AxesError, match="contradicts"):
+        ia.write(tmp_path / "x.zarr", ia.read(folder, lazy=True), axes="zxy")
+
+
+def test_what_needs_pixels_in_memory_refuses_a_lazy_image(tmp_path):
+    from imarray.errors import LazyImageError
+
+    image = ia.read(ia.write(tmp_path / "a.tif", ia.Image.from_array(extreme_array("uint8", (3, 4, 5)))), lazy=True)
+    for needs_pixels in (lambda: image.layout, image.__dlpack__, image.__dlpack_device__):
+        with pytest.raises(LazyImageError, match="compute"):
+            needs_pixels()
+    pytest.importorskip("itk")
+    with pytest.raises(LazyImageError, match="ITK"):
+        image.to_itk()
+    assert image.compute().to_itk() is not None
+
+
+def test_lazy_read_refuses_mmap_and_unknown_sizes(tmp_path):
+    written = ia.save(tmp_path / "a.bin", np.zeros((2, 3), np.uint8))
+    with pytest.raises(TypeError, match="mmap"):
+        ia.read(written, lazy=True, mmap=True)
+    with pytest.raises(TypeError, match="unexpected"):
+        ia.read(written, lazy=True, width=3)

@@ -249,3 +249,15 @@ def test_cli_convert_streams_into_zarr_chunks(tmp_path, capsys):
     assert_identical(stack, ia.load(tmp_path / "v.ome.zarr"))
     with pytest.raises(SystemExit):
         main(["convert", str(folder), str(tmp_path / "w.zarr"), "--chunks", "2,x"])
+
+
+def test_cli_streamed_convert_keeps_the_spacing(tmp_path, capsys):
+    from imarray.cli import main
+
+    stack = extreme_array("uint16", (4, 8, 9))
+    source = ia.write(tmp_path / "s.ome.tif", ia.Image.from_array(stack, spacing=(3.0, 0.5, 0.25), units="um"))
+    assert main(["convert", str(source), str(tmp_path / "v.ome.zarr"), "--chunks", "2,8,9"]) == 0
+    assert "streamed" in capsys.readouterr().out
+    back = ia.read(tmp_path / "v.ome.zarr")
+    assert (back.axes, back.spacing, back.units) == ("zyx", (3.0, 0.5, 0.25), ("um", "um", "um"))
+    assert_identical(stack, back.array)

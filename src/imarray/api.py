@@ -225,9 +225,7 @@ def load(
     if lazy:
         if mmap or verify:
             raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
-        unknown = set(dims) - set(_RAW_DIMS)
-        if unknown:
-            raise TypeError(f"load() got unexpected keyword arguments {sorted(unknown)}")
+        _check_dims(dims)
         from .lazy import load_lazy
 
         return load_lazy(path, format=format, dtype=dtype, dims=dims)
@@ -235,10 +233,14 @@ def load(
     return array
 
 
-def _read(path, *, format, dtype, mmap, verify, progress, dims) -> tuple[np.ndarray, FileInfo]:
+def _check_dims(dims: dict) -> None:
     unknown = set(dims) - set(_RAW_DIMS)
     if unknown:
         raise TypeError(f"load() got unexpected keyword arguments {sorted(unknown)}")
+
+
+def _read(path, *, format, dtype, mmap, verify, progress, dims) -> tuple[np.ndarray, FileInfo]:
+    _check_dims(dims)
     path, spec = resolve(path, format)
     if spec is None:
         if mmap:
@@ -559,6 +561,7 @@ def read(
     mmap: bool = False,
     verify: bool = False,
     progress: bool = False,
+    lazy: bool = False,
     **dims: int,
 ) -> Image:
     """Read an image file or folder as an :class:`~imarray.image.Image`: pixels plus what the file says.
@@ -566,7 +569,8 @@ def read(
     Axes, spacing, origin and units (numpy order), the pixel kind and the
     direction come from the file where it records them; axes it does not
     name are ``q``, spacing it does not record is 1. Options are those of
-    :func:`load`.
+    :func:`load`; with ``lazy=True`` the image holds a dask array (nothing
+    is read until computed) and ``ia.write`` streams it like ``ia.save``.
 
     Examples
     --------
@@ -577,7 +581,16 @@ def read(
     >>> back.kind, back.axes, back.spacing
     ('label', 'zyx', (2.0, 0.5, 0.5))
     """
-    array, file_info = _read(path, format=format, dtype=None, mmap=mmap, verify=verify, progress=progress, dims=dims)
+    if lazy:
+        if mmap or verify:
+            raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
+        _check_dims(dims)
+        from .lazy import read_lazy
+
+        array, file_info = read_lazy(path, format=format, dims=dims)
+    else:
+        array, file_info = _read(path, format=format, dtype=None, mmap=mmap, verify=verify, progress=progress,
+                                 dims=dims)
     return image_from_file(array, file_info)
 
 

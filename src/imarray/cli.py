@@ -143,23 +143,15 @@ def _run(args: argparse.Namespace) -> int:
             return 2
         with _scheduler(args.scheduler):
             lazy = bool(args.lazy or args.chunks or args.scheduler) or _bigger_than_memory(args.source)
-            if lazy:  # pixels only: a lazy load carries no geometry yet
-                array = api.load(args.source, lazy=True)
-                written = api.save(
-                    args.target, array, dtype=args.dtype, scale=scale, compression=args.compression,
-                    size_cap=args.size_cap, axes=args.axes, chunks=args.chunks, pyramid=args.pyramid or None,
-                    progress=True, durable=args.durable,
-                )
-            else:
-                array = api.read(args.source, progress=True)  # geometry and pixel kind travel where OUT has room
-                written = api.write(
-                    args.target, array, dtype=args.dtype, scale=scale, compression=args.compression,
-                    size_cap=args.size_cap, axes=args.axes, frame_rate=args.frame_rate, loop=args.loop,
-                    quantize=args.quantize, crf=args.crf, pyramid=args.pyramid or None, progress=True,
-                    durable=args.durable,
-                )
+            image = api.read(args.source, lazy=lazy, progress=not lazy)  # geometry and kind travel where OUT has room
+            written = api.write(
+                args.target, image, dtype=args.dtype, scale=scale, compression=args.compression,
+                size_cap=args.size_cap, axes=args.axes, chunks=args.chunks, frame_rate=args.frame_rate,
+                loop=args.loop, quantize=args.quantize, crf=args.crf, pyramid=args.pyramid or None, progress=True,
+                durable=args.durable,
+            )
         streamed = ", streamed" if lazy else ""
-        print(f"{args.source} -> {written}  ({array.dtype}, {'x'.join(map(str, array.shape))}{streamed})")
+        print(f"{args.source} -> {written}  ({image.dtype}, {'x'.join(map(str, image.shape))}{streamed})")
         return 0
     if args.command == "formats":
         from .registry import FORMATS

@@ -28,6 +28,7 @@ __all__ = [
     "ImageFileNotFoundError",
     "ImarrayError",
     "InvalidOptionError",
+    "LazyImageError",
     "LossyCastError",
     "MissingDependencyError",
     "PixelKindError",
@@ -129,3 +130,7 @@ class MissingDependencyError(ImarrayError, ImportError):
 
 class CopyRequiredError(ImarrayError, ValueError):
     """``copy=False`` was asked for but the operation needs a copy."""
+
+
+class LazyImageError(ImarrayError, TypeError):
+    """An operation needs the pixels in memory, and the Image holds a dask array (``ia.read(lazy=True)``)."""

@@ -36,7 +36,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .errors import AxesError, CopyRequiredError, PixelKindError
+from .dtypes import is_lazy
+from .errors import AxesError, CopyRequiredError, LazyImageError, PixelKindError
 from .geometry import Geometry, check_axes
 from .layout import Layout, classify
 
@@ -52,8 +53,8 @@ def _as_array(data: Any, copy: bool | None, dtype: Any = None) -> np.ndarray:
     """Obey NumPy 2's ``copy=``: None shares when it can, False refuses to copy, True copies."""
     if copy is True:
         return np.array(data, dtype=dtype, copy=True)
-    if isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype):
-        return data
+    if (isinstance(data, np.ndarray) or is_lazy(data)) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return data  # a dask array stays lazy
     try:
         return np.asarray(data, dtype=dtype, copy=copy)
     except ValueError as exc:
@@ -157,8 +158,9 @@ class Image:
         direction: Any = None,
         kind: Kind = "intensity",
     ) -> None:
-        if not isinstance(array, np.ndarray):
-            raise TypeError(f"Image holds an ndarray, not a {type(array).__name__}; use Image.from_array")
+        if not isinstance(array, np.ndarray) and not is_lazy(array):
+            raise TypeError(f"Image holds an ndarray (or a dask array), not a {type(array).__name__}; "
+                            "use Image.from_array")
         self._array = array
         self._axes = check_axes(axes, array.ndim)
         _check_order(self._axes)
@@ -403,8 +405,25 @@ class Image:
     # ------------------------------------------------------------ properties
     @property
     def array(self) -> np.ndarray:
-        """The pixels (shared, never a copy)."""
+        """The pixels (shared, never a copy); a dask array if the image is :attr:`lazy`."""
         return self._array
+
+    @property
+    def lazy(self) -> bool:
+        """Whether the pixels are a dask array, read only when computed (``ia.read(path, lazy=True)``)."""
+        return is_lazy(self._array)
+
+    def compute(self) -> Image:
+        """This image with its pixels in memory: the same Image if they already are.
+
+        Examples
+        --------
+        >>> import dask.array as da
+        >>> lazy = Image.from_array(da.zeros((4, 6), dtype=np.uint8, chunks=2), spacing=(2.0, 0.5))
+        >>> lazy.lazy, lazy.compute().lazy, lazy.compute().spacing
+        (True, False, (2.0, 0.5))
+        """
+        return self.replace(array=np.asarray(self._array.compute())) if self.lazy else self
 
     @property
     def axes(self) -> str:
@@ -456,7 +475,7 @@ class Image:
     @property
     def layout(self) -> Layout:
         """How the pixels lie in memory (see :mod:`imarray.layout`)."""
-        return classify(self._array)
+        return classify(self._in_memory("a memory layout"))
 
     @property
     def spatial_axes(self) -> str:
@@ -504,13 +523,25 @@ class Image:
 
     # ------------------------------------------------------------ protocols
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if self.lazy:  # computed: a new array, never shared
+            if copy is False:
+                raise CopyRequiredError("copy=False, but a lazy image has no pixels in memory to share",
+                                        hint="pass copy=None, or call image.compute() first")
+            return _as_array(self._array.compute(), None, dtype)
         return _as_array(self._array, copy, dtype)
 
     def __dlpack__(self, **kwargs: Any) -> Any:
-        return self._array.__dlpack__(**kwargs)
+        return self._in_memory("DLPack").__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> tuple[int, int]:
-        return self._array.__dlpack_device__()
+        return self._in_memory("DLPack").__dlpack_device__()
+
+    def _in_memory(self, purpose: str) -> np.ndarray:
+        """The pixels as the ndarray ``purpose`` needs; ``LazyImageError`` for a lazy image."""
+        if self.lazy:
+            raise LazyImageError(f"{purpose} needs the pixels in memory, and this image is lazy (a dask array)",
+                                 hint="call image.compute() first, or slice it and compute the part you need")
+        return self._array
 
     # ------------------------------------------------------------ toolkits (imarray.interop)
     def to_sitk(self) -> Any:

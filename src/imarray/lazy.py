@@ -44,6 +44,7 @@ from ._memory import aligned_empty
 from ._optional import import_optional
 from .dtypes import exact_cast
 from .errors import CorruptFileError
+from .fileinfo import FileInfo
 from .registry import BY_NAME, FormatSpec
 
 CHUNK_BYTES = 64 * 2**20  # pages or frames grouped into chunks of about this size
@@ -55,27 +56,33 @@ def _dask_array() -> Any:
 
 def load_lazy(path: Any, *, format: str | None = None, dtype: Any = None, dims: dict | None = None) -> Any:
     """A dask array over the file or folder at ``path``; see :func:`imarray.load`."""
+    return read_lazy(path, format=format, dtype=dtype, dims=dims)[0]
+
+
+def read_lazy(path: Any, *, format: str | None = None, dtype: Any = None,
+              dims: dict | None = None) -> tuple[Any, FileInfo]:
+    """A dask array over the file or folder at ``path``, and what its headers say (axes, spacing, ...)."""
     from . import api
 
     _dask_array()
     path, spec = api.resolve(path, format)
     if spec is None:
-        array = _folder(path)
+        array, described = _folder(path)
     elif spec.name == "raw":
         return _raw(path, spec, dtype, dims or {})
     elif dims:
         raise TypeError(f"{spec.name} files take no sidecar dimensions; those are for raw binaries")
     elif spec.module.endswith("zarr_"):
-        array = _zarr(path, spec)
+        array, described = _zarr(path, spec)
     elif spec.module.endswith("tiff"):
-        array = _tiff(path, spec)
+        array, described = _tiff(path, spec)
     else:  # single images of display formats: one chunk
         described = spec.load().info(path, spec=spec)
         task = (_read_file, str(path), spec.name, described.shape, described.dtype, False)
         array = _assemble("file", *_along_first([task], described.shape[:1], described.shape[1:]), described.dtype)
     if dtype is not None:
         array = exact_cast(array, dtype, path=path)  # block by block, checked when computed
-    return array
+    return array, described
 
 
 def _assemble(kind: str, tasks: dict[tuple[int, ...], tuple], chunks: tuple[tuple[int, ...], ...], dtype: Any) -> Any:
@@ -204,7 +211,7 @@ def _native(block: np.ndarray) -> np.ndarray:
 
 # ---- graph builders ---------------------------------------------------------------------------
 
-def _folder(folder: Path) -> Any:
+def _folder(folder: Path) -> tuple[Any, FileInfo]:
     from .formats import folder as folder_format
 
     spec, infos, shape, dtype = folder_format._plan(folder)
@@ -216,10 +223,11 @@ def _folder(folder: Path) -> Any:
         tasks.append((_read_file, str(file_info.path), spec.name, (count, *frame_shape), dtype,
                       frame_shape == file_info.shape))
         counts.append(count)
-    return _assemble("folder", *_along_first(tasks, tuple(counts), shape[1:]), dtype)
+    array = _assemble("folder", *_along_first(tasks, tuple(counts), shape[1:]), dtype)
+    return array, folder_format._combined_info(folder, spec, infos, shape, dtype)
 
 
-def _tiff(path: Path, spec: FormatSpec) -> Any:
+def _tiff(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
     from .formats import tiff
 
     with tiff._opened(path) as tif:
@@ -251,10 +259,10 @@ def _tiff(path: Path, spec: FormatSpec) -> Any:
                       stored.newbyteorder("="))
     if array.dtype != array.dtype.newbyteorder("="):
         array = array.map_blocks(_native, dtype=array.dtype.newbyteorder("="))
-    return array
+    return array, described
 
 
-def _raw(path: Path, spec: FormatSpec, dtype: Any, dims: dict) -> Any:
+def _raw(path: Path, spec: FormatSpec, dtype: Any, dims: dict) -> tuple[Any, FileInfo]:
     from .formats import raw
 
     described, stored = raw._describe(path, dtype, dims)
@@ -264,16 +272,17 @@ def _raw(path: Path, spec: FormatSpec, dtype: Any, dims: dict) -> Any:
     groups = _groups(shape[0], frame_bytes)
     tasks = [(_read_bytes, str(described.path), stored.str, start * frame_bytes, (stop - start, *frame))
              for start, stop in groups]
-    return _assemble("raw", *_along_first(tasks, tuple(stop - start for start, stop in groups), frame), stored)
+    sizes = tuple(stop - start for start, stop in groups)
+    return _assemble("raw", *_along_first(tasks, sizes, frame), stored), described
 
 
-def _zarr(path: Path, spec: FormatSpec) -> Any:
+def _zarr(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
     da = _dask_array()
     from .formats import zarr_
 
-    array, _ = zarr_.open_array(path, spec=spec)
+    array, described = zarr_.open_array(path, spec=spec)
     lazy = da.from_zarr(array)
     if lazy.dtype.byteorder not in ("=", "|") and lazy.dtype != lazy.dtype.newbyteorder("="):
         lazy = lazy.map_blocks(_native, dtype=lazy.dtype.newbyteorder("="))
-    return lazy
+    return lazy, described
 

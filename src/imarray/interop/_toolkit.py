@@ -75,7 +75,8 @@ def to_toolkit(image: Image, *, dense: bool = True) -> ToolkitGeometry:
     spatial = len(image.spatial_axes)
     if image.direction is not None:
         direction[:spatial, :spatial] = image.direction[::-1, ::-1]
-    return ToolkitGeometry(dense_volume(image.array) if dense else image.array, components, spacing, origin,
+    pixels = image._in_memory("an ITK or SimpleITK image")
+    return ToolkitGeometry(dense_volume(pixels) if dense else pixels, components, spacing, origin,
                            tuple(float(v) for v in direction.ravel()))
 
 
