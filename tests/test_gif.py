@@ -239,6 +239,7 @@ def test_a_t_spacing_beyond_a_gif_delay_is_refused(tmp_path):
     with pytest.raises(errors.InvalidOptionError, match="t spacing of 2000 s") as caught:
         ia.write(tmp_path / "slow.gif", image)
     assert "0.001526" in str(caught.value) and "frame_rate=" in caught.value.hint
+    assert caught.value.path == str(tmp_path / "slow.gif")  # refused before writing, named like every check
     assert leftovers(tmp_path) == [] and not (tmp_path / "slow.gif").exists()
 
 

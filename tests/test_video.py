@@ -389,3 +389,17 @@ def test_bool_hint_names_the_exact_cast_not_a_scale(tmp_path, ext):
     assert not target.exists()
     mask = np.arange(32).reshape(2, 4, 4) % 3 == 0
     assert_identical(mask.astype(np.uint8), ia.load(ia.save(tmp_path / "mask.mkv", mask, dtype="uint8")))
+
+
+@pytest.mark.parametrize("name", ["slow.mkv", "slow.mp4"])
+def test_a_t_spacing_beyond_the_containers_rates_is_refused_before_writing(tmp_path, name, monkeypatch):
+    image = ia.Image(extreme_array("uint8", (2, 16, 16)), axes="tyx", spacing=(1e6, 1, 1), units=("s", None, None))
+
+    def writes(*args, **kwargs):
+        raise AssertionError("the writer ran")
+
+    monkeypatch.setattr(video, "write", writes)
+    with pytest.raises(errors.InvalidOptionError, match=r"t spacing of 1e\+06 s") as caught:
+        ia.write(tmp_path / name, image)
+    assert caught.value.path == str(tmp_path / name) and "frame_rate=" in caught.value.hint
+    assert leftovers(tmp_path) == [] and not (tmp_path / name).exists()

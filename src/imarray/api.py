@@ -530,7 +530,10 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
     module = spec.load()
     try:
         size_cap_bytes = None if size_cap_bytes is None else parse_size(size_cap_bytes)
-        module.check_writable(array, spec=spec, **options)
+        if "metadata" in inspect.signature(module.check_writable).parameters:
+            module.check_writable(array, spec=spec, metadata=metadata, **options)
+        else:
+            module.check_writable(array, spec=spec, **options)
     except ImarrayError as err:
         if err.path is not None:
             raise

@@ -56,7 +56,7 @@ from .._progress import progress as progress_bar
 from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
-from .video import RateLimits, _is_int, check_frame_rate, frame_rate_for, movie_geometry
+from .video import RateLimits, _is_int, frame_rate_for, movie_geometry
 
 _COMMENT_PREFIX = b"imarray "
 _GREY_PALETTE = bytes(np.repeat(np.arange(256, dtype=np.uint8), 3))
@@ -226,9 +226,13 @@ def _palette(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
 
 def check_writable(
     array: np.ndarray, *, spec: FormatSpec, frame_rate: float | None = None, loop: int | None = None,
-    quantize: bool | None = None, progress: bool = False,
+    quantize: bool | None = None, progress: bool = False, metadata: dict | None = None,
 ) -> None:
-    """Refuse, before writing, what a GIF cannot hold exactly (unless ``quantize=True``)."""
+    """Refuse, before writing, what a GIF cannot hold exactly (unless ``quantize=True``).
+
+    ``metadata`` is what the writer will receive: an Image's t spacing there
+    is the frame rate when ``frame_rate=`` is not given, checked here too.
+    """
     colour = array.ndim == 4 and array.shape[-1] == 3
     if not (array.ndim == 3 or colour):
         raise UnsupportedDtypeError(
@@ -237,8 +241,7 @@ def check_writable(
         )
     if max(array.shape[1:3]) > _MAX_SIDE:
         raise UnsupportedDtypeError(f"GIF frames are at most {_MAX_SIDE} pixels wide or high", hint="use .mkv or .tif")
-    if frame_rate is not None:
-        check_frame_rate(frame_rate, limits=_RATES)
+    frame_rate_for(frame_rate, metadata or {}, limits=_RATES)
     if loop is not None and not (_is_int(loop) and 0 <= loop <= 65535):
         raise InvalidOptionError(f"loop must be an integer 0..65535 (0 repeats forever), got {loop!r}")
     if colour and not quantize:

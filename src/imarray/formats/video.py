@@ -419,17 +419,20 @@ def _is_int(value: Any) -> bool:
 
 def check_writable(
     array: np.ndarray, *, spec: FormatSpec, frame_rate: float | None = None, crf: int | None = None,
-    progress: bool = False,
+    progress: bool = False, metadata: dict | None = None,
 ) -> None:
-    """Refuse, before writing, shapes a video cannot hold and options out of range."""
+    """Refuse, before writing, shapes a video cannot hold and options out of range.
+
+    ``metadata`` is what the writer will receive: an Image's t spacing there
+    is the frame rate when ``frame_rate=`` is not given, checked here too.
+    """
     colour = array.ndim == 4 and array.shape[-1] == 3
     if not (array.ndim == 3 or colour):
         raise UnsupportedDtypeError(
             f"{spec.name} holds (frames, y, x) grey or (frames, y, x, 3) RGB video, not shape {array.shape}",
             hint="a single image is one frame: pass a[np.newaxis]; other stacks go to .tif",
         )
-    if frame_rate is not None:
-        check_frame_rate(frame_rate)
+    frame_rate_for(frame_rate, metadata or {})
     if crf is not None and not (_is_int(crf) and 0 <= crf <= 51):
         raise InvalidOptionError(f"crf must be an integer 0..51 (lower is better), got {crf!r}", hint="default 17")
     if spec.name == "mp4" and max(array.shape[1:3]) > 16384:
