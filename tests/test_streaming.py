@@ -261,3 +261,18 @@ def test_cli_streamed_convert_keeps_the_spacing(tmp_path, capsys):
     back = ia.read(tmp_path / "v.ome.zarr")
     assert (back.axes, back.spacing, back.units) == ("zyx", (3.0, 0.5, 0.25), ("um", "um", "um"))
     assert_identical(stack, back.array)
+
+
+def test_tiff_page_groups_that_straddle_zarr_chunks_are_still_read_once_in_place(tmp_path, monkeypatch):
+    stack = extreme_array("uint16", (12, 6, 7))
+    tifffile.imwrite(tmp_path / "s.tif", stack)
+    monkeypatch.setattr(imarray.lazy, "CHUNK_BYTES", 3 * stack[0].nbytes)  # groups of three pages
+    lazy = ia.load(tmp_path / "s.tif", lazy=True)
+    assert lazy.chunks[0] == (3, 3, 3, 3)
+
+    def fresh_chunk(*args, **kwargs):
+        raise AssertionError("a page group was read into a chunk of its own")
+
+    monkeypatch.setattr(imarray.lazy, "aligned_empty", fresh_chunk)
+    monkeypatch.setattr(imarray.streaming, "SLAB_BYTES", stack[0].nbytes)
+    assert_identical(stack, ia.load(ia.save(tmp_path / "v.zarr", lazy, chunks=(2, 6, 7))))

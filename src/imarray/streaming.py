@@ -267,10 +267,24 @@ def _in_process(collection: Any) -> bool:
 
 def _slabs(source: Any, depth: int) -> list[tuple[int, int]]:
     """(start, stop) along the first axis: whole rows of ``depth``, about SLAB_BYTES of source each,
-    and no smaller than the source's own first-axis chunks (so none is read twice)."""
+    and no smaller than the source's own first-axis chunks.
+
+    When the source's chunks are even, slabs also end on their edges if that
+    costs at most four times the memory: each source chunk is then read once,
+    straight into its slab (:func:`imarray.lazy.read_into`).
+
+    >>> import dask.array as da
+    >>> _slabs(da.zeros((12, 2**21), chunks=(3, -1)), 2)   # rows of 16 MiB, chunks of 3 rows, Zarr depth 2
+    [(0, 6), (6, 12)]
+    """
     row_bytes = max(1, source.nbytes // max(1, source.shape[0]))
-    rows = max(SLAB_BYTES // row_bytes, max(source.chunks[0]), 1)
-    step = depth * -(-rows // depth)  # rounded up to whole rows of chunks
+    sizes = source.chunks[0]
+    unit = depth
+    if len(set(sizes[:-1])) <= 1:
+        both = math.lcm(depth, sizes[0])
+        unit = both if both * row_bytes <= 4 * max(SLAB_BYTES, sizes[0] * row_bytes, depth * row_bytes) else depth
+    rows = max(SLAB_BYTES // row_bytes, max(sizes), 1)
+    step = unit * -(-rows // unit)  # rounded up to whole units
     return [(start, min(start + step, source.shape[0])) for start in range(0, source.shape[0], step)]
 
 
