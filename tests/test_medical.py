@@ -322,3 +322,27 @@ def test_damaged_header_messages_name_the_file_and_no_stale_reason(tmp_path, ext
         ia.load(path)
     text = str(caught.value)
     assert str(path) in text and "imarray-nifti" not in text and "No such file" not in text, text
+
+
+@pytest.mark.parametrize("name", ["v.nrrd", "v.mha", "v.nii.gz"])
+def test_a_folder_of_slices_becomes_a_volume_with_its_stack_axis_as_z(tmp_path, name):
+    from imarray.cli import main
+
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    stack = extreme_array("int16", (4, 6, 5))
+    for index, plane in enumerate(stack):
+        ia.write(folder / f"s_{index}.ome.tif", Image.from_array(plane, spacing=(0.5, 0.25), units="mm"))
+    assert main(["convert", str(folder), str(tmp_path / name)]) == 0
+    back = ia.read(tmp_path / name)
+    assert back.axes == "zyx" and back.spacing == (1.0, 0.5, 0.25)
+    assert_identical(stack, back.array)
+
+
+def test_axes_a_toolkit_cannot_name_are_refused_before_writing(tmp_path, monkeypatch):
+    monkeypatch.setattr(medical, "write", lambda *args, **kwargs: pytest.fail("the writer ran"))
+    image = Image.from_array(np.zeros((3, 4, 5), np.uint8), axes="qcx")
+    with pytest.raises(ia.errors.AxesError, match="yx, zyx, tzyx") as caught:
+        ia.write(tmp_path / "v.mha", image)
+    assert caught.value.path == str(tmp_path / "v.mha")
+    assert leftovers(tmp_path) == [] and not (tmp_path / "v.mha").exists()

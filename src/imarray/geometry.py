@@ -84,6 +84,35 @@ class Geometry:
         return fits.pop()
 
 
+def agrees(axes: str, given: str) -> bool:
+    """Whether ``axes`` names every axis as ``given`` does where ``given`` names it (``q`` names none).
+
+    Examples
+    --------
+    >>> agrees("zyx", "qyx"), agrees("tyx", "qyx"), agrees("zxy", "qyx")
+    (True, True, False)
+    """
+    return len(axes) == len(given) and all(old in ("q", new) for new, old in zip(axes, given, strict=True))
+
+
+def named_as(given: str | None, default: str) -> str | None:
+    """``given`` with its unnamed (``q``) axes named as in ``default``; None if ``default`` contradicts it.
+
+    A folder of slices stacks them along an unnamed axis (``qyx``); formats
+    that name every axis take their default names for it where they agree.
+
+    Examples
+    --------
+    >>> named_as("qyx", "zyx"), named_as(None, "zyx"), named_as("tyx", "zyx"), named_as("qcx", "zyx")
+    ('zyx', 'zyx', 'tyx', None)
+    """
+    if not given:
+        return default
+    if "q" not in given:
+        return given
+    return default if agrees(default, given) else None
+
+
 def check_axes(axes: str | None, ndim: int) -> str | None:
     """Validate axis letters: one per dimension, from 'tzcyxq', none repeated but 'q'.
 

@@ -50,8 +50,9 @@ import numpy as np
 
 from .._atomic import atomic_files
 from .._memory import aligned_empty, available_memory
-from ..errors import CorruptFileError, InvalidOptionError, TargetError, UnsupportedDtypeError
+from ..errors import AxesError, CorruptFileError, InvalidOptionError, TargetError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
+from ..geometry import named_as
 from ..image import Image
 from ..interop._toolkit import TOOLKIT_AXES
 from ..interop.sitk import KIND_KEY, buffer_array, simpleitk, to_sitk
@@ -377,8 +378,11 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
     return array, file_info
 
 
-def check_writable(array: np.ndarray, *, spec: FormatSpec, compression: str | None = None) -> None:
-    """Scalar 2D to 4D arrays of the row's dtypes (the registry checks those); ``compression`` zlib or gzip."""
+def check_writable(array: np.ndarray, *, spec: FormatSpec, compression: str | None = None,
+                   metadata: dict | None = None) -> None:
+    """Scalar 2D to 4D arrays of the row's dtypes (the registry checks those) whose axes (``metadata``'s
+    geometry) a toolkit can name; ``compression`` zlib or gzip."""
+    _axes(array.ndim, (metadata or {}).get("geometry") or {})
     if compression is not None and compression.lower() not in _COMPRESSIONS:
         raise InvalidOptionError(f"compression={compression!r}: {spec.name} compresses with zlib only",
                                  hint="pass compression='zlib' (or 'gzip'), or leave it out")
@@ -387,8 +391,21 @@ def check_writable(array: np.ndarray, *, spec: FormatSpec, compression: str | No
                                     hint="pass array.astype(array.dtype.newbyteorder('='))")
 
 
+def _axes(ndim: int, geometry: dict) -> str:
+    """The toolkit axes of an image with ``geometry``: a folder's unnamed stack axis (q) is z (t in 4D)."""
+    given = geometry.get("axes")
+    colour = "c" if given and given.endswith("c") else ""  # a colour axis last: vector pixels
+    scalar = ndim - len(colour)
+    axes = named_as(given[: scalar] if given else None, TOOLKIT_AXES[scalar - 2]) if 2 <= scalar <= 4 else None
+    if axes not in TOOLKIT_AXES:
+        raise AxesError(f"medical formats hold images with axes {', '.join(TOOLKIT_AXES)} (and a colour axis 'c' "
+                        f"last); this one has {given!r}",
+                        hint="select or move axes first (Image.at, np.moveaxis), or save as .tif or .ome.zarr")
+    return axes + colour
+
+
 def _image(array: np.ndarray, geometry: dict) -> Image:
-    axes = geometry.get("axes") or TOOLKIT_AXES[array.ndim - 2]
+    axes = _axes(array.ndim, geometry)
     values = {key: [geometry.get(key, {}).get(letter, default) for letter in axes]
               for key, default in (("spacing", 1.0), ("origin", 0.0), ("units", None))}
     direction = geometry.get("direction")

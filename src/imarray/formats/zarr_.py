@@ -44,7 +44,7 @@ from .._atomic import atomic_folder
 from .._optional import import_optional
 from ..errors import AxesError, CorruptFileError, FormatNotFoundError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
-from ..geometry import check_axes
+from ..geometry import agrees, check_axes, named_as
 from ..registry import FormatSpec
 
 NGFF_VERSION = "0.5"
@@ -213,13 +213,13 @@ def read(path: Path, *, spec: FormatSpec) -> tuple[np.ndarray, FileInfo]:
 def _axes(axes: str | None, geometry: dict, ndim: int, spec: FormatSpec) -> str | None:
     axes = check_axes(axes, ndim)
     given = check_axes(geometry.get("axes"), ndim) if geometry.get("axes") else None
-    if axes is not None and given is not None and not _may_name(axes, given):
+    if axes is not None and given is not None and not agrees(axes, given):
         raise AxesError(f"axes={axes!r} contradicts the image's axes {given!r}")
     if spec.name != "ome-zarr":
         return axes or given
     if axes is None:  # unnamed axes (q, a folder's stack axis) take NGFF's default names where they fit
-        axes = given if given and "q" not in given else _NGFF_ORDER[-ndim:]
-        if given and not _may_name(axes, given):
+        axes = named_as(given, _NGFF_ORDER[-ndim:])
+        if axes is None:
             raise AxesError(f"OME-Zarr names every axis, and the image's axes {given!r} leave some unnamed",
                             hint="pass axes= with one letter of 'tczyx' per dimension")
     if "q" in axes or "y" not in axes or "x" not in axes or len(axes) > 5:
@@ -233,11 +233,6 @@ def _axes(axes: str | None, geometry: dict, ndim: int, spec: FormatSpec) -> str 
             "(np.moveaxis or array.transpose)",
         )
     return axes
-
-
-def _may_name(axes: str, given: str) -> bool:
-    """Whether ``axes`` agrees with ``given`` on every axis ``given`` names (q names none)."""
-    return all(old in ("q", new) for new, old in zip(axes, given, strict=True))
 
 
 def _chunks(chunks: Any, array: Any) -> Any:
