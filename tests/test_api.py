@@ -255,3 +255,13 @@ def test_doctests_leave_no_temporary_folders(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["a.tif", "a.ome.tif", "a.bin", "a.zarr"])
+def test_axes_out_of_numpy_order_are_refused_before_writing(tmp_path, name):
+    if name.endswith("zarr"):
+        pytest.importorskip("zarr")
+    with pytest.raises(errors.AxesError, match="numpy order") as caught:
+        ia.save(tmp_path / name, np.zeros((2, 3, 4), np.uint8), axes="zxy")
+    assert caught.value.path == str(tmp_path / name)
+    assert list(tmp_path.iterdir()) == []

@@ -210,8 +210,9 @@ def test_a_lazy_folder_streams_into_ome_zarr_with_its_spacing(tmp_path):
     assert_identical(stack, back.array)
     named = ia.write(tmp_path / "w.ome.zarr", ia.read(folder, lazy=True), axes="tyx")  # names the stack axis
     assert ia.read(named).axes == "tyx"
-    with pytest.raises(ia.errors.AxesError, match="contradicts"):
-        ia.write(tmp_path / "x.zarr", ia.read(folder, lazy=True), axes="zxy")
+    with pytest.raises(ia.errors.AxesError, match="contradicts") as caught:
+        ia.write(tmp_path / "x.zarr", ia.read(folder, lazy=True), axes="tzx")
+    assert caught.value.path == str(tmp_path / "x.zarr")
 
 
 def test_what_needs_pixels_in_memory_refuses_a_lazy_image(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -276,3 +277,31 @@ def test_tiff_page_groups_that_straddle_zarr_chunks_are_still_read_once_in_place
     monkeypatch.setattr(imarray.lazy, "aligned_empty", fresh_chunk)
     monkeypatch.setattr(imarray.streaming, "SLAB_BYTES", stack[0].nbytes)
     assert_identical(stack, ia.load(ia.save(tmp_path / "v.zarr", lazy, chunks=(2, 6, 7))))
+
+
+def test_a_lazy_array_is_not_computed_for_a_write_its_checks_refuse(tmp_path):
+    def never(block):
+        raise AssertionError("the lazy array was computed")
+
+    floats = da.zeros((3, 8, 8), dtype=np.float32, chunks=1).map_blocks(never, dtype=np.float32)
+    bytes_ = da.zeros((3, 8, 8), dtype=np.uint8, chunks=1).map_blocks(never, dtype=np.uint8)
+    cases = [("a.png", floats, {}), ("a.mp4", floats, {}), ("a.gif", floats, {}),
+             ("a.mkv", bytes_, {"frame_rate": 0}), ("a.png", bytes_, {"quality": 5})]
+    if importlib.util.find_spec("SimpleITK"):
+        cases.append(("a.mha", bytes_, {"compression": "zstd"}))
+    for name, lazy, options in cases:
+        with pytest.raises((ia.errors.ImarrayError, TypeError)) as caught:
+            ia.save(tmp_path / name, lazy, **options)
+        assert str(tmp_path / name) in str(caught.value), name
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint64"])
+def test_64_bit_tiffs_go_to_every_format_that_holds_them(tmp_path, dtype):
+    stack = extreme_array(dtype, (2, 3, 4))
+    source = ia.save(tmp_path / "s.tif", stack)
+    assert ia.load(source).dtype.char == np.dtype(dtype).char  # tifffile's longlong spelled as numpy's
+    for name in ("a.zarr", "a.ome.zarr", "a.bin"):
+        assert_identical(stack, ia.load(ia.save(tmp_path / name, ia.load(source))))
+    for name in ("b.tif", "b.zarr"):
+        assert_identical(stack, ia.load(ia.save(tmp_path / name, ia.load(source, lazy=True))))

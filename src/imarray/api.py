@@ -26,7 +26,7 @@ import numpy as np
 from . import registry
 from ._atomic import atomic_file, durability, make_parent
 from ._progress import streamed_progress
-from .dtypes import ScaleSpec, exact_cast, is_lazy, scale_to, smallest_fitting
+from .dtypes import ScaleSpec, canonical, exact_cast, is_lazy, scale_to, smallest_fitting
 from .errors import (
     CorruptFileError,
     FormatNotFoundError,
@@ -37,6 +37,7 @@ from .errors import (
 )
 from .fileinfo import FileInfo
 from .formats import folder as folder_format
+from .geometry import check_axes, check_order
 from .registry import FormatSpec
 from .streaming import STREAMED_MODULES
 
@@ -313,7 +314,8 @@ def iter_frames(path: PathLike, *, format: str | None = None) -> Iterator[np.nda
 
 def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path) -> UnsupportedDtypeError:
     held = "/".join(spec.dtypes)
-    fit = smallest_fitting(array, [d for d in spec.dtypes if d != "bool"] if array.dtype != bool else list(spec.dtypes))
+    candidates = [d for d in spec.dtypes if d != "bool"] if array.dtype != bool else list(spec.dtypes)
+    fit = None if is_lazy(array) else smallest_fitting(array, candidates)  # a lazy array is not read to say so
     alternatives = [name for name in registry.formats_holding(array.dtype.name) if name != spec.name]
     exts = ", ".join(
         registry.BY_NAME[name].extensions[0] for name in alternatives if registry.BY_NAME[name].extensions
@@ -324,7 +326,9 @@ def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path) -> Uns
     if spec.scale_target and array.dtype.kind in "iuf":
         ways.append(f"pass scale='minmax' or scale=(lo, hi) to map the values onto {spec.scale_target}")
     elif fit is None and array.dtype.kind in "iuf":
-        target = spec.dtypes[-1]
+        real = [d for d in spec.dtypes if np.dtype(d).kind in "iuf"]
+        same = [d for d in real if np.dtype(d).kind == array.dtype.kind]
+        target = (same or [d for d in real if np.dtype(d).kind == "f"] or real or list(spec.dtypes))[-1]
         ways.append(f"pass dtype={target!r} with scale='minmax' or scale=(lo, hi) to map the values")
     if exts:
         ways.append(f"save as {exts} to keep {array.dtype} exactly")
@@ -503,8 +507,11 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
             f"{path}: {spec.name} takes no {', '.join(k + '=' for k in refused)}"
             f" (it takes {', '.join(o + '=' for o in spec.options) or 'no options'})"
         )
-    if not is_lazy(array) or spec.module not in STREAMED_MODULES:
-        array = np.asarray(array)  # a dask array is computed whole only for formats of single images
+    computed_whole = is_lazy(array) and spec.module not in STREAMED_MODULES  # after every check it can pass
+    if not is_lazy(array):
+        array = np.asarray(array)
+    if array.dtype.kind in "biufc" and array.dtype.char != canonical(array.dtype).char:
+        array = array.view(canonical(array.dtype))  # tifffile's longlong (q) is int64 to Zarr and tifffile's writer
     if array.ndim == 0 or array.size == 0:
         raise UnsupportedDtypeError(
             f"an image needs at least one pixel in at least one dimension; got shape {array.shape}",
@@ -530,14 +537,20 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
     module = spec.load()
     try:
         size_cap_bytes = None if size_cap_bytes is None else parse_size(size_cap_bytes)
+        if computed_whole and getattr(module, "CHECKS_VALUES", False):
+            array, computed_whole = np.asarray(array), False  # its checks look at the pixels
         if "metadata" in inspect.signature(module.check_writable).parameters:
             module.check_writable(array, spec=spec, metadata=metadata, **options)
         else:
             module.check_writable(array, spec=spec, **options)
+        if options.get("axes") is not None:  # readers take axes in numpy order only
+            check_order(check_axes(options["axes"], array.ndim))
     except ImarrayError as err:
         if err.path is not None:
             raise
         raise type(err)(err.message, path=path, hint=err.hint) from None
+    if computed_whole:
+        array = np.asarray(array)  # formats of single images and movies are written from memory
     make_parent(path)
     with durability(durable), streamed_progress(progress):
         return _write(path, array, spec, module, metadata, size_cap_bytes, options, progress)

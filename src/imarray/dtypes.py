@@ -64,6 +64,19 @@ def is_lazy(array: Any) -> bool:
     return type(array).__module__.startswith("dask")
 
 
+def canonical(dtype: Any) -> np.dtype:
+    """``dtype`` spelled as NumPy spells it by default: tifffile's ``longlong`` (``q``) becomes ``int64`` (``l``).
+
+    The two compare equal, but Zarr and ``np.nditer`` tell them apart.
+
+    Examples
+    --------
+    >>> canonical(np.dtype("q")).char == np.dtype(np.int64).char, canonical(">u2").str
+    (True, '>u2')
+    """
+    return np.dtype(np.dtype(dtype).str)
+
+
 def _blocks(array: np.ndarray) -> list[tuple[slice, ...]]:
     if array.ndim == 0 or array.size == 0:
         return [()]

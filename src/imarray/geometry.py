@@ -84,6 +84,25 @@ class Geometry:
         return fits.pop()
 
 
+def check_order(axes: str) -> None:
+    """Raise ``AxesError`` unless time and spatial letters come in numpy order (t, z, y, x).
+
+    Colour and other axes may sit anywhere.
+
+    Examples
+    --------
+    >>> check_order("tzcyx")
+    """
+    present = [letter for letter in axes if letter in "tzyx"]
+    expected = sorted(present, key="tzyx".index)
+    if present != expected:
+        raise AxesError(
+            f"axes={axes!r} are not in numpy order: a numpy array indexes [t, z, y, x]",
+            hint=f"name the dimensions in the array's order ({''.join(expected)} here), or reorder the array "
+                 "first, e.g. np.moveaxis; toolkits' (x, y, z) order is what spacing_in('xyz') gives",
+        )
+
+
 def agrees(axes: str, given: str) -> bool:
     """Whether ``axes`` names every axis as ``given`` does where ``given`` names it (``q`` names none).
 

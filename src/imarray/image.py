@@ -38,7 +38,7 @@ import numpy as np
 
 from .dtypes import is_lazy
 from .errors import AxesError, CopyRequiredError, LazyImageError, PixelKindError
-from .geometry import Geometry, check_axes
+from .geometry import Geometry, check_axes, check_order
 from .layout import Layout, classify
 
 Kind = Literal["intensity", "rgb", "binary", "label"]
@@ -113,18 +113,6 @@ def _text(value: Any, name: str) -> str:
     return value
 
 
-def _check_order(axes: str) -> None:
-    """Spatial and time letters in numpy order (t, z, y, x); colour and other axes may sit anywhere."""
-    present = [letter for letter in axes if letter in "tzyx"]
-    expected = sorted(present, key="tzyx".index)
-    if present != expected:
-        raise AxesError(
-            f"axes={axes!r} are not in numpy order: a numpy array indexes [t, z, y, x]",
-            hint=f"name the dimensions in the array's order ({''.join(expected)} here), or reorder the array "
-                 "first, e.g. np.moveaxis; toolkits' (x, y, z) order is what spacing_in('xyz') gives",
-        )
-
-
 def _default_axes(ndim: int) -> str:
     if ndim == 2:
         return "yx"
@@ -163,7 +151,7 @@ class Image:
                             "use Image.from_array")
         self._array = array
         self._axes = check_axes(axes, array.ndim)
-        _check_order(self._axes)
+        check_order(self._axes)
         self._spacing = _per_axis(spacing, self._axes, "spacing", 1.0, _finite)
         if any(not s > 0 for s in self._spacing):
             raise AxesError(f"spacing must be positive, got {self._spacing}",

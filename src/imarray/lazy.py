@@ -42,7 +42,7 @@ import numpy as np
 
 from ._memory import aligned_empty
 from ._optional import import_optional
-from .dtypes import exact_cast
+from .dtypes import canonical, exact_cast
 from .errors import CorruptFileError
 from .fileinfo import FileInfo
 from .registry import BY_NAME, FormatSpec
@@ -235,7 +235,7 @@ def _tiff(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
         shape = tuple(int(s) for s in described.shape)
         page_ndim = len(series.keyframe.shape)
         leading, page_shape = shape[:-page_ndim], shape[-page_ndim:]
-        stored = series.dtype.newbyteorder(tif.byteorder)  # tifffile reports the decoded, native dtype
+        stored = canonical(series.dtype.newbyteorder(tif.byteorder))  # tifffile reports the decoded, native dtype
         page_bytes = math.prod(page_shape) * stored.itemsize
         contiguous = series.dataoffset is not None and stored != np.bool_
         pages = None if contiguous else [(int(page.index), tuple(page.dataoffsets), tuple(page.databytecounts))

@@ -58,6 +58,7 @@ from ..fileinfo import FileInfo
 from ..registry import FormatSpec
 from .video import RateLimits, _is_int, frame_rate_for, movie_geometry
 
+CHECKS_VALUES = True  # check_writable counts each colour frame's colours: a lazy array is computed first
 _COMMENT_PREFIX = b"imarray "
 _GREY_PALETTE = bytes(np.repeat(np.arange(256, dtype=np.uint8), 3))
 _MAX_SIDE = 65535

@@ -29,7 +29,7 @@ import numpy as np
 import tifffile
 
 from .._optional import import_optional
-from ..dtypes import is_lazy
+from ..dtypes import canonical, is_lazy
 from ..errors import AxesError, CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..geometry import check_axes
@@ -437,7 +437,7 @@ def read(
                     hint="load it without mmap, or save it uncompressed",
                 )
             array = np.memmap(  # tifffile reports the native dtype; the bytes are in the file's order
-                path, dtype=series.dtype.newbyteorder(tif.byteorder), mode="r", offset=series.dataoffset,
+                path, dtype=canonical(series.dtype.newbyteorder(tif.byteorder)), mode="r", offset=series.dataoffset,
                 shape=file_info.shape,
             )
             return array, file_info
@@ -451,7 +451,7 @@ def read(
         array = tif.asarray(series=0, out=out).reshape(file_info.shape)  # length-1 dimensions put back
     if array.dtype.byteorder not in ("=", "|") and array.dtype != array.dtype.newbyteorder("="):
         array = array.astype(array.dtype.newbyteorder("="))
-    return array, file_info
+    return array.view(canonical(array.dtype)), file_info
 
 
 def check_writable(

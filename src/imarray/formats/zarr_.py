@@ -248,9 +248,9 @@ def _chunks(chunks: Any, array: Any) -> Any:
 
 
 def check_writable(array: Any, *, spec: FormatSpec, axes: str | None = None, chunks: Any = None,
-                   pyramid: bool | int | None = None) -> None:
-    """Raise before writing if the store cannot be written as asked."""
-    _axes(axes, {}, array.ndim, spec)
+                   pyramid: bool | int | None = None, metadata: dict | None = None) -> None:
+    """Raise before writing if the store cannot be written as asked (``metadata``: what the writer will get)."""
+    _axes(axes, (metadata or {}).get("geometry") or {}, array.ndim, spec)
     _chunks(chunks, array)
     if array.dtype.byteorder not in "=|<>":  # pragma: no cover - numpy knows no other
         raise UnsupportedDtypeError(f"unknown byte order of {array.dtype}")
