@@ -234,3 +234,48 @@ def test_lazy_read_refuses_mmap_and_unknown_sizes(tmp_path):
         ia.read(written, lazy=True, mmap=True)
     with pytest.raises(TypeError, match="unexpected"):
         ia.read(written, lazy=True, width=3)
+
+
+# ---- files that change after the lazy array is made -------------------------------------------------
+
+@pytest.mark.parametrize("name, options", [("u.tif", {}), ("z.tif", {"compression": "zlib"}), ("r.bin", {}),
+                                           ("s.zarr", {}), ("o.ome.zarr", {})])
+def test_a_source_deleted_after_loading_is_an_error_naming_it(tmp_path, name, options):
+    import shutil
+
+    if name.endswith("zarr"):
+        pytest.importorskip("zarr")
+    written = ia.save(tmp_path / name, np.full((4, 8, 8), 7, np.uint16), **options)
+    lazy = ia.load(written, lazy=True)
+    shutil.rmtree(written) if written.is_dir() else written.unlink()
+    with pytest.raises(ia.errors.ImageFileNotFoundError, match="after the lazy array was made") as caught:
+        lazy.max().compute()  # a Zarr store's missing chunks would read as its fill value, 0
+    assert caught.value.path == str(written)
+
+
+def test_damaged_compressed_tiff_pages_and_zarr_chunks_are_corrupt_file_errors(tmp_path):
+    stack = np.random.default_rng(0).integers(0, 999, (4, 64, 64), dtype=np.uint16)
+    tiff = ia.save(tmp_path / "z.tif", stack, compression="zlib")
+    with tifffile.TiffFile(tiff) as tif:
+        offset = tif.pages[2].dataoffsets[0]
+    damaged = bytearray(tiff.read_bytes())
+    damaged[offset + 10 : offset + 42] = b"\xff" * 32
+    tiff.write_bytes(bytes(damaged))
+    with pytest.raises(CorruptFileError, match=r"z\.tif"):
+        ia.load(tiff)
+    with pytest.raises(CorruptFileError, match="cannot decode page 2"):
+        ia.load(tiff, lazy=True).compute()
+    pytest.importorskip("zarr")
+    store = ia.save(tmp_path / "c.zarr", stack, chunks=(2, 64, 64))
+    (store / "c" / "1" / "0" / "0").write_bytes(b"garbage")
+    with pytest.raises(CorruptFileError, match=r"chunk at \[2, 0, 0\]") as caught:
+        ia.load(store, lazy=True).compute()
+    assert caught.value.path == str(store)
+
+
+def test_a_lazy_zarr_reopens_a_store_replaced_at_the_same_path(tmp_path):
+    pytest.importorskip("zarr")
+    first = ia.load(ia.save(tmp_path / "v.zarr", np.full((4, 8, 8), 7, np.uint16), chunks=(2, 8, 8)), lazy=True)
+    assert int(first.max().compute()) == 7
+    second = ia.load(ia.save(tmp_path / "v.zarr", np.full((6, 8, 8), 9, np.uint16), chunks=(3, 8, 8)), lazy=True)
+    assert second.chunks[0] == (3, 3) and int(second.max().compute()) == 9

@@ -171,3 +171,19 @@ def test_image_geometry_travels_through_write_and_read(tmp_path, name):
     assert back.spacing == pytest.approx((1.0, 2.0, 0.5, 0.25))
     assert back.units[1:] == ("um", "um", "um")
     assert back.origin == pytest.approx((0.0, 10.0, -3.0, 0.0))
+
+
+@pytest.mark.parametrize("name", ["k.zarr", "k.ome.zarr"])
+def test_pixel_kind_and_direction_come_back(tmp_path, name):
+    image = ia.Image.from_label_array(np.arange(24, dtype=np.uint16).reshape(2, 3, 4), spacing=(2.0, 1.0, 0.5))
+    image = image.replace(direction=np.eye(3)[::-1])
+    back = ia.read(ia.write(tmp_path / name, image))
+    assert back.kind == "label" and back.spacing == (2.0, 1.0, 0.5)
+    assert np.array_equal(back.direction, np.eye(3)[::-1])
+
+
+@pytest.mark.parametrize("chunks", [(1, 2), "auto", (True, 2, 2), (0, 2, 2)])
+def test_bad_chunks_are_invalid_option_errors_naming_the_store(tmp_path, chunks):
+    with pytest.raises(ia.errors.InvalidOptionError, match="chunks=") as caught:
+        ia.save(tmp_path / "c.zarr", np.zeros((2, 3, 4)), chunks=chunks)
+    assert caught.value.path == str(tmp_path / "c.zarr")

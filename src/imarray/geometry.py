@@ -115,21 +115,25 @@ def agrees(axes: str, given: str) -> bool:
 
 
 def named_as(given: str | None, default: str) -> str | None:
-    """``given`` with its unnamed (``q``) axes named as in ``default``; None if ``default`` contradicts it.
+    """``given`` with a first, unnamed (``q``) axis named as in ``default``; None if that does not fit.
 
-    A folder of slices stacks them along an unnamed axis (``qyx``); formats
-    that name every axis take their default names for it where they agree.
+    A folder of slices stacks them along an unnamed first axis (``qyx``);
+    formats that name every axis give it their default name when the other
+    axes agree. Any other unnamed axis stays unnamed (None): nothing is guessed.
 
     Examples
     --------
-    >>> named_as("qyx", "zyx"), named_as(None, "zyx"), named_as("tyx", "zyx"), named_as("qcx", "zyx")
-    ('zyx', 'zyx', 'tyx', None)
+    >>> named_as("qyx", "zyx"), named_as(None, "zyx"), named_as("tyx", "zyx")
+    ('zyx', 'zyx', 'tyx')
+    >>> named_as("qcx", "zyx"), named_as("qqx", "zyx")
+    (None, None)
     """
     if not given:
         return default
     if "q" not in given:
         return given
-    return default if agrees(default, given) else None
+    stack_only = given[0] == "q" and "q" not in given[1:]
+    return default if stack_only and agrees(default, given) else None
 
 
 def check_axes(axes: str | None, ndim: int) -> str | None:

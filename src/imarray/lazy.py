@@ -33,8 +33,11 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import itertools
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +46,7 @@ import numpy as np
 from ._memory import aligned_empty
 from ._optional import import_optional
 from .dtypes import canonical, exact_cast
-from .errors import CorruptFileError
+from .errors import CorruptFileError, ImageFileNotFoundError, ImarrayError
 from .fileinfo import FileInfo
 from .registry import BY_NAME, FormatSpec
 
@@ -134,8 +137,21 @@ def _read_file(path: str, spec_name: str, shape: tuple[int, ...], dtype: str, is
     """Read one whole file of a folder into a chunk of ``shape`` (into ``out`` if given)."""
     spec = BY_NAME[spec_name]
     out = aligned_empty(shape, dtype) if out is None else out
-    spec.load().read(Path(path), spec=spec, out=out[0] if is_plane else out)
+    with _still_there(path):
+        spec.load().read(Path(path), spec=spec, out=out[0] if is_plane else out)
     return out
+
+
+@contextlib.contextmanager
+def _still_there(path: str) -> Iterator[None]:
+    """A file gone since the lazy array was made is an ImageFileNotFoundError naming it."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        if isinstance(exc, ImarrayError):
+            raise
+        raise ImageFileNotFoundError("no such file", path=path,
+                                     hint="it was moved or deleted after the lazy array was made") from exc
 
 
 def _read_bytes(path: str, dtype: str, offset: int, shape: tuple[int, ...],
@@ -143,7 +159,7 @@ def _read_bytes(path: str, dtype: str, offset: int, shape: tuple[int, ...],
     """Read ``shape`` items of ``dtype`` starting ``offset`` bytes into the file (into ``out`` if given)."""
     out = aligned_empty(shape, np.dtype(dtype)) if out is None else out
     view = memoryview(out.reshape(-1).view(np.uint8))
-    with open(path, "rb", buffering=0) as handle:
+    with _still_there(path), open(path, "rb", buffering=0) as handle:
         handle.seek(offset)
         done = 0
         while done < len(view):
@@ -277,12 +293,43 @@ def _raw(path: Path, spec: FormatSpec, dtype: Any, dims: dict) -> tuple[Any, Fil
 
 
 def _zarr(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
-    da = _dask_array()
     from .formats import zarr_
 
     array, described = zarr_.open_array(path, spec=spec)
-    lazy = da.from_zarr(array)
-    if lazy.dtype.byteorder not in ("=", "|") and lazy.dtype != lazy.dtype.newbyteorder("="):
-        lazy = lazy.map_blocks(_native, dtype=lazy.dtype.newbyteorder("="))
-    return lazy, described
+    grid = tuple(tuple(range(0, size, step)) for size, step in zip(array.shape, array.chunks, strict=True))
+    chunks = tuple(tuple(min(step, size - start) for start in starts)
+                   for starts, size, step in zip(grid, array.shape, array.chunks, strict=True))
+    stored = np.dtype(array.dtype)
+    tasks = {}
+    for key in itertools.product(*(range(len(starts)) for starts in grid)):
+        region = tuple((starts[i], starts[i] + sizes[i]) for starts, sizes, i in zip(grid, chunks, key, strict=True))
+        tasks[key] = (_read_zarr, str(path), array.path, region)
+    return _assemble("zarr", tasks, chunks, stored.newbyteorder("=")), described
 
+
+def _read_zarr(store: str, inner: str, region: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Read ``region`` of the array at ``inner`` in the Zarr store ``store``.
+
+    A store gone since the lazy array was made is an error, not the fill
+    value Zarr gives for chunks it cannot find.
+    """
+    with _still_there(store):
+        metadata = [Path(store, inner, name) for name in ("zarr.json", ".zarray")]
+        found = next((entry.stat() for entry in metadata if entry.exists()), None)
+        if found is None:
+            raise FileNotFoundError(store)
+        array = _zarr_array(store, inner, (found.st_mtime_ns, found.st_size, found.st_ino))
+        try:
+            block = np.asarray(array[tuple(slice(start, stop) for start, stop in region)])
+        except (RuntimeError, ValueError, OSError) as exc:  # numcodecs' decoding errors are RuntimeErrors
+            raise CorruptFileError(f"cannot decode the chunk at {[start for start, _ in region]} ({exc})",
+                                   path=store, hint="the store is damaged") from exc
+    return _native(block)
+
+
+@functools.lru_cache(maxsize=8)
+def _zarr_array(store: str, inner: str, stamp: tuple[int, int, int]) -> Any:
+    """The opened array, kept while its metadata file (``stamp``) is unchanged: a store replaced is reopened."""
+    import zarr
+
+    return zarr.open_array(store=store, path=inner, mode="r")

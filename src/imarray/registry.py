@@ -97,7 +97,7 @@ class FormatSpec:
 
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-_TIFF_OPTIONS = ("compression", "axes", "bigtiff", "size_cap", "name", "photometric")
+_TIFF_OPTIONS = ("compression", "axes", "bigtiff", "size_cap", "photometric")
 # What SimpleITK's writers round-trip bit for bit (measured with SimpleITK 2.5.7 on extreme values, NaN and
 # ±inf included; tests/test_matrix.py checks every cell): no bool or float16 anywhere; MetaImage turns complex
 # into 2-vectors; NIfTI holds complex too, but its ITK reader zeroes non-finite values, so NIfTI pixels are read

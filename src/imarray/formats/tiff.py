@@ -30,7 +30,14 @@ import tifffile
 
 from .._optional import import_optional
 from ..dtypes import canonical, is_lazy
-from ..errors import AxesError, CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError
+from ..errors import (
+    AxesError,
+    CorruptFileError,
+    ImageFileNotFoundError,
+    ImarrayError,
+    InvalidOptionError,
+    UnsupportedDtypeError,
+)
 from ..fileinfo import FileInfo
 from ..geometry import check_axes
 from ..layout import dense_planes
@@ -61,7 +68,8 @@ def sniff(head: bytes) -> bool:
 
 
 # what tifffile raises on a damaged structure (IFD chain, tags, OME-XML, strips)
-_DAMAGE = (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, TypeError, struct.error)
+# imagecodecs' decoding errors (DeflateError, ZstdError, ...) are RuntimeErrors
+_DAMAGE = (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, TypeError, RuntimeError, struct.error)
 
 
 @contextlib.contextmanager
@@ -72,6 +80,9 @@ def _opened(path: Path):
             yield tif
     except ImarrayError:
         raise
+    except FileNotFoundError as exc:
+        raise ImageFileNotFoundError("no such file", path=path,
+                                     hint="it was moved or deleted (after the lazy array was made?)") from exc
     except _DAMAGE as exc:
         raise CorruptFileError(
             f"not a readable TIFF ({type(exc).__name__}: {exc})", path=path, hint="the file is damaged or truncated"

@@ -42,7 +42,7 @@ import numpy as np
 
 from .._atomic import atomic_folder
 from .._optional import import_optional
-from ..errors import AxesError, CorruptFileError, FormatNotFoundError, UnsupportedDtypeError
+from ..errors import AxesError, CorruptFileError, FormatNotFoundError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..geometry import agrees, check_axes, named_as
 from ..registry import FormatSpec
@@ -175,6 +175,8 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
             f"a Zarr group without OME-Zarr multiscales (arrays: {', '.join(arrays) or 'none'})",
             path=path, hint="pass the path of one array inside the group",
         )
+    written = own.get("geometry") or {}  # what ia.write recorded beyond NGFF: the pixel kind and direction
+    metadata.update({key: written[key] for key in ("kind", "direction") if written.get(key) is not None})
     metadata["zarr_format"] = int(array.metadata.zarr_format)
     metadata["chunks"] = [int(c) for c in array.chunks]
     info = FileInfo(
@@ -240,10 +242,12 @@ def _chunks(chunks: Any, array: Any) -> Any:
         if hasattr(array, "dask"):  # stream with the chunks the lazy array already has
             return tuple(int(c) for c in array.chunksize)
         return "auto"
-    chunks = (chunks,) * array.ndim if isinstance(chunks, int) else tuple(chunks)
-    if len(chunks) != array.ndim or not all(isinstance(c, int | np.integer) and (c > 0 or c == -1) for c in chunks):
-        raise ValueError(f"chunks={chunks!r}: give one positive size (or -1 for all) per dimension of the "
-                         f"{array.ndim}D array")
+    given = chunks
+    chunks = (chunks,) * array.ndim if isinstance(chunks, int) else tuple(chunks) if not isinstance(chunks, str) else ()
+    sizes_ok = all(isinstance(c, int | np.integer) and not isinstance(c, bool) and (c > 0 or c == -1) for c in chunks)
+    if len(chunks) != array.ndim or not sizes_ok:
+        raise InvalidOptionError(f"chunks={given!r}: give one positive size (or -1 for all) per dimension of the "
+                                 f"{array.ndim}D array", hint=f"e.g. chunks={(64, 256, 256)[-array.ndim:]!r}")
     return tuple(int(s) if c == -1 else min(int(c), int(s)) for c, s in zip(chunks, array.shape, strict=True))
 
 
