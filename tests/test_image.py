@@ -254,3 +254,22 @@ def test_image_holds_an_ndarray_or_a_dask_array_only():
     assert np.asarray(lazy).sum() == 6
     with pytest.raises(CopyRequiredError, match="lazy"):
         np.asarray(lazy, copy=False)
+
+
+def test_dask_labels_and_masks_stay_lazy_and_are_checked_when_computed():
+    da = pytest.importorskip("dask.array")
+
+    def never(block):
+        raise AssertionError("computed while wrapping")
+
+    signed = da.from_array(np.array([[0, 3], [70000, 1]], np.int32), chunks=1)
+    labels = Image.from_label_array(signed)
+    assert labels.lazy and labels.dtype == np.uint32 and "lazy" in repr(labels)
+    assert labels.compute().array.tolist() == [[0, 3], [70000, 1]]
+    assert Image.from_label_array(signed.map_blocks(never, dtype=np.int32)).lazy  # nothing read to wrap it
+    with pytest.raises(PixelKindError, match="non-negative"):
+        Image.from_label_array(da.from_array(np.array([[0, -2]], np.int32), chunks=1)).compute()
+    mask = Image.from_binary_array(da.from_array(np.array([[0, 1], [1, 2]], np.uint8), chunks=1))
+    with pytest.raises(PixelKindError, match="values from 2 to 2"):  # the block holding 2
+        mask.compute()
+    assert Image.from_binary_array(da.zeros((2, 2), np.uint8, chunks=1).map_blocks(never, dtype=np.uint8)).lazy

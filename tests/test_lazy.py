@@ -279,3 +279,25 @@ def test_a_lazy_zarr_reopens_a_store_replaced_at_the_same_path(tmp_path):
     assert int(first.max().compute()) == 7
     second = ia.load(ia.save(tmp_path / "v.zarr", np.full((6, 8, 8), 9, np.uint16), chunks=(3, 8, 8)), lazy=True)
     assert second.chunks[0] == (3, 3) and int(second.max().compute()) == 9
+
+
+def test_a_raw_binary_without_sidecar_reads_as_an_image_lazy_or_not(tmp_path):
+    stack = extreme_array("uint16", (5, 3, 4))
+    stack.tofile(tmp_path / "bare.bin")
+    for lazy in (False, True):
+        image = ia.read(tmp_path / "bare.bin", lazy=lazy, dtype="uint16", y=3, x=4)
+        assert image.lazy is lazy
+        assert_identical(stack, image.compute().array)
+    with pytest.raises(TypeError, match=r"read\(\) got unexpected keyword arguments \['width'\]"):
+        ia.read(tmp_path / "bare.bin", width=4)
+
+
+def test_a_lazy_image_goes_to_xarray_and_back_lazily(tmp_path):
+    pytest.importorskip("xarray")
+    image = ia.Image.from_array(extreme_array("float32", (3, 4, 5)), spacing=(2.0, 0.5, 0.25), units="um")
+    lazy = ia.read(ia.write(tmp_path / "a.tif", image), lazy=True)
+    data = lazy.to_xarray()
+    assert data.name is None and type(data.data).__module__.startswith("dask")
+    back = ia.Image.from_xarray(data)
+    assert back.lazy and back.spacing == (2.0, 0.5, 0.25)
+    assert_identical(image.array, back.compute().array)

@@ -305,3 +305,18 @@ def test_64_bit_tiffs_go_to_every_format_that_holds_them(tmp_path, dtype):
         assert_identical(stack, ia.load(ia.save(tmp_path / name, ia.load(source))))
     for name in ("b.tif", "b.zarr"):
         assert_identical(stack, ia.load(ia.save(tmp_path / name, ia.load(source, lazy=True))))
+
+
+def test_cli_convert_says_what_it_wrote_and_refuses_options_in_one_line(tmp_path, capsys):
+    from imarray.cli import main
+
+    (tmp_path / "slices").mkdir()
+    folder = _slices(tmp_path / "slices", extreme_array("uint16", (4, 8, 9)))
+    assert main(["convert", str(folder), str(tmp_path / "v8.tif"), "--lazy", "--dtype", "uint8",
+                 "--scale", "minmax"]) == 0
+    assert "(uint8, 4x8x9, streamed)" in capsys.readouterr().out  # what was written, not the source's dtype
+    assert main(["convert", str(folder), str(tmp_path / "v.png"), "--lazy", "--dtype", "uint8", "--scale",
+                 "minmax"]) == 2  # a PNG holds one plane
+    assert main(["convert", str(folder), str(tmp_path / "v.tif"), "--chunks", "1,8,9"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 2 and "tiff takes no chunks=" in error

@@ -310,9 +310,15 @@ def test_multi_series_tiff_warns_and_names_every_series(tmp_path):
     described = ia.info(path)
     assert described.metadata["series"] == 2
     assert described.metadata["series_shapes"] == [[2, 8, 9], [5, 6]]
-    with pytest.warns(tiff_format.MultiSeriesWarning, match=r"2 image series.*\(5, 6\) uint8.*series=1"):
+    with pytest.warns(tiff_format.MultiSeriesWarning, match=r"2 image series.*\(5, 6\) uint8.*series=1") as caught:
         back = ia.load(path)
     assert_identical(first, back)
+    assert caught[0].filename == __file__  # points at the caller's line
+    pytest.importorskip("dask")
+    with pytest.warns(tiff_format.MultiSeriesWarning, match="2 image series") as caught:
+        lazy = ia.load(path, lazy=True)
+    assert caught[0].filename == __file__
+    assert_identical(first, lazy.compute())
 
 
 def test_imagej_keeps_time_spacing_and_units_of_unit_spacing(tmp_path):

@@ -403,3 +403,9 @@ def test_a_t_spacing_beyond_the_containers_rates_is_refused_before_writing(tmp_p
         ia.write(tmp_path / name, image)
     assert caught.value.path == str(tmp_path / name) and "frame_rate=" in caught.value.hint
     assert leftovers(tmp_path) == [] and not (tmp_path / name).exists()
+
+
+@pytest.mark.parametrize("step, unit, rate", [(0.5, "min", 1 / 30), (20000, "us", 50.0), (0.04, "s", 25.0)])
+def test_the_frame_rate_comes_from_a_t_spacing_in_any_time_unit(tmp_path, step, unit, rate):
+    image = ia.Image(extreme_array("uint8", (2, 16, 16)), axes="tyx", spacing=(step, 1, 1), units=(unit, None, None))
+    assert ia.info(ia.write(tmp_path / "m.mkv", image)).metadata["frame_rate"] == pytest.approx(rate)

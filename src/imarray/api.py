@@ -234,10 +234,11 @@ def load(
     return array
 
 
-def _check_dims(dims: dict) -> None:
+def _check_dims(dims: dict, caller: str = "load") -> None:
     unknown = set(dims) - set(_RAW_DIMS)
     if unknown:
-        raise TypeError(f"load() got unexpected keyword arguments {sorted(unknown)}")
+        raise TypeError(f"{caller}() got unexpected keyword arguments {sorted(unknown)} (raw binaries take "
+                        f"{', '.join(name + '=' for name in _RAW_DIMS)})")
 
 
 def _read(path, *, format, dtype, mmap, verify, progress, dims) -> tuple[np.ndarray, FileInfo]:
@@ -576,6 +577,7 @@ def read(
     format: str | None = None,
     mmap: bool = False,
     verify: bool = False,
+    dtype: Any = None,
     progress: bool = False,
     lazy: bool = False,
     **dims: int,
@@ -597,15 +599,15 @@ def read(
     >>> back.kind, back.axes, back.spacing
     ('label', 'zyx', (2.0, 0.5, 0.5))
     """
+    _check_dims(dims, "read")
     if lazy:
         if mmap or verify:
             raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
-        _check_dims(dims)
         from .lazy import read_lazy
 
-        array, file_info = read_lazy(path, format=format, dims=dims)
+        array, file_info = read_lazy(path, format=format, dtype=dtype, dims=dims)
     else:
-        array, file_info = _read(path, format=format, dtype=None, mmap=mmap, verify=verify, progress=progress,
+        array, file_info = _read(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress,
                                  dims=dims)
     return image_from_file(array, file_info)
 

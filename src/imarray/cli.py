@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ImarrayError, OSError) as err:
         print(f"imarray: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("imarray: interrupted; the target was left as it was", file=sys.stderr)  # writes are atomic
+        return 130
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -144,14 +147,22 @@ def _run(args: argparse.Namespace) -> int:
         with _scheduler(args.scheduler):
             lazy = bool(args.lazy or args.chunks or args.scheduler) or _bigger_than_memory(args.source)
             image = api.read(args.source, lazy=lazy, progress=not lazy)  # geometry and kind travel where OUT has room
-            written = api.write(
-                args.target, image, dtype=args.dtype, scale=scale, compression=args.compression,
-                size_cap=args.size_cap, axes=args.axes, chunks=args.chunks, frame_rate=args.frame_rate,
-                loop=args.loop, quantize=args.quantize, crf=args.crf, pyramid=args.pyramid or None, progress=True,
-                durable=args.durable,
-            )
-        streamed = ", streamed" if lazy else ""
-        print(f"{args.source} -> {written}  ({image.dtype}, {'x'.join(map(str, image.shape))}{streamed})")
+            try:
+                written = api.write(
+                    args.target, image, dtype=args.dtype, scale=scale, compression=args.compression,
+                    size_cap=args.size_cap, axes=args.axes, chunks=args.chunks, frame_rate=args.frame_rate,
+                    loop=args.loop, quantize=args.quantize, crf=args.crf, pyramid=args.pyramid or None,
+                    progress=True, durable=args.durable,
+                )
+            except TypeError as err:  # an option the target's format does not take
+                print(f"imarray: error: {err}", file=sys.stderr)
+                return 2
+        from .registry import for_writing
+        from .streaming import STREAMED_MODULES
+
+        streamed = ", streamed" if lazy and for_writing(args.target).module in STREAMED_MODULES else ""
+        result = api.info(written)
+        print(f"{args.source} -> {written}  ({result.dtype}, {'x'.join(map(str, result.shape))}{streamed})")
         return 0
     if args.command == "formats":
         from .registry import FORMATS

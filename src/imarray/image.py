@@ -113,6 +113,29 @@ def _text(value: Any, name: str) -> str:
     return value
 
 
+def _unsigned_labels(array: np.ndarray) -> np.ndarray:
+    """Signed labels viewed as unsigned (same bytes, same byte order), after a check that none is negative."""
+    if array.size and int(array.min()) < 0:
+        raise PixelKindError(
+            f"labels are non-negative, but this {array.dtype} array holds {int(array.min())}",
+            hint="shift or relabel first (skimage.segmentation.relabel_sequential), "
+            "or wrap it with Image.from_array as intensity",
+        )
+    return array.view(array.dtype.str.replace("i", "u"))
+
+
+def _zeros_and_ones(array: np.ndarray) -> np.ndarray:
+    """``array`` itself, after a check that it holds 0 and 1 only."""
+    if array.size:
+        low, high = int(array.min()), int(array.max())
+        if low < 0 or high > 1:
+            raise PixelKindError(
+                f"a binary image holds 0 and 1, but this one holds values from {low} to {high}",
+                hint="pass array != 0 (or array > threshold) to make a mask",
+            )
+    return array
+
+
 def _default_axes(ndim: int) -> str:
     if ndim == 2:
         return "yx"
@@ -273,7 +296,8 @@ class Image:
     ) -> Image:
         """Wrap a 2D or 3D mask of bool, uint8 or int8 holding 0 and 1.
 
-        The values are checked unless ``validate=False``.
+        The values are checked unless ``validate=False``; a dask array is
+        checked block by block as it is computed, never read here.
 
         Examples
         --------
@@ -288,13 +312,10 @@ class Image:
             )
         if axes is None and array.ndim not in (2, 3):
             raise AxesError(f"a binary image is 2D or 3D; got shape {array.shape}", hint="pass axes=")
-        if validate and array.dtype != np.bool_ and array.size:
-            low, high = int(array.min()), int(array.max())
-            if low < 0 or high > 1:
-                raise PixelKindError(
-                    f"a binary image holds 0 and 1, but this one holds values from {low} to {high}",
-                    hint="pass array != 0 (or array > threshold) to make a mask",
-                )
+        if validate and array.dtype != np.bool_ and is_lazy(array):  # checked block by block when computed
+            array = array.map_blocks(_zeros_and_ones, dtype=array.dtype)
+        elif validate and array.dtype != np.bool_:
+            _zeros_and_ones(array)
         return cls(array, axes=axes or _default_axes(array.ndim), spacing=spacing, origin=origin,
                    units=units, kind="binary")
 
@@ -313,6 +334,7 @@ class Image:
 
         scikit-image's int32 (and int64) label arrays are viewed as uint32
         (uint64) without a copy, after a check that no label is negative.
+        A dask array stays lazy: its blocks are checked as they are computed.
 
         Examples
         --------
@@ -323,14 +345,11 @@ class Image:
         """
         array = _as_array(data, copy)
         kind = array.dtype.kind
-        if kind == "i":
-            if array.size and int(array.min()) < 0:
-                raise PixelKindError(
-                    f"labels are non-negative, but this {array.dtype} array holds {int(array.min())}",
-                    hint="shift or relabel first (skimage.segmentation.relabel_sequential), "
-                    "or wrap it with Image.from_array as intensity",
-                )
-            array = array.view(array.dtype.str.replace("i", "u"))  # same bytes, same byte order
+        if kind == "i" and is_lazy(array):  # checked block by block when computed, not read here
+            unsigned = np.dtype(array.dtype.str.replace("i", "u"))
+            array = array.map_blocks(_unsigned_labels, dtype=unsigned)
+        elif kind == "i":
+            array = _unsigned_labels(array)
         elif kind != "u":
             hint = ("labels are integers: pass array.astype(np.uint32) after checking it holds whole numbers"
                     if kind == "f" else "for a mask use Image.from_binary_array")
@@ -585,7 +604,8 @@ class Image:
         spacing = ", ".join(f"{s:g}" for s in self._spacing)
         units = {u for u in self._units if u}
         unit = f" {units.pop()}" if len(units) == 1 else ""
-        return f"<Image {self._kind} {self.dtype} {sizes}, spacing ({spacing}){unit}>"
+        lazy = " lazy" if self.lazy else ""
+        return f"<Image{lazy} {self._kind} {self.dtype} {sizes}, spacing ({spacing}){unit}>"
 
     # ------------------------------------------------------------ validation
     def _checked_direction(self, direction: Any) -> np.ndarray:

@@ -248,6 +248,7 @@ def _tiff(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
 
     with tiff._opened(path) as tif:
         series, described = tiff._describe(tif, path, spec)  # checks the sizes against the file
+        tiff.warn_other_series(tif, path, stacklevel=6)
         shape = tuple(int(s) for s in described.shape)
         page_ndim = len(series.keyframe.shape)
         leading, page_shape = shape[:-page_ndim], shape[-page_ndim:]

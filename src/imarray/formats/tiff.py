@@ -417,6 +417,19 @@ def info(path: Path, *, spec: FormatSpec) -> FileInfo:
         return _describe(tif, path, spec)[1]
 
 
+def warn_other_series(tif: tifffile.TiffFile, path: Path, *, stacklevel: int) -> None:
+    """A MultiSeriesWarning if ``tif`` holds more image series than the first, which is what is read."""
+    if len(tif.series) > 1:
+        first = tif.series[0]
+        others = "; ".join(f"series={i}: {tuple(s.shape)} {s.dtype}" for i, s in enumerate(tif.series) if i)
+        warnings.warn(
+            f"{path}: holds {len(tif.series)} image series; read the first, {tuple(first.shape)} "
+            f"{first.dtype}; the others ({others}) are not read: use tifffile.imread(path, series=1) for them",
+            MultiSeriesWarning,
+            stacklevel=stacklevel,
+        )
+
+
 def read(
     path: Path, *, spec: FormatSpec, out: np.ndarray | None = None, mmap: bool = False
 ) -> tuple[np.ndarray, FileInfo]:
@@ -432,14 +445,7 @@ def read(
     """
     with _opened(path) as tif:
         series, file_info = _describe(tif, path, spec)
-        if len(tif.series) > 1:
-            others = "; ".join(f"series={i}: {tuple(s.shape)} {s.dtype}" for i, s in enumerate(tif.series) if i)
-            warnings.warn(
-                f"{path}: holds {len(tif.series)} image series; read the first, {tuple(series.shape)} "
-                f"{series.dtype}; the others ({others}) are not read: use tifffile.imread(path, series=1) for them",
-                MultiSeriesWarning,
-                stacklevel=4,
-            )
+        warn_other_series(tif, path, stacklevel=5)
         if mmap:
             if series.dataoffset is None or series.dtype == np.bool_:
                 raise UnsupportedDtypeError(

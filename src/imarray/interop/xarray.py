@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .._optional import import_optional
+from ..dtypes import is_lazy
 from ..errors import AxesError
 from ..image import Image
 
@@ -52,7 +53,7 @@ def to_xarray(image: Image) -> Any:
     attrs: dict[str, Any] = {"kind": image.kind}
     if image.direction is not None:
         attrs["direction"] = image.direction.tolist()
-    return xr.DataArray(image.array, dims=dims, coords=coords, attrs=attrs)
+    return xr.DataArray(image.array, dims=dims, coords=coords, attrs=attrs).rename(None)  # not the dask key
 
 
 def _step(values: np.ndarray, name: str) -> tuple[float, float]:
@@ -71,7 +72,7 @@ def _step(values: np.ndarray, name: str) -> tuple[float, float]:
 
 
 def from_xarray(data: Any, *, kind: str | None = None) -> Image:
-    """An Image sharing a DataArray's NumPy pixels; axes from dim names, geometry from coordinates.
+    """An Image sharing a DataArray's NumPy (or dask) pixels; axes from dim names, geometry from coordinates.
 
     Dims named other than t/time, z, c/channel, y, x become ``q``; ``kind``
     defaults to the DataArray's ``kind`` attribute, else ``intensity``.
@@ -79,10 +80,9 @@ def from_xarray(data: Any, *, kind: str | None = None) -> Image:
     xr = xarray_module()
     if not isinstance(data, xr.DataArray):
         raise TypeError(f"from_xarray takes an xarray.DataArray, not a {type(data).__name__}")
-    if not isinstance(data.data, np.ndarray):
+    if not isinstance(data.data, np.ndarray) and not is_lazy(data.data):
         raise TypeError(
-            f"the DataArray holds a {type(data.data).__name__}, not a NumPy array; "
-            "call .compute() (dask) or .to_numpy() first"
+            f"the DataArray holds a {type(data.data).__name__}, not a NumPy or dask array; call .to_numpy() first"
         )
     axes = "".join(_NAMES.get(str(dim).lower(), "q") for dim in data.dims)
     spacing, origin, units = [], [], []
