@@ -346,3 +346,14 @@ def test_axes_a_toolkit_cannot_name_are_refused_before_writing(tmp_path, monkeyp
         ia.write(tmp_path / "v.mha", image)
     assert caught.value.path == str(tmp_path / "v.mha")
     assert leftovers(tmp_path) == [] and not (tmp_path / "v.mha").exists()
+
+
+def test_nifti_gives_a_folders_stack_axis_the_unit_of_its_slices(tmp_path):
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    for index in range(3):
+        ia.write(folder / f"s_{index}.ome.tif", Image.from_array(np.full((4, 5), index, np.uint8),
+                                                                 spacing=(0.5, 0.25), units="um"))
+    back = ia.read(ia.write(tmp_path / "v.nii.gz", ia.read(folder)))
+    assert back.units == ("mm", "mm", "mm")
+    assert back.spacing == pytest.approx((0.001, 0.0005, 0.00025))  # 4:2:1 as in um, not 1 mm against 0.0005

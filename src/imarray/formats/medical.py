@@ -189,10 +189,20 @@ def _units(meta: dict, axes: str, path: Path) -> dict:
     return {axis: unit for axis, unit in recorded.items() if axis in axes}
 
 
-def _nifti_geometry(geometry: dict, path: Path) -> dict:
-    """Spacing and origin in mm and s, which NIfTI's header states as ITK writes it; other units are refused."""
+def _nifti_geometry(geometry: dict, path: Path, axes: str) -> dict:
+    """Spacing and origin in mm and s, which NIfTI's header states as ITK writes it; other units are refused.
+
+    NIfTI has one length unit for x, y and z: a spatial axis without a unit
+    (a folder's stack axis) takes the unit its other spatial axes share, so
+    its spacing keeps its ratio to theirs.
+    """
     units = {axis: unit for axis, unit in (geometry.get("units") or {}).items() if unit}
     spacing, origin = dict(geometry.get("spacing") or {}), dict(geometry.get("origin") or {})
+    shared = {unit for axis, unit in units.items() if axis in "zyx"}
+    if len(shared) == 1:
+        for axis in set(axes) & set("zyx") - set(units):
+            units[axis] = next(iter(shared))
+            spacing.setdefault(axis, 1.0)
     for axis, unit in units.items():
         table, target = (_TO_S, "s") if axis == "t" else (_TO_MM, "mm")
         if unit not in table:
@@ -205,7 +215,7 @@ def _nifti_geometry(geometry: dict, path: Path) -> dict:
             if axis in values:
                 values[axis] = float(values[axis]) * table[unit]
         units[axis] = target
-    return {**geometry, "spacing": spacing, "origin": origin, "units": units}
+    return {**geometry, "axes": axes, "spacing": spacing, "origin": origin, "units": units}
 
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
@@ -424,7 +434,7 @@ def write(path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, co
     """
     geometry = metadata.get("geometry") or {}
     if _is_nifti(path):
-        geometry = _nifti_geometry(geometry, path)
+        geometry = _nifti_geometry(geometry, path, _axes(array.ndim, geometry))
     simple = to_sitk(_image(array, geometry))
     kind = simple.GetMetaData(KIND_KEY) if simple.HasMetaDataKey(KIND_KEY) else None
     if kind and _is_nifti(path):
