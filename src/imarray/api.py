@@ -675,16 +675,26 @@ def write(path: PathLike, image: Image, **options: Any) -> Path:
       given is written for all three).
     - raw: axes, spacing, origin, units, kind and direction in the sidecar.
       Drops nothing.
+    - Zarr: axes as dimension names; spacing, origin, units, kind and
+      direction in the ``imarray`` attribute. Drops nothing.
+    - OME-Zarr (NGFF 0.5): axes, spacing, origin and units as NGFF
+      coordinate transformations; kind and direction in the ``imarray``
+      attribute. A folder's unnamed stack axis is named z.
     - medical formats (.mha, .mhd, .nrrd, .nii, .nii.gz): spacing, origin and
-      direction in the header, kind as a metadata key. Drop the units of
-      .mha/.mhd/.nrrd (spacing numbers are kept as given); NIfTI keeps what
-      its xyzt_units code can say.
+      direction in the header, kind as a metadata key; .mha/.mhd/.nrrd keep
+      units in an ``imarray_units`` key (other readers see the numbers
+      only), NIfTI converts them to the mm and s its xyzt_units code states.
+      A folder's unnamed stack axis is named z.
     - PNG, BMP, JPEG: pixels only; drop axes, spacing, origin, units,
       direction and kind (colour and bool images read back as ``rgb`` and
       ``binary`` from their mode).
     - video (.mkv, .mp4) and GIF: the t spacing as the frame rate (unless
       ``frame_rate=`` is given), y/x spacing, units, origin and kind in a tag.
-      Drop the direction.
+      Drop the direction; the first axis reads back as t.
+
+    A lazy Image (``ia.read(path, lazy=True)``) is streamed to TIFF, raw and
+    Zarr; other formats get it computed whole, after every check that needs
+    no pixels has passed.
 
     Examples
     --------

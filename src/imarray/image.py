@@ -1,4 +1,4 @@
-"""``Image``: one ndarray, never copied, plus what its pixels mean.
+"""``Image``: one ndarray (or a dask array), never copied, plus what its pixels mean.
 
 An Image carries axis letters (numpy order), spacing, origin and units per
 axis (numpy order too), an optional direction matrix, and a pixel kind:
@@ -7,6 +7,9 @@ axis (numpy order too), an optional direction matrix, and a pixel kind:
 - ``rgb``: a colour axis ``c`` of 3 or 4 samples;
 - ``binary``: bool, uint8 or int8 holding 0 and 1;
 - ``label``: unsigned integers (non-negative signed labels are viewed as unsigned).
+
+A dask array (``ia.read(path, lazy=True)``) stays lazy: see :attr:`Image.lazy`
+and :meth:`Image.compute`.
 
 Nothing is guessed from shape: 2D arrays are ``yx`` and 3D arrays ``zyx``
 unless told otherwise; 4D and 5D arrays need ``axes=`` or ``geometry=``, and a
