@@ -216,3 +216,26 @@ def test_size_capped_series_keeps_kind_and_geometry(tmp_path, labels):
     assert back.axes == "zyx"
     assert back.spacing == pytest.approx((2.0, 0.5, 0.5))
     assert ia.info(folder).metadata["kind"] == "label"
+
+
+def test_slices_with_different_geometry_warn_and_take_the_first(tmp_path):
+    from imarray.formats.folder import MixedGeometryWarning
+
+    for index in range(4):
+        spacing, units = ((0.5, 0.25), "um") if index < 2 else ((0.7, 0.7), "mm")
+        ia.write(tmp_path / f"s_{index}.ome.tif",
+                 ia.Image.from_array(np.full((4, 5), index, np.uint16), spacing=spacing, units=units))
+    with pytest.warns(MixedGeometryWarning, match=r"s_2\.ome\.tif records spacing"):
+        image = ia.read(tmp_path)
+    assert image.spacing == (1.0, 0.5, 0.25) and image.units == (None, "um", "um")
+
+
+def test_a_size_cap_below_one_frame_is_refused_and_a_failed_series_leaves_no_folder(tmp_path):
+    from imarray.errors import InvalidOptionError, LossyCastError
+
+    stack = np.arange(16 * 10 * 10, dtype=np.uint16).reshape(16, 10, 10)
+    with pytest.raises(InvalidOptionError, match="less than one frame"):
+        ia.save(tmp_path / "cap.tif", stack, size_cap=100)
+    with pytest.raises(LossyCastError):
+        ia.save(tmp_path / "cap.tif", stack, size_cap=800, dtype="uint8")
+    assert list(tmp_path.iterdir()) == []

@@ -320,3 +320,18 @@ def test_cli_convert_says_what_it_wrote_and_refuses_options_in_one_line(tmp_path
     assert main(["convert", str(folder), str(tmp_path / "v.tif"), "--chunks", "1,8,9"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 2 and "tiff takes no chunks=" in error
+
+
+def test_save_of_a_lazy_image_streams_its_pixels_and_write_refuses_contradicting_axes(tmp_path, monkeypatch):
+    stack = extreme_array("uint16", (6, 8, 9))
+    (tmp_path / "slices").mkdir()
+    image = ia.read(_slices(tmp_path / "slices", stack), lazy=True)
+
+    def whole(*args, **kwargs):
+        raise AssertionError("the lazy image was computed whole")
+
+    monkeypatch.setattr(type(image), "__array__", whole)
+    assert_identical(stack, ia.load(ia.save(tmp_path / "v.zarr", image, chunks=(2, 8, 9))))
+    with pytest.raises(ia.errors.AxesError, match="contradicts") as caught:
+        ia.write(tmp_path / "v.tif", ia.Image.from_array(stack), axes="tyx")
+    assert caught.value.path == str(tmp_path / "v.tif") and not (tmp_path / "v.tif").exists()

@@ -187,3 +187,10 @@ def test_bad_chunks_are_invalid_option_errors_naming_the_store(tmp_path, chunks)
     with pytest.raises(ia.errors.InvalidOptionError, match="chunks=") as caught:
         ia.save(tmp_path / "c.zarr", np.zeros((2, 3, 4)), chunks=chunks)
     assert caught.value.path == str(tmp_path / "c.zarr")
+
+
+def test_a_pyramid_deeper_than_the_image_is_refused(tmp_path):
+    with pytest.raises(ia.errors.InvalidOptionError, match="after 9 levels"):
+        ia.save(tmp_path / "p.ome.zarr", np.zeros((2, 300, 280), np.uint8), pyramid=20)
+    assert ia.info(ia.save(tmp_path / "p.ome.zarr", np.zeros((2, 300, 280), np.uint8), pyramid=10)).metadata[
+        "levels"] == 10

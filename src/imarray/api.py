@@ -28,6 +28,7 @@ from ._atomic import atomic_file, durability, make_parent
 from ._progress import streamed_progress
 from .dtypes import ScaleSpec, canonical, exact_cast, is_lazy, scale_to, smallest_fitting
 from .errors import (
+    AxesError,
     CorruptFileError,
     FormatNotFoundError,
     ImageFileNotFoundError,
@@ -37,7 +38,7 @@ from .errors import (
 )
 from .fileinfo import FileInfo
 from .formats import folder as folder_format
-from .geometry import check_axes, check_order
+from .geometry import agrees, check_axes, check_order
 from .registry import FormatSpec
 from .streaming import STREAMED_MODULES
 
@@ -432,8 +433,9 @@ def save(
         Letters from ``tzcyx`` (and ``q`` for unknown), one per dimension;
         recorded in TIFF and raw sidecars.
     size_cap
-        TIFF: split along the first axis into numbered files of at most this
-        many bytes (``"3.9GB"``) in a folder named after ``path``.
+        TIFF: split along the first axis into numbered files holding at most
+        this many bytes of pixels each (``"3.9GB"``; each file adds its
+        header, a few KB) in a folder named after ``path``.
     bigtiff
         TIFF: force (or forbid) BigTIFF; by default chosen when needed.
     photometric
@@ -478,6 +480,10 @@ def save(
     Traceback (most recent call last):
     imarray.errors.UnsupportedDtypeError: labels.png: png holds bool/uint8/uint16, not uint32. ...
     """
+    from .image import Image
+
+    if isinstance(array, Image):  # its pixels, lazy or not, without reading a lazy image whole
+        array = array.array
     given = {
         "compression": compression,
         "axes": axes,
@@ -709,6 +715,9 @@ def write(path: PathLike, image: Image, **options: Any) -> Path:
     path = Path(path)
     spec = registry.for_writing(path, options.get("format"))
     given = {key: value for key, value in options.items() if value is not None}
+    if "axes" in given and not agrees(check_axes(given["axes"], image.ndim), image.axes):
+        raise AxesError(f"axes={given['axes']!r} contradicts the image's axes {image.axes!r}", path=path,
+                        hint="name only the image's unnamed (q) axes, or change them with image.replace(axes=...)")
     if "axes" in spec.options and "axes" not in given and "q" not in image.axes:
         given["axes"] = image.axes  # unnamed axes are left to the writer's default
     if "photometric" in spec.options and image.kind == "rgb" and image.axes.endswith("c"):

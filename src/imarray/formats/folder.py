@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,13 @@ from .._atomic import atomic_files
 from .._memory import aligned_empty
 from .._paths import disk_bytes, visible_files
 from .._progress import progress
-from ..errors import CorruptFileError, FormatNotFoundError, ImageFileNotFoundError, ImarrayError
+from ..errors import (
+    CorruptFileError,
+    FormatNotFoundError,
+    ImageFileNotFoundError,
+    ImarrayError,
+    InvalidOptionError,
+)
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec, by_extension
 
@@ -114,6 +121,10 @@ def info(folder: Path) -> FileInfo:
     return _combined_info(folder, spec, infos, shape, dtype)
 
 
+class MixedGeometryWarning(UserWarning):
+    """Files of one folder record different spacing, origin or units; the folder takes the first file's."""
+
+
 class _NotUniform(Exception):
     """A file differs from the first and last ones: plan the read with every header."""
 
@@ -182,6 +193,16 @@ def _combined_info(
 ) -> FileInfo:
     first = infos[0]
     files = tuple(i.path for i in infos)
+    odd = next((i for i in infos if (i.spacing, i.units, i.origin) != (first.spacing, first.units, first.origin)),
+               None)
+    if odd is not None:
+        warnings.warn(
+            f"{folder}: {odd.path.name} records spacing {odd.spacing} {odd.units} and origin {odd.origin}, "
+            f"{first.path.name} spacing {first.spacing} {first.units} and origin {first.origin}; the folder takes "
+            "the first file's (load the odd files on their own to keep theirs)",
+            MixedGeometryWarning,
+            stacklevel=5,
+        )
     axes = first.axes if len(first.shape) > 2 and first.axes[:1] != "y" else "q" + first.axes
     return FileInfo(
         path=folder,
@@ -235,19 +256,28 @@ def write_series(
         )
     folder, stem, ext = series_folder(path, spec)
     frame_bytes = max(1, array[0].nbytes)
+    if size_cap < frame_bytes:
+        raise InvalidOptionError(f"size_cap={size_cap:g} bytes is less than one frame ({frame_bytes} bytes)",
+                                 path=path, hint=f"pass size_cap={frame_bytes} or more")
     per_file = max(1, int(size_cap // frame_bytes))
     parts = max(1, math.ceil(array.shape[0] / per_file))
     digits = max(5, len(str(parts - 1)))
     targets = [folder / f"{stem}_{i:0{digits}d}{ext}" for i in range(parts)]
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     pattern = re.compile(rf"{re.escape(stem)}_\d{{{digits},}}{re.escape(ext)}$")
     stale = [p for p in visible_files(folder) if pattern.match(p.name) and p not in targets]
     module = spec.load()
-    with atomic_files(targets) as temporaries:
-        for i, tmp in progress(enumerate(temporaries), total=parts, desc="writing", enabled=show_progress):
-            part = array[i * per_file : (i + 1) * per_file]
-            part_meta = {**metadata, "series": {"part": i, "parts": parts, "frames": int(array.shape[0])}}
-            module.write(tmp, part, spec=spec, metadata=part_meta, **options)
+    try:
+        with atomic_files(targets) as temporaries:
+            for i, tmp in progress(enumerate(temporaries), total=parts, desc="writing", enabled=show_progress):
+                part = array[i * per_file : (i + 1) * per_file]
+                part_meta = {**metadata, "series": {"part": i, "parts": parts, "frames": int(array.shape[0])}}
+                module.write(tmp, part, spec=spec, metadata=part_meta, **options)
+    except BaseException:
+        if created and not any(folder.iterdir()):
+            folder.rmdir()  # a failed first save leaves no empty series folder behind
+        raise
     for old in stale:
         old.unlink(missing_ok=True)
     return folder

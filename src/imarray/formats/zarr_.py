@@ -254,12 +254,18 @@ def _chunks(chunks: Any, array: Any) -> Any:
 def check_writable(array: Any, *, spec: FormatSpec, axes: str | None = None, chunks: Any = None,
                    pyramid: bool | int | None = None, metadata: dict | None = None) -> None:
     """Raise before writing if the store cannot be written as asked (``metadata``: what the writer will get)."""
-    _axes(axes, (metadata or {}).get("geometry") or {}, array.ndim, spec)
+    named = _axes(axes, (metadata or {}).get("geometry") or {}, array.ndim, spec)
     _chunks(chunks, array)
     if array.dtype.byteorder not in "=|<>":  # pragma: no cover - numpy knows no other
         raise UnsupportedDtypeError(f"unknown byte order of {array.dtype}")
     if pyramid is not None and (isinstance(pyramid, bool) is False and (not isinstance(pyramid, int) or pyramid < 1)):
-        raise ValueError(f"pyramid={pyramid!r}: pass True, False or a number of levels (1 or more)")
+        raise InvalidOptionError(f"pyramid={pyramid!r}: pass True, False or a number of levels (1 or more)")
+    if spec.name == "ome-zarr" and pyramid is not None and not isinstance(pyramid, bool):
+        side = max(array.shape[named.index("y")], array.shape[named.index("x")])
+        most = 1 + math.ceil(math.log2(side)) if side > 1 else 1
+        if pyramid > most:
+            raise InvalidOptionError(f"pyramid={pyramid}: a {side}-pixel side halves to one pixel after {most - 1} "
+                                     f"levels", hint=f"pass pyramid={most} or fewer (or True to stop near 256)")
     _zarr()
 
 
