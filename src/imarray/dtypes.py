@@ -110,7 +110,7 @@ def _range_text(dtype: np.dtype) -> str:
 
 def _lossy(array: np.ndarray, target: np.dtype, bad, reason: str, path) -> LossyCastError:
     value, index = _first_failure(array, bad)
-    return LossyCastError(
+    error = LossyCastError(
         f"cannot cast {array.dtype} to {target} exactly: value {value!r} at index {index} {reason}",
         path=path,
         hint=(
@@ -118,6 +118,8 @@ def _lossy(array: np.ndarray, target: np.dtype, bad, reason: str, path) -> Lossy
             "scale='clip', scale='minmax' or scale=(lo, hi)"
         ),
     )
+    error.index = index  # where in ``array``: a caller casting one block of a larger array shifts it
+    return error
 
 
 def _int_bounds(dtype: np.dtype) -> tuple[int, int]:

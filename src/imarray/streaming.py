@@ -62,9 +62,13 @@ def _cast_block(block: np.ndarray, target: str, path: str | None, block_info: di
     try:
         return exact_cast(block, target, path=path)
     except LossyCastError as err:
-        start = tuple(int(lo) for lo, _ in block_info[0]["array-location"]) if block_info else None
-        where = f" (indices are within the block that starts at {start})" if start else ""
-        raise LossyCastError(err.message + where, path=err.path, hint=err.hint) from None
+        local = getattr(err, "index", None)
+        if block_info is None or local is None:
+            raise
+        start = [int(lo) for lo, _ in block_info[0]["array-location"]]
+        where = tuple(s + i for s, i in zip(start, local, strict=True))  # in the whole array
+        message = err.message.replace(f"at index {local}", f"at index {where}", 1)
+        raise LossyCastError(message, path=err.path, hint=err.hint) from None
 
 
 def _scale_block(block: np.ndarray, target: str, scale: Any, path: str | None) -> np.ndarray:
