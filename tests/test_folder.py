@@ -239,3 +239,16 @@ def test_a_size_cap_below_one_frame_is_refused_and_a_failed_series_leaves_no_fol
     with pytest.raises(LossyCastError):
         ia.save(tmp_path / "cap.tif", stack, size_cap=800, dtype="uint8")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_series_is_not_written_into_a_folder_holding_other_images(tmp_path):
+    from imarray.errors import TargetError
+
+    stack = np.arange(6 * 4 * 5, dtype=np.uint16).reshape(6, 4, 5)
+    first = ia.save(tmp_path / "cap.tif", stack, size_cap=2 * stack[0].nbytes)
+    (first / "notes.txt").write_text("not an image: ignored")
+    with pytest.raises(TargetError, match="other file") as caught:
+        ia.save(tmp_path / "cap.ome.tif", stack, size_cap=2 * stack[0].nbytes)  # the same folder, cap/
+    assert caught.value.path == str(first)
+    assert_identical(stack, ia.load(first))
+    assert_identical(stack[:4], ia.load(ia.save(tmp_path / "cap.tif", stack[:4], size_cap=2 * stack[0].nbytes)))

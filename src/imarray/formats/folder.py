@@ -28,6 +28,7 @@ from ..errors import (
     ImageFileNotFoundError,
     ImarrayError,
     InvalidOptionError,
+    TargetError,
 )
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec, by_extension
@@ -266,7 +267,15 @@ def write_series(
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     pattern = re.compile(rf"{re.escape(stem)}_\d{{{digits},}}{re.escape(ext)}$")
-    stale = [p for p in visible_files(folder) if pattern.match(p.name) and p not in targets]
+    present = visible_files(folder)
+    others = [p.name for p in present if not pattern.match(p.name) and by_extension(p) is not None]
+    if others:
+        raise TargetError(
+            f"the series folder also holds {len(others)} other file(s) ({', '.join(sorted(others)[:3])}), which "
+            "would load with it as one stack", path=folder,
+            hint="choose another name, or move those files away first",
+        )
+    stale = [p for p in present if pattern.match(p.name) and p not in targets]
     module = spec.load()
     try:
         with atomic_files(targets) as temporaries:
