@@ -56,7 +56,7 @@ from .._progress import progress as progress_bar
 from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
-from .video import RateLimits, _is_int, frame_rate_for, movie_geometry
+from .video import RateLimits, _is_int, check_movie_shape, frame_rate_for, movie_geometry
 
 CHECKS_VALUES = True  # check_writable counts each colour frame's colours: a lazy array is computed first
 _COMMENT_PREFIX = b"imarray "
@@ -234,12 +234,7 @@ def check_writable(
     ``metadata`` is what the writer will receive: an Image's t spacing there
     is the frame rate when ``frame_rate=`` is not given, checked here too.
     """
-    colour = array.ndim == 4 and array.shape[-1] == 3
-    if not (array.ndim == 3 or colour):
-        raise UnsupportedDtypeError(
-            f"gif holds (frames, y, x) grey or (frames, y, x, 3) RGB, not shape {array.shape}",
-            hint="a single image is one frame: pass a[np.newaxis]; other stacks go to .tif",
-        )
+    colour = check_movie_shape(array, spec)
     if max(array.shape[1:3]) > _MAX_SIDE:
         raise UnsupportedDtypeError(f"GIF frames are at most {_MAX_SIDE} pixels wide or high", hint="use .mkv or .tif")
     frame_rate_for(frame_rate, metadata or {}, limits=_RATES)

@@ -297,12 +297,15 @@ def _nifti_pixels(path: Path, file_info: FileInfo, reader: Any, out: np.ndarray 
     except (EOFError, OSError, zlib.error) as exc:
         raise CorruptFileError(f"cannot decompress the pixels ({exc})", path=path,
                                hint="the file is damaged or was cut short") from exc
-    if not dtype.isnative:
-        array = array.astype(dtype.newbyteorder("="))
+    return _native_into(array, out)
+
+
+def _native_into(array: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """``array`` in native byte order, written into ``out`` if given (the bytes swap on the way: one copy)."""
     if out is not None and array is not out:
         out[...] = array
-        array = out
-    return array
+        return out
+    return array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))
 
 
 def _compressed_data(path: Path, file_info: FileInfo) -> tuple[Path, int, bool] | None:
@@ -358,12 +361,7 @@ def _compressed_pixels(path: Path, file_info: FileInfo, out: np.ndarray | None) 
     if done < len(view):
         raise CorruptFileError(f"truncated: the header promises {len(view)} bytes of pixels, the data holds {done}",
                                path=path, hint="the file was cut short, or its header's sizes are damaged")
-    if not dtype.isnative:
-        array = array.astype(dtype.newbyteorder("="))
-    if out is not None and array is not out:
-        out[...] = array
-        array = out
-    return array
+    return _native_into(array, out)
 
 
 def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:

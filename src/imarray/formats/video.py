@@ -420,6 +420,17 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
+def check_movie_shape(array: np.ndarray, spec: FormatSpec) -> bool:
+    """Raise unless ``array`` is (frames, y, x) grey or (frames, y, x, 3) RGB; return whether it is colour."""
+    colour = array.ndim == 4 and array.shape[-1] == 3
+    if not (array.ndim == 3 or colour):
+        raise UnsupportedDtypeError(
+            f"{spec.name} holds (frames, y, x) grey or (frames, y, x, 3) RGB video, not shape {array.shape}",
+            hint="a single image is one frame: pass a[np.newaxis]; other stacks go to .tif",
+        )
+    return colour
+
+
 def check_writable(
     array: np.ndarray, *, spec: FormatSpec, frame_rate: float | None = None, crf: int | None = None,
     progress: bool = False, metadata: dict | None = None,
@@ -429,12 +440,7 @@ def check_writable(
     ``metadata`` is what the writer will receive: an Image's t spacing there
     is the frame rate when ``frame_rate=`` is not given, checked here too.
     """
-    colour = array.ndim == 4 and array.shape[-1] == 3
-    if not (array.ndim == 3 or colour):
-        raise UnsupportedDtypeError(
-            f"{spec.name} holds (frames, y, x) grey or (frames, y, x, 3) RGB video, not shape {array.shape}",
-            hint="a single image is one frame: pass a[np.newaxis]; other stacks go to .tif",
-        )
+    check_movie_shape(array, spec)
     frame_rate_for(frame_rate, metadata or {})
     if crf is not None and not (_is_int(crf) and 0 <= crf <= 51):
         raise InvalidOptionError(f"crf must be an integer 0..51 (lower is better), got {crf!r}", hint="default 17")
