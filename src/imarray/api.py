@@ -546,10 +546,7 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
         size_cap_bytes = None if size_cap_bytes is None else parse_size(size_cap_bytes)
         if computed_whole and getattr(module, "CHECKS_VALUES", False):
             array, computed_whole = np.asarray(array), False  # its checks look at the pixels
-        if "metadata" in inspect.signature(module.check_writable).parameters:
-            module.check_writable(array, spec=spec, metadata=metadata, **options)
-        else:
-            module.check_writable(array, spec=spec, **options)
+        module.check_writable(array, spec=spec, metadata=metadata, **options)
         if options.get("axes") is not None:  # readers take axes in numpy order only
             check_order(check_axes(options["axes"], array.ndim))
     except ImarrayError as err:

@@ -11,8 +11,9 @@ Each module exposes plain functions with keyword-only options:
     The pixels (into ``out`` when given, so folder readers preallocate) and
     what the file says about them. Sizes are checked against the file before
     anything is allocated.
-``check_writable(array: np.ndarray, *, spec: FormatSpec, ...) -> None``
+``check_writable(array: np.ndarray, *, spec: FormatSpec, metadata: dict | None = None, ...) -> None``
     Raise before any byte is written if ``spec`` cannot hold the array exactly.
+    ``metadata`` is what ``write`` will receive (an Image's geometry among it).
 ``write(path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, ...)``
     Write one file at ``path``. ``api.save`` calls it on a temporary sibling
     inside :func:`imarray._atomic.atomic_file`; formats flagged ``multi_file``

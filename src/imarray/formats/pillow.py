@@ -184,7 +184,8 @@ def _mode(array: np.ndarray, spec: FormatSpec) -> str | None:
     return None
 
 
-def check_writable(array: np.ndarray, *, spec: FormatSpec, quality: int | None = None) -> None:
+def check_writable(array: np.ndarray, *, spec: FormatSpec, quality: int | None = None,
+                   metadata: dict | None = None) -> None:
     """Raise before writing if ``spec`` cannot hold ``array`` exactly.
 
     Grey (y, x) images of the row's dtypes, and (y, x, 3) RGB or (y, x, 4)

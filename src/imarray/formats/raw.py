@@ -344,7 +344,7 @@ def _compare_checksum(recorded: dict, actual: str, path: Path) -> None:
 
 
 def check_writable(array: np.ndarray, *, spec: FormatSpec, axes: str | None = None,
-                   checksum: bool | None = None) -> None:
+                   checksum: bool | None = None, metadata: dict | None = None) -> None:
     """Raw holds every dtype and shape; only ``axes`` is checked."""
     check_axes(axes, array.ndim)
 

@@ -479,6 +479,7 @@ def check_writable(
     axes: str | None = None,
     bigtiff: bool | None = None,
     photometric: str | None = None,
+    metadata: dict | None = None,
 ) -> None:
     """Raise before writing if the TIFF flavour in ``spec`` cannot hold ``array``."""
     axes = check_axes(axes, array.ndim)
