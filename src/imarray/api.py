@@ -224,15 +224,21 @@ def load(
     >>> ia.load("run1.bin", dtype="uint16", y=512, x=512)  # sidecar lost  # doctest: +SKIP
     >>> big = ia.load("slices/", lazy=True)             # dask array, nothing read  # doctest: +SKIP
     """
-    if lazy:
-        if mmap or verify:
-            raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
-        _check_dims(dims)
-        from .lazy import load_lazy
+    return _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, lazy=lazy,
+                   dims=dims, caller="load")[0]
 
-        return load_lazy(path, format=format, dtype=dtype, dims=dims)
-    array, _ = _read(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims)
-    return array
+
+def _pixels(path: PathLike, *, format: str | None, dtype: Any, mmap: bool, verify: bool, progress: bool,
+            lazy: bool, dims: dict, caller: str) -> tuple[Any, FileInfo]:
+    """The pixels (a dask array if ``lazy``) and what the file says about them: ``load`` and ``read``."""
+    _check_dims(dims, caller)
+    if not lazy:
+        return _read(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims)
+    if mmap or verify:
+        raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
+    from .lazy import read_lazy
+
+    return read_lazy(path, format=format, dtype=dtype, dims=dims)
 
 
 def _check_dims(dims: dict, caller: str = "load") -> None:
@@ -243,7 +249,6 @@ def _check_dims(dims: dict, caller: str = "load") -> None:
 
 
 def _read(path, *, format, dtype, mmap, verify, progress, dims) -> tuple[np.ndarray, FileInfo]:
-    _check_dims(dims)
     path, spec = resolve(path, format)
     if spec is None:
         if mmap:
@@ -602,16 +607,8 @@ def read(
     >>> back.kind, back.axes, back.spacing
     ('label', 'zyx', (2.0, 0.5, 0.5))
     """
-    _check_dims(dims, "read")
-    if lazy:
-        if mmap or verify:
-            raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
-        from .lazy import read_lazy
-
-        array, file_info = read_lazy(path, format=format, dtype=dtype, dims=dims)
-    else:
-        array, file_info = _read(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress,
-                                 dims=dims)
+    array, file_info = _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress,
+                               lazy=lazy, dims=dims, caller="read")
     return image_from_file(array, file_info)
 
 

@@ -57,11 +57,6 @@ def _dask_array() -> Any:
     return import_optional("dask.array", extra="dask", purpose="lazy loading")
 
 
-def load_lazy(path: Any, *, format: str | None = None, dtype: Any = None, dims: dict | None = None) -> Any:
-    """A dask array over the file or folder at ``path``; see :func:`imarray.load`."""
-    return read_lazy(path, format=format, dtype=dtype, dims=dims)[0]
-
-
 def read_lazy(path: Any, *, format: str | None = None, dtype: Any = None,
               dims: dict | None = None) -> tuple[Any, FileInfo]:
     """A dask array over the file or folder at ``path``, and what its headers say (axes, spacing, ...)."""
@@ -199,7 +194,7 @@ _READERS = (_read_file, _read_bytes, _read_pages)
 def read_into(array: Any, start: int, out: np.ndarray) -> bool:
     """Read rows ``start:start + len(out)`` of ``array`` straight from its files into ``out``, if it can.
 
-    It can when ``array`` is a lazy array exactly as :func:`load_lazy` made it
+    It can when ``array`` is a lazy array exactly as :func:`read_lazy` made it
     (no operation since), whole in every dimension but the first, with chunk
     edges at both ends of the rows: each file or group of frames is then read
     into its place in ``out``, with no chunk of fresh memory and no copy.

@@ -445,7 +445,7 @@ def read(
     """
     with _opened(path) as tif:
         series, file_info = _describe(tif, path, spec)
-        warn_other_series(tif, path, stacklevel=5)
+        warn_other_series(tif, path, stacklevel=6)
         if mmap:
             if series.dataoffset is None or series.dtype == np.bool_:
                 raise UnsupportedDtypeError(
