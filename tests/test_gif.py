@@ -56,6 +56,7 @@ def test_more_than_256_colours_need_quantize(tmp_path):
         ia.save(target, movie)
     assert "256 colours" in str(caught.value) and "quantize=True" in caught.value.hint
     assert ".mkv" in caught.value.hint and ".tif" in caught.value.hint
+    assert caught.value.path == str(target)  # the file asked for, not the writer's temporary
     assert target.read_bytes() == before and leftovers(tmp_path) == []
     back = ia.load(ia.save(target, movie, quantize=True))
     assert back.shape == movie.shape and back.dtype == np.uint8
@@ -141,11 +142,11 @@ def test_interrupted_write_leaves_old_file(tmp_path, monkeypatch):
     before = target.read_bytes()
     calls = []
 
-    def dying(frame, quantize):
+    def dying(frame, quantize, index):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt("power cut")
-        return real(frame, quantize)
+        return real(frame, quantize, index)
 
     real = gif._paletted
     monkeypatch.setattr(gif, "_paletted", dying)

@@ -519,7 +519,6 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
             f"{path}: {spec.name} takes no {', '.join(k + '=' for k in refused)}"
             f" (it takes {', '.join(o + '=' for o in spec.options) or 'no options'})"
         )
-    computed_whole = is_lazy(array) and spec.module not in STREAMED_MODULES  # after every check it can pass
     if not is_lazy(array):
         array = np.asarray(array)
     if array.dtype.kind in "biufc" and array.dtype.char != canonical(array.dtype).char:
@@ -549,8 +548,6 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
     module = spec.load()
     try:
         size_cap_bytes = None if size_cap_bytes is None else parse_size(size_cap_bytes)
-        if computed_whole and getattr(module, "CHECKS_VALUES", False):
-            array, computed_whole = np.asarray(array), False  # its checks look at the pixels
         module.check_writable(array, spec=spec, metadata=metadata, **options)
         if options.get("axes") is not None:  # readers take axes in numpy order only
             check_order(check_axes(options["axes"], array.ndim))
@@ -558,7 +555,7 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
         if err.path is not None:
             raise
         raise type(err)(err.message, path=path, hint=err.hint) from None
-    if computed_whole:
+    if is_lazy(array) and spec.module not in STREAMED_MODULES:
         array = np.asarray(array)  # formats of single images and movies are written from memory
     make_parent(path)
     with durability(durable), streamed_progress(progress):
@@ -572,11 +569,17 @@ def _write(path: Path, array: np.ndarray, spec: FormatSpec, module: Any, metadat
             path, array, spec=spec, size_cap=size_cap_bytes, metadata=metadata,
             show_progress=progress, **options,
         )
-    if spec.multi_file:
-        return module.write(path, array, spec=spec, metadata=metadata, **options)
-    with atomic_file(path) as temporary:
-        module.write(temporary, array, spec=spec, metadata=metadata, **options)
-    return path
+    temporary = None
+    try:
+        if spec.multi_file:
+            return module.write(path, array, spec=spec, metadata=metadata, **options)
+        with atomic_file(path) as temporary:
+            module.write(temporary, array, spec=spec, metadata=metadata, **options)
+        return path
+    except ImarrayError as err:  # a writer's refusal names the file asked for, not nothing or its temporary
+        if err.path is not None and err.path != os.fspath(temporary or ""):
+            raise
+        raise type(err)(err.message, path=path, hint=err.hint) from None
 
 
 def read(

@@ -58,7 +58,6 @@ from ..fileinfo import FileInfo
 from ..registry import FormatSpec
 from .video import RateLimits, _is_int, check_movie_shape, frame_rate_for, movie_geometry
 
-CHECKS_VALUES = True  # check_writable counts each colour frame's colours: a lazy array is computed first
 _COMMENT_PREFIX = b"imarray "
 _GREY_PALETTE = bytes(np.repeat(np.arange(256, dtype=np.uint8), 3))
 _MAX_SIDE = 65535
@@ -229,25 +228,19 @@ def check_writable(
     array: np.ndarray, *, spec: FormatSpec, frame_rate: float | None = None, loop: int | None = None,
     quantize: bool | None = None, progress: bool = False, metadata: dict | None = None,
 ) -> None:
-    """Refuse, before writing, what a GIF cannot hold exactly (unless ``quantize=True``).
+    """Refuse, before writing, shapes and options a GIF cannot take.
 
     ``metadata`` is what the writer will receive: an Image's t spacing there
     is the frame rate when ``frame_rate=`` is not given, checked here too.
+    A colour frame of more than 256 colours is refused by ``write``, which
+    counts them once while encoding (the write is atomic: nothing is left).
     """
-    colour = check_movie_shape(array, spec)
+    check_movie_shape(array, spec)
     if max(array.shape[1:3]) > _MAX_SIDE:
         raise UnsupportedDtypeError(f"GIF frames are at most {_MAX_SIDE} pixels wide or high", hint="use .mkv or .tif")
     frame_rate_for(frame_rate, metadata or {}, limits=_RATES)
     if loop is not None and not (_is_int(loop) and 0 <= loop <= 65535):
         raise InvalidOptionError(f"loop must be an integer 0..65535 (0 repeats forever), got {loop!r}")
-    if colour and not quantize:
-        for index, frame in enumerate(array):
-            if _palette(frame) is None:
-                raise UnsupportedDtypeError(
-                    f"frame {index} has more than 256 colours; a GIF frame holds 256 exactly",
-                    hint="pass quantize=True for a lossy 256-colour palette, or save as .mkv (lossless video) "
-                    "or .tif to keep every colour",
-                )
 
 
 def _header(width: int, height: int, loop: int, comment: bytes) -> bytes:
@@ -262,15 +255,19 @@ def _header(width: int, height: int, loop: int, comment: bytes) -> bytes:
     return b"".join(parts)
 
 
-def _paletted(frame: np.ndarray, quantize: bool) -> Image.Image:
+def _paletted(frame: np.ndarray, quantize: bool, index: int) -> Image.Image:
     if frame.ndim == 2:
         image = Image.frombytes("P", (frame.shape[1], frame.shape[0]), np.ascontiguousarray(frame).tobytes())
         image.putpalette(_GREY_PALETTE)
         return image
     exact = _palette(frame)
     if exact is None:
-        if not quantize:  # pragma: no cover - check_writable refused it
-            raise UnsupportedDtypeError("a frame has more than 256 colours", hint="pass quantize=True")
+        if not quantize:
+            raise UnsupportedDtypeError(
+                f"frame {index} has more than 256 colours; a GIF frame holds 256 exactly",
+                hint="pass quantize=True for a lossy 256-colour palette, or save as .mkv (lossless video) "
+                "or .tif to keep every colour",
+            )
         return Image.fromarray(np.ascontiguousarray(frame), mode="RGB").quantize(256)
     indices, palette = exact
     image = Image.frombytes("P", (frame.shape[1], frame.shape[0]), indices.tobytes())
@@ -297,8 +294,9 @@ def write(
     comment = _COMMENT_PREFIX + json.dumps(tag).encode()
     with open(path, "wb") as handle:
         handle.write(_header(array.shape[2], array.shape[1], 0 if loop is None else int(loop), comment))
-        for frame in progress_bar(array, total=array.shape[0], desc="encoding", enabled=progress, unit="frame"):
-            image = _paletted(frame, bool(quantize))
+        frames = progress_bar(enumerate(array), total=array.shape[0], desc="encoding", enabled=progress, unit="frame")
+        for index, frame in frames:
+            image = _paletted(frame, bool(quantize), index)
             handle.write(b"".join(GifImagePlugin.getdata(image, include_color_table=True, duration=delay_ms,
                                                          disposal=1)))
         handle.write(b";")
