@@ -311,6 +311,11 @@ def test_big_endian_gzip_nrrd_reads_right(tmp_path):
     (tmp_path / "b.nrrd").write_bytes(header + gzip.compress(data.astype(">i4").tobytes()))
     assert_identical(sitk.GetArrayFromImage(sitk.ReadImage(str(tmp_path / "b.nrrd"))), data)
     assert_identical(data, ia.load(tmp_path / "b.nrrd"))
+    folder = tmp_path / "stack"
+    folder.mkdir()
+    for index in range(3):  # each read straight into its place in the folder's array, bytes swapped there
+        (folder / f"b_{index}.nrrd").write_bytes(header + gzip.compress((data + index).astype(">i4").tobytes()))
+    assert_identical(np.concatenate([data + index for index in range(3)]), ia.load(folder))  # stacks join
 
 
 @pytest.mark.parametrize("ext", [".nii", ".nii.gz", ".mha"])

@@ -15,6 +15,10 @@ from .errors import AxesError
 
 AXIS_LETTERS = "tzcyxq"
 TOOLKIT_ORDER = "xyzct"
+# lengths and times in the units files state them in: millimetres and seconds per unit
+MILLIMETRES = {"m": 1e3, "cm": 10.0, "mm": 1.0, "um": 1e-3, "\u00b5m": 1e-3, "\u03bcm": 1e-3, "micron": 1e-3,
+               "nm": 1e-6}
+SECONDS = {"h": 3600.0, "min": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6}
 _NUMPY_ORDERS = ("tzcyx", "tzyxc")  # planar (TIFF hyperstacks) and interleaved colour
 
 

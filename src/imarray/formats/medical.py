@@ -50,9 +50,10 @@ import numpy as np
 
 from .._atomic import atomic_files
 from .._memory import aligned_empty, available_memory
+from .._paths import disk_bytes
 from ..errors import AxesError, CorruptFileError, InvalidOptionError, TargetError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
-from ..geometry import named_as
+from ..geometry import MILLIMETRES, SECONDS, named_as
 from ..image import Image
 from ..interop._toolkit import TOOLKIT_AXES
 from ..interop.sitk import KIND_KEY, buffer_array, simpleitk, to_sitk
@@ -62,8 +63,6 @@ _NIFTI_KIND = "imarray kind="  # prefix in NIfTI's 24-byte aux_file field
 _UNITS_KEY = "imarray_units"  # MetaImage and NRRD: units per axis letter, as JSON
 # NIfTI states lengths in m, mm or um and times in s, ms or us; ITK writes mm and s, and reads every
 # one of them converted to mm and s. Units are therefore converted to mm and s on writing.
-_TO_MM = {"m": 1e3, "cm": 10.0, "mm": 1.0, "um": 1e-3, "\u00b5m": 1e-3, "\u03bcm": 1e-3, "nm": 1e-6}
-_TO_S = {"h": 3600.0, "min": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6}
 _COMPRESSIONS = ("zlib", "gzip")
 _HEADER_BYTES = 65536  # text headers of MetaImage and NRRD are far shorter
 _INFLATE_CHUNK = 4 * 2**20
@@ -103,11 +102,6 @@ def _header(path: Path) -> Any:
                 hint="the file is damaged, or not of the format its extension says",
             ) from exc
     return reader
-
-
-def _last_line(exc: Exception) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
 
 
 def _itk_reason(exc: Exception, name: str, path: Path) -> str:
@@ -167,7 +161,7 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[FileInfo, Any]:
     file_info = FileInfo(
         path=path, format=spec.name, shape=shape, dtype=dtype.name, axes=axes,
         spacing=spacing, units=units, origin=origin, files=files,
-        disk_bytes=sum(f.stat().st_size for f in files if f.exists()), metadata=metadata,
+        disk_bytes=disk_bytes(files), metadata=metadata,
     )
     return file_info, reader
 
@@ -204,7 +198,7 @@ def _nifti_geometry(geometry: dict, path: Path, axes: str) -> dict:
             units[axis] = next(iter(shared))
             spacing.setdefault(axis, 1.0)
     for axis, unit in units.items():
-        table, target = (_TO_S, "s") if axis == "t" else (_TO_MM, "mm")
+        table, target = (SECONDS, "s") if axis == "t" else (MILLIMETRES, "mm")
         if unit not in table:
             raise UnsupportedDtypeError(
                 f"NIfTI states lengths in mm (or m, um) and times in s (or ms, us); the {axis} axis's unit "
@@ -282,7 +276,7 @@ def _nifti_pixels(path: Path, file_info: FileInfo, reader: Any, out: np.ndarray 
         with opener(path, "rb") as handle:
             order = "<" if int.from_bytes(handle.read(4), "little") in (348, 540) else ">"
             dtype = np.dtype(file_info.dtype).newbyteorder(order)
-            array = out if out is not None and dtype.isnative else aligned_empty(file_info.shape, dtype)
+            array = _read_target(file_info, out)
             handle.seek(offset)
             view = memoryview(array.reshape(-1).view(np.uint8))
             done = 0
@@ -297,15 +291,24 @@ def _nifti_pixels(path: Path, file_info: FileInfo, reader: Any, out: np.ndarray 
     except (EOFError, OSError, zlib.error) as exc:
         raise CorruptFileError(f"cannot decompress the pixels ({exc})", path=path,
                                hint="the file is damaged or was cut short") from exc
-    return _native_into(array, out)
+    return _native_into(array, dtype, out)
 
 
-def _native_into(array: np.ndarray, out: np.ndarray | None) -> np.ndarray:
-    """``array`` in native byte order, written into ``out`` if given (the bytes swap on the way: one copy)."""
+def _read_target(file_info: FileInfo, out: np.ndarray | None) -> np.ndarray:
+    """Where pixels are read, in native order: ``out`` when it is one block of memory, else a new array."""
+    if out is not None and out.flags.c_contiguous:
+        return out
+    return aligned_empty(file_info.shape, np.dtype(file_info.dtype))
+
+
+def _native_into(array: np.ndarray, stored: np.dtype, out: np.ndarray | None) -> np.ndarray:
+    """``array``, read with the bytes as ``stored``, swapped in place to native order and placed in ``out``."""
+    if not stored.isnative:
+        array.byteswap(inplace=True)
     if out is not None and array is not out:
         out[...] = array
         return out
-    return array if array.dtype.isnative else array.astype(array.dtype.newbyteorder("="))
+    return array
 
 
 def _compressed_data(path: Path, file_info: FileInfo) -> tuple[Path, int, bool] | None:
@@ -338,7 +341,7 @@ def _compressed_pixels(path: Path, file_info: FileInfo, out: np.ndarray | None) 
         return None
     source, offset, big = located
     dtype = np.dtype(file_info.dtype).newbyteorder(">" if big else "<")
-    array = out if out is not None and dtype.isnative else aligned_empty(file_info.shape, dtype)
+    array = _read_target(file_info, out)
     view = memoryview(array.reshape(-1).view(np.uint8))
     inflater = zlib.decompressobj(wbits=47)  # zlib or gzip header, detected
     done = 0
@@ -361,7 +364,7 @@ def _compressed_pixels(path: Path, file_info: FileInfo, out: np.ndarray | None) 
     if done < len(view):
         raise CorruptFileError(f"truncated: the header promises {len(view)} bytes of pixels, the data holds {done}",
                                path=path, hint="the file was cut short, or its header's sizes are damaged")
-    return _native_into(array, out)
+    return _native_into(array, dtype, out)
 
 
 def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
@@ -470,5 +473,5 @@ def _write_sitk(simple: Any, path: Path, compress: bool) -> None:
     try:
         simpleitk().WriteImage(simple, str(path), useCompression=compress)
     except RuntimeError as exc:
-        raise TargetError(f"SimpleITK could not write it ({_last_line(exc)})", path=path,
+        raise TargetError(f"SimpleITK could not write it ({_itk_reason(exc, str(path), path)})", path=path,
                           hint="check that the folder is writable and the disk has room") from exc

@@ -39,7 +39,7 @@ from ..errors import (
     UnsupportedDtypeError,
 )
 from ..fileinfo import FileInfo
-from ..geometry import check_axes
+from ..geometry import MILLIMETRES, check_axes
 from ..layout import dense_planes
 from ..registry import FormatSpec
 
@@ -55,7 +55,6 @@ _NAMESPACE = "imarray"  # OME map annotation of imarray's own keys
 _IMAGEJ_KIND = "imarray_kind"
 _IMAGEJ_AXES = "imarray_axes"
 _CUT_SHORT = "the write that made it was cut short; recover what is there with tifffile by hand"
-_PER_CM = {"nm": 1e7, "um": 1e4, "µm": 1e4, "micron": 1e4, "mm": 10.0, "cm": 1.0, "m": 0.01}
 
 
 class MultiSeriesWarning(UserWarning):
@@ -581,7 +580,7 @@ def _resolution(geometry: dict, *, per_unit: bool) -> dict[str, Any]:
     if "x" not in spacing or "y" not in spacing or (spacing["x"], spacing["y"]) == (1.0, 1.0):
         return {}
     unit = units.get("x") if units.get("x") == units.get("y") else None
-    per_cm = None if per_unit else _PER_CM.get(unit or "")
+    per_cm = None if per_unit or unit not in MILLIMETRES else 10.0 / MILLIMETRES[unit]
     if per_cm is None:
         return {"resolution": (1 / spacing["x"], 1 / spacing["y"]), "resolutionunit": "NONE"}
     return {"resolution": (per_cm / spacing["x"], per_cm / spacing["y"]), "resolutionunit": "CENTIMETER"}

@@ -70,6 +70,7 @@ from .._optional import import_optional
 from .._progress import progress as progress_bar
 from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
+from ..geometry import SECONDS
 from ..registry import FormatSpec
 
 RateLimits = tuple[float, float, str]  # lowest and highest frame rate, and why
@@ -279,9 +280,6 @@ def movie_geometry(tag: dict[str, Any], colour: str, metadata: dict[str, Any]) -
     return {"spacing": spacing, "units": units, "origin": origin, "metadata": metadata}
 
 
-_SECONDS = {"h": 3600.0, "min": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6}
-
-
 def frame_rate_for(frame_rate: Any, metadata: dict[str, Any], *, limits: RateLimits = VIDEO_RATES) -> float:
     """``frame_rate=`` if given, else 1 / the t spacing of an Image written with ``ia.write``, else 30."""
     if frame_rate is not None:
@@ -289,7 +287,7 @@ def frame_rate_for(frame_rate: Any, metadata: dict[str, Any], *, limits: RateLim
     geometry = metadata.get("geometry") or {}
     step = (geometry.get("spacing") or {}).get("t")
     unit = (geometry.get("units") or {}).get("t")
-    seconds = _SECONDS.get(unit)
+    seconds = SECONDS.get(unit)
     if not (step and seconds):
         return _DEFAULT_FRAME_RATE
     rate = 1.0 / (step * seconds)
