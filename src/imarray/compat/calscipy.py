@@ -20,7 +20,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -77,7 +76,7 @@ def load_images(path: str | Path) -> np.ndarray:
 
 def _is_series(folder: Path) -> bool:
     """Whether ``folder`` holds a stack split by ``save_images``: ``<folder name>_00000.tif`` ..."""
-    pattern = re.compile(rf"{re.escape(folder.name)}_\d{{5,}}\.tif")
+    pattern = folder_format.series_pattern(folder.name, ".tif")
     files = visible_files(folder)
     return bool(files) and all(pattern.fullmatch(p.name) for p in files)
 

@@ -231,6 +231,15 @@ def series_folder(path: Path, spec: FormatSpec) -> tuple[Path, str, str]:
     return path, path.name, spec.extensions[0]
 
 
+def series_pattern(stem: str, ext: str, digits: int = 5) -> re.Pattern:
+    """The names of a size-capped series' files: ``<stem>_00000<ext>``, at least ``digits`` digits.
+
+    >>> bool(series_pattern("cells", ".tif").fullmatch("cells_00012.tif"))
+    True
+    """
+    return re.compile(rf"{re.escape(stem)}_\d{{{digits},}}{re.escape(ext)}")
+
+
 def write_series(
     path: Path,
     array: np.ndarray,
@@ -266,16 +275,16 @@ def write_series(
     targets = [folder / f"{stem}_{i:0{digits}d}{ext}" for i in range(parts)]
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    pattern = re.compile(rf"{re.escape(stem)}_\d{{{digits},}}{re.escape(ext)}$")
+    pattern = series_pattern(stem, ext, digits)
     present = visible_files(folder)
-    others = [p.name for p in present if not pattern.match(p.name) and by_extension(p) is not None]
+    others = [p.name for p in present if not pattern.fullmatch(p.name) and by_extension(p) is not None]
     if others:
         raise TargetError(
             f"the series folder also holds {len(others)} other file(s) ({', '.join(sorted(others)[:3])}), which "
             "would load with it as one stack", path=folder,
             hint="choose another name, or move those files away first",
         )
-    stale = [p for p in present if pattern.match(p.name) and p not in targets]
+    stale = [p for p in present if pattern.fullmatch(p.name) and p not in targets]
     module = spec.load()
     try:
         with atomic_files(targets) as temporaries:
