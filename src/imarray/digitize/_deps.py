@@ -1,4 +1,4 @@
-"""Late imports of the ``digitize`` extra (matplotlib, scipy, scikit-learn)."""
+"""Late imports of the ``digitize`` extra (matplotlib, scipy)."""
 
 from __future__ import annotations
 

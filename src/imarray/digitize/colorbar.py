@@ -170,16 +170,8 @@ def _outlined(rgb: np.ndarray, rows: slice, cols: slice, vertical: bool) -> tupl
     return (body, cols) if vertical else (rows, body)
 
 
-def find_colorbar(rgb: np.ndarray, candidates: np.ndarray | None = None,
-                  exclude: tuple[int, int, int, int] | None = None) -> Colorbar:
-    """Locate the colorbar in ``rgb`` (``(y, x, 3)`` uint8) and read its colours.
-
-    Parameters
-    ----------
-    candidates
-        bool per pixel that may belong to a bar (default: colourful pixels).
-    exclude
-        A box ``(y0, y1, x0, x1)`` (the plot box) the bar must not overlap.
+def find_colorbar(rgb: np.ndarray) -> Colorbar:
+    """Locate the colorbar in ``rgb`` (``(y, x, 3)`` uint8): the largest long, thin, solid piece of colour.
 
     Raises
     ------
@@ -187,8 +179,7 @@ def find_colorbar(rgb: np.ndarray, candidates: np.ndarray | None = None,
         No long, thin, solid piece of colour is in the figure.
     """
     ndimage = need("scipy.ndimage")
-    mask = _candidates(rgb) if candidates is None else candidates
-    labels, _ = ndimage.label(mask)
+    labels, _ = ndimage.label(_candidates(rgb))
     best = None
     for number, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         height, width = rows.stop - rows.start, cols.stop - cols.start
@@ -202,9 +193,6 @@ def find_colorbar(rgb: np.ndarray, candidates: np.ndarray | None = None,
         inner_rows, inner_cols, size = body if vertical else (body[1], body[0], body[2])
         rows = slice(rows.start + inner_rows.start, rows.start + inner_rows.stop)
         cols = slice(cols.start + inner_cols.start, cols.start + inner_cols.stop)
-        if exclude is not None and not (rows.stop <= exclude[0] or rows.start >= exclude[1]
-                                        or cols.stop <= exclude[2] or cols.start >= exclude[3]):
-            continue
         if best is None or size > best[0]:
             best = (size, rows, cols)
     if best is None:

@@ -90,11 +90,6 @@ class Lookup:
         """float32 Euclidean RGB distance (0-255 scale) per pixel to the matched colour."""
         return self.gather(self.colors_distance)
 
-    @cached_property
-    def ambiguous(self) -> np.ndarray:
-        """bool per pixel: the matched colour stands for several colormap entries."""
-        return self.gather(self.colors_ambiguous)
-
     def runs(self, threshold: float = np.inf) -> np.ndarray:
         """Indices of the distinct colours within ``threshold`` that stand for several entries."""
         return np.flatnonzero(self.colors_ambiguous & (self.colors_distance <= threshold))
@@ -185,27 +180,30 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
         return out
     ndimage = need("scipy.ndimage")
     index = found.index_in(window)
+    is_run = np.zeros(len(found.colors_entry), bool)
+    is_run[runs] = True
+    labelled = np.where(keep & is_run[index], index + 1, 0)  # run colours kept, numbered by colour
+    boxes = ndimage.find_objects(labelled)  # every run colour's bounding box, in one pass
     for color in runs:
+        box = boxes[color] if color < len(boxes) else None
+        if box is None:
+            continue
         entry = found.colors_entry[color]
         low, high = model.low[entry], model.high[entry]
-        mine = keep & (index == color)
-        rows, cols = np.flatnonzero(mine.any(axis=1)), np.flatnonzero(mine.any(axis=0))
-        if not rows.size:
-            continue
-        top, left = max(rows[0] - 2, 0), max(cols[0] - 2, 0)  # label only around this colour's pixels
-        patches, _ = ndimage.label(mine[top : rows[-1] + 3, left : cols[-1] + 3])
+        top, left = max(box[0].start - 2, 0), max(box[1].start - 2, 0)  # label only around this colour
+        patches, _ = ndimage.label(labelled[top : box[0].stop + 2, left : box[1].stop + 2] == color + 1)
         for number, (prows, pcols) in enumerate(ndimage.find_objects(patches), start=1):
             y0, x0 = max(prows.start - 2, 0), max(pcols.start - 2, 0)
             local = (slice(y0, prows.stop + 2), slice(x0, pcols.stop + 2))
-            window = (slice(top + y0, top + prows.stop + 2), slice(left + x0, left + pcols.stop + 2))
-            seen, kept = value[window], keep[window]
+            around = (slice(top + y0, top + prows.stop + 2), slice(left + x0, left + pcols.stop + 2))
+            seen, kept = value[around], keep[around]
             below, above = kept & (seen < low), kept & (seen > high)
             if not (below.any() and above.any()):
                 continue
             patch = patches[local] == number
             to_low, to_high = _nearest(below, patch), _nearest(above, patch)
             share = (to_low - 0.5) / (to_low + to_high - 1)  # edges half a pixel out
-            out[window][patch] = low + (high - low) * share
+            out[around][patch] = low + (high - low) * share
     return out
 
 

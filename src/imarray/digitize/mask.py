@@ -176,12 +176,10 @@ def denoise(values: np.ndarray, keep: np.ndarray, size: int = 5) -> tuple[np.nda
     out = np.full(data.shape, np.nan)
     rows = max(1, (1 << 22) // (size * size * max(data.shape[1], 1)))  # bound the window stack to ~32 MB
     for y in range(0, data.shape[0], rows):
-        block = padded[y : y + rows + 2 * r]
-        height = block.shape[0] - 2 * r
-        stack = np.stack([block[i : i + height, j : j + data.shape[1]] for i in range(size) for j in range(size)])
+        windows = np.lib.stride_tricks.sliding_window_view(padded[y : y + rows + 2 * r], (size, size))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # windows without data: NaN, as wanted
-            out[y : y + height] = np.nanmedian(stack, axis=0)
+            out[y : y + windows.shape[0]] = np.nanmedian(windows.reshape(*windows.shape[:2], -1), axis=-1)
     return np.where(keep, out, np.nan), keep
 
 
