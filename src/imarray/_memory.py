@@ -36,6 +36,28 @@ def aligned_empty(shape: tuple[int, ...], dtype: np.dtype | str, align: int = PA
     return buffer[offset : offset + nbytes].view(dtype).reshape(shape)
 
 
+def output_array(shape: tuple[int, ...], dtype: np.dtype | str, path: Path,
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """Where a reader puts ``shape`` pixels of ``dtype`` from ``path``: ``out`` if it is that, else a new array.
+
+    A new array is page-aligned and allocated only after :func:`check_fits`;
+    an ``out`` of another shape or dtype is a :class:`CorruptFileError` (the
+    file is not what its folder's plan expected).
+
+    Examples
+    --------
+    >>> output_array((2, 3), "uint8", Path("a.gif")).shape
+    (2, 3)
+    """
+    if out is None:
+        check_fits(shape, dtype, path)
+        return aligned_empty(shape, dtype)
+    if out.shape != tuple(shape) or out.dtype != np.dtype(dtype):
+        raise CorruptFileError(f"holds {np.dtype(dtype)} {tuple(shape)}, not the {out.dtype} {out.shape} expected",
+                               path=path)
+    return out
+
+
 def available_memory() -> int:
     """Bytes of physical memory of this machine (a bound for sizes promised by compressed headers)."""
     try:

@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 from PIL import GifImagePlugin, Image
 
-from .._memory import aligned_empty, check_fits
+from .._memory import output_array
 from .._progress import progress as progress_bar
 from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
@@ -194,13 +194,7 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
     """Decode every frame into one preallocated array (into ``out`` when given)."""
     with _open(path) as image:
         described = _describe(image, path, spec)
-        if out is None:
-            check_fits(described.shape, described.dtype, path)
-            out = aligned_empty(described.shape, described.dtype)
-        elif out.shape != described.shape or out.dtype != described.dtype:
-            raise CorruptFileError(
-                f"holds {described.dtype} {described.shape}, not the {out.dtype} {out.shape} expected", path=path
-            )
+        out = output_array(described.shape, described.dtype, path, out)
         for index, frame in enumerate(_decoded(image, described)):
             out[index] = frame
     return out, described

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_files
-from .._memory import aligned_empty, available_memory
+from .._memory import aligned_empty, available_memory, output_array
 from .._paths import disk_bytes
 from ..errors import AxesError, CorruptFileError, InvalidOptionError, TargetError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
@@ -297,7 +297,7 @@ def _nifti_pixels(path: Path, file_info: FileInfo, reader: Any, out: np.ndarray 
 def _read_target(file_info: FileInfo, out: np.ndarray | None) -> np.ndarray:
     """Where pixels are read, in native order: ``out`` when it is one block of memory, else a new array."""
     if out is not None and out.flags.c_contiguous:
-        return out
+        return output_array(file_info.shape, file_info.dtype, file_info.path, out)
     return aligned_empty(file_info.shape, np.dtype(file_info.dtype))
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from .._memory import check_fits
+from .._memory import check_fits, output_array
 from ..errors import CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
@@ -163,7 +163,7 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
                 image.load()
                 array = _pixels(image, frame_shape, file_info.dtype, path)
             else:
-                array = np.empty(file_info.shape, file_info.dtype) if out is None else out
+                array = output_array(file_info.shape, file_info.dtype, path, out)
                 for index in range(frames):
                     image.seek(index)
                     array[index] = _pixels(image, frame_shape, file_info.dtype, path)

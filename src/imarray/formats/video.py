@@ -65,7 +65,7 @@ from typing import Any
 
 import numpy as np
 
-from .._memory import aligned_empty, check_fits
+from .._memory import output_array
 from .._optional import import_optional
 from .._progress import progress as progress_bar
 from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
@@ -367,13 +367,7 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
     av = _av()
     with _open(path, av) as container:
         described = _describe(container, path, spec)
-        if out is None:
-            check_fits(described.shape, described.dtype, path)
-            out = aligned_empty(described.shape, described.dtype)
-        elif out.shape != described.shape or out.dtype != described.dtype:
-            raise CorruptFileError(
-                f"holds {described.dtype} {described.shape}, not the {out.dtype} {out.shape} expected", path=path
-            )
+        out = output_array(described.shape, described.dtype, path, out)
         for index, frame in enumerate(_decoded(container, described, av)):
             out[index] = frame
     return out, described
