@@ -13,9 +13,7 @@ Accuracy: the targets of issue 5, on fields rendered in this run.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,13 +27,13 @@ import matplotlib  # noqa: E402
 import scipy  # noqa: E402
 import sklearn  # noqa: E402
 
+from _report import RESULTS, git_commit, machine, write_section  # noqa: E402
 from digitize_baseline import recipe_lookup, recipe_reduce  # noqa: E402
 from digitize_render import clean_render, encode, figure_render, smooth_field  # noqa: E402
 from imarray.digitize import auto_threshold, digitize, lookup, reconstruct, reduce  # noqa: E402
 from imarray.digitize import from_cmap as model_of  # noqa: E402
 from imarray.digitize.reduce import Points  # noqa: E402
 
-RESULTS = HERE / "RESULTS.md"
 SECTION = ("<!-- bench_digitize:start -->", "<!-- bench_digitize:end -->")
 LO, HI = 0.0, 0.7
 CMAPS = ("jet_r", "viridis", "RdBu_r", "plasma")
@@ -133,21 +131,14 @@ def accuracy() -> list[dict[str, str]]:
     return rows
 
 
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}"
-
-
 def report(speed_rows, accuracy_rows, repeats: int) -> str:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True)
     lines = [
         f"## bench_digitize: pictures back to numbers ({time.strftime('%Y-%m-%d')})",
         "",
         f"- Machine: {machine()}; shared with other jobs and busy while measured (timings are indicative; "
         "ratios were taken in the same run).",
         f"- Versions: Python {platform.python_version()}, numpy {np.__version__}, matplotlib {matplotlib.__version__}, "
-        f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, imarray {commit.stdout.strip() or '?'}",
+        f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, imarray {git_commit()}",
         f"- Speed: matplotlib figures (axes, title, colorbar) read back from PNG; median of at least {repeats} runs "
         "and at least one second of runs, seconds per megapixel; the same array in the same process for both, "
         "imports, rendering and PNG decoding not timed. "
@@ -177,18 +168,6 @@ def report(speed_rows, accuracy_rows, repeats: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    start, end = SECTION
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nWritten by the scripts in this folder.\n"
-    block = f"{start}\n{text}{end}"
-    if start in old:
-        head, rest = old.split(start, 1)
-        new = head + block + rest.split(end, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(new)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="3 repeats, print only")
@@ -198,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     text = report(speed(repeats), accuracy(), repeats)
     print(text)
     if not args.quick:
-        write_section(text)
+        write_section(text, SECTION)
         print(f"written to {RESULTS}", file=sys.stderr)
 
 

@@ -29,7 +29,7 @@ import platform
 import subprocess
 import sys
 
-from bench_io import DATA, git_commit, machine, write_section
+from _report import git_commit, machine, write_section
 
 SECTION = ("<!-- bench_image:start -->", "<!-- bench_image:end -->")
 PAD = 16  # pixels of padding per row
@@ -161,7 +161,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     shape = (16, 1024, 1024) if args.quick else (64, 1024, 1024)
-    DATA.mkdir(exist_ok=True)  # machine() reports the file system of bench_io's data folder
     repeats = 3 if args.quick else args.repeats
     results = {}
     for layout in ("contiguous", "row-padded"):

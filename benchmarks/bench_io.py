@@ -31,10 +31,10 @@ import numpy as np
 import tifffile
 
 import imarray as ia
+from _report import RESULTS, git_commit, machine, write_section
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
-RESULTS = HERE / "RESULTS.md"
 CALSCIPY_PYTHON = HERE / ".venv-calscipy" / "bin" / "python"
 SECTION = ("<!-- bench_io:start -->", "<!-- bench_io:end -->")
 
@@ -337,20 +337,6 @@ def versions(with_calscipy: bool) -> str:
     return f"{ours}; CalSciPy env: {theirs}"
 
 
-def git_commit() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True)
-    return done.stdout.strip() or "unknown"
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal"))
-    fs = subprocess.run(["df", "-T", str(DATA)], capture_output=True, text=True).stdout.splitlines()[-1].split()[1]
-    return f"{cpu}, {os.cpu_count()} cores, {memory / 2**20:.0f} GiB RAM, {fs} disk, Linux {platform.release()}"
-
-
 def report(rows: list[Contender], stack: np.ndarray, repeats: int, memory: dict, seconds_import: float,
            damage: list, notes: list[str], with_calscipy: bool, cold: bool) -> str:
     gb = stack.nbytes / 1e9
@@ -404,19 +390,6 @@ def report(rows: list[Contender], stack: np.ndarray, repeats: int, memory: dict,
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str, section: tuple[str, str] = SECTION) -> None:
-    """Replace the block between the ``section`` markers of RESULTS.md with ``text`` (append it if absent)."""
-    start, end = section
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nWritten by the scripts in this folder.\n"
-    block = f"{start}\n{text}{end}"
-    if start in old:
-        head, rest = old.split(start, 1)
-        new = head + block + rest.split(end, 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(new)
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="100 frames, 3 repeats, print only")
@@ -455,7 +428,7 @@ def main(argv: list[str] | None = None) -> None:
     text = report(rows, stack, repeats, memory, import_time(), damage, notes, with_calscipy, cold)
     print(text)
     if not args.quick:
-        write_section(text)
+        write_section(text, SECTION)
         print(f"written to {RESULTS}", file=sys.stderr)
     remove(work, npy)
 

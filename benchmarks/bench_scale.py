@@ -36,8 +36,9 @@ from pathlib import Path
 
 import numpy as np
 
+from _report import git_commit, machine, write_section
+
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
 SECTION = ("<!-- bench_scale:start -->", "<!-- bench_scale:end -->")
 PLANE = (2048, 1024)  # 4 MiB of uint16 per slice
 CHUNKS = (16, 512, 512)
@@ -144,16 +145,6 @@ def warm(folder: Path) -> None:
         path.read_bytes()
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {memory:.0f} GiB RAM, Linux {platform.release()}"
-
-
 def versions() -> str:
     import dask
     import tifffile
@@ -161,10 +152,8 @@ def versions() -> str:
 
     import imarray
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=HERE).stdout.strip()
     return (f"Python {platform.python_version()}, numpy {np.__version__}, tifffile {tifffile.__version__}, "
-            f"zarr {zarr.__version__}, dask {dask.__version__}, imarray {imarray.__version__} ({commit})")
+            f"zarr {zarr.__version__}, dask {dask.__version__}, imarray {imarray.__version__} ({git_commit()})")
 
 
 def report(rows: list[dict], nbytes: int, count: int, repeats: int, load: float) -> str:
@@ -204,18 +193,6 @@ def report(rows: list[dict], nbytes: int, count: int, repeats: int, load: float)
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    start, end = SECTION
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{start}\n{text}\n{end}"
-    if start in current:
-        head, rest = current.split(start, 1)
-        current = head + block + rest.split(end, 1)[1]
-    else:
-        current = current.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(current)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="256 MiB, one run, print only")
@@ -253,7 +230,7 @@ def main() -> None:
         text = report([best[name] for name in CONTENDERS], nbytes, count, args.repeats, load)
         print(text)
         if not args.quick:
-            write_section(text)
+            write_section(text, SECTION)
     finally:
         shutil.rmtree(args.data, ignore_errors=True)
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import platform
 import shutil
 import statistics
@@ -33,10 +32,10 @@ from pathlib import Path
 import numpy as np
 
 import imarray as ia
+from _report import RESULTS, git_commit, machine, write_section
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data-video"
-RESULTS = HERE / "RESULTS.md"
 SECTION = ("<!-- bench_video:start -->", "<!-- bench_video:end -->")
 FPS = 30
 
@@ -166,16 +165,11 @@ def versions() -> str:
     import imageio
     import imageio_ffmpeg
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=HERE, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "?"
     ffmpeg = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-version"], capture_output=True, text=True)
     return (f"Python {platform.python_version()}, numpy {np.__version__}, PyAV {av.__version__} "
             f"(libavcodec {'.'.join(map(str, av.library_versions['libavcodec']))}), imageio {imageio.__version__}, "
             f"imageio-ffmpeg {imageio_ffmpeg.__version__} ({ffmpeg.stdout.split(' Copyright')[0]}), "
-            f"imarray {commit}")
+            f"imarray {git_commit()}")
 
 
 def summary(rows: list[dict]) -> list[str]:
@@ -226,12 +220,10 @@ def main() -> None:
     print(text)
     if args.quick:
         return
-    cores = os.cpu_count()
-    block = "\n".join([
-        SECTION[0],
+    text = "\n".join([
         f"## bench_video: H.264 and lossless video ({datetime.date.today()})",
         "",
-        f"- Machine: {platform.processor() or platform.machine()}, {cores} cores, Linux {platform.release()}; "
+        f"- Machine: {machine()}; "
         "**shared and busy** (other work ran on the same 2 cores), so treat times as rough; ratios within one "
         "run are fairer than absolute numbers.",
         f"- Versions: {versions()}",
@@ -246,15 +238,8 @@ def main() -> None:
         table(rows),
         "",
         *summary(rows),
-        SECTION[1],
     ])
-    old = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    if SECTION[0] in old:
-        head, rest = old.split(SECTION[0], 1)
-        new = head + block + rest.split(SECTION[1], 1)[1]
-    else:
-        new = old.rstrip("\n") + "\n\n" + block + "\n"
-    RESULTS.write_text(new)
+    write_section(text, SECTION)
     print(f"written to {RESULTS}", file=sys.stderr)
 
 
