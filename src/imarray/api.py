@@ -522,6 +522,8 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
     path = Path(path)
     spec = registry.for_writing(path, format)
     photometric = options.get("photometric")
+    if "progress" in spec.option_names:
+        options["progress"] = progress
     _check_options(path, spec, options)
     if not is_lazy(array):
         array = np.asarray(array)
@@ -547,8 +549,6 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
     if geometry is not None:
         metadata["geometry"] = geometry
     size_cap_bytes = options.pop("size_cap", None)
-    if "progress" in spec.option_names:
-        options["progress"] = progress
     module = spec.load()
     try:
         size_cap_bytes = None if size_cap_bytes is None else parse_size(size_cap_bytes)

@@ -63,6 +63,7 @@ CAPABILITIES: dict[str, str] = {
     "mmap": "read(path, *, spec, mmap=True) returns a read-only np.memmap",
     "frames": "iter_frames(path, *, spec) yields one frame at a time",
     "directory": "the image is a folder; claims(path, *, spec) says whether a folder is one",
+    "series": "save(size_cap=) splits it along the first axis into a folder of numbered files",
     "sidecar": "read(..., verify=, dtype=, dims=): a raw binary described by a sidecar, or by the caller without one",
     "file_objects": "reads bytes, io.BytesIO and open binary files",
     "remote": "reads fsspec URLs (s3://, https://, ...) with range requests",

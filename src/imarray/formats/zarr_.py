@@ -44,6 +44,7 @@ import numpy as np
 
 from .._atomic import atomic_folder
 from .._chunking import still_there
+from .._memory import output_array
 from .._optional import import_optional
 from ..errors import AxesError, CorruptFileError, FormatNotFoundError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
@@ -244,15 +245,15 @@ def _opened_array(store: str, inner: str, stamp: tuple[int, int, int]) -> Any:
     return zarr.open_array(store=store, path=inner, mode="r")
 
 
-def read(path: Path, *, spec: FormatSpec) -> tuple[np.ndarray, FileInfo]:
-    """Read the array of a Zarr store (the full-resolution level of OME-Zarr)."""
+def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
+    """Read the array of a Zarr store (the full-resolution level of OME-Zarr), into ``out`` if given."""
     array, file_info = _describe(path, spec)
+    target = output_array(file_info.shape, file_info.dtype, path, out)
     try:
-        data = array[...]
+        target[...] = array[...]
     except (ValueError, OSError, RuntimeError) as exc:
         raise CorruptFileError(f"cannot decode the chunks ({exc})", path=path) from exc
-    data = np.asarray(data)
-    return data.astype(data.dtype.newbyteorder("="), copy=False), file_info
+    return target, file_info
 
 
 def _axes(axes: str | None, geometry: dict, ndim: int, spec: FormatSpec) -> str | None:
