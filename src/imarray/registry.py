@@ -536,9 +536,18 @@ def known_formats() -> str:
     return "; ".join(rows)
 
 
-def by_extension(path: Path) -> FormatSpec | None:
-    """The format whose longest extension ends the name of ``path``, if any (built-in rows win ties)."""
-    name = path.name.lower()
+def by_extension(path: Path | str) -> FormatSpec | None:
+    """The format whose longest extension ends the name of ``path`` (a Path, or a file's name), if any.
+
+    Built-in rows win ties.
+    """
+    name = (path if isinstance(path, str) else path.name).lower()
+    parts = name.rsplit(".", 3)  # extensions hold at most three dots: found once per ending, not per file
+    return _by_ending("." + ".".join(parts[1:])) if len(parts) > 1 else None
+
+
+@cache
+def _by_ending(name: str) -> FormatSpec | None:
     best: tuple[int, FormatSpec] | None = None
     for spec in formats():
         for ext in spec.extensions:
