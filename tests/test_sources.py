@@ -404,3 +404,29 @@ def test_s3_forbidden_endpoint(http_server):
     source = as_source("s3://bucket/key.tif", storage_options=options, timeout=5)
     with pytest.raises(SourcePermissionError, match="access refused"):
         source.size()
+
+
+def test_chained_url_reads_and_times_out(http_server, big_tiff):
+    url = f"simplecache::{http_server.url}/big.tif"
+    source = as_source(url, timeout=0.5)
+    assert source.name == "big.tif" and source.head(4) == b"II*\x00"
+    http_server.stalled.add("/big.tif")
+    stalled = as_source(f"blockcache::{http_server.url}/big.tif", timeout=0.5)
+    start = time.monotonic()
+    with pytest.raises(SourceTimeoutError) as caught:
+        stalled.head(4)
+    assert time.monotonic() - start < 5 and caught.value.path == f"blockcache::{http_server.url}/big.tif"
+
+
+def test_s3_companion_files_written_together(s3_server):
+    data, sidecar = _s3(s3_server, "pair/run.bin"), _s3(s3_server, "pair/run.json")
+    with writing_all([data, sidecar]) as (tmp_data, tmp_sidecar):
+        tmp_data.write_bytes(b"\x01\x02")
+        tmp_sidecar.write_text('{"shape": [2]}')
+    assert data.read_range(0, 2) == b"\x01\x02" and sidecar.head() == b'{"shape": [2]}'
+
+
+def test_file_url_is_local(tmp_path):
+    (tmp_path / "a b.bin").write_bytes(b"abc")
+    source = as_source((tmp_path / "a b.bin").as_uri())
+    assert source.is_local and source.read_range(1, 2) == b"bc"

@@ -44,7 +44,6 @@ import shutil
 import tempfile
 import threading
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias
@@ -70,7 +69,7 @@ __all__ = ["DEFAULT_TIMEOUT", "READ_BLOCK", "S3_ATTEMPTS", "Source", "SourceLike
 DEFAULT_TIMEOUT = 30.0
 """Seconds a remote server may stay silent (connecting, or between bytes) before a read fails."""
 
-READ_BLOCK = 64 * 1024
+READ_BLOCK = 8 * 1024
 """Read-ahead of a remote file opened with :meth:`Source.open`: each miss fetches the bytes
 asked for plus this much, so scattered header reads cost one small request each and a
 page's data one request of about its own size."""
@@ -380,6 +379,11 @@ class Source:
         fs, path = self._filesystem()
         with self.translating("open it"):
             handle = fs.open(path, "rb", block_size=READ_BLOCK, cache_type="readahead")
+        if not handle.seekable():  # fsspec's HTTP stream: no Content-Length or no Range support
+            handle.close()
+            raise SourceNotSeekableError(
+                "cannot open it: the server does not allow range requests (or does not say the size)",
+                path=self.text, hint="download it first, or read it through 'simplecache::' + the URL")
         return _SourceFile(handle, self, owns=True)
 
     def read_range(self, offset: int, length: int, *, exact: bool = True) -> bytes:
@@ -718,7 +722,11 @@ def _plain_file_url(text: str) -> Path | None:
     parts = urllib.parse.urlsplit(text)
     if parts.netloc not in ("", "localhost"):
         return None
-    return Path(urllib.request.url2pathname(parts.path))
+    if os.name == "nt":  # pragma: no cover - drive letters; urllib.request is slow to import
+        from urllib.request import url2pathname
+
+        return Path(url2pathname(parts.path))
+    return Path(urllib.parse.unquote(parts.path))
 
 
 def _no_options(storage_options: Mapping[str, Any] | None, text: str) -> None:
