@@ -158,9 +158,8 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"imarray: error: {err}", file=sys.stderr)
                 return 2
         from .registry import for_writing
-        from .streaming import STREAMED_MODULES
 
-        streamed = ", streamed" if lazy and for_writing(args.target).module in STREAMED_MODULES else ""
+        streamed = ", streamed" if lazy and for_writing(args.target).can("stream_write") else ""
         result = api.info(written)
         print(f"{args.source} -> {written}  ({result.dtype}, {'x'.join(map(str, result.shape))}{streamed})")
         return 0

@@ -26,6 +26,7 @@ __all__ = [
     "CopyRequiredError",
     "CorruptFileError",
     "FormatNotFoundError",
+    "FormatPluginError",
     "ImageFileNotFoundError",
     "ImarrayError",
     "InvalidOptionError",
@@ -103,7 +104,9 @@ class InvalidOptionError(ImarrayError, ValueError):
 
 
 class LossyCastError(ImarrayError, ValueError):
-    """An exact cast (``dtype=`` without ``scale=``) would change a value."""
+    """An exact cast (``dtype=`` without ``scale=``) would change a value (at ``index`` of the array, if known)."""
+
+    index: tuple[int, ...] | None = None
 
 
 class PixelKindError(ImarrayError, ValueError):
@@ -163,3 +166,7 @@ class SourceConnectionError(SourceError, ConnectionError):
 
 class SourceNotSeekableError(SourceError, io.UnsupportedOperation):
     """A file object cannot seek, and the format needs to (read it into ``bytes`` first)."""
+
+
+class FormatPluginError(ImarrayError, ImportError):
+    """A format contributed by a plugin cannot be used (its module fails to import)."""
