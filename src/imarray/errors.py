@@ -18,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import io
 import os
 
 __all__ = [
@@ -34,6 +35,11 @@ __all__ = [
     "MissingDependencyError",
     "PixelKindError",
     "SidecarError",
+    "SourceConnectionError",
+    "SourceError",
+    "SourceNotSeekableError",
+    "SourcePermissionError",
+    "SourceTimeoutError",
     "TargetError",
     "TargetPermissionError",
     "UnsupportedDtypeError",
@@ -137,6 +143,29 @@ class CopyRequiredError(ImarrayError, ValueError):
 
 class LazyImageError(ImarrayError, TypeError):
     """An operation needs the pixels in memory, and the Image holds a dask array (``ia.read(lazy=True)``)."""
+
+
+class SourceError(ImarrayError, OSError):
+    """A source (a URL, an object store, a file object) cannot be read or written as asked.
+
+    ``path`` is the source as the caller wrote it (``https://host/x.tif``, never a mangled path).
+    """
+
+
+class SourcePermissionError(SourceError, PermissionError):
+    """The server refuses access (HTTP 401/403, S3 ``AccessDenied``) or the store is read-only."""
+
+
+class SourceTimeoutError(SourceError, TimeoutError):
+    """The server sent nothing for longer than the timeout (``timeout=`` seconds)."""
+
+
+class SourceConnectionError(SourceError, ConnectionError):
+    """The connection failed or dropped before the whole answer arrived."""
+
+
+class SourceNotSeekableError(SourceError, io.UnsupportedOperation):
+    """A file object cannot seek, and the format needs to (read it into ``bytes`` first)."""
 
 
 class FormatPluginError(ImarrayError, ImportError):
