@@ -21,6 +21,7 @@ import numpy as np
 
 from ._memory import aligned_empty
 from .errors import CorruptFileError, ImageFileNotFoundError, ImarrayError
+from .sources import Source
 
 CHUNK_BYTES = 64 * 2**20  # pages or frames grouped into chunks of about this size
 
@@ -66,11 +67,17 @@ def still_there(path: Any) -> Iterator[None]:
                                      hint="it was moved or deleted after the lazy array was made") from exc
 
 
-def read_bytes(path: str, dtype: str, offset: int, shape: tuple[int, ...],
+def read_bytes(path: str | Source, dtype: str, offset: int, shape: tuple[int, ...],
                out: np.ndarray | None = None) -> np.ndarray:
-    """Read ``shape`` items of ``dtype`` starting ``offset`` bytes into the file (into ``out`` if given)."""
+    """Read ``shape`` items of ``dtype`` starting ``offset`` bytes into the file (into ``out`` if given).
+
+    ``path`` is a local file's name, or a :class:`~imarray.sources.Source` (one range request).
+    """
     out = aligned_empty(shape, np.dtype(dtype)) if out is None else out
     view = memoryview(out.reshape(-1).view(np.uint8))  # type: ignore[arg-type]  # ndarrays are buffers
+    if isinstance(path, Source):
+        path.read_into(offset, view)
+        return out
     with still_there(path), open(path, "rb", buffering=0) as handle:
         handle.seek(offset)
         done = 0
