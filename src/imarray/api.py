@@ -84,7 +84,7 @@ def parse_size(size: int | float | str) -> int:
 def _head(path: Path) -> bytes:
     try:
         with open(path, "rb") as handle:
-            return handle.read(32)
+            return handle.read(132)  # DICOM's magic sits after a 128-byte preamble
     except IsADirectoryError:  # pragma: no cover - checked by callers
         return b""
     except PermissionError as exc:
@@ -180,6 +180,7 @@ def load(
     verify: bool = False,
     progress: bool = False,
     lazy: bool = False,
+    series: int | str | None = None,
     **dims: int,
 ) -> np.ndarray:
     """Load an image file or folder as a NumPy array, exactly as written.
@@ -206,6 +207,9 @@ def load(
         alone: chunks are files of a folder, groups of TIFF pages or raw
         frames, or Zarr chunks, read only when computed. See
         :mod:`imarray.lazy`.
+    series
+        A folder of several DICOM series: which to read, by index (as
+        ``info(...).metadata["series"]`` lists them) or SeriesInstanceUID.
     **dims
         Raw binaries without a sidecar: sizes such as ``y=512, x=512``
         (``frames``, ``t``, ``z``, ``c``, ``y``, ``x``) or ``shape=``; one size
@@ -225,17 +229,18 @@ def load(
     >>> big = ia.load("slices/", lazy=True)             # dask array, nothing read  # doctest: +SKIP
     """
     return _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, lazy=lazy,
-                   dims=dims, caller="load")[0]
+                   dims=dims, caller="load", series=series)[0]
 
 
 def _pixels(path: PathLike, *, format: str | None, dtype: Any, mmap: bool, verify: bool, progress: bool,
-            lazy: bool, dims: dict, caller: str) -> tuple[Any, FileInfo]:
+            lazy: bool, dims: dict, caller: str, series: int | str | None = None) -> tuple[Any, FileInfo]:
     """The pixels (a dask array if ``lazy``) and what the file says about them: ``load`` and ``read``."""
     _check_dims(dims, caller)
     if not lazy:
-        return _read(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims)
-    if mmap or verify:
-        raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
+        return _read(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims,
+                     series=series)
+    if mmap or verify or series is not None:
+        raise TypeError("lazy=True reads chunks on demand; it takes no mmap=, verify= or series=")
     from .lazy import read_lazy
 
     return read_lazy(path, format=format, dtype=dtype, dims=dims)
@@ -248,8 +253,15 @@ def _check_dims(dims: dict, caller: str = "load") -> None:
                         f"{', '.join(name + '=' for name in _RAW_DIMS)})")
 
 
-def _read(path, *, format, dtype, mmap, verify, progress, dims) -> tuple[np.ndarray, FileInfo]:
+def _series(series: int | str | None) -> dict:
+    """``series=`` as keyword arguments for readers that take it (DICOM), none when not given."""
+    return {} if series is None else {"series": series}
+
+
+def _read(path, *, format, dtype, mmap, verify, progress, dims, series=None) -> tuple[np.ndarray, FileInfo]:
     path, spec = resolve(path, format)
+    if series is not None and spec is not None and "series" not in inspect.signature(spec.load().read).parameters:
+        raise TypeError(f"series= chooses a series of a DICOM folder; {spec.name} files take none")
     if spec is None:
         if mmap:
             raise UnsupportedDtypeError(
@@ -257,7 +269,7 @@ def _read(path, *, format, dtype, mmap, verify, progress, dims) -> tuple[np.ndar
                 path=path,
                 hint="load the folder without mmap (lazy loading arrives with the dask extra)",
             )
-        array, file_info = folder_format.read(path, show_progress=progress)
+        array, file_info = folder_format.read(path, show_progress=progress, **_series(series))
     else:
         module = spec.load()
         if spec.name == "raw":
@@ -272,13 +284,13 @@ def _read(path, *, format, dtype, mmap, verify, progress, dims) -> tuple[np.ndar
                 )
             array, file_info = module.read(path, spec=spec, mmap=True)
         else:
-            array, file_info = module.read(path, spec=spec)
+            array, file_info = module.read(path, spec=spec, **_series(series))
     if dtype is not None:
         array = exact_cast(array, dtype, path=path)
     return array, file_info
 
 
-def info(path: PathLike, *, format: str | None = None) -> FileInfo:
+def info(path: PathLike, *, format: str | None = None, series: int | str | None = None) -> FileInfo:
     """Describe an image file or folder without reading its pixels.
 
     Examples
@@ -292,8 +304,8 @@ def info(path: PathLike, *, format: str | None = None) -> FileInfo:
     """
     path, spec = resolve(path, format)
     if spec is None:
-        return folder_format.info(path)
-    return spec.load().info(path, spec=spec)
+        return folder_format.info(path, **_series(series))
+    return spec.load().info(path, spec=spec, **_series(series))
 
 
 def iter_frames(path: PathLike, *, format: str | None = None) -> Iterator[np.ndarray]:
@@ -512,6 +524,11 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
           durable: bool, geometry: dict | None, options: dict) -> Path:
     path = Path(path)
     spec = registry.for_writing(path, format)
+    if not spec.dtypes:  # a read-only format (DICOM): its module says why, before anything else
+        try:
+            spec.load().check_writable(array, spec=spec)
+        except ImarrayError as err:
+            raise type(err)(err.message, path=path, hint=err.hint) from None
     photometric = options.get("photometric")
     refused = [key for key in options if key not in spec.options]
     if refused:
@@ -591,6 +608,7 @@ def read(
     dtype: Any = None,
     progress: bool = False,
     lazy: bool = False,
+    series: int | str | None = None,
     **dims: int,
 ) -> Image:
     """Read an image file or folder as an :class:`~imarray.image.Image`: pixels plus what the file says.
@@ -611,7 +629,7 @@ def read(
     ('label', 'zyx', (2.0, 0.5, 0.5))
     """
     array, file_info = _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress,
-                               lazy=lazy, dims=dims, caller="read")
+                               lazy=lazy, dims=dims, caller="read", series=series)
     return image_from_file(array, file_info)
 
 

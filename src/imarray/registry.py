@@ -172,7 +172,7 @@ FORMATS: tuple[FormatSpec, ...] = (
         module="imarray.formats.medical",
         extensions=(".mha",),
         dtypes=(*_ITK_INTEGERS, "float32", "float64"),
-        extra="itk",
+        extra="medical",
         options=("compression",),
         description="MetaImage .mha (SimpleITK); spacing, origin, direction; (u)int8..64, float32/64 exact",
     ),
@@ -182,7 +182,7 @@ FORMATS: tuple[FormatSpec, ...] = (
         module="imarray.formats.medical",
         extensions=(".mhd",),
         dtypes=(*_ITK_INTEGERS, "float32", "float64"),
-        extra="itk",
+        extra="medical",
         options=("compression",),
         multi_file=True,
         description="MetaImage header .mhd + .raw data (SimpleITK); as .mha",
@@ -194,7 +194,7 @@ FORMATS: tuple[FormatSpec, ...] = (
         extensions=(".nrrd",),
         magic=(b"NRRD",),
         dtypes=(*_ITK_INTEGERS, "float32", "float64", "complex64", "complex128"),
-        extra="itk",
+        extra="medical",
         options=("compression",),
         description="NRRD (SimpleITK); spacing, origin, direction; (u)int8..64, float32/64, complex exact",
     ),
@@ -204,7 +204,7 @@ FORMATS: tuple[FormatSpec, ...] = (
         module="imarray.formats.medical",
         extensions=(".nii.gz", ".nii"),
         dtypes=_NIFTI_DTYPES,
-        extra="itk",
+        extra="medical",
         description="NIfTI .nii and .nii.gz (SimpleITK header, exact pixels); spacing, origin, direction, units",
     ),
     FormatSpec(
@@ -277,6 +277,16 @@ FORMATS: tuple[FormatSpec, ...] = (
         scale_target="uint8",
         lossless_alternative="mkv",
         description="H.264 video (PyAV); uint8 grey or RGB, lossy by nature",
+    ),
+    FormatSpec(
+        name="dicom",
+        ndim=(2, 4),
+        module="imarray.formats.dicom",
+        extensions=(".dcm", ".dicom"),
+        magic=((128, b"DICM"),),
+        dtypes=(),  # read only: it writes no dtype (check_writable says so)
+        extra="dicom",
+        description="DICOM files and series folders (pydicom), read only; rescaled as the header says",
     ),
 )
 

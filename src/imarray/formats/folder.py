@@ -31,7 +31,7 @@ from ..errors import (
     TargetError,
 )
 from ..fileinfo import FileInfo
-from ..registry import FormatSpec, by_extension
+from ..registry import BY_NAME, FormatSpec, by_extension
 
 
 def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
@@ -41,6 +41,8 @@ def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
     pixels_of_headers = _metaimage_data_files(files)
     for path in files:
         spec = by_extension(path)
+        if spec is None and path not in pixels_of_headers and _is_dicom(path):
+            spec = BY_NAME["dicom"]  # DICOM files are often named without an extension (IM0001, 6154)
         if spec is None or path in pixels_of_headers:
             continue
         if not os.access(path, os.R_OK):
@@ -64,6 +66,12 @@ def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
     return next(iter(groups.values()))
 
 
+def _is_dicom(path: Path) -> bool:
+    from .dicom import is_dicom_file
+
+    return is_dicom_file(path)
+
+
 def _metaimage_data_files(files: list[Path]) -> set[Path]:
     """The data files (``scan.raw``) that ``.mhd`` headers among ``files`` name: part of those images."""
     headers = [path for path in files if path.suffix.lower() == ".mhd"]
@@ -83,6 +91,9 @@ def _frames(info: FileInfo) -> tuple[int, tuple[int, ...]]:
 
 def _plan(folder: Path, *, show_progress: bool = False) -> tuple[FormatSpec, list[FileInfo], tuple[int, ...], str]:
     spec, files = image_files(folder)
+    if spec.name == "dicom":  # reached by lazy reads only: read() and info() hand DICOM folders to their module
+        raise InvalidOptionError("a DICOM series is read whole (its slices are sorted and rescaled together)",
+                                 path=folder, hint="load it without lazy=True")
     module = spec.load()
     if spec.multi_file:  # a raw binary: the folder holds one image and its sidecar
         if len(files) != 1:
@@ -114,8 +125,12 @@ def _plan(folder: Path, *, show_progress: bool = False) -> tuple[FormatSpec, lis
     return spec, infos, (total, *frame_shape), first.dtype
 
 
-def info(folder: Path) -> FileInfo:
-    """Describe a folder of images without reading pixels."""
+def info(folder: Path, *, series: int | str | None = None) -> FileInfo:
+    """Describe a folder of images without reading pixels (``series=``: one series of a DICOM folder)."""
+    spec, _ = image_files(folder)
+    if spec.name == "dicom":
+        return spec.load().folder_info(folder, spec=spec, series=series)
+    _no_series(series, spec, folder)
     spec, infos, shape, dtype = _plan(folder)
     if spec.multi_file:
         return infos[0]
@@ -130,14 +145,26 @@ class _NotUniform(Exception):
     """A file differs from the first and last ones: plan the read with every header."""
 
 
-def read(folder: Path, *, show_progress: bool = False) -> tuple[np.ndarray, FileInfo]:
+def _no_series(series: int | str | None, spec: FormatSpec, folder: Path) -> None:
+    if series is not None:
+        raise InvalidOptionError(f"series= chooses a series of a DICOM folder; this folder holds {spec.name} files",
+                                 path=folder, hint="drop series=")
+
+
+def read(folder: Path, *, show_progress: bool = False,
+         series: int | str | None = None) -> tuple[np.ndarray, FileInfo]:
     """Read every image of ``folder`` into one preallocated array.
 
     The common folder (every file like the first, the last one possibly
     shorter, as in a size-capped series) is read opening each file once; any
-    other folder is planned from every file's header first.
+    other folder is planned from every file's header first. A folder of DICOM
+    files is read by :mod:`imarray.formats.dicom` (slices sorted by position,
+    ``series=`` choosing one of several series).
     """
     spec, files = image_files(folder)
+    if spec.name == "dicom":
+        return spec.load().folder_read(folder, spec=spec, series=series)
+    _no_series(series, spec, folder)
     if not spec.multi_file:
         try:
             return _read_uniform(folder, spec, files, show_progress)
