@@ -152,3 +152,70 @@ def test_formats_table_columns_line_up(capsys):
     assert len(lines) >= 10
     kinds = (" exact:", " lossy:", " read only:")
     assert len({line.index(next(kind for kind in kinds if kind in line)) for line in lines}) == 1
+
+
+def test_version_and_python_dash_m():
+    result = subprocess.run([sys.executable, "-m", "imarray", "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == f"imarray {ia.__version__}"
+
+
+def test_info_json_of_many_paths_one_line_each_and_failures_named(tmp_path, capsys, labels):
+    first = ia.save(tmp_path / "a.tif", labels)
+    second = ia.save(tmp_path / "b.bin", labels[0])
+    assert main(["info", str(first), str(second), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(row["format"], row["shape"]) for row in rows] == [("tiff", [4, 24, 24]), ("raw", [24, 24])]
+    assert main(["info", str(first), str(tmp_path / "gone.tif"), "--json"]) == 1  # the others still described
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert rows[0]["shape"] == [4, 24, 24] and rows[1]["type"] == "ImageFileNotFoundError"
+    assert captured.err.count("\n") == 1 and "gone.tif" in captured.err
+
+
+def test_formats_json_lists_every_row(capsys):
+    from imarray.registry import FORMATS
+
+    assert main(["formats", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [row["name"] for row in rows] == [spec.name for spec in FORMATS]
+    assert next(row for row in rows if row["name"] == "png")["dtypes"] == ["bool", "uint8", "uint16"]
+    assert next(row for row in rows if row["name"] == "dicom")["writes"] is False
+
+
+def test_format_option_writes_an_imagej_hyperstack_and_reads_with_it(tmp_path, capsys):
+    stack = np.arange(2 * 3 * 8 * 9, dtype=np.uint16).reshape(2, 3, 8, 9)
+    source = ia.save(tmp_path / "s.tif", stack, axes="tcyx")
+    assert main(["convert", str(source), str(tmp_path / "hyper.tif"), "--format", "imagej"]) == 0
+    assert "hyper.tif" in capsys.readouterr().out
+    with tifffile.TiffFile(tmp_path / "hyper.tif") as tif:
+        assert tif.is_imagej and tif.series[0].axes == "TCYX"
+    assert_identical(stack, ia.load(tmp_path / "hyper.tif"))
+    assert main(["info", str(tmp_path / "hyper.tif"), "--format", "imagej", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["format"] == "imagej"
+    assert _status(["convert", str(source), str(tmp_path / "x.tif"), "--format", "nonsense"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_hints_are_written_as_flags(tmp_path, capsys):
+    from imarray.cli import hint_as_flags
+
+    source = ia.save(tmp_path / "f.tif", np.linspace(0, 1, 20).reshape(4, 5))
+    assert main(["convert", str(source), str(tmp_path / "f.png")]) == 1
+    err = capsys.readouterr().err
+    assert "--scale minmax" in err and "scale='minmax'" not in err and "--scale LO,HI" in err
+    flags = {"frame_rate": ("--frame-rate", False), "durable": ("--no-fsync", True)}
+    assert hint_as_flags("pass frame_rate=20 or durable=False", flags) == "pass --frame-rate 20 or --no-fsync"
+
+
+def test_unexpected_errors_are_one_line_with_status_1(tmp_path, capsys, monkeypatch, labels):
+    path = ia.save(tmp_path / "labels.tif", labels)
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("imarray.api.info", broken)
+    assert main(["info", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err == "imarray: error: ZeroDivisionError: a bug\n"
+    assert main(["--traceback", "info", str(path)]) == 1
+    assert "Traceback" in capsys.readouterr().err
