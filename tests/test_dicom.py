@@ -200,3 +200,11 @@ def test_a_folder_of_dicom_files_named_without_extension_and_lazy_refusal(tmp_pa
         pytest.importorskip("dask")
         with pytest.raises(InvalidOptionError, match="lazy"):
             ia.load(tmp_path / "ct", lazy=True)
+
+
+def test_cli_converts_a_series_with_each_warning_on_one_line_once(tmp_path, capsys):
+    assert main(["convert", str(DATA / "CT2"), str(tmp_path / "ct.nii.gz")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("imarray: warning:") and "slice gaps" in err
+    back = ia.read(tmp_path / "ct.nii.gz")
+    assert back.array.dtype == np.float32 and back.origin[0] == pytest.approx(-99.48)

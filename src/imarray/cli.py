@@ -160,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # a usage error exits with status 2 here, as argparse does
     flags = _flags(parser.subcommands[args.command])
     try:
-        return _run(args)
+        with _one_line_warnings():
+            return _run(args)
     except BrokenPipeError:
         # the reader went away (| head): nothing more to say, and Python must not complain at exit either
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -175,6 +176,25 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"imarray: error: {_one_line(err, flags)}", file=sys.stderr)
         return _status(err)
+
+
+@contextlib.contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """Warnings as ``imarray: warning: ...`` lines, each message once (a reader's warning on info and on read)."""
+    import warnings
+
+    seen: set[str] = set()
+
+    def one_line(message, category, filename, lineno, file=None, line=None) -> None:
+        text = f"imarray: warning: {' '.join(str(message).split())}"
+        if text not in seen:
+            seen.add(text)
+            print(text, file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = one_line  # restored when catch_warnings exits
+        yield
 
 
 def _status(err: Exception) -> int:
