@@ -57,9 +57,9 @@ def test_folder_reads_nothing_until_computed_and_one_plane_opens_one_file(tmp_pa
 
 @pytest.mark.parametrize("compression", [None, "zlib"])
 def test_multipage_tiff_chunks_are_pages(tmp_path, opened, compression, monkeypatch):
-    from imarray import lazy as lazy_module
+    from imarray import _chunking as chunking
 
-    monkeypatch.setattr(lazy_module, "CHUNK_BYTES", 3 * 9 * 7 * 4)  # three pages per chunk
+    monkeypatch.setattr(chunking, "CHUNK_BYTES", 3 * 9 * 7 * 4)  # three pages per chunk
     stack = extreme_array("float32", (2, 5, 9, 7))
     path = tmp_path / "stack.tif"
     ia.save(path, stack, compression=compression)
@@ -82,9 +82,9 @@ def test_bool_and_big_endian_tiff(tmp_path):
 
 
 def test_raw_chunks_read_their_own_bytes(tmp_path, opened, monkeypatch):
-    from imarray import lazy as lazy_module
+    from imarray import _chunking as chunking
 
-    monkeypatch.setattr(lazy_module, "CHUNK_BYTES", 2 * 6 * 8 * 8)  # two frames per chunk
+    monkeypatch.setattr(chunking, "CHUNK_BYTES", 2 * 6 * 8 * 8)  # two frames per chunk
     stack = extreme_array("complex64", (7, 6, 8))
     written = ia.save(tmp_path / "run.bin", stack)
     opened.clear()

@@ -306,10 +306,9 @@ def _convert(args: argparse.Namespace) -> int:
             pyramid=args.pyramid or None, progress=True, durable=args.durable,
         )
     from .registry import for_writing
-    from .streaming import STREAMED_MODULES
 
     spec = for_writing(args.target, args.format)
-    streamed = ", streamed" if lazy and spec.module in STREAMED_MODULES else ""
+    streamed = ", streamed" if lazy and spec.can("stream_write") else ""
     result = api.info(written, format=args.format if spec.name == "imagej" else None)
     print(f"{args.source} -> {written}  ({result.dtype}, {'x'.join(map(str, result.shape))}{streamed})")
     return 0
@@ -321,26 +320,22 @@ def _formats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([
             {"name": spec.name, "extensions": list(spec.extensions), "lossy": spec.lossy, "dtypes": list(spec.dtypes),
-             "ndim": list(spec.ndim), "options": list(spec.options), "writes": spec.name in _writable(),
-             "extra": spec.extra, "description": spec.description}
+             "ndim": list(spec.ndim), "capabilities": sorted(spec.capabilities), "writes": spec.can("write"),
+             "options": list(spec.option_names), "read_options": list(spec.read_options), "extra": spec.extra,
+             "description": spec.description}
             for spec in FORMATS
         ], indent=2))
         return 0
     name_width = max(len(spec.name) for spec in FORMATS)
-    exts = [" ".join(spec.extensions) or "(--format only)" for spec in FORMATS]
+    exts = [" ".join(spec.extensions) or ("(a folder)" if spec.can("directory") else "(--format only)")
+            for spec in FORMATS]
     exts_width = max(map(len, exts))
     for spec, ext in zip(FORMATS, exts, strict=True):
-        kind = "read only" if spec.name not in _writable() else "lossy" if spec.lossy else "exact"
+        kind = "read only" if not spec.can("write") else "lossy" if spec.lossy else "exact"
+        held = ", ".join(spec.dtypes) if spec.can("write") else spec.description
         extra = f"  [pip install 'imarray[{spec.extra}]']" if spec.extra else ""
-        print(f"{spec.name:<{name_width}}  {ext:<{exts_width}}  {kind}: {', '.join(spec.dtypes)}{extra}")
+        print(f"{spec.name:<{name_width}}  {ext:<{exts_width}}  {kind}: {held}{extra}")
     return 0
-
-
-def _writable() -> set[str]:
-    """Names of the formats imarray writes: those whose module has a ``write`` (DICOM is read only)."""
-    from .registry import FORMATS
-
-    return {spec.name for spec in FORMATS if hasattr(spec.load(), "write")}
 
 
 def _bigger_than_memory(source: Path, format: str | None = None) -> bool:

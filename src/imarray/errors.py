@@ -25,6 +25,7 @@ __all__ = [
     "CopyRequiredError",
     "CorruptFileError",
     "FormatNotFoundError",
+    "FormatPluginError",
     "ImageFileNotFoundError",
     "ImarrayError",
     "InvalidOptionError",
@@ -134,3 +135,7 @@ class CopyRequiredError(ImarrayError, ValueError):
 
 class LazyImageError(ImarrayError, TypeError):
     """An operation needs the pixels in memory, and the Image holds a dask array (``ia.read(lazy=True)``)."""
+
+
+class FormatPluginError(ImarrayError, ImportError):
+    """A format contributed by a plugin cannot be used (its module fails to import)."""

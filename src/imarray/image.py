@@ -43,6 +43,7 @@ from .dtypes import is_lazy
 from .errors import AxesError, CopyRequiredError, LazyImageError, PixelKindError
 from .geometry import Geometry, check_axes, check_order
 from .layout import Layout, classify
+from .registry import converter
 
 Kind = Literal["intensity", "rgb", "binary", "label"]
 KINDS: tuple[str, ...] = ("intensity", "rgb", "binary", "label")
@@ -553,54 +554,42 @@ class Image:
                                  hint="call image.compute() first, or slice it and compute the part you need")
         return self._array
 
-    # ------------------------------------------------------------ toolkits (imarray.interop)
+    # ---------------------------------------- toolkits: imarray.interop modules, through registry.CONVERTERS
     def to_sitk(self) -> Any:
         """A SimpleITK image: pixels copied once, spacing/origin/direction in (x, y, z) order.
 
         See :mod:`imarray.interop.sitk`; needs the ``medical`` extra (SimpleITK).
         """
-        from .interop.sitk import to_sitk
-
-        return to_sitk(self)
+        return converter("sitk").to_sitk(self)
 
     @classmethod
     def from_sitk(cls, image: Any, *, kind: Kind | None = None) -> Image:
         """An Image viewing a SimpleITK image's pixels (no copy), geometry in numpy order."""
-        from .interop.sitk import from_sitk
-
-        return from_sitk(image, kind=kind)
+        return converter("sitk").from_sitk(image, kind=kind)
 
     def to_itk(self) -> Any:
         """An ITK image viewing these pixels (one dense copy only if they are not C-contiguous).
 
         See :mod:`imarray.interop.itk`; needs the ``itk`` extra.
         """
-        from .interop.itk import to_itk
-
-        return to_itk(self)
+        return converter("itk").to_itk(self)
 
     @classmethod
     def from_itk(cls, image: Any, *, kind: Kind | None = None) -> Image:
         """An Image viewing an ITK image's pixels (no copy), geometry in numpy order."""
-        from .interop.itk import from_itk
-
-        return from_itk(image, kind=kind)
+        return converter("itk").from_itk(image, kind=kind)
 
     def to_xarray(self) -> Any:
         """An ``xarray.DataArray`` sharing these pixels, dims named by axis, coordinates from spacing and origin.
 
         See :mod:`imarray.interop.xarray`; needs the ``xarray`` extra.
         """
-        from .interop.xarray import to_xarray
-
-        return to_xarray(self)
+        return converter("xarray").to_xarray(self)
 
     @classmethod
     def from_xarray(cls, data: Any, *, kind: Kind | None = None) -> Image:
         """An Image sharing a DataArray's NumPy pixels, axes from its dims, geometry from its coordinates."""
-        from .interop.xarray import from_xarray
-
-        return from_xarray(data, kind=kind)
+        return converter("xarray").from_xarray(data, kind=kind)
 
     def __repr__(self) -> str:
         sizes = " x ".join(f"{letter}={size}" for letter, size in zip(self._axes, self.shape, strict=True))

@@ -251,7 +251,13 @@ def _common_metadata(dataset: Any) -> dict:
 
 
 def info(path: Path, *, spec: FormatSpec, series: int | str | None = None) -> FileInfo:
-    """Shape, dtype and geometry of a DICOM file from its header (pixel data is not read)."""
+    """Shape, dtype and geometry of a DICOM file or series folder from the headers (pixel data is not read).
+
+    A folder of several series describes the first (or ``series=``), and lists
+    them all in ``metadata["series"]``.
+    """
+    if path.is_dir():
+        return folder_info(path, spec=spec, series=series)
     if series not in (None, 0):
         raise InvalidOptionError(f"a single DICOM file holds one series; series={series!r} names another",
                                  path=path, hint="pass the folder of the series, or drop series=")
@@ -290,27 +296,42 @@ def _into(target: np.ndarray, stored: np.ndarray, slope: float, intercept: float
 
 def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None,
          series: int | str | None = None) -> tuple[np.ndarray, FileInfo]:
-    """Read a DICOM file: its frames, rescaled as the header says (see the module's notes)."""
+    """Read a DICOM file or series folder: the pixels, rescaled as the header says (see the module's notes)."""
+    if path.is_dir():
+        volume, described = folder_read(path, spec=spec, series=series)
+        if out is not None:  # a folder's plan asked for it in place
+            np.copyto(_checked_out(out, described), volume)
+            return out, described
+        return volume, described
     described = info(path, spec=spec, series=series)
     dataset = _dataset(path, pixels=True)
     stored = _pixels(dataset, path)
-    result = aligned_empty(described.shape, described.dtype) if out is None else out
-    if result.shape != described.shape or result.dtype != np.dtype(described.dtype):
-        raise CorruptFileError(f"holds {described.dtype} {described.shape}, not the {result.dtype} {result.shape} "
-                               "expected", path=path)
+    result = aligned_empty(described.shape, described.dtype) if out is None else _checked_out(out, described)
     _into(result, stored, *_rescale(dataset), path)
     return result, described
 
 
-def check_writable(array: Any, *, spec: FormatSpec, **options: Any) -> None:
-    """DICOM is read only: refuse every write before a byte is written."""
-    raise UnsupportedDtypeError(
-        "imarray reads DICOM but does not write it (a DICOM file needs patient, study and series identity that an "
-        "array does not carry)", hint="save the volume as .nii.gz, .nrrd or .mha to keep its spacing, origin and "
-        "direction, or write DICOM with pydicom or highdicom")
+def _checked_out(out: np.ndarray, described: FileInfo) -> np.ndarray:
+    if out.shape != described.shape or out.dtype != np.dtype(described.dtype):
+        raise CorruptFileError(f"holds {described.dtype} {described.shape}, not the {out.dtype} {out.shape} "
+                               "expected", path=described.path)
+    return out
 
 
 # ---- folders of series --------------------------------------------------------------------------------------
+
+
+def claims(path: Path, *, spec: FormatSpec) -> bool:
+    """Whether the folder ``path`` is DICOM: it holds DICOM files and no image of another format."""
+    from ..registry import by_extension
+
+    found = False
+    for file in visible_files(path):
+        other = by_extension(file)
+        if other is not None and other.name != spec.name:
+            return False
+        found = found or other is not None or is_dicom_file(file)
+    return found
 
 
 def series_files(folder: Path) -> list[Path]:

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_files
+from .._chunking import along_first, still_there
 from .._memory import aligned_empty
 from .._paths import disk_bytes, visible_files
-from .._progress import progress
+from .._progress import progress as progress_bar
 from ..errors import (
     CorruptFileError,
     FormatNotFoundError,
@@ -31,7 +32,8 @@ from ..errors import (
     TargetError,
 )
 from ..fileinfo import FileInfo
-from ..registry import BY_NAME, FormatSpec, by_extension
+from ..protocol import ChunkPlan
+from ..registry import FormatSpec, by_extension, by_name
 
 
 def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
@@ -41,8 +43,6 @@ def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
     pixels_of_headers = _metaimage_data_files(files)
     for path in files:
         spec = by_extension(path)
-        if spec is None and path not in pixels_of_headers and _is_dicom(path):
-            spec = BY_NAME["dicom"]  # DICOM files are often named without an extension (IM0001, 6154)
         if spec is None or path in pixels_of_headers:
             continue
         if not os.access(path, os.R_OK):
@@ -66,12 +66,6 @@ def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
     return next(iter(groups.values()))
 
 
-def _is_dicom(path: Path) -> bool:
-    from .dicom import is_dicom_file
-
-    return is_dicom_file(path)
-
-
 def _metaimage_data_files(files: list[Path]) -> set[Path]:
     """The data files (``scan.raw``) that ``.mhd`` headers among ``files`` name: part of those images."""
     headers = [path for path in files if path.suffix.lower() == ".mhd"]
@@ -91,9 +85,6 @@ def _frames(info: FileInfo) -> tuple[int, tuple[int, ...]]:
 
 def _plan(folder: Path, *, show_progress: bool = False) -> tuple[FormatSpec, list[FileInfo], tuple[int, ...], str]:
     spec, files = image_files(folder)
-    if spec.name == "dicom":  # reached by lazy reads only: read() and info() hand DICOM folders to their module
-        raise InvalidOptionError("a DICOM series is read whole (its slices are sorted and rescaled together)",
-                                 path=folder, hint="load it without lazy=True")
     module = spec.load()
     if spec.multi_file:  # a raw binary: the folder holds one image and its sidecar
         if len(files) != 1:
@@ -106,7 +97,7 @@ def _plan(folder: Path, *, show_progress: bool = False) -> tuple[FormatSpec, lis
         return spec, [module.info(files[0], spec=spec)], (), ""
     infos = [
         module.info(path, spec=spec)
-        for path in progress(files, total=len(files), desc="headers", enabled=show_progress)
+        for path in progress_bar(files, total=len(files), desc="headers", enabled=show_progress)
     ]
     first = infos[0]
     _, frame_shape = _frames(first)
@@ -125,12 +116,13 @@ def _plan(folder: Path, *, show_progress: bool = False) -> tuple[FormatSpec, lis
     return spec, infos, (total, *frame_shape), first.dtype
 
 
-def info(folder: Path, *, series: int | str | None = None) -> FileInfo:
-    """Describe a folder of images without reading pixels (``series=``: one series of a DICOM folder)."""
-    spec, _ = image_files(folder)
-    if spec.name == "dicom":
-        return spec.load().folder_info(folder, spec=spec, series=series)
-    _no_series(series, spec, folder)
+def claims(path: Path, *, spec: FormatSpec) -> bool:
+    """Any folder: this row is the fallback for folders no other row (a Zarr store) claims."""
+    return path.is_dir()
+
+
+def info(folder: Path, *, spec: FormatSpec | None = None) -> FileInfo:
+    """Describe a folder of images without reading pixels."""
     spec, infos, shape, dtype = _plan(folder)
     if spec.multi_file:
         return infos[0]
@@ -145,27 +137,17 @@ class _NotUniform(Exception):
     """A file differs from the first and last ones: plan the read with every header."""
 
 
-def _no_series(series: int | str | None, spec: FormatSpec, folder: Path) -> None:
-    if series is not None:
-        raise InvalidOptionError(f"series= chooses a series of a DICOM folder; this folder holds {spec.name} files",
-                                 path=folder, hint="drop series=")
-
-
-def read(folder: Path, *, show_progress: bool = False,
-         series: int | str | None = None) -> tuple[np.ndarray, FileInfo]:
-    """Read every image of ``folder`` into one preallocated array.
+def read(folder: Path, *, spec: FormatSpec | None = None, out: np.ndarray | None = None,
+         progress: bool = False) -> tuple[np.ndarray, FileInfo]:
+    """Read every image of ``folder`` into one preallocated array (``out`` if given).
 
     The common folder (every file like the first, the last one possibly
     shorter, as in a size-capped series) is read opening each file once; any
-    other folder is planned from every file's header first. A folder of DICOM
-    files is read by :mod:`imarray.formats.dicom` (slices sorted by position,
-    ``series=`` choosing one of several series).
+    other folder is planned from every file's header first.
     """
+    show_progress = progress
     spec, files = image_files(folder)
-    if spec.name == "dicom":
-        return spec.load().folder_read(folder, spec=spec, series=series)
-    _no_series(series, spec, folder)
-    if not spec.multi_file:
+    if not spec.multi_file and out is None:
         try:
             return _read_uniform(folder, spec, files, show_progress)
         except _NotUniform:
@@ -173,16 +155,45 @@ def read(folder: Path, *, show_progress: bool = False,
     spec, infos, shape, dtype = _plan(folder, show_progress=show_progress)
     module = spec.load()
     if spec.multi_file:
-        return module.read(infos[0].path, spec=spec)
-    out = aligned_empty(shape, dtype)
+        return module.read(infos[0].path, spec=spec, out=out)
+    if out is not None and (out.shape != shape or out.dtype != np.dtype(dtype)):
+        raise CorruptFileError(f"holds {dtype} pixels of shape {shape}, not the {out.dtype} {out.shape} expected",
+                               path=folder)
+    out = aligned_empty(shape, dtype) if out is None else out
     start = 0
-    for file_info in progress(infos, total=len(infos), desc="reading", enabled=show_progress):
+    for file_info in progress_bar(infos, total=len(infos), desc="reading", enabled=show_progress):
         count, frame_shape = _frames(file_info)
         is_plane = frame_shape == file_info.shape
         view = out[start] if is_plane else out[start : start + count]
         module.read(file_info.path, spec=spec, out=view)
         start += count
     return out, _combined_info(folder, spec, infos, shape, dtype)
+
+
+def chunk_plan(folder: Path, *, spec: FormatSpec) -> ChunkPlan:
+    """One chunk per file, planned from every file's header as ``read`` plans it."""
+    member, infos, shape, dtype = _plan(folder)
+    if member.multi_file:  # a folder holding one raw binary
+        return member.load().chunk_plan(infos[0].path, spec=member)
+    tasks, counts = [], []
+    for file_info in infos:
+        count, frame_shape = _frames(file_info)
+        tasks.append((read_member, str(file_info.path), member.name, (count, *frame_shape), dtype,
+                      frame_shape == file_info.shape))
+        counts.append(count)
+    keyed, chunks = along_first(tasks, tuple(counts), shape[1:])
+    return ChunkPlan(chunks=chunks, dtype=np.dtype(dtype), tasks=keyed,
+                     info=_combined_info(folder, member, infos, shape, dtype))
+
+
+def read_member(path: str, spec_name: str, shape: tuple[int, ...], dtype: str, is_plane: bool,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """Task: read one whole file of a folder into a chunk of ``shape`` (into ``out`` if given)."""
+    member = by_name(spec_name)
+    out = aligned_empty(shape, dtype) if out is None else out
+    with still_there(path):
+        member.load().read(Path(path), spec=member, out=out[0] if is_plane else out)
+    return out
 
 
 def _read_uniform(
@@ -198,7 +209,7 @@ def _read_uniform(
         raise _NotUniform
     out = aligned_empty((count * (len(files) - 1) + last_count, *frame_shape), first.dtype)
     infos = []
-    for index, path in enumerate(progress(files, total=len(files), desc="reading", enabled=show_progress)):
+    for index, path in enumerate(progress_bar(files, total=len(files), desc="reading", enabled=show_progress)):
         expected = last_count if index == len(files) - 1 else count
         start = index * count
         view = out[start] if is_plane else out[start : start + expected]
@@ -315,7 +326,7 @@ def write_series(
     module = spec.load()
     try:
         with atomic_files(targets) as temporaries:
-            for i, tmp in progress(enumerate(temporaries), total=parts, desc="writing", enabled=show_progress):
+            for i, tmp in progress_bar(enumerate(temporaries), total=parts, desc="writing", enabled=show_progress):
                 part = array[i * per_file : (i + 1) * per_file]
                 part_meta = {**metadata, "series": {"part": i, "parts": parts, "frames": int(array.shape[0])}}
                 module.write(tmp, part, spec=spec, metadata=part_meta, **options)
