@@ -209,3 +209,16 @@ def test_cli_converts_a_series_with_each_warning_on_one_line_once(tmp_path, caps
     assert err.count("\n") == 1 and err.startswith("imarray: warning:") and "slice gaps" in err
     back = ia.read(tmp_path / "ct.nii.gz")
     assert back.array.dtype == np.float32 and back.origin[0] == pytest.approx(-99.48)
+
+
+def test_a_rescale_that_is_no_number_is_refused_not_ignored(tmp_path):
+    from pydicom.dataelem import RawDataElement
+    from pydicom.tag import Tag
+
+    dataset = pydicom.dcmread(DATA / "CT_small.dcm")
+    for text in (b"abc ", b"0 ", b"nan "):  # DS bytes as a damaged header carries them (pydicom will not set them)
+        dataset[0x00281053] = RawDataElement(Tag(0x00281053), "DS", len(text), text, 0, False, True)
+        dataset.save_as(tmp_path / "bad.dcm")
+        with pytest.raises(CorruptFileError, match="RescaleSlope"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # pydicom's own note on an invalid DS
+            ia.load(tmp_path / "bad.dcm")

@@ -127,11 +127,16 @@ def _stored_dtype(dataset: Any, path: Path) -> np.dtype:
 
 
 def _rescale(dataset: Any) -> tuple[float, float]:
+    """RescaleSlope and RescaleIntercept (1 and 0 when absent); a value that is no finite number is refused."""
     try:
         slope = float(_number(dataset, "RescaleSlope", 1.0))
         intercept = float(_number(dataset, "RescaleIntercept", 0.0))
-    except (TypeError, ValueError):
-        return 1.0, 0.0
+    except (TypeError, ValueError) as exc:
+        raise CorruptFileError(f"RescaleSlope or RescaleIntercept is not a number ({exc})",
+                               path=getattr(dataset, "filename", None)) from exc
+    if not (math.isfinite(slope) and math.isfinite(intercept)) or slope == 0:
+        raise CorruptFileError(f"RescaleSlope {slope} and RescaleIntercept {intercept} map no values",
+                               path=getattr(dataset, "filename", None), hint="the header is damaged")
     return slope, intercept
 
 
