@@ -13,8 +13,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+# tests/plugins/imarray-pnm: a real plugin distribution (binary PGM/PPM) the plugin tests and the matrix use
+PLUGIN := tests/plugins/imarray-pnm
+
+$(STAMP): pyproject.toml $(PLUGIN)/pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]" -e $(PLUGIN)
 	touch $(STAMP)
 
 $(CORE_STAMP): pyproject.toml | $(BIN)/python

@@ -70,7 +70,7 @@ def read_bytes(path: str, dtype: str, offset: int, shape: tuple[int, ...],
                out: np.ndarray | None = None) -> np.ndarray:
     """Read ``shape`` items of ``dtype`` starting ``offset`` bytes into the file (into ``out`` if given)."""
     out = aligned_empty(shape, np.dtype(dtype)) if out is None else out
-    view = memoryview(out.reshape(-1).view(np.uint8))
+    view = memoryview(out.reshape(-1).view(np.uint8))  # type: ignore[arg-type]  # ndarrays are buffers
     with still_there(path), open(path, "rb", buffering=0) as handle:
         handle.seek(offset)
         done = 0

@@ -18,7 +18,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import numpy as np
 
@@ -40,7 +40,9 @@ from .geometry import agrees, check_axes, check_order
 from .registry import FormatSpec
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .image import Image
+    from dask.array import Array as DaskArray
+
+    from .image import Image, Kind
 
 PathLike = str | os.PathLike[str]
 
@@ -156,6 +158,20 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
     return path, spec
 
 
+@overload
+def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
+         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., **dims: int) -> np.ndarray: ...
+@overload
+def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[True],
+         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., **dims: int) -> np.memmap: ...
+@overload
+def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
+         verify: Literal[False] = ..., progress: bool = ..., lazy: Literal[True], **dims: int) -> DaskArray: ...
+@overload
+def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: bool = ..., verify: bool = ...,
+         progress: bool = ..., lazy: bool = ..., **dims: int) -> np.ndarray | DaskArray: ...
+
+
 def load(
     path: PathLike,
     *,
@@ -167,7 +183,7 @@ def load(
     lazy: bool = False,
     series: int | str | None = None,
     **dims: int,
-) -> np.ndarray:
+) -> np.ndarray | DaskArray:
     """Load an image file or folder as a NumPy array, exactly as written.
 
     Parameters
@@ -307,7 +323,7 @@ def iter_frames(path: PathLike, *, format: str | None = None) -> Iterator[np.nda
     return spec.load().iter_frames(path, spec=spec)
 
 
-def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path) -> UnsupportedDtypeError:
+def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | None) -> UnsupportedDtypeError:
     held = "/".join(spec.dtypes)
     candidates = [d for d in spec.dtypes if d != "bool"] if array.dtype != bool else list(spec.dtypes)
     fit = None if is_lazy(array) else smallest_fitting(array, candidates)  # a lazy array is not read to say so
@@ -653,7 +669,8 @@ def image_from_file(array: np.ndarray, file_info: FileInfo) -> Image:
         direction = matrix[::-1, ::-1] if matrix.shape == (spatial, spatial) else None
     kind = file_info.metadata.get("kind", "intensity")
     kind = kind if valid_kind(kind, array, axes) else "intensity"
-    return Image(array, axes=axes, spacing=spacing, origin=origin, units=units, direction=direction, kind=kind)
+    return Image(array, axes=axes, spacing=spacing, origin=origin, units=units, direction=direction,
+                 kind=cast("Kind", kind))
 
 
 def geometry_record(image: Image) -> dict:

@@ -98,7 +98,9 @@ class InvalidOptionError(ImarrayError, ValueError):
 
 
 class LossyCastError(ImarrayError, ValueError):
-    """An exact cast (``dtype=`` without ``scale=``) would change a value."""
+    """An exact cast (``dtype=`` without ``scale=``) would change a value (at ``index`` of the array, if known)."""
+
+    index: tuple[int, ...] | None = None
 
 
 class PixelKindError(ImarrayError, ValueError):

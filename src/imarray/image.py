@@ -53,7 +53,7 @@ _BINARY_DTYPES = ("bool", "uint8", "int8")
 __all__ = ["KINDS", "Image"]
 
 
-def _as_array(data: Any, copy: bool | None, dtype: Any = None) -> np.ndarray:
+def _as_array(data: Any, copy: bool | None, dtype: Any = None) -> Any:
     """Obey NumPy 2's ``copy=``: None shares when it can, False refuses to copy, True copies."""
     if copy is True:
         return np.array(data, dtype=dtype, copy=True)
@@ -176,7 +176,7 @@ class Image:
         if not isinstance(array, np.ndarray) and not is_lazy(array):
             raise TypeError(f"Image holds an ndarray (or a dask array), not a {type(array).__name__}; "
                             "use Image.from_array")
-        self._array = array
+        self._array: Any = array  # an ndarray, or a dask array (lazy)
         self._axes = check_axes(axes, array.ndim)
         check_order(self._axes)
         self._spacing = _per_axis(spacing, self._axes, "spacing", 1.0, _finite)
@@ -400,10 +400,10 @@ class Image:
                 hint=f"pass row_stride >= {shape[-1] * dtype.itemsize} (a row of {shape[-1]} {dtype} pixels) and "
                 "plane_stride >= rows * row_stride",
             )
-        strides = [dtype.itemsize, row, plane]
+        inner = [dtype.itemsize, row, plane]
         for size in reversed(shape[1:-2]):
-            strides.append(strides[-1] * size)
-        strides = tuple(reversed(strides[: len(shape)]))
+            inner.append(inner[-1] * size)
+        strides = tuple(reversed(inner[: len(shape)]))
         view = memoryview(buffer).cast("B")
         needed = offset + sum((s - 1) * st for s, st in zip(shape, strides, strict=True)) + dtype.itemsize
         if needed > view.nbytes:
@@ -524,8 +524,8 @@ class Image:
 
     def replace(self, **changes: Any) -> Image:
         """A new Image on the same array with some attributes changed (``spacing=...``, ``kind=...``)."""
-        attributes = {"axes": self._axes, "spacing": self._spacing, "origin": self._origin, "units": self._units,
-                      "direction": self._direction, "kind": self._kind}
+        attributes: dict[str, Any] = {"axes": self._axes, "spacing": self._spacing, "origin": self._origin,
+                                      "units": self._units, "direction": self._direction, "kind": self._kind}
         unknown = set(changes) - set(attributes) - {"array"}
         if unknown:
             raise TypeError(f"Image has no attribute {', '.join(sorted(unknown))} to replace")

@@ -85,7 +85,7 @@ def assemble(kind: str, plan: ChunkPlan) -> Any:
     from dask.highlevelgraph import HighLevelGraph
 
     name = f"{_PREFIX}{kind}-{tokenize(plan.tasks, plan.dtype.str)}"
-    graph = {(name, *key): task for key, task in plan.tasks.items()}
+    graph: dict[Any, Any] = {(name, *key): task for key, task in plan.tasks.items()}
     meta = np.empty((0,) * len(plan.chunks), dtype=plan.dtype)
     return da.Array(HighLevelGraph.from_collections(name, graph, dependencies=()), name, plan.chunks, meta=meta)
 

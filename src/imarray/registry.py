@@ -28,7 +28,7 @@ from __future__ import annotations
 import importlib
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -485,13 +485,8 @@ def check_row(spec: Any, *, taken: Iterable[str] = ()) -> str | None:
 def _plugin_rows(loaded: Any, distribution: str) -> list[FormatSpec]:
     rows = loaded() if callable(loaded) and not isinstance(loaded, FormatSpec) else loaded
     rows = [rows] if isinstance(rows, FormatSpec) else list(rows)
-    return [row if row.plugin else _with_plugin(row, distribution) for row in rows]
-
-
-def _with_plugin(row: Any, distribution: str) -> Any:
-    from dataclasses import replace
-
-    return replace(row, plugin=distribution) if isinstance(row, FormatSpec) else row
+    return [replace(row, plugin=distribution) if isinstance(row, FormatSpec) and not row.plugin else row
+            for row in rows]
 
 
 @cache

@@ -33,7 +33,7 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -124,8 +124,9 @@ def blocks_in_order(array: Any, *, desc: str = "writing") -> Iterator[np.ndarray
     batches = _row_blocks(array)
     enabled = streamed_progress_wanted()
     with ThreadPoolExecutor(1, thread_name_prefix="imarray-prefetch") as ahead:
-        pending = ahead.submit(_compute, batches[0])
+        pending: Future[list[np.ndarray]] | None = ahead.submit(_compute, batches[0])
         for index in progress(range(len(batches)), total=len(batches), desc=desc, enabled=enabled):
+            assert pending is not None  # one batch is always in flight inside the loop
             current = pending.result()
             pending = ahead.submit(_compute, batches[index + 1]) if index + 1 < len(batches) else None
             while current:
@@ -218,6 +219,7 @@ def _store_in_slabs(source: Any, target: Any) -> None:
             if writing is not None:
                 writing.result()
             writing = writer.submit(_write_slab, target, start, buffer)
+        assert writing is not None  # there was at least one slab
         writing.result()
 
 
@@ -319,6 +321,7 @@ _FAILED: set[str] = set()  # stores where something failed: their late tasks ski
 
 
 def _write_block(block: np.ndarray, target: Any, tag: str, offset: int, block_info: dict | None = None) -> np.ndarray:
+    assert block_info is not None  # map_blocks gives it to functions that take it
     outcome = np.empty((1,) * block.ndim, dtype=object)
     region = tuple(slice(start + offset, stop + offset) if axis == 0 else slice(start, stop)
                    for axis, (start, stop) in enumerate(block_info[0]["array-location"]))
