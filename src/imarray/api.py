@@ -160,7 +160,8 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
 
 @overload
 def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
-         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., **dims: int) -> np.ndarray: ...
+         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., series: int | str | None = ...,
+         **dims: int) -> np.ndarray: ...
 @overload
 def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[True],
          verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., **dims: int) -> np.memmap: ...
@@ -169,7 +170,8 @@ def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Li
          verify: Literal[False] = ..., progress: bool = ..., lazy: Literal[True], **dims: int) -> DaskArray: ...
 @overload
 def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: bool = ..., verify: bool = ...,
-         progress: bool = ..., lazy: bool = ..., **dims: int) -> np.ndarray | DaskArray: ...
+         progress: bool = ..., lazy: bool = ..., series: int | str | None = ...,
+         **dims: int) -> np.ndarray | DaskArray: ...
 
 
 def load(
