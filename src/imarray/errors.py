@@ -43,6 +43,7 @@ __all__ = [
     "TargetError",
     "TargetPermissionError",
     "UnsupportedDtypeError",
+    "UnsupportedSourceError",
 ]
 
 
@@ -167,6 +168,10 @@ class SourceConnectionError(SourceError, ConnectionError):
 
 class SourceNotSeekableError(SourceError, io.UnsupportedOperation):
     """A file object cannot seek, and the format needs to (read it into ``bytes`` first)."""
+
+
+class UnsupportedSourceError(ImarrayError, TypeError):
+    """The format cannot be read from (or written to) this kind of source: a URL, bytes or a file object."""
 
 
 class FormatPluginError(ImarrayError, ImportError):

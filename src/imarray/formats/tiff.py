@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from .._chunking import page_grid, read_bytes
+from .._chunking import REMOTE_CHUNK_BYTES, page_grid, read_bytes
 from .._memory import aligned_empty
 from .._optional import import_optional
 from .._paths import file_size as file_size_of
@@ -497,7 +497,7 @@ def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
                                          for page in series.pages]
     if pages is not None and len(pages) != math.prod(leading):
         raise CorruptFileError(f"the series has {len(pages)} pages, its shape needs {math.prod(leading)}", path=path)
-    grid = page_grid(leading, page_bytes)
+    grid = page_grid(leading, page_bytes, None if isinstance(path, Path) else REMOTE_CHUNK_BYTES)
     tasks = {}
     for key in itertools.product(*(range(len(sizes)) for sizes in grid)):
         block = tuple(sizes[i] for sizes, i in zip(grid, key, strict=True))
