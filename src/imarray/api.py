@@ -387,7 +387,7 @@ def iter_frames(path: SourceLike, *, format: str | None = None, storage_options:
     return spec.load().iter_frames(path, spec=spec)
 
 
-def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | None) -> UnsupportedDtypeError:
+def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | Source | None) -> UnsupportedDtypeError:
     held = "/".join(spec.dtypes)
     candidates = [d for d in spec.dtypes if d != "bool"] if array.dtype != bool else list(spec.dtypes)
     fit = None if is_lazy(array) else smallest_fitting(array, candidates)  # a lazy array is not read to say so
@@ -434,7 +434,8 @@ def _ndim_hint(ndim: int) -> str:
 
 
 def convert_for(
-    array: np.ndarray, spec: FormatSpec, *, dtype: Any = None, scale: ScaleSpec | None = None, path: Path | None = None
+    array: np.ndarray, spec: FormatSpec, *, dtype: Any = None, scale: ScaleSpec | None = None,
+    path: Path | Source | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Apply the caller's ``dtype=``/``scale=`` and check that ``spec`` holds the result."""
     metadata: dict = {}
@@ -597,7 +598,7 @@ def save(
                  storage_options=storage_options, timeout=timeout)
 
 
-def _check_options(path: Path, spec: FormatSpec, options: dict) -> None:
+def _check_options(path: Path | Source, spec: FormatSpec, options: dict) -> None:
     """Every option is one the row declares (``size_cap`` for rows that split into series), of its type."""
     takes = (*spec.option_names, *(("size_cap",) if spec.can("series") else ()))
     refused = [key for key in options if key not in takes]
