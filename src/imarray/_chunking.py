@@ -14,7 +14,9 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -55,6 +57,43 @@ def along_first(tasks: list[tuple], sizes: tuple[int, ...], rest: tuple[int, ...
     """Block keys and chunks for tasks that each read ``sizes[i]`` rows of whole trailing dimensions ``rest``."""
     corner = (0,) * len(rest)
     return {(index, *corner): task for index, task in enumerate(tasks)}, (tuple(sizes), *((s,) for s in rest))
+
+
+READ_THREADS = min(2, os.cpu_count() or 1)  # threads copying one large read out of the page cache
+PARALLEL_ABOVE = 32 * 2**20  # reads smaller than this are one call: threads would cost more than they give
+
+
+def read_file_into(path: str | os.PathLike[str], offset: int, view: memoryview, *,
+                   threads: int = READ_THREADS) -> None:
+    """Fill ``view`` with the file's bytes from ``offset``: positioned reads on ``threads`` threads at once.
+
+    The copy out of the page cache is work for a core, and so is the first
+    touch of each page of a fresh array; two threads share both. A file that
+    ends early is a ``CorruptFileError``.
+    """
+    size = len(view)
+    parts = threads if size >= PARALLEL_ABOVE else 1
+    step = -(-size // parts // 4096) * 4096  # page-aligned pieces
+    pieces = [(start, min(start + step, size)) for start in range(0, size, step)] or [(0, 0)]
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        def fill(piece: tuple[int, int]) -> None:
+            start, stop = piece
+            while start < stop:
+                count = os.preadv(fd, [view[start:stop]], offset + start)
+                if not count:
+                    raise CorruptFileError(f"the file ended early: {stop - start} bytes missing at offset "
+                                           f"{offset + start}", path=os.fspath(path),
+                                           hint="the file was cut short")
+                start += count
+
+        if len(pieces) == 1:
+            fill(pieces[0])
+        else:
+            with ThreadPoolExecutor(len(pieces), thread_name_prefix="imarray-read") as pool:
+                list(pool.map(fill, pieces))
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from .._chunking import REMOTE_CHUNK_BYTES, page_grid, read_bytes
-from .._memory import aligned_empty
+from .._chunking import READ_THREADS, REMOTE_CHUNK_BYTES, page_grid, read_bytes, read_file_into
+from .._memory import aligned_empty, output_array
 from .._optional import import_optional
 from .._paths import file_size as file_size_of
 from ..dtypes import canonical
@@ -471,10 +471,24 @@ def read(
                     f"{out.shape} expected", path=path,
                 )
             out = out.reshape(series.shape)  # same frames, e.g. (1, y, x) into (y, x)
-        array = tif.asarray(series=0, out=out).reshape(file_info.shape)  # length-1 dimensions put back
+        if isinstance(path, Path) and series.dataoffset is not None and series.dtype != np.bool_:
+            array = _read_contiguous(path, series, tif.byteorder, out).reshape(file_info.shape)
+        else:  # compressed, tiled or strided pages: tifffile decodes them, on both cores
+            array = tif.asarray(series=0, out=out, maxworkers=READ_THREADS).reshape(file_info.shape)
     if array.dtype.byteorder not in ("=", "|") and array.dtype != array.dtype.newbyteorder("="):
         array = array.astype(array.dtype.newbyteorder("="))
     return array.view(canonical(array.dtype)), file_info
+
+
+def _read_contiguous(path: Path, series: tifffile.TiffPageSeries, byteorder: str,
+                     out: np.ndarray | None) -> np.ndarray:
+    """Uncompressed, contiguous pixels read straight into a page-aligned array by positioned reads on both cores."""
+    native = series.dtype.newbyteorder("=")
+    target = output_array(tuple(series.shape), native, path) if out is None else out
+    read_file_into(path, series.dataoffset, memoryview(target.reshape(-1).view(np.uint8)))  # type: ignore[arg-type]
+    if canonical(series.dtype.newbyteorder(byteorder)) != canonical(native):
+        target.byteswap(inplace=True)  # the file's order, swapped in place: no second array
+    return target
 
 
 def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
