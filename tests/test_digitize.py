@@ -30,10 +30,12 @@ from imarray.cli import main
 from imarray.digitize import (
     Axis,
     NothingFoundWarning,
+    PanelsWarning,
     PlotBoxWarning,
     colormap_report,
     data_mask,
     digitize,
+    digitize_panels,
     from_cmap,
     lookup,
     preview,
@@ -411,8 +413,11 @@ def test_a_box_given_for_one_panel_of_several_is_not_doubted(tmp_path, capsys):
     page = np.full((40, 50 * 6 + 50, 3), 255, np.uint8)
     for i in range(6):  # six panels: one holds a sixth of the figure's ink
         page[:, i * 60 : i * 60 + 50] = panel
-    with pytest.warns(PlotBoxWarning):
+    with pytest.warns(PanelsWarning, match="6 panels"):  # once a PlotBoxWarning: one sixth of the ink
         digitize(page, cmap="viridis", vmin=LO, vmax=HI)
+    panels = digitize_panels(page, cmap="viridis", vmin=LO, vmax=HI)
+    assert [p.box for p in panels] == [(0, 40, 60 * i, 60 * i + 50) for i in range(6)]
+    assert all(rmse(p.values - field) <= 1.1 * floor() for p in panels)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         result = digitize(page, cmap="viridis", vmin=LO, vmax=HI, box=(0, 40, 60, 110))

@@ -32,7 +32,7 @@ from ..errors import ImarrayError
 from ._deps import need
 from .colormap import ColormapError, ColorModel, from_samples
 
-__all__ = ["Colorbar", "ColorbarNotFoundError", "find_colorbar"]
+__all__ = ["Colorbar", "ColorbarNotFoundError", "find_colorbar", "find_colorbars"]
 
 CHROMA = 24
 #: light neutral colours (every channel at least LIGHT) that differ from white paper by more than
@@ -170,17 +170,20 @@ def _outlined(rgb: np.ndarray, rows: slice, cols: slice, vertical: bool) -> tupl
     return (body, cols) if vertical else (rows, body)
 
 
-def find_colorbar(rgb: np.ndarray) -> Colorbar:
-    """Locate the colorbar in ``rgb`` (``(y, x, 3)`` uint8): the largest long, thin, solid piece of colour.
+def find_colorbars(rgb: np.ndarray) -> list[Colorbar]:
+    """Every colorbar in ``rgb`` (``(y, x, 3)`` uint8), largest first: the long, thin, solid pieces of colour.
 
-    Raises
-    ------
-    ColorbarNotFoundError
-        No long, thin, solid piece of colour is in the figure.
+    Examples
+    --------
+    >>> page = np.full((60, 60, 3), 255, np.uint8)
+    >>> red = np.zeros((50, 1, 3), np.uint8); red[:, 0, 0] = np.linspace(40, 220, 50)
+>>> page[5:55, 10:16], page[5:45, 40:46] = red, red[:40]
+    >>> [bar.box for bar in find_colorbars(page)]
+    [(5, 55, 10, 16), (5, 45, 40, 46)]
     """
     ndimage = need("scipy.ndimage")
     labels, _ = ndimage.label(_candidates(rgb))
-    best = None
+    bodies = []
     for number, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         height, width = rows.stop - rows.start, cols.stop - cols.start
         if max(height, width) < MIN_LENGTH or min(height, width) < 3:
@@ -193,14 +196,12 @@ def find_colorbar(rgb: np.ndarray) -> Colorbar:
         inner_rows, inner_cols, size = body if vertical else (body[1], body[0], body[2])
         rows = slice(rows.start + inner_rows.start, rows.start + inner_rows.stop)
         cols = slice(cols.start + inner_cols.start, cols.start + inner_cols.stop)
-        if best is None or size > best[0]:
-            best = (size, rows, cols)
-    if best is None:
-        raise ColorbarNotFoundError(
-            "no colorbar found (a solid bar of colour at least 4 times longer than wide)",
-            hint="pass the colormap name (--cmap NAME --range LO HI) instead of --colorbar auto",
-        )
-    _, rows, cols = best
+        bodies.append((size, rows, cols))
+    bodies.sort(key=lambda body: -body[0])  # stable: equal sizes keep the labelling's order
+    return [_bar(rgb, rows, cols) for _, rows, cols in bodies]
+
+
+def _bar(rgb: np.ndarray, rows: slice, cols: slice) -> Colorbar:
     rows, cols = _outlined(rgb, rows, cols, rows.stop - rows.start > cols.stop - cols.start)
     vertical = rows.stop - rows.start > cols.stop - cols.start
     # the middle half across the bar, away from its outline; the median colour per position along it
@@ -218,3 +219,20 @@ def find_colorbar(rgb: np.ndarray) -> Colorbar:
         box=(rows.start, rows.stop, cols.start, cols.stop), orientation="vertical" if vertical else "horizontal",
         colors=np.rint(colors).astype(np.uint8), positions=positions.astype(np.float64),
     )
+
+
+def find_colorbar(rgb: np.ndarray) -> Colorbar:
+    """Locate the colorbar in ``rgb`` (``(y, x, 3)`` uint8): the largest long, thin, solid piece of colour.
+
+    Raises
+    ------
+    ColorbarNotFoundError
+        No long, thin, solid piece of colour is in the figure.
+    """
+    bars = find_colorbars(rgb)
+    if not bars:
+        raise ColorbarNotFoundError(
+            "no colorbar found (a solid bar of colour at least 4 times longer than wide)",
+            hint="pass the colormap name (--cmap NAME --range LO HI) instead of --colorbar auto",
+        )
+    return bars[0]
