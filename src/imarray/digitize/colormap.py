@@ -178,7 +178,13 @@ def _cmap(name: str):
     try:
         return colormaps[name]
     except KeyError:
-        close = [n for n in sorted(colormaps) if n.lower().startswith(name.lower()[:3])][:8]
+        from .seaborn_maps import SEABORN_MAPS, seaborn_cmap
+
+        seaborn = seaborn_cmap(name)  # seaborn registers these on import; they are known without it
+        if seaborn is not None:
+            return seaborn
+        known = sorted([*colormaps, *SEABORN_MAPS, *(f"{n}_r" for n in SEABORN_MAPS)])
+        close = [n for n in known if n.lower().startswith(name.lower()[:3])][:8]
         raise ColormapError(
             f"unknown colormap {name!r}",
             hint=f"use a matplotlib colormap name{' such as ' + ', '.join(close) if close else ''}",
