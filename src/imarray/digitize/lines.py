@@ -57,25 +57,31 @@ def _bands_along_rows(rgb: np.ndarray) -> np.ndarray:
     if height < 3 or width < MIN_LENGTH:
         return flagged
     step = max(1, width // SAMPLES)
-    pixels = rgb[:, ::step].astype(np.int16)
+    planes = [np.ascontiguousarray(rgb[:, ::step, c]).astype(np.int16) for c in range(3)]
+    # far[k][r]: L1 colour difference between rows r and r + k, at each sampled column
+    far = [None]
+    for k in range(1, min(MAX_WIDTH + 1, height - 1) + 1):
+        total = np.zeros((height - k, planes[0].shape[1]), np.int16)
+        for plane in planes:
+            total += np.abs(plane[k:] - plane[:-k])
+        far.append(total)
     for size in range(1, MAX_WIDTH + 1):
         if height < size + 2:
             break
-        above, below = pixels[: height - size - 1], pixels[size + 1 :]
-        top, bottom = pixels[1 : height - size], pixels[size : height - 1]
-        bump = (np.abs(top - above).sum(axis=2) + np.abs(bottom - below).sum(axis=2)
-                - np.abs(above - below).sum(axis=2))
+        rows = height - size - 1  # bands start at rows 1 .. rows; `above` is the row before each
+        above = slice(0, rows)
+        bump = (far[1][above].astype(np.int32) + far[1][size : size + rows] - far[size + 1][above])
         stands = bump >= CONTRAST
         # every row of the band differs from both sides: a thinner line beside an unchanged row is not this band
+        half = CONTRAST // 2
         for inner in range(size):
-            row = pixels[1 + inner : height - size + inner]
-            stands &= np.abs(row - above).sum(axis=2) >= CONTRAST // 2
-            stands &= np.abs(row - below).sum(axis=2) >= CONTRAST // 2
+            stands &= far[inner + 1][above] >= half  # row r + inner against the row above the band
+            stands &= far[size - inner][1 + inner : 1 + inner + rows] >= half  # against the row below
         share = stands.mean(axis=1)
         # a line of one colour (a grey grid over gray) stands out only where the field differs from it
         weak = np.flatnonzero((share >= WEAK_SHARE) & (share < SHARE))
         if weak.size:
-            band = pixels[weak + 1]  # the band's first row, at each sampled column
+            band = np.stack([plane[weak + 1] for plane in planes], axis=-1)  # the band's first row
             mode = np.median(band, axis=1, keepdims=True)
             same = (np.abs(band - mode).max(axis=2) <= 2).mean(axis=1) >= ONE_COLOUR
             share[weak[same]] = SHARE
