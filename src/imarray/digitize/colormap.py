@@ -228,6 +228,7 @@ def from_cmap(
     center: float | None = None,
     gamma: float | None = None,
     linthresh: float | None = None,
+    rounding: Literal["truncate", "round"] = "truncate",
 ) -> ColorModel:
     """The colour model matplotlib renders with ``cmap=name`` and the given norm.
 
@@ -255,6 +256,10 @@ def from_cmap(
         Bin edges for ``norm="boundary"``, contour levels for ``norm="contourf"``.
     center, gamma, linthresh
         The options of ``"twoslope"``, ``"power"`` and ``"symlog"``.
+    rounding
+        How the figure's bytes came from the colormap's floats: ``imshow``
+        truncates (``lut * 255`` cast to bytes), ``pcolormesh`` and other
+        collections hand floats to Agg, which rounds.
 
     Examples
     --------
@@ -301,7 +306,12 @@ def from_cmap(
     if norm == "log" and vmin <= 0:
         raise ColormapError(f"a log norm needs vmin > 0, got {vmin}", hint="pass a positive --range or norm='linear'")
     n = cmap.N
-    rgb = cmap(np.arange(n), bytes=True)[:, :3]  # the renderer's bytes: lut * 255 truncated
+    if rounding not in ("truncate", "round"):
+        raise ColormapError(f"rounding must be 'truncate' or 'round', got {rounding!r}", hint="leave it out")
+    if rounding == "truncate":
+        rgb = cmap(np.arange(n), bytes=True)[:, :3]  # imshow's bytes: lut * 255 truncated
+    else:
+        rgb = np.rint(cmap(np.arange(n))[:, :3] * 255).astype(np.uint8)  # Agg's own conversion of float colours
     edges = np.arange(n + 1) / n
     if norm in ("linear", "log"):
         values = vmin * (vmax / vmin) ** edges if norm == "log" else vmin + (vmax - vmin) * edges

@@ -29,7 +29,7 @@ import numpy as np
 from ._deps import need
 from .colormap import ColorModel, pack
 
-__all__ = ["Lookup", "lookup", "refine_runs", "unpack"]
+__all__ = ["Lookup", "lookup", "refine_runs", "rematch", "unpack"]
 
 _SCRATCH = threading.local()
 
@@ -174,9 +174,18 @@ def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
     """
     codes = pack(rgb)
     unique, counts = _sorted_distinct(codes)
+    return _match(codes, unique, counts, model)
+
+
+def _match(codes: np.ndarray, unique: np.ndarray, counts: np.ndarray, model: ColorModel) -> Lookup:
     distance, nearest = model.tree().query(unpack(unique).astype(np.float64), k=1)
     return Lookup(codes, unique, counts, nearest, model.values[nearest], distance.astype(np.float32),
                   model.ambiguous[nearest])
+
+
+def rematch(found: Lookup, model: ColorModel) -> Lookup:
+    """``found``'s pixels and distinct colours matched to another ``model`` (no pass over the pixels)."""
+    return _match(found.codes, found.colors_code, found.colors_count, model)
 
 
 def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: ColorModel,

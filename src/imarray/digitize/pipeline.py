@@ -28,7 +28,7 @@ from .calibrate import Axis, CalibrationError
 from .colorbar import Colorbar, find_colorbar, find_colorbars
 from .colormap import ColorModel, Norm, from_cmap
 from .lines import fill_lines
-from .lookup import Lookup, lookup, refine_runs
+from .lookup import Lookup, lookup, refine_runs, rematch
 from .mask import DataMask, as_rgb, auto_threshold, check_median, data_masks, denoise, unblend
 from .paper import paper_colour
 
@@ -164,6 +164,31 @@ def _bar_model(bar: Colorbar | None, vmin, vmax, norm: Norm, ticks, tick_values)
     if bar is None:
         raise ImarrayError("say how colours map to values", hint="pass cmap= with vmin/vmax, or colorbar='auto'")
     return bar.model(vmin, vmax, ticks=ticks, tick_values=tick_values, log=norm == "log")
+
+
+#: the rounded colour model replaces the truncated one when it matches this many times more pixels exactly
+ROUNDING_WIN = 2.0
+
+
+def _rounding(found: Lookup, model: ColorModel, paper: np.ndarray, cmap: str | None, vmin, vmax,
+              options: dict) -> tuple[ColorModel, Lookup, str]:
+    """The model (truncated bytes, as imshow writes them, or rounded, as pcolormesh's) that the figure matches.
+
+    Pixels that match an entry exactly are counted for both (paper left
+    out); the rounded model is taken only when it matches clearly more.
+    """
+    if cmap is None or options.get("norm") in ("boundary", "contourf"):
+        return model, found, "truncate"
+    blank = np.abs(found.colors.astype(np.int16) - paper).max(axis=1) <= 2
+    exact = int(found.colors_count[(found.colors_distance == 0) & ~blank].sum())
+    rounded = from_cmap(cmap, vmin, vmax, rounding="round", **options)
+    if np.array_equal(rounded.colors, model.colors):
+        return model, found, "truncate"
+    distance, _ = rounded.tree().query(found.colors[~blank].astype(np.float64), k=1)
+    exact_rounded = int(found.colors_count[~blank][distance == 0].sum())
+    if exact_rounded > ROUNDING_WIN * exact:
+        return rounded, rematch(found, rounded), "round"
+    return model, found, "truncate"
 
 
 def _check_options(threshold: Any, alpha: Any, median: Any, colorbar: Any) -> None:
@@ -340,6 +365,7 @@ def digitize_panels(
     if model is None:
         model = _bar_model(first_bar, vmin, vmax, norm, ticks, tick_values)
     found = lookup(rgb, model)
+    model, found, rounding = _rounding(found, model, paper, cmap, vmin, vmax, options)
     limit = auto_threshold(found, paper) if threshold == "auto" else float(threshold)
     masks = data_masks(rgb, found, threshold=limit, box=box, paper=paper, lines=lines != "keep")
     order = _reading_order([m.box for m in masks])
@@ -352,7 +378,7 @@ def digitize_panels(
         panel_model, panel_found = model, found
         if ranges is not None and n:
             low, high = ranges[n]
-            panel_model = (from_cmap(cmap, low, high, **options) if cmap is not None
+            panel_model = (from_cmap(cmap, low, high, rounding=rounding, **options) if cmap is not None
                            else _bar_model(bar, low, high, norm, ticks, tick_values))
             panel_found = lookup(rgb, panel_model)
         elif cmap is None and bar is not first_bar:
@@ -433,6 +459,7 @@ def digitize(
     if model is None:
         model = _bar_model(bars[0] if bars else None, vmin, vmax, norm, ticks, tick_values)
     found = lookup(rgb, model)
+    model, found, _ = _rounding(found, model, paper, cmap, vmin, vmax, options)
     limit = auto_threshold(found, paper) if threshold == "auto" else float(threshold)
     masks = data_masks(rgb, found, threshold=limit, box=box, paper=paper, lines=lines != "keep")
     order = _reading_order([m.box for m in masks])
