@@ -737,3 +737,17 @@ def test_seaborn_colormaps_are_known_without_seaborn():
     with pytest.raises(ColormapError, match="unknown colormap 'rockt'") as err:
         from_cmap("rockt", 0, 1)
     assert "rocket" in err.value.hint
+
+
+def test_figure_set_meets_the_accuracy_targets():
+    """Issue 14 item 8, on the 23 figures of tests/digitize_figures.py (the benchmark reports each one)."""
+    from digitize_figures import CASES, FLOOR, evaluate
+
+    outcomes = [evaluate(case) for case in CASES]
+    assert len(outcomes) >= 20
+    png = [o.rmse / FLOOR for o in outcomes if o.case.jpeg is None]
+    assert np.median(png) <= 1.2, png
+    for o in outcomes:
+        assert o.stray == 0 and o.covered >= 0.85, o.case.name
+        assert o.both_ours <= 3 * o.both_recipe or o.warnings, (o.case.name, o.both_ours, o.both_recipe)
+        assert len(o.results) == len(o.case.ranges), o.case.name

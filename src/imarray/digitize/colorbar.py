@@ -24,13 +24,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import ImarrayError
 from ._deps import need
-from .colormap import ColormapError, ColorModel, from_samples
+from .colormap import ColormapError, ColorModel, from_samples, pack
 
 __all__ = ["Colorbar", "ColorbarNotFoundError", "find_colorbar", "find_colorbars"]
 
@@ -42,6 +42,8 @@ PAPER_TOLERANCE = 4
 MIN_ASPECT = 4.0
 MIN_LENGTH = 20
 MIN_FILL = 0.9
+#: a run of one colour along the bar this many times longer than the bar's median run stands for several entries
+LONG_RUN = 2.0
 #: the outline around a bar: dark pixels (every channel at most this) along its sides
 OUTLINE_DARK = 96
 
@@ -95,7 +97,20 @@ class Colorbar:
         low, high = np.minimum(edges_a, edges_b), np.maximum(edges_a, edges_b)
         if log:
             low, high = 10.0**low, 10.0**high
-        return from_samples(self.colors, low, high, name="colorbar", log=log)
+        # a bar longer than its colormap shows each entry over a few positions: one run of one colour is one
+        # entry, not a collision of several; only runs much longer than the bar's usual run (jet's flat ends)
+        # stand for several entries and are spread across their patches (refine_runs)
+        codes = pack(self.colors)
+        first = np.concatenate([[True], codes[1:] != codes[:-1]])
+        starts = np.flatnonzero(first)
+        stops = np.append(starts[1:], len(codes)) - 1
+        run_low = np.minimum(low[starts], low[stops])
+        run_high = np.maximum(high[starts], high[stops])
+        model = from_samples(self.colors[starts], run_low, run_high, name="colorbar", log=log)
+        lengths = np.diff(np.append(starts, len(codes)))
+        long_runs = pack(self.colors[starts][lengths > LONG_RUN * np.median(lengths)])
+        wide = np.isin(pack(model.colors), long_runs)
+        return replace(model, ambiguous=model.ambiguous | wide) if wide.any() else model
 
 
 def _candidates(rgb: np.ndarray) -> np.ndarray:

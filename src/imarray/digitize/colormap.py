@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -274,6 +275,21 @@ def from_cmap(
     >>> float(m.low[128]), float(m.high[-1])  # the upper half of the map covers 0..3
     (0.0, 3.0)
     """
+    key = (name, vmin, vmax, norm, None if boundaries is None else tuple(float(b) for b in boundaries), center, gamma,
+           linthresh, rounding)
+    return _cached_model(*key)
+
+
+@lru_cache(maxsize=64)
+def _cached_model(*key) -> ColorModel:
+    """:func:`from_cmap`, built once per colormap, range and norm (its KD-tree with it), read-only."""
+    model = _build_model(*key)
+    for array in (model.colors, model.values, model.low, model.high, model.ambiguous):
+        array.flags.writeable = False
+    return model
+
+
+def _build_model(name, vmin, vmax, norm, boundaries, center, gamma, linthresh, rounding) -> ColorModel:
     colors_mod = need("matplotlib.colors")
     cmap = _cmap(name)
     _no_stray_options(norm, center, gamma, linthresh)
