@@ -117,6 +117,15 @@ def test_run_distances_from_edge_pixels_equal_the_distance_transform():
         targets = ~sources & (rng.random(sources.shape) < 0.3)
         expected = ndimage.distance_transform_edt(~sources)[targets]
         assert np.array_equal(_nearest(sources, targets), expected)
+    for trial in range(6):  # larger windows: sparse sources, far targets, a band across
+        shape = (300 + 37 * trial, 420 - 29 * trial)
+        sources = rng.random(shape) < (0.0002, 0.001, 0.01)[trial % 3]
+        sources[0, 0] = True
+        yy, xx = np.indices(shape)
+        band = np.abs(yy - shape[0] / 2 - 60 * np.sin(xx / 40)) < 2
+        targets = ~sources & (band if trial % 2 else rng.random(shape) < 0.05)
+        expected = ndimage.distance_transform_edt(~sources)[targets]
+        assert np.array_equal(_nearest(sources, targets), expected)
 
 
 @pytest.mark.parametrize("cmap", ["jet_r", "viridis", "RdBu_r"])
