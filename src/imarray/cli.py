@@ -409,10 +409,10 @@ def _digitize(args: argparse.Namespace) -> int:
         return 0
     if args.figure is None or (args.output is None and args.preview is None):
         print("imarray: error: digitize needs a FIGURE and -o OUT (or --preview), or --audit CMAP", file=sys.stderr)
-        return 2
+        return USAGE
     if args.ticks is not None and len(args.ticks) % 2:
         print("imarray: error: --ticks takes pairs: PX1 V1 PX2 V2 ...", file=sys.stderr)
-        return 2
+        return USAGE
     if args.preview is not None:
         preview_format(args.preview)  # a bad extension fails before the work
     ranges = args.range or []
@@ -433,7 +433,7 @@ def _digitize(args: argparse.Namespace) -> int:
             if args.panel is not None or args.box is not None:
                 if len(ranges) > 1:
                     print("imarray: error: one --range for one panel (--panel or --box)", file=sys.stderr)
-                    return 2
+                    return USAGE
                 results = [digitize(args.figure, vmin=low, vmax=high, panel=args.panel, **options)]
             elif len(ranges) > 1:
                 results = digitize_panels(args.figure, ranges=ranges, **options)
@@ -441,7 +441,7 @@ def _digitize(args: argparse.Namespace) -> int:
                 results = digitize_panels(args.figure, vmin=low, vmax=high, **options)
         except DigitizeWarning as doubt:
             print(f"imarray: error: {args.figure}: {doubt}; nothing written", file=sys.stderr)
-            return 1
+            return FAILURE
     if len(results) > 1:
         print(f"{args.figure}: {len(results)} panels, one output each (reading order; --panel N for one)")
     for number, result in enumerate(results):
