@@ -682,6 +682,14 @@ def test_every_panel_with_its_own_range(tmp_path, capsys):
         assert error <= 2 * (hi - lo) / 256 / np.sqrt(12) and covered >= 0.95 and stray == 0
     with pytest.warns(PanelRangeWarning, match="2 colorbars"):
         digitize_panels(rgb, cmap="viridis", vmin=LO, vmax=HI)
+    with pytest.warns(PanelRangeWarning, match="2 colorbars"):  # each panel's own bar, one range for both
+        digitize_panels(rgb, colorbar="auto", vmin=LO, vmax=HI)
+    from_bars = digitize_panels(rgb, colorbar="auto", ranges=ranges)
+    assert [r.colorbar.box for r in from_bars] == [b.box for b in sorted(
+        {id(r.colorbar): r.colorbar for r in from_bars}.values(), key=lambda bar: bar.box[2])]
+    for (error, _, stray), (lo, hi), result in zip(_read_panels(rgb, panels, from_bars), ranges, from_bars,
+                                                   strict=True):
+        assert error <= 2 * (hi - lo) / (np.ptp(result.colorbar.positions) + 1) and stray == 0
     with pytest.warns(PanelsWarning, match="2 panels"):
         digitize(rgb, cmap="viridis", vmin=LO, vmax=HI)
     second = digitize(rgb, cmap="viridis", vmin=-2.0, vmax=1.0, panel=1)

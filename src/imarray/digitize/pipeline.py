@@ -389,7 +389,7 @@ def digitize_panels(
                                   lines=lines != "keep")[0]
         results.append(_result(rgb, panel_found, masks[i], panel_model, bar, x_axis, y_axis, refine, median, lines,
                                paper, boxed=box is not None or len(masks) > 1))
-    if len(results) > 1 and ranges is None and cmap is not None:
+    if len(results) > 1 and ranges is None:  # with cmap= or each panel's own colorbar, one range (or ticks) for all
         _warn_ranges(results, rgb, bars if bars else None)
     return results
 
