@@ -21,23 +21,26 @@ import numpy as np
 
 from ._memory import aligned_empty
 from .errors import CorruptFileError, ImageFileNotFoundError, ImarrayError
+from .sources import Source
 
 CHUNK_BYTES = 64 * 2**20  # pages or frames grouped into chunks of about this size
+REMOTE_CHUNK_BYTES = 4 * 2**20  # ... and for a remote source, where a chunk is one request: reading one plane
+# of a lazy remote stack then fetches at most two planes
 
 
-def groups(count: int, unit_bytes: int) -> list[tuple[int, int]]:
-    """(start, stop) ranges of about CHUNK_BYTES each, at least one unit."""
-    step = max(1, CHUNK_BYTES // max(1, unit_bytes))
+def groups(count: int, unit_bytes: int, budget: int | None = None) -> list[tuple[int, int]]:
+    """(start, stop) ranges of about ``budget`` bytes (CHUNK_BYTES) each, at least one unit."""
+    step = max(1, (budget or CHUNK_BYTES) // max(1, unit_bytes))
     return [(start, min(count, start + step)) for start in range(0, count, step)]
 
 
-def page_grid(leading: tuple[int, ...], page_bytes: int) -> tuple[tuple[int, ...], ...]:
-    """Chunks over the page-index axes whose blocks are runs of consecutive pages, about CHUNK_BYTES each.
+def page_grid(leading: tuple[int, ...], page_bytes: int, budget: int | None = None) -> tuple[tuple[int, ...], ...]:
+    """Chunks over the page-index axes whose blocks are runs of consecutive pages, about ``budget`` bytes each.
 
     Inner axes are taken whole while the budget allows; the first axis that
     does not fit whole is split, and every axis outside it has chunks of 1.
     """
-    budget = max(1, CHUNK_BYTES // max(1, page_bytes))
+    budget = max(1, (budget or CHUNK_BYTES) // max(1, page_bytes))
     steps = []
     for size in reversed(leading):
         step = min(size, budget)
@@ -66,11 +69,17 @@ def still_there(path: Any) -> Iterator[None]:
                                      hint="it was moved or deleted after the lazy array was made") from exc
 
 
-def read_bytes(path: str, dtype: str, offset: int, shape: tuple[int, ...],
+def read_bytes(path: str | Source, dtype: str, offset: int, shape: tuple[int, ...],
                out: np.ndarray | None = None) -> np.ndarray:
-    """Read ``shape`` items of ``dtype`` starting ``offset`` bytes into the file (into ``out`` if given)."""
+    """Read ``shape`` items of ``dtype`` starting ``offset`` bytes into the file (into ``out`` if given).
+
+    ``path`` is a local file's name, or a :class:`~imarray.sources.Source` (one range request).
+    """
     out = aligned_empty(shape, np.dtype(dtype)) if out is None else out
     view = memoryview(out.reshape(-1).view(np.uint8))  # type: ignore[arg-type]  # ndarrays are buffers
+    if isinstance(path, Source):
+        path.read_into(offset, view)
+        return out
     with still_there(path), open(path, "rb", buffering=0) as handle:
         handle.seek(offset)
         done = 0
