@@ -115,9 +115,11 @@ class Colorbar:
 
 def _candidates(rgb: np.ndarray) -> np.ndarray:
     """Colourful pixels, and light neutral ones that are not paper (the white middle of RdBu)."""
-    wide = rgb.astype(np.int16)
-    low, high = wide.min(axis=2), wide.max(axis=2)
-    return (high - low >= CHROMA) | ((low >= LIGHT) & (low < 255 - PAPER_TOLERANCE))
+    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # channel by channel: a reduction over an
+    low = np.minimum(np.minimum(red, green), blue)  # axis of 3 runs per pixel in NumPy (~0.2 s per 2 MP)
+    high = np.maximum(np.maximum(red, green), blue)
+    high -= low  # uint8: high >= low
+    return (high >= CHROMA) | ((low >= LIGHT) & (low < 255 - PAPER_TOLERANCE))
 
 
 def _body(piece: np.ndarray) -> tuple[slice, slice, int] | None:

@@ -196,11 +196,18 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     covers an interval ``[low, high]``. Inside each connected patch of such a
     colour, a pixel's value is placed between ``low`` and ``high`` in proportion
     to its distances to the nearest kept pixels below ``low`` and above ``high``
-    (the band's edges lie half a pixel before them),
+    (the band's edges lie half a pixel before them) inside the patch's bounding
+    box widened by two pixels,
     which for a smooth field is the linear interpolation across the band.
     Patches with data on one side only keep the interval's middle. With
     ``window``, ``value`` and ``keep`` are that part of the image; colours
     farther than ``threshold`` from the model are not data and are skipped.
+
+    The patches of all run colours are found at once, as the connected
+    pieces of a graph joining equal neighbours among the run pixels (no
+    labelling of each colour's bounding box, which for a band curving across
+    the field is most of the field); each patch's pixels are then known by
+    position, and only its window's sources are scanned.
 
     Examples
     --------
@@ -216,41 +223,73 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     runs = found.runs(threshold)
     if not runs.size:
         return out
-    ndimage = need("scipy.ndimage")
-    index = found.index_in(window)
     is_run = np.zeros(len(found.colors_entry), bool)
     is_run[runs] = True
-    labelled = np.where(keep & is_run[index], index + 1, 0)  # run colours kept, numbered by colour
-    boxes = ndimage.find_objects(labelled)  # every run colour's bounding box, in one pass
-    for color in runs:
-        box = boxes[color] if color < len(boxes) else None
-        if box is None:
+    height, width = value.shape
+    pos = np.flatnonzero(found.where(is_run, window) & keep)  # run pixels kept, row-major
+    if not pos.size:
+        return out
+    codes = (found.codes if window is None else found.codes[window]).reshape(-1)[pos]
+    table = _scratch_table(np.int32)
+    table[found.colors_code[runs]] = runs.astype(np.int32)
+    color = np.take(table, codes)
+    patch, count = _patches(pos, color, width)
+    order = np.argsort(patch, kind="stable")  # each patch's pixels together, still row-major
+    starts = np.searchsorted(patch[order], np.arange(count + 1))
+    rows, cols = np.divmod(pos[order], width)
+    windows = _windows(rows, cols, starts[:-1], height, width)
+    entry = found.colors_entry[color]
+    low, high = model.low[entry], model.high[entry]
+    to_low, to_high = np.full(pos.size, np.inf), np.full(pos.size, np.inf)
+    sided = np.zeros(count, bool)
+    for number, (y0, y1, x0, x1) in enumerate(windows.tolist()):
+        members = order[starts[number] : starts[number + 1]]
+        seen, kept = value[y0:y1, x0:x1], keep[y0:y1, x0:x1]
+        below, above = kept & (seen < low[members[0]]), kept & (seen > high[members[0]])
+        if not (below.any() and above.any()):
             continue
-        entry = found.colors_entry[color]
-        low, high = model.low[entry], model.high[entry]
-        top, left = max(box[0].start - 2, 0), max(box[1].start - 2, 0)  # label only around this colour
-        patches, _ = ndimage.label(labelled[top : box[0].stop + 2, left : box[1].stop + 2] == color + 1)
-        for number, (prows, pcols) in enumerate(ndimage.find_objects(patches), start=1):
-            y0, x0 = max(prows.start - 2, 0), max(pcols.start - 2, 0)
-            local = (slice(y0, prows.stop + 2), slice(x0, pcols.stop + 2))
-            around = (slice(top + y0, top + prows.stop + 2), slice(left + x0, left + pcols.stop + 2))
-            seen, kept = value[around], keep[around]
-            below, above = kept & (seen < low), kept & (seen > high)
-            if not (below.any() and above.any()):
-                continue
-            patch = patches[local] == number
-            to_low, to_high = _nearest(below, patch), _nearest(above, patch)
-            share = (to_low - 0.5) / (to_low + to_high - 1)  # edges half a pixel out
-            out[around][patch] = low + (high - low) * share
+        sided[number] = True
+        local = (rows[starts[number] : starts[number + 1]] - y0, cols[starts[number] : starts[number + 1]] - x0)
+        to_low[members], to_high[members] = _nearest(below, local), _nearest(above, local)
+    done = sided[patch]
+    share = (to_low[done] - 0.5) / (to_low[done] + to_high[done] - 1)  # edges half a pixel out
+    out.reshape(-1)[pos[done]] = low[done] + (high[done] - low[done]) * share
     return out
+
+
+def _patches(pos: np.ndarray, color: np.ndarray, width: int) -> tuple[np.ndarray, int]:
+    """Patch number of each run pixel (flat, sorted ``pos``): 4-connected pieces of one colour."""
+    csgraph, sparse = need("scipy.sparse.csgraph"), need("scipy.sparse")
+    n = pos.size
+    right = np.flatnonzero((pos[1:] == pos[:-1] + 1) & ((pos[:-1] + 1) % width != 0) & (color[1:] == color[:-1]))
+    below = np.searchsorted(pos, pos + width)
+    inside = below < n
+    below_ok = np.zeros(n, bool)
+    below_ok[inside] = (pos[below[inside]] == pos[inside] + width) & (color[below[inside]] == color[inside])
+    down = np.flatnonzero(below_ok)
+    first = np.concatenate([right, down])
+    second = np.concatenate([right + 1, below[down]])
+    graph = sparse.coo_matrix((np.ones(first.size, np.int8), (first, second)), shape=(n, n))
+    count, patch = csgraph.connected_components(graph, directed=False)
+    return patch, count
+
+
+def _windows(rows: np.ndarray, cols: np.ndarray, starts: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``(y0, y1, x0, x1)`` per patch (pixels grouped, each group from ``starts``): its box widened by two pixels."""
+    y0 = np.maximum(np.minimum.reduceat(rows, starts) - 2, 0)
+    y1 = np.minimum(np.maximum.reduceat(rows, starts) + 3, height)
+    x0 = np.maximum(np.minimum.reduceat(cols, starts) - 2, 0)
+    x1 = np.minimum(np.maximum.reduceat(cols, starts) + 3, width)
+    return np.stack([y0, y1, x0, x1], axis=1)
 
 
 #: from this many pixels on, a window's distances come from a KD-tree over the sources' edge pixels
 _TREE_FROM = 4096
 
 
-def _nearest(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Euclidean distance from each ``targets`` pixel (row-major order) to the nearest ``sources`` pixel.
+def _nearest(sources: np.ndarray, targets: np.ndarray | tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Euclidean distance from each ``targets`` pixel (a mask, or rows and columns in row-major order) to
+    the nearest ``sources`` pixel.
 
     Small windows take a distance transform. In large ones (a band of one
     colour curving across the field has a box of most of the field) only the
@@ -265,6 +304,8 @@ def _nearest(sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
     inner[:-1] &= sources[1:]
     inner[:, 1:] &= sources[:, :-1]
     inner[:, :-1] &= sources[:, 1:]
-    edge = np.argwhere(sources & ~inner)
-    distance, _ = need("scipy.spatial").cKDTree(edge).query(np.argwhere(targets))
+    np.not_equal(sources, inner, out=inner)  # the edge: sources with a neighbour that is not
+    edge = np.column_stack(np.divmod(np.flatnonzero(inner), sources.shape[1]))
+    points = np.column_stack(targets) if isinstance(targets, tuple) else np.argwhere(targets)
+    distance, _ = need("scipy.spatial").cKDTree(edge).query(points)
     return distance
