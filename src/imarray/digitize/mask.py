@@ -251,6 +251,17 @@ def _blocks(keep: np.ndarray, scale: int) -> np.ndarray:
     return cells
 
 
+def _dilate3(mask: np.ndarray) -> np.ndarray:
+    """``mask`` grown by one pixel in all eight directions (a 3x3 dilation by shifted ors, ~10x scipy's)."""
+    tall = mask.copy()
+    tall[1:] |= mask[:-1]
+    tall[:-1] |= mask[1:]
+    grown = tall.copy()
+    grown[:, 1:] |= tall[:, :-1]
+    grown[:, :-1] |= tall[:, 1:]
+    return grown
+
+
 def _colorbar_like(box: tuple[int, int, int, int], size: int) -> bool:
     """A piece of data this long and thin and solid is a colorbar, not a panel."""
     height, width = box[1] - box[0], box[3] - box[2]
@@ -282,7 +293,7 @@ def _plot_boxes(keep: np.ndarray, min_piece: int = MIN_PIECE, reach: int = BOX_R
     boxes = np.array([(r.start, r.stop, c.start, c.stop) for r, c in objects])
     sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
     # groups: pieces at most two cells apart (grid lines and cell edges cut a field into cells)
-    groups, _ = ndimage.label(ndimage.binary_dilation(cells, structure=np.ones((3, 3), np.bool_)))
+    groups, _ = ndimage.label(_dilate3(cells))
     group_of = np.zeros(count + 1, np.int64)
     group_of[labels[cells]] = groups[cells]
     group_of = group_of[1:]
@@ -520,13 +531,7 @@ def _drop_fringe(inside: np.ndarray, found: Lookup, window: tuple[slice, slice],
         overlay &= ~ruled
     if not overlay.any():
         return inside
-    near = overlay.copy()  # 3x3 dilation by shifted ors
-    near[1:] |= overlay[:-1]
-    near[:-1] |= overlay[1:]
-    grown = near.copy()
-    grown[:, 1:] |= near[:, :-1]
-    grown[:, :-1] |= near[:, 1:]
-    return inside & ~grown
+    return inside & ~_dilate3(overlay)
 
 
 def data_masks(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[int, int, int, int] | None = None,
