@@ -429,7 +429,8 @@ def _digitize(args: argparse.Namespace) -> int:
         return USAGE
     if args.preview is not None:
         preview_format(args.preview)  # a bad extension fails before the work
-    ranges = args.range or []
+    needs_range = args.ticks is None and args.norm not in ("boundary", "contourf")  # those take --boundaries
+    ranges = args.range or (_ranges_from_ticks(args) if needs_range else [])
     low, high = ranges[0] if ranges else (None, None)
     axes = {
         name: Axis(*points, scale="log" if log else "linear") if points else None
@@ -462,6 +463,40 @@ def _digitize(args: argparse.Namespace) -> int:
         _write_digitized(args, result, _panel_path(args.output, number, len(results)),
                          _panel_path(args.preview, number, len(results)), axes)
     return 0
+
+
+#: norms whose colorbar ticks lie on a line (in log10 for log): the range can be read from their labels
+_TICK_NORMS = ("linear", "log")
+
+
+def _ranges_from_ticks(args: argparse.Namespace) -> list[tuple[float, float]]:
+    """No --range: each colorbar's range from its tick labels (OCR, the ``ocr`` extra), one per bar in reading order.
+
+    What was read, and how sure, is printed; a figure whose labels cannot be
+    read raises (``--range`` overrides).
+    """
+    from .api import load
+    from .digitize import find_colorbars
+    from .digitize.mask import as_rgb
+    from .digitize.pipeline import _reading_order
+    from .digitize.ticks import read_ticks
+    from .errors import InvalidOptionError
+
+    if args.norm not in _TICK_NORMS:
+        raise InvalidOptionError(f"--norm {args.norm} needs --range: its tick labels do not lie on a line",
+                                 hint="pass --range LO HI (or --ticks)")
+    rgb = as_rgb(load(args.figure), None, path=str(args.figure))
+    bars = find_colorbars(rgb)
+    if not bars:
+        raise InvalidOptionError(f"{args.figure}: no --range given and no colorbar found to read it from",
+                                 hint="pass --range LO HI (the values at the colormap's ends)")
+    bars = [bars[i] for i in _reading_order([bar.box for bar in bars])]
+    readings = [read_ticks(rgb, bar, log=args.norm == "log", path=args.figure) for bar in bars]
+    for bar, reading in zip(bars, readings, strict=True):
+        y0, y1, x0, x1 = bar.box
+        print(f"{args.figure}: colorbar rows {y0}-{y1}, columns {x0}-{x1}: {reading} (--range overrides)")
+    ranges = [(reading.low, reading.high) for reading in readings]
+    return ranges[:1] if len(set(ranges)) == 1 else ranges
 
 
 def _write_digitized(args: argparse.Namespace, result, output: Path | None, preview_path: Path | None,

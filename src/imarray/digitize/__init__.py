@@ -37,11 +37,13 @@ from .pipeline import (
 )
 from .plot import preview
 from .reduce import Points, reconstruct, reduce
+from .ticks import TickReading, TicksNotReadError, read_ticks
 
 __all__ = [
     "Axis", "CalibrationError", "ColorModel", "Colorbar", "ColorbarNotFoundError", "ColormapError", "DigitizeWarning",
     "Digitized", "NothingFoundWarning", "PanelRangeWarning", "PanelsWarning", "PlotBoxWarning", "Points",
+    "TickReading", "TicksNotReadError",
     "auto_threshold", "colormap_report", "data_mask", "data_masks", "denoise", "digitize", "digitize_panels",
     "fill_lines", "find_colorbar", "find_colorbars", "from_cmap", "from_samples", "line_bands", "lookup",
-    "paper_colour", "preview", "reconstruct", "reduce", "refine_runs", "unblend",
+    "paper_colour", "preview", "read_ticks", "reconstruct", "reduce", "refine_runs", "unblend",
 ]
