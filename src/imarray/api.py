@@ -134,8 +134,12 @@ def _forced(path: Path, format: str, head: bytes) -> FormatSpec:
 
 def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec | None]:
     """The existing path and the format that reads it (``None`` for a folder)."""
+    from ._commit import before_reading
+
+    before_reading(Path(path), sweep_beside=False)  # a set's interrupted commit: finished, or an error
     path = _existing(path)
     if path.is_dir():
+        before_reading(path, sweep_beside=True)
         return path, _store_spec(path, format)
     if path.stat().st_size == 0:
         raise CorruptFileError(
@@ -158,6 +162,8 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
             FormatMismatchWarning,
             stacklevel=3,
         )
+    if spec.multi_file or path.suffix.lower() == ".mhd":  # sets of files: sweep a killed save's temporaries
+        before_reading(path, sweep_beside=True)
     return path, spec
 
 

@@ -1,4 +1,5 @@
-"""Command line: ``imarray info``, ``imarray convert``, ``imarray formats``, ``imarray digitize``, ``imarray demo``.
+"""Command line: ``imarray info``, ``imarray convert``, ``imarray clean``, ``imarray formats``, ``imarray digitize``,
+``imarray demo``.
 
 Errors imarray raises on purpose, and errors of the operating system (a
 read-only folder, a full disk), are printed as one line and exit with status
@@ -44,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="describe a file or folder without reading pixels")
     info.add_argument("path", type=Path)
     info.add_argument("--json", action="store_true", help="machine-readable output")
+
+    clean = commands.add_parser(
+        "clean", help="finish an interrupted save of PATH and remove temporaries that killed saves left beside it")
+    clean.add_argument("path", type=Path)
+    clean.add_argument("--force", action="store_true",
+                       help="also remove temporaries whose owner cannot be known (another host, older imarray)")
 
     convert = commands.add_parser(
         "convert", help="read IN and write OUT exactly unless asked otherwise, with spacing and kind where OUT has room"
@@ -135,8 +142,23 @@ def _run(args: argparse.Namespace) -> int:
     from . import api
 
     if args.command == "info":
+        from ._commit import leftovers
+
         described = api.info(args.path)
-        print(json.dumps(described.as_dict(), indent=2) if args.json else described)
+        left = [str(p) for p in leftovers(args.path)]
+        print(json.dumps({**described.as_dict(), "leftovers": left}, indent=2) if args.json else described)
+        if left and not args.json:
+            print(f"leftovers  {len(left)} temporaries of interrupted saves: {', '.join(left)} "
+                  f"(`imarray clean {args.path}` removes those of processes that are gone)")
+        return 0
+    if args.command == "clean":
+        from ._commit import clean
+
+        removed, kept = clean(args.path, force=args.force)
+        for path in removed:
+            print(f"removed {path}")
+        for path in kept:
+            print(f"kept {path} (its owner still runs, or runs on another host: --force removes the latter)")
         return 0
     if args.command == "convert":
         try:

@@ -254,7 +254,8 @@ def write_series(
 
     ``stack.tif`` becomes the folder ``stack/`` holding ``stack_00000.tif``,
     ``stack_00001.tif``, ...; a previous series of the same name in that folder
-    is replaced only once every new part is on disk.
+    is replaced only once every new part is on disk, in one journaled commit
+    (:mod:`imarray._commit`) that also removes old parts the new series lacks.
     """
     from ..errors import UnsupportedDtypeError
 
@@ -287,7 +288,7 @@ def write_series(
     stale = [p for p in present if pattern.fullmatch(p.name) and p not in targets]
     module = spec.load()
     try:
-        with atomic_files(targets) as temporaries:
+        with atomic_files(targets, remove=stale, primary=folder) as temporaries:
             for i, tmp in progress(enumerate(temporaries), total=parts, desc="writing", enabled=show_progress):
                 part = array[i * per_file : (i + 1) * per_file]
                 part_meta = {**metadata, "series": {"part": i, "parts": parts, "frames": int(array.shape[0])}}
@@ -296,6 +297,4 @@ def write_series(
         if created and not any(folder.iterdir()):
             folder.rmdir()  # a failed first save leaves no empty series folder behind
         raise
-    for old in stale:
-        old.unlink(missing_ok=True)
     return folder

@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_files
+from .._atomic import atomic_files, temporary_sibling
 from .._memory import aligned_empty, available_memory, output_array
 from .._paths import disk_bytes
 from ..errors import AxesError, CorruptFileError, InvalidOptionError, TargetError, UnsupportedDtypeError
@@ -450,7 +450,8 @@ def write(path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, co
     data = path.with_suffix(".zraw" if compress else ".raw")
     _claim(path, data)
     with atomic_files([path, data]) as (tmp_header, tmp_data):
-        staging = Path(tempfile.mkdtemp(prefix=".imarray-tmp-", dir=path.parent))
+        staging = temporary_sibling(path)
+        staging.mkdir()
         try:
             _write_sitk(simple, staging / path.name, compress)  # the header names data.name, its final name
             (staging / path.name).replace(tmp_header)

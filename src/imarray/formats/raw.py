@@ -19,6 +19,7 @@ values unchanged.
 from __future__ import annotations
 
 import json
+import os
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_files, writes_are_durable
+from .._atomic import atomic_files, prepare_target, writes_are_durable
 from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
 from ..dtypes import is_lazy
@@ -56,7 +57,9 @@ def sniff(head: bytes) -> bool:
 
 
 def _bin_path(path: Path) -> Path:
-    return path if path.suffix.lower() in (".bin", ".raw") else path.with_name(path.name + ".bin")
+    """The data file: ``path`` or ``path.bin``; a link's target, beside which its sidecar lives."""
+    path = path if path.suffix.lower() in (".bin", ".raw") else path.with_name(path.name + ".bin")
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def _dtype(value: Any, source: Path) -> np.dtype:
@@ -366,7 +369,8 @@ def write(
     sidecar: str = "imarray",
 ) -> Path:
     """Write ``path`` (.bin) and its sidecar atomically; return the .bin path."""
-    path = _bin_path(path)
+    path = _bin_path(path)  # through a link: the sidecar goes beside the data file it points to
+    prepare_target(path.with_suffix(".json"))  # a name too long for its sidecar is refused before any check
     _claim(path)
     byte_order = "big" if array.dtype.byteorder == ">" else "little"
     if sidecar == "calscipy":
