@@ -166,3 +166,52 @@ def test_info_mentions_leftovers(tmp_path, capsys):
     assert main(["info", str(tmp_path / "f.bin")]) == 0
     out = capsys.readouterr().out
     assert "leftovers" in out and ".f.imarray-tmp-0123ab-1-1-89abcdef.bin" in out and "imarray clean" in out
+
+
+@pytest.mark.parametrize("name", ["ü.mhd", "a\\b.mhd", "line\nbreak.mhd"])
+def test_a_metaimage_name_its_header_cannot_state_exactly_is_refused_before_writing(tmp_path, name):
+    pytest.importorskip("SimpleITK")
+    with pytest.raises(errors.TargetError, match="cannot be written exactly") as caught:
+        ia.save(tmp_path / name, np.zeros((2, 3), np.uint8))
+    assert ".mha" in caught.value.hint and list(tmp_path.iterdir()) == []
+
+
+def test_a_fifo_target_is_refused(tmp_path):
+    fifo = tmp_path / "pipe.tif"
+    os.mkfifo(fifo)
+    with pytest.raises(errors.TargetError, match="named pipe"):
+        ia.save(fifo, np.zeros((2, 3), np.uint8))
+    assert fifo.is_fifo() and leftovers(tmp_path) == []
+
+
+def test_a_file_where_a_store_goes_is_refused_and_a_link_to_a_store_is_replaced_through(tmp_path):
+    pytest.importorskip("zarr")
+    (tmp_path / "x.zarr").write_bytes(b"not a store")
+    with pytest.raises(errors.TargetError, match="a file stands where"):
+        ia.save(tmp_path / "x.zarr", np.zeros((2, 3), np.uint8))
+    assert (tmp_path / "x.zarr").read_bytes() == b"not a store"
+    real = ia.save(tmp_path / "real.zarr", np.zeros((2, 3), np.uint8))
+    (tmp_path / "link.zarr").symlink_to(real)
+    ia.save(tmp_path / "link.zarr", np.ones((2, 3), np.uint16))
+    assert (tmp_path / "link.zarr").is_symlink()
+    assert_identical(np.ones((2, 3), np.uint16), ia.load(real))
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("step", ["link f.bin", "journal forward", "rename f.bin", "rename f.json"])
+def test_ctrl_c_during_a_commit_leaves_the_old_set_and_nothing_behind(tmp_path, step):
+    old, new = np.zeros((4, 8), np.uint16), np.ones((2, 8), np.float32)
+    ia.save(tmp_path / "f.bin", old)
+
+    def interrupt(what: str) -> None:
+        if what == step:
+            raise KeyboardInterrupt
+
+    _commit.set_step_hook(interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ia.save(tmp_path / "f.bin", new)
+    finally:
+        _commit.set_step_hook(None)
+    assert_identical(old, ia.load(tmp_path / "f.bin"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin", "f.json"]

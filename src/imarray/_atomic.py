@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import stat
 import sys
@@ -34,6 +35,19 @@ from .errors import ImarrayError, TargetError, TargetPermissionError
 
 __all__ = ["TEMP_MARKER", "atomic_file", "atomic_files", "atomic_folder", "durability", "temporary_sibling"]
 _DURABLE: ContextVar[bool] = ContextVar("imarray_durable_writes", default=True)
+
+
+_EXPECTED: ContextVar[int | None] = ContextVar("imarray_expected_bytes", default=None)
+
+
+@contextlib.contextmanager
+def expecting(nbytes: int) -> Iterator[None]:
+    """Within the block, errors of a full disk say that the save needs about ``nbytes``."""
+    token = _EXPECTED.set(int(nbytes))
+    try:
+        yield
+    finally:
+        _EXPECTED.reset(token)
 
 
 def writes_are_durable() -> bool:
@@ -109,11 +123,13 @@ def atomic_files(targets: Sequence[Path], *, remove: Sequence[Path] = (),
             sweep(folder, [t for t in targets if t.parent == folder])
     temporaries = [temporary_sibling(t) for t in targets]
     try:
+        for tmp in temporaries:  # a folder that refuses files (read-only, no permission) fails here, not in a library
+            tmp.touch(exist_ok=False)
         yield temporaries
         durable = writes_are_durable()
         for tmp, target in zip(temporaries, targets, strict=True):
-            if not tmp.exists():
-                raise FileNotFoundError(f"writer did not create {target}")
+            if not tmp.exists() or tmp.stat().st_size == 0:
+                raise FileNotFoundError(f"the writer did not write {target}")
             _keep_mode(tmp, target)
             if durable:
                 _fsync_file(tmp)
@@ -128,9 +144,12 @@ def atomic_files(targets: Sequence[Path], *, remove: Sequence[Path] = (),
         for tmp in temporaries:
             with contextlib.suppress(OSError):  # a read-only file system must not hide the real error
                 tmp.unlink(missing_ok=True)
-        about = _temporary_named(exc, dict(zip(temporaries, targets, strict=True)))
+        about = _write_failure(exc, dict(zip(temporaries, targets, strict=True)))
         if about is not None:
-            raise _target_error(exc, about) from exc
+            error = _target_error(exc, about, _EXPECTED.get())
+            for tmp, target in zip(temporaries, targets, strict=True):  # a library's message names the temporary
+                error.message = error.message.replace(str(tmp), str(target))
+            raise type(error)(error.message, path=error.path, hint=error.hint) from exc
         raise
 
 
@@ -150,6 +169,9 @@ def prepare_target(target: Path) -> Path:
     if target.is_dir():
         raise TargetError("it is a folder, not a file", path=target,
                           hint="choose another file name, or move the folder away")
+    if target.exists() and not target.is_file():
+        raise TargetError("it is a named pipe, socket or device, not a regular file; saving would replace it",
+                          path=target, hint="choose another file name, or remove it first")
     make_parent(target)
     return target
 
@@ -193,6 +215,38 @@ def _free_bytes(folder: Path) -> int | None:
     return None
 
 
+def room_left(folder: Path) -> str:
+    """``"the save needs about N bytes, M bytes are free there"``, as far as both are known."""
+    free, needed = _free_bytes(folder), _EXPECTED.get()
+    parts = ([f"the save needs about {needed} bytes"] if needed else []) + (
+        [f"{free} bytes are free there"] if free is not None else [])
+    return ", ".join(parts) or "the free space is unknown"
+
+
+def short_write_error(target: Path, needed: int, writer: str) -> TargetError:
+    """The error for a file a library (``writer``) wrote shorter than asked while saying it succeeded."""
+    free = _free_bytes(target.parent)
+    left = f"{free} bytes are free there" if free is not None else "the free space is unknown"
+    return TargetError(f"{writer} wrote it short (fewer than the {needed} bytes of pixels): the disk is full or a "
+                       "file-size limit was reached", path=target,
+                       hint=f"free space on that disk (the save needs about {needed} bytes, {left}), raise the "
+                            "file-size limit (`ulimit -f`), or write elsewhere")
+
+
+_SHORT = re.compile(r"\d+ requested and \d+ written")  # tifffile's own check of a short write
+_WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _write_failure(exc: BaseException, targets: dict[Path, Path]) -> Path | None:
+    """The target a failure of the disk (full, size limit, read-only, refused) met while writing is about."""
+    about = _temporary_named(exc, targets)
+    if about is not None or not isinstance(exc, OSError) or isinstance(exc, ImarrayError):
+        return about
+    unnamed = exc.filename is None and exc.filename2 is None
+    short = exc.errno is None and _SHORT.search(str(exc)) is not None
+    return next(iter(targets.values())) if unnamed and (exc.errno in _WRITE_ERRNOS or short) else None
+
+
 def _target_error(exc: BaseException, target: Path, needed: int | None = None) -> ImarrayError:
     """The error to raise for ``exc`` met while writing ``target``: it names the target, with a hint."""
     if isinstance(exc, ImarrayError):
@@ -207,10 +261,13 @@ def _target_error(exc: BaseException, target: Path, needed: int | None = None) -
                                      hint="the file system is mounted read-only; write to another disk")
     if code in (errno.ENOSPC, errno.EDQUOT):
         free = _free_bytes(target.parent)
-        need = f"the save needs about {needed} bytes" if needed else "the save needs more"
+        need = f"the save needs about {needed} bytes" if needed else "the save needs more room"
         left = f", {free} bytes are free there" if free is not None else ""
         return TargetError(f"cannot write it ({reason})", path=target,
                            hint=f"free space on that disk ({need}{left}), or write elsewhere")
+    if code is None and _SHORT.search(reason):  # a library's own check of a short write
+        return short_write_error(target, needed or 0, "the writer") if needed else TargetError(
+            f"cannot write it ({reason})", path=target, hint="free space on that disk, or write elsewhere")
     if code == errno.EFBIG:
         return TargetError(f"cannot write it ({reason})", path=target,
                            hint="a file-size limit stops the write (`ulimit -f`, or the file system's largest "
@@ -270,6 +327,9 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     target = Path(target)
     if target.is_symlink():  # replaced through the link: the link stays
         target = Path(os.path.realpath(target))
+    if target.exists() and not target.is_dir():
+        raise TargetError("a file stands where the folder (store) goes; saving would replace it", path=target,
+                          hint="choose another name, or move the file away first")
     make_parent(target)
     with contextlib.suppress(OSError):
         _commit.settle(target)
@@ -298,5 +358,5 @@ def atomic_folder(target: Path) -> Iterator[Path]:
     except BaseException as exc:
         shutil.rmtree(temporary, ignore_errors=True)
         if isinstance(exc, OSError) and not isinstance(exc, ImarrayError):
-            raise _target_error(exc, target) from exc
+            raise _target_error(exc, target, _EXPECTED.get()) from exc
         raise

@@ -101,6 +101,7 @@ class _Commit:
 
     def __init__(self, primary: Path, pairs: Sequence[tuple[Path, Path]], remove: Sequence[Path], durable: bool):
         self.journal = journal_path(primary)
+        self.primary = primary
         self.folder = self.journal.parent
         self.pairs = list(pairs)
         self.remove = list(remove)
@@ -118,7 +119,7 @@ class _Commit:
 
     def _publish(self, state: str, *, create: bool = False) -> None:
         """Write the journal in state ``state``: created exclusively, or replaced in one rename."""
-        staged = temporary_name(self.journal)
+        staged = self.staging()
         _write_json(staged, self._record(state), self.durable)
         try:
             if create:
@@ -132,6 +133,10 @@ class _Commit:
         if self.durable:
             _fsync_folder(self.folder)
         _step(f"journal {state}")
+
+    def staging(self) -> Path:
+        """A temporary for the journal's next content, named after the set (a sweep of the set finds it)."""
+        return temporary_name(self.primary.with_name(self.primary.name + ".journal"))
 
     def acquire(self) -> None:
         """Create the journal, waiting for a live commit of the same target and finishing a dead one."""
@@ -156,34 +161,25 @@ class _Commit:
             time.sleep(0.005)
 
     def run(self) -> None:
-        """Steps 3 to 5 of the protocol (the journal is held)."""
+        """Steps 3 to 5 of the protocol (the journal is held); a failure or Ctrl-C before the last rename undoes."""
         try:
             for _, target in self.pairs:
-                self.backups.append(_backup(target))
-        except BaseException:
-            for backup in self.backups:
+                backup = _backup(target)
+                self.backups.append(backup)
                 if backup is not None:
-                    backup.unlink(missing_ok=True)
-            raise
-        self._publish("forward")
-        done = 0
-        try:
+                    _step(f"link {target.name}")
+            self._publish("forward")
             for tmp, target in self.pairs:
                 tmp.replace(target)
-                done += 1
                 _step(f"rename {target.name}")
         except BaseException:
-            self._undo(done)
+            self._publish("back")
+            _finish(self.journal, self._record("back"), durable=self.durable)
             raise
         if self.durable:
             for folder in {target.parent for _, target in self.pairs}:
                 _fsync_folder(folder)
         _finish(self.journal, self._record("forward"), durable=self.durable)
-
-    def _undo(self, done: int) -> None:
-        """Put the old files back after a failed rename, the journal saying so first."""
-        self._publish("back")
-        _finish(self.journal, self._record("back"), durable=self.durable)
 
 
 def _link_exclusively(source: Path, name: Path) -> None:
@@ -209,7 +205,6 @@ def _backup(target: Path) -> Path | None:
         import shutil
 
         shutil.copy2(target, backup)
-    _step(f"link {target.name}")
     return backup
 
 
@@ -273,21 +268,24 @@ def commit(pairs: Sequence[tuple[Path, Path]], *, primary: Path, remove: Sequenc
     ['a.bin', 'a.json']
     """
     job = _Commit(Path(primary), pairs, remove, durable)
-    job.acquire()
     try:
+        job.acquire()
         job.run()
     except BaseException:
-        if job.journal.exists() and _read_own(job.journal):
+        own = _own_record(job.journal)
+        if own is not None:  # interrupted outside the renames (or while undoing them): finish as recorded
             with contextlib.suppress(OSError):
-                _finish(job.journal, _read(job.journal) or {})
+                _finish(job.journal, own, durable=durable)
         raise
 
 
-def _read_own(journal: Path) -> bool:
+def _own_record(journal: Path) -> dict | None:
+    """The journal's record if this process wrote it, else None."""
     with contextlib.suppress(InterruptedSaveError, OSError):
         record = _read(journal)
-        return record is not None and record.get("owner") == owner() and record.get("state") == "prepare"
-    return False
+        if record is not None and record.get("owner") == owner():
+            return record
+    return None
 
 
 def pending(primary: Path) -> dict | None:
@@ -359,7 +357,7 @@ def swap_folder(temporary: Path, target: Path, *, durable: bool = True) -> None:
     job.acquire()
     job.backups = [temporary_name(target)]
     record = {**job._record("forward"), "folders": True}
-    staged = temporary_name(job.journal)
+    staged = job.staging()
     _write_json(staged, record, durable)
     staged.replace(job.journal)
     _step("journal forward")

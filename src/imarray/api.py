@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import registry
-from ._atomic import atomic_file, durability, make_parent
+from ._atomic import atomic_file, durability, expecting, make_parent
 from ._progress import streamed_progress
 from .dtypes import ScaleSpec, canonical, exact_cast, is_lazy, scale_to, smallest_fitting
 from .errors import (
@@ -239,7 +239,20 @@ def _pixels(path: PathLike, *, format: str | None, dtype: Any, mmap: bool, verif
     """The pixels (a dask array if ``lazy``) and what the file says about them: ``load`` and ``read``."""
     _check_dims(dims, caller)
     if not lazy:
-        return _read(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims)
+        from ._snapshot import Snapshot
+
+        snapshot = Snapshot(Path(path))  # another process may replace the files while they are read
+        while True:
+            snapshot.begin()
+            try:
+                result = _read(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress,
+                               dims=dims)
+            except (ImarrayError, ValueError, OSError):
+                if snapshot.changed():  # half old, half new: read again
+                    continue
+                raise
+            if not snapshot.changed():
+                return result
     if mmap or verify:
         raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
     from .lazy import read_lazy
@@ -564,7 +577,7 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
     if is_lazy(array) and spec.module not in STREAMED_MODULES:
         array = np.asarray(array)  # formats of single images and movies are written from memory
     make_parent(path)
-    with durability(durable), streamed_progress(progress):
+    with durability(durable), streamed_progress(progress), expecting(array.nbytes):
         return _write(path, array, spec, module, metadata, size_cap_bytes, options, progress)
 
 

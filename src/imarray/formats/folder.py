@@ -22,6 +22,7 @@ from .._atomic import atomic_files
 from .._memory import aligned_empty
 from .._paths import disk_bytes, visible_files
 from .._progress import progress
+from .._temporaries import sweep
 from ..errors import (
     CorruptFileError,
     FormatNotFoundError,
@@ -286,6 +287,7 @@ def write_series(
             hint="choose another name, or move those files away first",
         )
     stale = [p for p in present if pattern.fullmatch(p.name) and p not in targets]
+    sweep(folder)  # a killed save's temporaries of any part (an earlier series may have had more parts)
     module = spec.load()
     try:
         with atomic_files(targets, remove=stale, primary=folder) as temporaries:
