@@ -19,7 +19,7 @@ A = np.arange(8 * 32 * 32, dtype=np.uint16).reshape(8, 32, 32)
 B = (np.arange(4 * 32 * 32, dtype=np.float32) * 0.5).reshape(4, 32, 32)  # the same byte count as A
 CASES = {"f.bin": {}, "m.mhd": {}, "a.nii": {}, "s.tif": {"size_cap": 2 * 32 * 32 * 4}, "z.zarr": {}}
 WRITER = """
-import sys, numpy as np, imarray as ia
+import sys, time, numpy as np, imarray as ia
 from pathlib import Path
 target, stop, cap = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 a = np.arange(8 * 32 * 32, dtype=np.uint16).reshape(8, 32, 32)
@@ -29,6 +29,7 @@ i = 0
 while not stop.exists():
     ia.save(target, (a, b)[i % 2], durable=False, **options)
     i += 1
+    time.sleep(0.02)  # a writer saving 50 times a second (one that never pauses starves any reader)
     if i == 1:
         print("saving", flush=True)
 print(i)

@@ -26,13 +26,14 @@ False
 from __future__ import annotations
 
 import os
+import random
 import time
 from pathlib import Path
 
 from ._commit import journal_path, settle
 from .errors import ChangedWhileReadingError
 
-TRIES = 8
+TRIES = 12
 
 
 def _identity(path: Path) -> tuple | None:
@@ -82,8 +83,8 @@ class Snapshot:
             raise ChangedWhileReadingError(
                 f"it was replaced again and again while being read ({self.tries} tries)", path=self.path,
                 hint="read it when the process saving it has finished, or have that process save under a new name")
-        if self.attempt:
-            time.sleep(0.001 * 2**self.attempt)
+        if self.attempt:  # back off, with jitter, to find a moment between two saves
+            time.sleep(min(0.001 * 2**self.attempt, 0.1) * random.uniform(0.5, 1.5))
         self.attempt += 1
         settle(self.path)
         self.before = fingerprint(self.path)
