@@ -68,11 +68,6 @@ _RATES: RateLimits = (
 )
 
 
-def sniff(head: bytes) -> bool:
-    """True for GIF87a or GIF89a content."""
-    return head.startswith((b"GIF87a", b"GIF89a"))
-
-
 def _count_frames(path: Path) -> int:
     """Frames of the GIF by walking its blocks to the ``;`` trailer, which a truncated file lacks.
 

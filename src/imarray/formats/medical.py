@@ -68,11 +68,6 @@ _HEADER_BYTES = 65536  # text headers of MetaImage and NRRD are far shorter
 _INFLATE_CHUNK = 4 * 2**20
 
 
-def sniff(head: bytes) -> bool:
-    """NRRD files start with ``NRRD``; MetaImage and NIfTI are recognised by extension only."""
-    return head.startswith(b"NRRD")
-
-
 def _is_nifti(path: Path) -> bool:
     return path.name.lower().endswith((".nii", ".nii.gz"))
 
