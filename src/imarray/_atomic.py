@@ -30,7 +30,8 @@ from contextvars import ContextVar
 from pathlib import Path
 
 from . import _commit
-from ._temporaries import NAME_MAX, TEMP_MARKER, sweep, temporary_name
+from ._commit import sweep
+from ._temporaries import NAME_MAX, TEMP_MARKER, temporary_name
 from .errors import ImarrayError, TargetError, TargetPermissionError
 
 __all__ = ["TEMP_MARKER", "atomic_file", "atomic_files", "atomic_folder", "durability", "temporary_sibling"]

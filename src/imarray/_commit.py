@@ -37,7 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ._temporaries import owner, owner_alive, remove, side_name, temporary_name
+from ._temporaries import found, owner, owner_alive, remove, side_name, temporary_name
 from .errors import InterruptedSaveError, TargetError
 
 JOURNAL = "imarray-commit"
@@ -371,8 +371,6 @@ def before_reading(path: Path, *, sweep_beside: bool) -> None:
     inside a folder) costs a folder listing, so single-file formats skip it;
     their next save sweeps.
     """
-    from ._temporaries import sweep
-
     path = Path(path)
     settle(path)
     if not os.path.lexists(path):  # CalSciPy names a binary by its stem
@@ -386,8 +384,6 @@ def before_reading(path: Path, *, sweep_beside: bool) -> None:
 
 def leftovers(path: Path) -> list[Path]:
     """Temporaries of saves of ``path`` (beside it, and inside it if it is a folder) and its unfinished journal."""
-    from ._temporaries import found
-
     path = Path(path)
     items = [item.path for item in found(path.parent, [path])]
     if path.is_dir():
@@ -410,11 +406,32 @@ def clean(path: Path, *, force: bool = False) -> tuple[list[Path], list[Path]]:
     ...     clean(pathlib.Path(name) / "nothing.bin")
     ([], [])
     """
-    from ._temporaries import sweep
-
     path = Path(path)
     settle(path, wait=WAIT_SECONDS)
     removed = sweep(path.parent, [path], force=force)
     if path.is_dir():
         removed += sweep(path, force=force)
     return removed, leftovers(path)
+
+
+def sweep(folder: Path, targets: list[Path] | None = None, *, force: bool = False) -> list[Path]:
+    """Remove the temporaries of dead owners in ``folder`` (of ``targets`` only, where given); return them.
+
+    ``force=True`` also removes those whose owner cannot be known (another
+    host, or names written before temporaries named their owner). A live
+    owner's are never removed. Errors (a read-only folder) leave them be.
+    """
+    removed: list[Path] = []
+    items = found(folder, targets)
+    if not items:
+        return removed
+    keep = pending_names(folder)  # a commit that a reader or the next save rolls forward still needs them
+    for item in items:
+        if item.alive is True or (item.alive is None and not force) or item.path.name in keep:
+            continue
+        try:
+            remove(item.path)
+        except OSError:
+            continue
+        removed.append(item.path)
+    return removed

@@ -178,28 +178,3 @@ def remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
-
-
-def sweep(folder: Path, targets: list[Path] | None = None, *, force: bool = False) -> list[Path]:
-    """Remove the temporaries of dead owners in ``folder`` (of ``targets`` only, where given); return them.
-
-    ``force=True`` also removes those whose owner cannot be known (another
-    host, or names written before temporaries named their owner). A live
-    owner's are never removed. Errors (a read-only folder) leave them be.
-    """
-    from ._commit import pending_names
-
-    removed: list[Path] = []
-    items = found(folder, targets)
-    if not items:
-        return removed
-    keep = pending_names(folder)  # a commit that a reader or the next save rolls forward still needs them
-    for item in items:
-        if item.alive is True or (item.alive is None and not force) or item.path.name in keep:
-            continue
-        try:
-            remove(item.path)
-        except OSError:
-            continue
-        removed.append(item.path)
-    return removed

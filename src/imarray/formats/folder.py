@@ -22,10 +22,10 @@ import numpy as np
 
 from .._atomic import atomic_files
 from .._chunking import along_first, still_there
+from .._commit import sweep
 from .._memory import aligned_empty
 from .._paths import disk_bytes, visible_files, visible_names
 from .._progress import progress as progress_bar
-from .._temporaries import sweep
 from ..errors import (
     CorruptFileError,
     FormatNotFoundError,
