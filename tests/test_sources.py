@@ -456,3 +456,19 @@ def test_s3_tiff_page_and_zarr_chunk_transfer_about_their_bytes(s3_server):
     np.testing.assert_array_equal(remote[6, :512, 512:], stack[6, :512, 512:])
     chunk_bytes = 512 * 512 * 2
     assert chunk_bytes < s3_server.proxy.received < chunk_bytes + 2048
+
+
+def test_a_source_given_again_keeps_its_options():
+    first = as_source("s3://bucket/key.tif", storage_options={"anon": True})
+    assert as_source(first) is first
+    again = as_source(first, timeout=3)
+    assert again.timeout == 3 and again.storage_options == {"anon": True} and again.text == first.text
+
+
+def test_zarr_errors_through_translating(http_server, http_root):
+    zarr = pytest.importorskip("zarr")
+    zarr.create_array(str(http_root / "denied.zarr"), shape=(2,), dtype="u1")[:] = 1
+    http_server.forbidden.add("/denied.zarr/zarr.json")
+    source = as_source(f"{http_server.url}/denied.zarr")
+    with pytest.raises(SourcePermissionError, match=r"denied\.zarr: cannot read it"), source.translating("read it"):
+        zarr.open_array(source.zarr_store(), mode="r")
