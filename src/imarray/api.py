@@ -81,7 +81,7 @@ def parse_size(size: int | float | str) -> int:
 def _head(path: Path) -> bytes:
     try:
         with open(path, "rb") as handle:
-            return handle.read(32)
+            return handle.read(132)  # DICOM's magic sits after a 128-byte preamble
     except IsADirectoryError:  # pragma: no cover - checked by callers
         return b""
     except PermissionError as exc:
@@ -160,7 +160,8 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
 
 @overload
 def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
-         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., **dims: int) -> np.ndarray: ...
+         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., series: int | str | None = ...,
+         **dims: int) -> np.ndarray: ...
 @overload
 def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[True],
          verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., **dims: int) -> np.memmap: ...
@@ -169,7 +170,8 @@ def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Li
          verify: Literal[False] = ..., progress: bool = ..., lazy: Literal[True], **dims: int) -> DaskArray: ...
 @overload
 def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: bool = ..., verify: bool = ...,
-         progress: bool = ..., lazy: bool = ..., **dims: int) -> np.ndarray | DaskArray: ...
+         progress: bool = ..., lazy: bool = ..., series: int | str | None = ...,
+         **dims: int) -> np.ndarray | DaskArray: ...
 
 
 def load(
@@ -181,6 +183,7 @@ def load(
     verify: bool = False,
     progress: bool = False,
     lazy: bool = False,
+    series: int | str | None = None,
     **dims: int,
 ) -> np.ndarray | DaskArray:
     """Load an image file or folder as a NumPy array, exactly as written.
@@ -207,6 +210,9 @@ def load(
         alone: chunks are files of a folder, groups of TIFF pages or raw
         frames, or Zarr chunks, read only when computed. See
         :mod:`imarray.lazy`.
+    series
+        A folder of several DICOM series: which to read, by index (as
+        ``info(...).metadata["series"]`` lists them) or SeriesInstanceUID.
     **dims
         Raw binaries without a sidecar: sizes such as ``y=512, x=512``
         (``frames``, ``t``, ``z``, ``c``, ``y``, ``x``) or ``shape=``; one size
@@ -226,22 +232,23 @@ def load(
     >>> big = ia.load("slices/", lazy=True)             # dask array, nothing read  # doctest: +SKIP
     """
     return _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, lazy=lazy,
-                   dims=dims, caller="load")[0]
+                   dims=dims, caller="load", series=series)[0]
 
 
 def _pixels(path: PathLike, *, format: str | None, dtype: Any, mmap: bool, verify: bool, progress: bool,
-            lazy: bool, dims: dict, caller: str) -> tuple[Any, FileInfo]:
+            lazy: bool, dims: dict, caller: str, series: int | str | None = None) -> tuple[Any, FileInfo]:
     """The pixels (a dask array if ``lazy``) and what the file says about them: ``load`` and ``read``."""
     _check_dims(dims, caller)
-    if lazy and (mmap or verify):
-        raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
+    if lazy and (mmap or verify or series is not None):
+        raise TypeError("lazy=True reads chunks on demand; it takes no mmap=, verify= or series=")
     path, spec = resolve(path, format)
+    _check_series(series, spec, path)
     if not spec.can("read"):
         raise FormatNotFoundError(f"imarray writes {spec.name} but does not read it", path=path)
     if (dims or verify) and not spec.can("sidecar"):
         raise TypeError(f"{spec.name} files take no sidecar dimensions or verify=; those are for raw binaries")
     if not lazy:
-        return _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims)
+        return _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims, series=series)
     from .lazy import read_lazy
 
     return read_lazy(path, spec, dtype=dtype, dims=dims)
@@ -254,8 +261,13 @@ def _check_dims(dims: dict, caller: str = "load") -> None:
                         f"{', '.join(name + '=' for name in _RAW_DIMS)})")
 
 
+def _check_series(series: int | str | None, spec: FormatSpec, path: Path) -> None:
+    if series is not None and "series" not in spec.read_options:
+        raise TypeError(f"{path}: series= chooses a series of a DICOM folder; {spec.name} takes none")
+
+
 def _read(path: Path, spec: FormatSpec, *, dtype: Any, mmap: bool, verify: bool, progress: bool,
-          dims: dict) -> tuple[np.ndarray, FileInfo]:
+          dims: dict, series: int | str | None = None) -> tuple[np.ndarray, FileInfo]:
     """Read ``path`` with the row's ``read``, passing on the read options the row declares."""
     wanted = {"mmap": mmap, "verify": verify, "dtype": dtype, "dims": dims, "progress": progress}
     if mmap and "mmap" not in spec.read_options:
@@ -266,13 +278,15 @@ def _read(path: Path, spec: FormatSpec, *, dtype: Any, mmap: bool, verify: bool,
             "uncompressed .tif to map",
         )
     options = {key: value for key, value in wanted.items() if key in spec.read_options and value}
+    if series is not None:  # series=0 is a choice too
+        options["series"] = series
     array, file_info = spec.load().read(path, spec=spec, **options)
     if dtype is not None and "dtype" not in spec.read_options:
         array = exact_cast(array, dtype, path=path)
     return array, file_info
 
 
-def info(path: PathLike, *, format: str | None = None) -> FileInfo:
+def info(path: PathLike, *, format: str | None = None, series: int | str | None = None) -> FileInfo:
     """Describe an image file or folder without reading its pixels.
 
     Examples
@@ -285,7 +299,8 @@ def info(path: PathLike, *, format: str | None = None) -> FileInfo:
     ...
     """
     path, spec = resolve(path, format)
-    return spec.load().info(path, spec=spec)
+    _check_series(series, spec, path)
+    return spec.load().info(path, spec=spec, **({} if series is None else {"series": series}))
 
 
 def iter_frames(path: PathLike, *, format: str | None = None) -> Iterator[np.ndarray]:
@@ -615,6 +630,7 @@ def read(
     dtype: Any = None,
     progress: bool = False,
     lazy: bool = False,
+    series: int | str | None = None,
     **dims: int,
 ) -> Image:
     """Read an image file or folder as an :class:`~imarray.image.Image`: pixels plus what the file says.
@@ -635,7 +651,7 @@ def read(
     ('label', 'zyx', (2.0, 0.5, 0.5))
     """
     array, file_info = _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress,
-                               lazy=lazy, dims=dims, caller="read")
+                               lazy=lazy, dims=dims, caller="read", series=series)
     return image_from_file(array, file_info)
 
 

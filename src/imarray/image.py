@@ -558,7 +558,7 @@ class Image:
     def to_sitk(self) -> Any:
         """A SimpleITK image: pixels copied once, spacing/origin/direction in (x, y, z) order.
 
-        See :mod:`imarray.interop.sitk`; needs the ``itk`` extra.
+        See :mod:`imarray.interop.sitk`; needs the ``medical`` extra (SimpleITK).
         """
         return converter("sitk").to_sitk(self)
 

@@ -81,13 +81,29 @@ def read_lazy(path: Path, spec: FormatSpec, *, dtype: Any = None, dims: dict | N
 def assemble(kind: str, plan: ChunkPlan) -> Any:
     """A dask array whose chunk at block index ``key`` is computed by ``plan.tasks[key]``."""
     da = _dask_array()
-    from dask.base import tokenize
     from dask.highlevelgraph import HighLevelGraph
 
-    name = f"{_PREFIX}{kind}-{tokenize(plan.tasks, plan.dtype.str)}"
+    name = f"{_PREFIX}{kind}-{_token(plan)}"
     graph: dict[Any, Any] = {(name, *key): task for key, task in plan.tasks.items()}
     meta = np.empty((0,) * len(plan.chunks), dtype=plan.dtype)
     return da.Array(HighLevelGraph.from_collections(name, graph, dependencies=()), name, plan.chunks, meta=meta)
+
+
+def _token(plan: ChunkPlan) -> str:
+    """A name for the plan's array: its source (path and modification time), grid, dtype and end tasks.
+
+    Hashing every task of a 100,000-file folder would cost more than planning it.
+    """
+    from dask.base import tokenize
+
+    path = getattr(plan.info, "path", None)
+    try:
+        stamp = Path(path).stat().st_mtime_ns if path is not None else None
+    except OSError:
+        stamp = None
+    keys = sorted(plan.tasks)
+    ends = [plan.tasks[keys[0]], plan.tasks[keys[-1]]] if keys else []
+    return tokenize(str(path), stamp, plan.chunks, plan.dtype.str, len(keys), ends)
 
 
 def read_whole(path: str, spec_name: str, shape: tuple[int, ...], dtype: str,

@@ -305,7 +305,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         module="imarray.formats.medical",
         extensions=(".mha",),
         dtypes=(*_ITK_INTEGERS, "float32", "float64"),
-        extra="itk",
+        extra="medical",
         options=_options(_COMPRESSION_ITK),
         description="MetaImage .mha (SimpleITK); spacing, origin, direction; (u)int8..64, float32/64 exact",
     ),
@@ -315,7 +315,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         module="imarray.formats.medical",
         extensions=(".mhd",),
         dtypes=(*_ITK_INTEGERS, "float32", "float64"),
-        extra="itk",
+        extra="medical",
         options=_options(_COMPRESSION_ITK),
         multi_file=True,
         description="MetaImage header .mhd + .raw data (SimpleITK); as .mha",
@@ -327,7 +327,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         extensions=(".nrrd",),
         magic=(b"NRRD",),
         dtypes=(*_ITK_INTEGERS, "float32", "float64", "complex64", "complex128"),
-        extra="itk",
+        extra="medical",
         options=_options(_COMPRESSION_ITK),
         description="NRRD (SimpleITK); spacing, origin, direction; (u)int8..64, float32/64, complex exact",
     ),
@@ -337,7 +337,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         module="imarray.formats.medical",
         extensions=(".nii.gz", ".nii"),
         dtypes=_NIFTI_DTYPES,
-        extra="itk",
+        extra="medical",
         description="NIfTI .nii and .nii.gz (SimpleITK header, exact pixels); spacing, origin, direction, units",
     ),
     FormatSpec(
@@ -431,6 +431,18 @@ BUILTIN: tuple[FormatSpec, ...] = (
         capabilities=frozenset({"read", "chunks", "directory"}),
         read_options=("progress",),
         description="a folder of slices or stacks of one format (a size-capped series among them), in natural order",
+    ),
+    FormatSpec(
+        name="dicom",
+        ndim=(2, 4),
+        module="imarray.formats.dicom",
+        extensions=(".dcm", ".dicom"),
+        magic=((128, b"DICM"),),
+        dtypes=(),
+        capabilities=frozenset({"read", "directory"}),
+        read_options=("series",),
+        extra="dicom",
+        description="DICOM files and series folders (pydicom), read only; rescaled as the header says",
     ),
 )
 
@@ -536,9 +548,18 @@ def known_formats() -> str:
     return "; ".join(rows)
 
 
-def by_extension(path: Path) -> FormatSpec | None:
-    """The format whose longest extension ends the name of ``path``, if any (built-in rows win ties)."""
-    name = path.name.lower()
+def by_extension(path: Path | str) -> FormatSpec | None:
+    """The format whose longest extension ends the name of ``path`` (a Path, or a file's name), if any.
+
+    Built-in rows win ties.
+    """
+    name = (path if isinstance(path, str) else path.name).lower()
+    parts = name.rsplit(".", 3)  # extensions hold at most three dots: found once per ending, not per file
+    return _by_ending("." + ".".join(parts[1:])) if len(parts) > 1 else None
+
+
+@cache
+def _by_ending(name: str) -> FormatSpec | None:
     best: tuple[int, FormatSpec] | None = None
     for spec in formats():
         for ext in spec.extensions:
