@@ -176,8 +176,8 @@ def _handler_for(server: RangeServer) -> type[BaseHTTPRequestHandler]:
                 left = stop - start
                 while left:
                     block = handle.read(min(_CHUNK, left))
+                    server._count(path, len(block))  # before the write: the client may act on the bytes at once
                     self.wfile.write(block)
-                    server._count(path, len(block))
                     left -= len(block)
                 self.wfile.flush()
 
@@ -261,10 +261,10 @@ class CountingProxy:
     def _pump(self, source: socket.socket, sink: socket.socket, counted: bool) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(_CHUNK):
-                sink.sendall(data)
-                if counted:
+                if counted:  # before relaying: the client may act on the bytes at once
                     with self._lock:
                         self.received += len(data)
+                sink.sendall(data)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)
 
