@@ -25,6 +25,9 @@ import typing
 from collections.abc import Iterator
 from pathlib import Path
 
+if typing.TYPE_CHECKING:  # pragma: no cover
+    from .registry import FormatSpec
+
 USAGE = 2  # exit status of a usage error, as argparse's own
 FAILURE = 1
 
@@ -335,7 +338,18 @@ def _formats(args: argparse.Namespace) -> int:
         held = ", ".join(spec.dtypes) if spec.can("write") else spec.description
         extra = f"  [pip install 'imarray[{spec.extra}]']" if spec.extra else ""
         print(f"{spec.name:<{name_width}}  {ext:<{exts_width}}  {kind}: {held}{extra}")
+        print(f"{'':<{name_width}}  {'':<{exts_width}}  reads from: {_where(spec)}")
     return 0
+
+
+def _where(spec: FormatSpec) -> str:
+    """Where a format is read from: local paths always; URLs and bytes/file objects where its row says so."""
+    places = ["paths"]
+    if spec.can("remote"):
+        places.append("URLs (s3://, https://, ...)")
+    if spec.can("file_objects"):
+        places.append("bytes and file objects")
+    return ", ".join(places)
 
 
 def _bigger_than_memory(source: Path, format: str | None = None) -> bool:

@@ -43,6 +43,7 @@ __all__ = [
     "TargetError",
     "TargetPermissionError",
     "UnsupportedDtypeError",
+    "UnsupportedSourceError",
 ]
 
 
@@ -63,14 +64,15 @@ class ImarrayError(Exception):
         self,
         message: str,
         *,
-        path: str | os.PathLike[str] | None = None,
+        path: str | os.PathLike[str] | object | None = None,
         hint: str | None = None,
     ) -> None:
-        text = message if path is None else f"{os.fspath(path)}: {message}"
+        where = None if path is None else os.fspath(path) if isinstance(path, str | os.PathLike) else str(path)
+        text = message if where is None else f"{where}: {message}"
         super().__init__(text + (f". Hint: {hint}" if hint else ""))
         # set after the built-in's __init__, which may define its own ``path`` (ImportError)
         self.message = message
-        self.path = None if path is None else os.fspath(path)
+        self.path = where  # a URL or a file object's description: the source as the caller wrote it
         self.hint = hint
 
     def __str__(self) -> str:
@@ -166,6 +168,10 @@ class SourceConnectionError(SourceError, ConnectionError):
 
 class SourceNotSeekableError(SourceError, io.UnsupportedOperation):
     """A file object cannot seek, and the format needs to (read it into ``bytes`` first)."""
+
+
+class UnsupportedSourceError(ImarrayError, TypeError):
+    """The format cannot be read from (or written to) this kind of source: a URL, bytes or a file object."""
 
 
 class FormatPluginError(ImarrayError, ImportError):
