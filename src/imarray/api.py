@@ -773,8 +773,21 @@ def image_from_file(array: np.ndarray, file_info: FileInfo) -> Image:
         direction = matrix[::-1, ::-1] if matrix.shape == (spatial, spatial) else None
     kind = file_info.metadata.get("kind", "intensity")
     kind = kind if valid_kind(kind, array, axes) else "intensity"
+    channels = _recorded_channels(file_info.metadata.get("channels"), array, axes)
     return Image(array, axes=axes, spacing=spacing, origin=origin, units=units, direction=direction,
-                 kind=cast("Kind", kind))
+                 kind=cast("Kind", kind), channels=channels)
+
+
+def _recorded_channels(recorded: Any, array: Any, axes: str) -> list | None:
+    """A file's channel names and colours, if they fit its c axis (a file may be wrong: then none)."""
+    from .image import Channel
+
+    if not isinstance(recorded, list) or "c" not in axes or len(recorded) != array.shape[axes.index("c")]:
+        return None
+    try:
+        return [Channel.parse(entry) for entry in recorded]
+    except (TypeError, ValueError):  # a colour that is not RRGGBB (AxesError is a ValueError)
+        return None
 
 
 def geometry_record(image: Image) -> dict:
@@ -796,6 +809,8 @@ def geometry_record(image: Image) -> dict:
         "origin": {letter: image.origin[i] for i, letter in named},
         "kind": image.kind,
     }
+    if image.channels is not None:
+        record["channels"] = [list(channel) for channel in image.channels]
     if image.direction is not None:
         record["direction"] = image.direction[::-1, ::-1].tolist()
     return record

@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     formats = _format_names()
 
     info = commands.add_parser("info", help="describe files or folders without reading pixels")
-    info.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    info.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or URLs (s3://, https://, ...)")
     info.add_argument("--json", action="store_true",
                       help="machine-readable output: one JSON object per PATH and line (an \"error\" key if it failed)")
     info.add_argument("--format", choices=formats, help="read PATH as this format instead of detecting it")
@@ -96,8 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     convert = commands.add_parser(
         "convert", help="read IN and write OUT exactly unless asked otherwise, with spacing and kind where OUT has room"
     )
-    convert.add_argument("source", type=Path, metavar="IN")
-    convert.add_argument("target", type=Path, metavar="OUT")
+    convert.add_argument("source", metavar="IN", help="a file, folder or URL")
+    convert.add_argument("target", metavar="OUT", help="a file or URL (s3://...)")
     convert.add_argument("--format", choices=formats,
                          help="format of OUT instead of its extension's (imagej: an ImageJ hyperstack .tif)")
     convert.add_argument("--input-format", choices=formats, help="read IN as this format instead of detecting it")
@@ -355,8 +355,10 @@ def _convert(args: argparse.Namespace) -> int:
             pyramid=args.pyramid or None, progress=True, durable=args.durable,
         )
     from .registry import for_writing
+    from .sources import as_source
 
-    spec = for_writing(args.target, args.format)
+    target = as_source(args.target)
+    spec = for_writing(target.path if target.is_local else Path(target.name or "unnamed"), args.format)
     streamed = ", streamed" if lazy and spec.can("stream_write") else ""
     result = api.info(written, format=args.format if spec.name == "imagej" else None)
     print(f"{args.source} -> {written}  ({result.dtype}, {'x'.join(map(str, result.shape))}{streamed})")
@@ -398,7 +400,7 @@ def _where(spec: FormatSpec) -> str:
     return ", ".join(places)
 
 
-def _bigger_than_memory(source: Path, format: str | None = None) -> bool:
+def _bigger_than_memory(source: str, format: str | None = None) -> bool:
     """Whether the pixels of ``source`` exceed a quarter of this machine's memory (dask installed)."""
     import importlib.util
     import os
