@@ -313,9 +313,10 @@ def _pixels(path: SourceLike, *, format: str | None, dtype: Any, mmap: bool, ver
         raise FormatNotFoundError(f"imarray writes {spec.name} but does not read it", path=path)
     if (dims or verify) and not spec.can("sidecar"):
         raise TypeError(f"{spec.name} files take no sidecar dimensions or verify=; those are for raw binaries")
-    if not lazy and not isinstance(path, Path):  # a URL, bytes or a file object: no local files to watch
-        return _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims, series=series)
     if not lazy:
+        if not isinstance(path, Path):  # a URL, bytes or a file object: no local files to watch
+            return _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims,
+                         series=series)
         from ._snapshot import Snapshot
 
         snapshot = Snapshot(path)  # another process may replace the files while they are read

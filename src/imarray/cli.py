@@ -23,7 +23,7 @@ import os
 import re
 import sys
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 if typing.TYPE_CHECKING:  # pragma: no cover
@@ -35,6 +35,8 @@ FAILURE = 1
 
 class _Parser(argparse.ArgumentParser):
     """argparse with a usage error in one line (``imarray: error: ...; see imarray convert --help``)."""
+
+    subcommands: Mapping[str, argparse.ArgumentParser]  # name -> its parser, for writing hints as its flags
 
     def error(self, message: str) -> typing.NoReturn:
         self.exit(USAGE, f"imarray: error: {' '.join(message.split())}; see {self.prog} --help\n")
@@ -71,7 +73,7 @@ def _format_names() -> list[str]:
     return [spec.name for spec in FORMATS]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> _Parser:
     from . import __version__
 
     parser = _Parser(prog="imarray", description="Scientific images as exact NumPy arrays.")
