@@ -134,3 +134,7 @@ class CopyRequiredError(ImarrayError, ValueError):
 
 class LazyImageError(ImarrayError, TypeError):
     """An operation needs the pixels in memory, and the Image holds a dask array (``ia.read(lazy=True)``)."""
+
+
+class UnsupportedFeatureError(ImarrayError, ValueError):
+    """A valid file that uses a feature imarray does not read (an encoding, a colour model); it is not damaged."""

@@ -1,0 +1,163 @@
+"""Real files from other projects' test data, each checked against an independent reader.
+
+The files live in ``tests/data/corpus/<format>/``; ``PROVENANCE`` there names the
+repository, commit, path and licence of each. Every file is either read by
+imarray pixel for pixel as its reference reader reads it (and with the spacing
+and dtype the reference states), or listed in ``UNSUPPORTED`` with the
+imarray error it must raise and the feature that error must name.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import imarray as ia
+from imarray.errors import ImarrayError, UnsupportedFeatureError
+
+CORPUS = Path(__file__).parent / "data" / "corpus"
+DATA_ONLY = {".raw", ".zraw"}  # pixels of a detached header, read through the header
+
+# file -> (error class, words the message must contain): features imarray does not read, and why
+UNSUPPORTED: dict[str, tuple[type[ImarrayError], str]] = {
+    # CMYK has no exact RGB form: a conversion needs a colour profile, which is the caller's choice
+    "jpeg/pil_sample_cmyk.jpg": (UnsupportedFeatureError, "CMYK"),
+}
+
+
+def _inflated_metaimage(path: Path) -> np.ndarray:
+    """frogtissue.mhd's whole zlib stream: its CompressedDataSize (260020) is 2067 bytes short of the complete
+    stream in frogtissue.zraw, and SimpleITK stops there and fills the last 2670 voxels with zeros."""
+    import zlib
+
+    data = zlib.decompress((path.parent / "frogtissue.zraw").read_bytes())
+    return np.frombuffer(data, np.uint8).reshape(136, 470, 500)
+
+
+# files whose usual reference reader is wrong, with the reason and an exact reader of their own
+REFERENCE_WRONG = {"frogtissue.mhd": _inflated_metaimage}
+# files that load as grey although Pillow opens them as palette images (every colour of the palette is grey)
+GREY_PALETTE = {"gif/text_mono.gif"}
+
+
+def corpus_files() -> list[Path]:
+    return sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.name != "PROVENANCE" and p.suffix not in DATA_ONLY)
+
+
+def _key(path: Path) -> str:
+    return path.relative_to(CORPUS).as_posix()
+
+
+def _pillow_frame(image) -> np.ndarray:
+    """A Pillow frame as imarray promises it: grey palettes as grey, other palettes as RGB(A), bilevel as bool."""
+    if image.mode in ("P", "PA"):
+        palette = np.asarray(image.getpalette() or [], np.uint8).reshape(-1, 3)
+        transparent = image.mode == "PA" or "transparency" in image.info
+        if not transparent and len(palette) and (palette == palette[:, :1]).all():
+            return np.asarray(image.convert("L"))
+        return np.asarray(image.convert("RGBA" if transparent else "RGB"))
+    array = np.asarray(image)
+    return array.view(np.uint8) != 0 if array.dtype == np.bool_ else array
+
+
+def _reference(path: Path) -> tuple[np.ndarray, dict[str, float]]:
+    """The pixels (numpy order) and spacing per axis letter an independent reader gives for ``path``."""
+    folder = path.parent.name
+    if folder in ("tiff", "ome"):
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            return tif.series[0].asarray(), {}
+    if folder in ("png", "bmp", "jpeg", "gif"):
+        from PIL import Image, ImageSequence
+
+        with Image.open(path) as image:
+            if folder != "gif":
+                return _pillow_frame(image), {}
+            frames = np.stack([np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(image)])
+        grey = (frames == frames[..., :1]).all()  # Pillow composes every frame in RGB; all grey loads as grey
+        return (frames[..., 0] if grey else frames), {}
+    if folder == "nifti":
+        import nibabel
+
+        image = nibabel.load(path)
+        array = np.asanyarray(image.dataobj).T  # nibabel gives (x, y, z[, t]), scaled as the header says
+        array = array.astype(array.dtype.newbyteorder("="))
+        zooms = image.header.get_zooms()
+        return array, dict(zip("xyzt", (float(z) for z in zooms), strict=False))
+    if folder == "nrrd":
+        import nrrd
+
+        array, header = nrrd.read(str(path), index_order="C")
+        spacings = header.get("spacings")
+        if spacings is None and header.get("space directions") is not None:
+            spacings = [float(np.linalg.norm(d)) for d in header["space directions"] if not np.isnan(d).any()]
+        spacings = [] if spacings is None else [float(v) for v in spacings]
+        letters = "xyzt"[: array.ndim] if len(spacings) == array.ndim else ""
+        return array.astype(array.dtype.newbyteorder("=")), dict(zip(letters, spacings, strict=False))
+    if path.name in REFERENCE_WRONG:
+        return REFERENCE_WRONG[path.name](path), {}
+    if folder == "metaimage":
+        import SimpleITK as sitk
+
+        image = sitk.ReadImage(str(path))
+        return sitk.GetArrayFromImage(image), dict(zip("xyz", image.GetSpacing(), strict=False))
+    if folder == "video":
+        import av
+
+        rounding = av.video.reformatter.Interpolation
+        with av.open(str(path)) as container:  # swscale with exact rounding, as imarray asks it
+            return np.stack([frame.to_ndarray(format="rgb24", src_color_range=frame.color_range or None,
+                                              interpolation=rounding.BILINEAR | rounding.ACCURATE_RND)
+                             for frame in container.decode(video=0)]), {}
+    raise AssertionError(f"no reference reader for {folder}")
+
+
+@pytest.mark.parametrize("path", corpus_files(), ids=_key)
+def test_corpus_file_matches_its_reference_reader(path: Path) -> None:
+    if _key(path) in UNSUPPORTED:
+        error, words = UNSUPPORTED[_key(path)]
+        with pytest.raises(error) as caught:
+            ia.load(path)
+        assert words in str(caught.value) and str(path.name) in str(caught.value)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a file's own oddities (a second series, a stale tag) may warn
+        array = ia.load(path)
+        described = ia.info(path)
+    expected, spacing = _reference(path)
+    assert array.dtype == expected.dtype
+    assert array.shape == expected.shape
+    np.testing.assert_array_equal(array, expected)
+    assert (described.shape, described.dtype) == (array.shape, array.dtype.name)
+    if _key(path) in GREY_PALETTE:
+        assert "c" not in described.axes
+    for axis, value in spacing.items():
+        if axis in described.axes and value != 1.0:
+            assert described.spacing.get(axis) == pytest.approx(value, rel=1e-6), axis
+
+
+def test_corpus_is_large_and_documented() -> None:
+    files = [p for p in CORPUS.rglob("*") if p.is_file() and p.name != "PROVENANCE"]
+    listed = {line.split("\t")[0] for line in (CORPUS / "PROVENANCE").read_text().splitlines()
+              if line and not line.startswith("#")}
+    assert len(corpus_files()) >= 60
+    assert listed == {_key(p) for p in files}
+    assert all(len(line.split("\t")) == 5 for line in (CORPUS / "PROVENANCE").read_text().splitlines()
+               if line and not line.startswith("#"))
+
+
+def test_scaled_nifti_reads_as_nibabel_scales_it_and_records_the_scaling() -> None:
+    described = ia.info(CORPUS / "nifti" / "functional.nii")  # int16 stored, scl_slope 0.0754, scl_inter 3100.76
+    assert described.dtype == "float64"  # float32 cannot hold stored * slope + inter exactly
+    assert described.metadata["scaling"]["stored_dtype"] == "int16"
+    assert described.metadata["scaling"]["scl_slope"] == pytest.approx(0.0754069)
+
+
+def test_a_file_imarray_cannot_read_is_unsupported_not_damaged() -> None:
+    with pytest.raises(UnsupportedFeatureError, match="CMYK") as caught:
+        ia.load(CORPUS / "jpeg" / "pil_sample_cmyk.jpg")
+    assert not isinstance(caught.value, ia.errors.CorruptFileError)
