@@ -161,3 +161,15 @@ def test_a_file_imarray_cannot_read_is_unsupported_not_damaged() -> None:
     with pytest.raises(UnsupportedFeatureError, match="CMYK") as caught:
         ia.load(CORPUS / "jpeg" / "pil_sample_cmyk.jpg")
     assert not isinstance(caught.value, ia.errors.CorruptFileError)
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mkv", ".mp4"])
+def test_a_real_colour_picture_is_not_written_as_frames_of_grey(tmp_path, suffix) -> None:
+    picture = ia.load(CORPUS / "png" / "rgb_trns.png")  # (64, 64, 3) uint8
+    with pytest.raises(ia.errors.AxesError, match="colour picture"):
+        ia.save(tmp_path / f"a{suffix}", picture)
+    with pytest.raises(ia.errors.AxesError):
+        ia.write(tmp_path / f"b{suffix}", ia.read(CORPUS / "png" / "rgb_trns.png"))
+    assert not list(tmp_path.iterdir())
+    ia.save(tmp_path / f"c{suffix}", picture[np.newaxis], frame_rate=5)  # one colour frame is what was meant
+    assert ia.info(tmp_path / f"c{suffix}").shape == (1, 64, 64, 3)

@@ -245,7 +245,7 @@ def check_writable(
     A colour frame of more than 256 colours is refused by ``write``, which
     counts them once while encoding (the write is atomic: nothing is left).
     """
-    check_movie_shape(array, spec)
+    check_movie_shape(array, spec, ((metadata or {}).get("geometry") or {}).get("axes"))
     if max(array.shape[1:3]) > _MAX_SIDE:
         raise UnsupportedDtypeError(f"GIF frames are at most {_MAX_SIDE} pixels wide or high", hint="use .mkv or .tif")
     frame_rate_for(frame_rate, metadata or {}, limits=_RATES)

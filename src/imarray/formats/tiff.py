@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import os
 import re
@@ -68,7 +69,14 @@ def sniff(head: bytes) -> bool:
 
 # what tifffile raises on a damaged structure (IFD chain, tags, OME-XML, strips)
 # imagecodecs' decoding errors (DeflateError, ZstdError, ...) are RuntimeErrors
-_DAMAGE = (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, TypeError, RuntimeError, struct.error)
+# what tifffile raises on a damaged file: its own error, and whatever its parsing of nonsense values hits
+# (found by fuzzing: AssertionError in detect_series, ZeroDivisionError and OverflowError on zero or huge tags)
+_DAMAGE = (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, TypeError, RuntimeError, struct.error,
+           AssertionError, ArithmeticError, AttributeError, RecursionError)
+# tifffile logs what it finds odd (a bad tag, a missing strip) as warnings, which Python prints on stderr when
+# nothing is configured; imarray reports damage as exceptions, so those lines stay out of the terminal unless
+# the application configures logging itself
+logging.getLogger("tifffile").addHandler(logging.NullHandler())
 
 
 @contextlib.contextmanager
