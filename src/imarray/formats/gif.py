@@ -95,6 +95,7 @@ def _count_frames(path: Path) -> tuple[int, bool]:
             if len(head) < 13:
                 raise EOFError
             grey = True
+            screen = struct.unpack("<2H", head[6:10])
             if head[10] & 0x80:  # global colour table
                 grey = _grey_table(handle.read(3 << ((head[10] & 7) + 1)), 3 << ((head[10] & 7) + 1))
             frames = 0
@@ -103,6 +104,12 @@ def _count_frames(path: Path) -> tuple[int, bool]:
                     descriptor = handle.read(9)
                     if len(descriptor) < 9:
                         raise EOFError
+                    left, top, width, height = struct.unpack("<4H", descriptor[:8])
+                    if left + width > screen[0] or top + height > screen[1]:  # Pillow would grow the canvas
+                        raise CorruptFileError(
+                            f"frame {frames} ({width}x{height} at {left},{top}) lies outside the "
+                            f"{screen[0]}x{screen[1]} screen", path=path,
+                            hint="the file is damaged")
                     if descriptor[8] & 0x80:
                         size = 3 << ((descriptor[8] & 7) + 1)
                         grey = _grey_table(handle.read(size), size) and grey
@@ -201,6 +208,10 @@ def _decoded(image: Image.Image, described: FileInfo) -> Iterator[np.ndarray]:
             raise CorruptFileError(
                 f"frame {index} cannot be decoded ({exc})", path=described.path, hint="the file is damaged"
             ) from exc
+        if rgb.shape[:2] != described.shape[1:3]:  # Pillow grows the canvas for a frame placed beyond it
+            raise CorruptFileError(f"frame {index} is {rgb.shape[1]}x{rgb.shape[0]}, the screen "
+                                   f"{described.shape[2]}x{described.shape[1]}", path=described.path,
+                                   hint="the file is damaged (a frame lies outside the logical screen)")
         yield rgb[..., 0] if grey else rgb
 
 

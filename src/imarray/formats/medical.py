@@ -39,6 +39,7 @@ import contextlib
 import dataclasses
 import gzip
 import json
+import math
 import re
 import shutil
 import tempfile
@@ -76,6 +77,7 @@ _UNITS_KEY = "imarray_units"  # MetaImage and NRRD: units per axis letter, as JS
 _COMPRESSIONS = ("zlib", "gzip")
 _HEADER_BYTES = 65536  # text headers of MetaImage and NRRD are far shorter
 _INFLATE_CHUNK = 4 * 2**20
+_MAX_DIMS = 5  # ITK's image IO reads up to 5 dimensions
 
 
 def sniff(head: bytes) -> bool:
@@ -99,7 +101,50 @@ def _own_name(path: Path) -> Iterator[str]:
         yield str(link)
 
 
+_METAIMAGE_VECTORS = ("Offset", "Position", "Origin", "CenterOfRotation", "ElementSpacing", "ElementSize")
+_METAIMAGE_MATRICES = ("TransformMatrix", "Rotation", "Orientation")
+_MAX_COORDINATE = 1e30  # far beyond any image's millimetres; 1e308 sends ITK's matrix code into an endless loop
+
+
+def _check_metaimage_header(path: Path) -> None:
+    """Check the MetaImage fields ITK trusts before ITK parses them: NDims = -1 or 2**31 - 1 crashed
+    SimpleITK, a TransformMatrix holding 1e308 hung it (both found by fuzzing)."""
+    fields: dict[str, str] = {}
+    for line in _text_header(path).splitlines():
+        key, equals, value = line.partition("=")
+        if equals:
+            fields.setdefault(key.strip(), value.strip())
+        if key.strip() == "ElementDataFile":
+            break
+    try:
+        ndims = int(fields.get("NDims", ""))
+    except ValueError:
+        ndims = 0
+    if not 1 <= ndims <= _MAX_DIMS:
+        raise CorruptFileError(f"NDims = {fields.get('NDims')!r} is not a number of dimensions from 1 to {_MAX_DIMS}",
+                               path=path, hint="the header is damaged")
+
+    def numbers(key: str, count: int, kind: type) -> None:
+        if key not in fields:
+            return
+        try:
+            values = [kind(v) for v in fields[key].split()]
+        except ValueError:
+            values = []
+        if len(values) < count or not all(math.isfinite(v) and abs(v) <= _MAX_COORDINATE for v in values):
+            raise CorruptFileError(f"{key} = {fields[key][:80]!r} is not {count} finite numbers of at most "
+                                   f"{_MAX_COORDINATE:g}", path=path, hint="the header is damaged")
+
+    numbers("DimSize", ndims, int)
+    for key in _METAIMAGE_VECTORS:
+        numbers(key, ndims, float)
+    for key in _METAIMAGE_MATRICES:
+        numbers(key, ndims * ndims, float)
+
+
 def _header(path: Path) -> Any:
+    if path.name.lower().endswith((".mha", ".mhd")):
+        _check_metaimage_header(path)
     sitk = simpleitk()
     reader = sitk.ImageFileReader()
     with _own_name(path) as name:
