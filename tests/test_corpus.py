@@ -173,3 +173,10 @@ def test_a_real_colour_picture_is_not_written_as_frames_of_grey(tmp_path, suffix
     assert not list(tmp_path.iterdir())
     ia.save(tmp_path / f"c{suffix}", picture[np.newaxis], frame_rate=5)  # one colour frame is what was meant
     assert ia.info(tmp_path / f"c{suffix}").shape == (1, 64, 64, 3)
+
+
+def test_the_refusal_hint_for_a_label_image_never_suggests_a_scale(tmp_path) -> None:
+    labels = ia.Image.from_label_array(np.array([[0, 70000], [3, 5]], np.uint32))
+    with pytest.raises(ia.errors.UnsupportedDtypeError) as caught:
+        ia.write(tmp_path / "labels.png", labels)
+    assert "scale" not in (caught.value.hint or "") and ".tif" in caught.value.hint

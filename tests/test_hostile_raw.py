@@ -70,3 +70,12 @@ def test_image_dtypes_still_load_from_a_sidecar(tmp_path):
     path = _pair(tmp_path, {"shape": [8], "dtype": ">u8"}, np.arange(8, dtype=">u8").tobytes())
     np.testing.assert_array_equal(ia.load(path), np.arange(8, dtype=np.uint64))
     np.testing.assert_array_equal(ia.load(path, mmap=True), np.arange(8, dtype=np.uint64))
+
+
+def test_calscipy_load_binary_maps_writable_by_default_as_calscipy_does(tmp_path):
+    from imarray.compat.calscipy import load_binary, save_binary
+
+    path = save_binary(tmp_path, np.arange(24, dtype=np.uint16).reshape(2, 3, 4))
+    mapped = load_binary(path, mapped=True)
+    assert mapped.flags.writeable and mapped.mode == "r+"
+    assert not load_binary(path, mapped=True, mode="r").flags.writeable
