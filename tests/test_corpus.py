@@ -180,3 +180,19 @@ def test_the_refusal_hint_for_a_label_image_never_suggests_a_scale(tmp_path) -> 
     with pytest.raises(ia.errors.UnsupportedDtypeError) as caught:
         ia.write(tmp_path / "labels.png", labels)
     assert "scale" not in (caught.value.hint or "") and ".tif" in caught.value.hint
+
+
+@pytest.mark.parametrize("axes", ["qcyx", "tqyx", "qzyx"])
+def test_tiff_keeps_the_axis_names_of_an_image(tmp_path, axes) -> None:
+    stack = ia.load(CORPUS / "ome" / "2010-04_18x24y5z1t2c8b-text.ome.tiff")  # (5, 2, 24, 18) uint8
+    ia.write(tmp_path / "a.tif", ia.Image(stack, axes=axes))
+    assert ia.info(tmp_path / "a.tif").axes == axes and ia.read(tmp_path / "a.tif").axes == axes
+
+
+@pytest.mark.parametrize("suffix", [".ome.tif", ".mha", ".nrrd", ".mhd"])
+def test_a_scale_mapping_is_recorded_by_every_format_with_room_for_it(tmp_path, suffix) -> None:
+    volume = ia.load(CORPUS / "nifti" / "reoriented_anat_moved.nii")  # float32
+    path = ia.save(tmp_path / f"a{suffix}", volume, dtype="uint8", scale="minmax")
+    record = ia.info(path).metadata["scale"]
+    assert record["method"] == "minmax" and record["source_dtype"] == "float32"
+    assert record["source_range"] == [float(np.nanmin(volume)), float(np.nanmax(volume))]

@@ -72,6 +72,7 @@ from . import _nifti, _nrrd
 
 _NIFTI_KIND = "imarray kind="  # prefix in NIfTI's 24-byte aux_file field
 _UNITS_KEY = "imarray_units"  # MetaImage and NRRD: units per axis letter, as JSON
+_SCALE_KEY = "imarray_scale"  # MetaImage and NRRD: the scale= mapping applied on saving, as JSON
 # NIfTI states lengths in m, mm or um and times in s, ms or us; ITK writes mm and s, and reads every
 # one of them converted to mm and s. Units are therefore converted to mm and s on writing.
 _COMPRESSIONS = ("zlib", "gzip")
@@ -244,7 +245,8 @@ def _itk_info(path: Path, spec: FormatSpec, nifti: _nifti.NiftiHeader | None) ->
     scalar_axes = TOOLKIT_AXES[dimension - 2] if 2 <= dimension <= 4 else "q" * dimension
     axes = scalar_axes + ("c" if components > 1 else "")
     keys = set(reader.GetMetaDataKeys())
-    meta = {key: reader.GetMetaData(key) for key in keys if key in (KIND_KEY, _UNITS_KEY, "aux_file", "xyzt_units")}
+    meta = {key: reader.GetMetaData(key) for key in keys
+            if key in (KIND_KEY, _UNITS_KEY, _SCALE_KEY, "aux_file", "xyzt_units")}
     spacing = dict(zip(scalar_axes[::-1], (float(s) for s in reader.GetSpacing()), strict=True))
     origin = dict(zip(scalar_axes[::-1], (float(o) for o in reader.GetOrigin()), strict=True))
     units = _units(meta, scalar_axes, path)
@@ -257,6 +259,10 @@ def _itk_info(path: Path, spec: FormatSpec, nifti: _nifti.NiftiHeader | None) ->
     kind = meta.get(KIND_KEY) or (aux.removeprefix(_NIFTI_KIND) if aux.startswith(_NIFTI_KIND) else None)
     if kind:
         metadata["kind"] = kind
+    with contextlib.suppress(ValueError, TypeError):
+        scale = json.loads(meta.get(_SCALE_KEY) or "null")
+        if isinstance(scale, dict):
+            metadata["scale"] = scale
     if nifti is not None and nifti.scaled:
         metadata["scaling"] = {"scl_slope": nifti.slope, "scl_inter": nifti.inter, "stored_dtype": nifti.stored.name}
     files = (path,)
@@ -589,6 +595,8 @@ def write(path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, co
     units = {axis: unit for axis, unit in (geometry.get("units") or {}).items() if unit}
     if units and not _is_nifti(path):
         simple.SetMetaData(_UNITS_KEY, json.dumps(units))  # ASCII: µ as \u00b5
+    if metadata.get("scale") and not _is_nifti(path):
+        simple.SetMetaData(_SCALE_KEY, json.dumps(metadata["scale"]))
     compress = compression is not None
     if not spec.multi_file:
         _write_sitk(simple, path, compress)

@@ -130,10 +130,12 @@ def _shape_axes(
 ) -> tuple[tuple[int, ...], str]:
     """The shape and axes to return: tifffile's, with the writer's own axes and length-1 dimensions where recorded."""
     shape = tuple(int(n) for n in series.shape)
-    if shaped and isinstance(shaped.get("imarray"), dict) and "axes" in shaped["imarray"]:
-        axes = shaped["imarray"]["axes"]
-        if isinstance(axes, str) and len(axes) == len(shape):
-            return shape, axes
+    own = shaped.get("imarray") if shaped else None
+    if isinstance(own, dict):  # save(axes=) records them, write(Image) records its geometry's
+        geometry = own.get("geometry") if isinstance(own.get("geometry"), dict) else {}
+        for axes in (own.get("axes"), geometry.get("axes")):
+            if isinstance(axes, str) and len(axes) == len(shape):
+                return shape, axes
     if isinstance(recorded, str) and recorded:
         found = _unsqueezed(series, recorded)
         if found is not None:
@@ -219,6 +221,10 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
             origin = {axis: float(pairs[f"origin_{axis}"]) for axis in "tzyx" if pairs.get(f"origin_{axis}")}
             if origin:
                 extra["origin"] = origin
+            with contextlib.suppress(ValueError, TypeError):
+                scale = json.loads(pairs.get("scale") or "null")
+                if isinstance(scale, dict):
+                    extra["scale"] = scale
     return spacing, units, extra
 
 
@@ -580,7 +586,8 @@ def write(
             kwargs.update(imagej=True, metadata={"axes": letters, _IMAGEJ_AXES: named,
                                                  **_imagej_geometry_tags(geometry)})
         else:
-            kwargs.update(ome=True, metadata={"axes": letters, **_ome_geometry_tags(geometry, named)})
+            kwargs.update(ome=True, metadata={"axes": letters,
+                                              **_ome_geometry_tags(geometry, named, metadata.get("scale"))})
     else:
         record: dict[str, Any] = dict(metadata)
         if axes is not None:
@@ -653,8 +660,9 @@ def _imagej_geometry_tags(geometry: dict) -> dict[str, Any]:
     return tags
 
 
-def _ome_geometry_tags(geometry: dict, axes: str) -> dict[str, Any]:
-    """OME Pixels attributes (PhysicalSize and units) and imarray's map annotation (axes, kind, origin, direction)."""
+def _ome_geometry_tags(geometry: dict, axes: str, scale: dict | None = None) -> dict[str, Any]:
+    """OME Pixels attributes (PhysicalSize and units) and imarray's map annotation (axes, kind, origin, direction,
+    and the ``scale=`` mapping applied, if any)."""
     spacing, units, origin = (geometry.get(key, {}) for key in ("spacing", "units", "origin"))
     tags: dict[str, Any] = {}
     for axis in "xyz":
@@ -672,6 +680,8 @@ def _ome_geometry_tags(geometry: dict, axes: str) -> dict[str, Any]:
         pairs["kind"] = geometry["kind"]
     if geometry.get("direction") is not None:  # OME has no direction: imarray keeps it here, xyz order
         pairs["direction"] = json.dumps(geometry["direction"])
+    if scale:
+        pairs["scale"] = json.dumps(scale)
     tags["MapAnnotation"] = {"Namespace": _NAMESPACE, "Value": pairs}
     return tags
 
