@@ -196,3 +196,65 @@ def test_a_scale_mapping_is_recorded_by_every_format_with_room_for_it(tmp_path, 
     record = ia.info(path).metadata["scale"]
     assert record["method"] == "minmax" and record["source_dtype"] == "float32"
     assert record["source_range"] == [float(np.nanmin(volume)), float(np.nanmax(volume))]
+
+
+@pytest.mark.parametrize("name", ["pil168.tif", "tiff_16bit_RGB.tiff"])
+def test_an_interleaved_rgb_tiff_converts_to_ome_tiff_exactly(tmp_path, name) -> None:
+    image = ia.read(CORPUS / "tiff" / name)
+    back = ia.read(ia.write(tmp_path / "a.ome.tif", image))
+    assert back.axes == image.axes == "yxc"
+    np.testing.assert_array_equal(back.array, image.array)
+
+
+def test_screen_dpi_and_unitless_resolutions_are_not_physical_sizes(tmp_path) -> None:
+    import tifffile
+
+    # Pillow's 12in16bit.tif states 72 pixels per inch, a print setting, not a pixel size
+    image = ia.read(CORPUS / "tiff" / "12in16bit.tif")
+    assert image.units == (None, None) and image.spacing == (1.0, 1.0)
+    assert ia.info(CORPUS / "tiff" / "12in16bit.tif").metadata["resolution"] == {"x": 72.0, "unit": "inch"}
+    ome = ia.write(tmp_path / "a.ome.tif", image)
+    with tifffile.TiffFile(ome) as tif:
+        assert "PhysicalSize" not in tif.ome_metadata  # nothing invented, not even OME's default µm
+    tifffile.imwrite(tmp_path / "none.tif", np.zeros((4, 6), np.uint8), resolution=(72, 72), resolutionunit="NONE")
+    assert ia.read(tmp_path / "none.tif").units == (None, None)
+
+
+@pytest.mark.parametrize(("unit", "symbol"), [("micrometer", "µm"), ("inch", "in"), ("angstrom", "Å"), ("um", "µm")])
+def test_ome_tiff_writes_units_as_omes_symbols(tmp_path, unit, symbol) -> None:
+    import tifffile
+
+    picture = ia.load(CORPUS / "png" / "bw_gradient.png")
+    path = ia.write(tmp_path / "a.ome.tif", ia.Image.from_array(picture, spacing=(0.5, 0.25), units=unit))
+    with tifffile.TiffFile(path) as tif:
+        assert f'PhysicalSizeXUnit="{symbol}"' in tif.ome_metadata
+
+
+def test_ome_tiff_refuses_a_unit_ome_cannot_state_before_writing(tmp_path) -> None:
+    picture = ia.load(CORPUS / "png" / "bw_gradient.png")
+    with pytest.raises(ia.errors.UnsupportedDtypeError, match="furlong"):
+        ia.write(tmp_path / "a.ome.tif", ia.Image.from_array(picture, spacing=(1.0, 1.0), units="furlong"))
+    assert not list(tmp_path.iterdir())
+
+
+def test_pillows_decompression_bomb_guard_does_not_refuse_a_genuine_large_png(tmp_path) -> None:
+    from PIL import Image
+
+    side = int(Image.MAX_IMAGE_PIXELS ** 0.5 * 1.5) + 1  # past Pillow's 2x limit, a few hundred MB at most
+    if side * side > 600 * 2**20:
+        pytest.skip("Pillow's limit is set higher here than this test affords")
+    Image.new("L", (side, 1)).resize((side, side)).save(tmp_path / "large.png")
+    assert ia.info(tmp_path / "large.png").shape == (side, side)
+
+
+def test_tifffiles_log_lines_stay_off_stderr(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import imarray as ia, sys\ntry:\n    ia.load(sys.argv[1])\nexcept ia.errors.ImarrayError as e:\n"
+            "    print(type(e).__name__)\n")
+    damaged = tmp_path / "a.tif"
+    data = bytearray((CORPUS / "tiff" / "16bit.cropped.tif").read_bytes())
+    damaged.write_bytes(bytes(data[: len(data) // 3]))
+    result = subprocess.run([sys.executable, "-c", code, str(damaged)], capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "CorruptFileError" and result.stderr == "", result.stderr

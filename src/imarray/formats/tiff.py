@@ -40,7 +40,7 @@ from ..errors import (
     UnsupportedDtypeError,
 )
 from ..fileinfo import FileInfo
-from ..geometry import MILLIMETRES, check_axes
+from ..geometry import MILLIMETRES, check_axes, ome_unit
 from ..layout import dense_planes
 from ..registry import FormatSpec
 
@@ -51,7 +51,6 @@ _CODECS = {"zlib", "deflate", "zstd", "lzw", "lzma", "packbits", "lz4"}
 # tifffile axis letters -> imarray's (S: samples of a colour pixel, I: image sequence)
 _AXES = {"T": "t", "Z": "z", "C": "c", "S": "c", "Y": "y", "X": "x", "I": "q", "Q": "q"}
 _OME_UNITS = {"µm": "um", "\u03bcm": "um"}
-_OME_UNIT_NAMES = {"um": "µm", "micron": "µm", "microns": "µm"}
 _NAMESPACE = "imarray"  # OME map annotation of imarray's own keys
 _IMAGEJ_KIND = "imarray_kind"
 _IMAGEJ_AXES = "imarray_axes"
@@ -152,7 +151,11 @@ def _resolution_spacing(page: tifffile.TiffPage) -> tuple[dict[str, float], str 
         res_x, res_y = page.get_resolution()
     except Exception:
         return spacing, None
-    unit = {2: "inch", 3: "cm"}.get(int(page.resolutionunit))
+    if int(page.resolutionunit) != 3:
+        # pixels per inch (a print or screen setting: 72, 96 dpi) or per no unit at all are not pixel sizes:
+        # they are kept in metadata["resolution"], not invented into a physical spacing
+        return spacing, None
+    unit = "cm"
     if res_x and res_x != 1:
         spacing["x"] = 1.0 / res_x
     if res_y and res_y != 1:
@@ -399,6 +402,11 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
     else:
         spacing, unit = _resolution_spacing(tif.pages.first)
         units = {axis: unit for axis in spacing} if unit else {}
+        stated = tif.pages.first.tags.get("XResolution")
+        if not spacing and stated is not None and not (shaped and "imarray" in shaped):
+            metadata["resolution"] = {"x": float(np.divide(*stated.value)) if stated.value[1] else 0.0,
+                                      "unit": getattr(tif.pages.first.resolutionunit, "name",
+                                                      str(tif.pages.first.resolutionunit)).lower()}
         extra = {}
         fmt = "tiff"
     _check_recorded(series, shaped, extra, path)
@@ -548,6 +556,23 @@ def check_writable(
             )
     if spec.name == "ome-tiff" and axes is not None and "q" in axes:
         raise AxesError("OME-TIFF needs every axis named (t, z, c, y, x); 'q' is not allowed")
+    if spec.name == "ome-tiff" and (axes or "").endswith("c") and (
+            array.shape[-1] not in (3, 4) or array.dtype not in (np.uint8, np.uint16)):
+        raise AxesError(f"OME-TIFF holds an interleaved colour axis (last) only as 3 or 4 uint8/uint16 RGB samples; "
+                        f"this one has {array.shape[-1]} {array.dtype} values",
+                        hint="move the channels before y and x (np.moveaxis(a, -1, -3), axes '...cyx')")
+    if spec.name == "ome-tiff":
+        _check_ome_units(((metadata or {}).get("geometry") or {}).get("units") or {})
+
+
+def _check_ome_units(units: dict) -> None:
+    """Refuse, before writing, a unit OME-XML cannot state (readers of OME-TIFF reject the file otherwise)."""
+    for axis, unit in units.items():
+        if unit and axis in "tzyx" and ome_unit(unit, time=axis == "t") is None:
+            raise UnsupportedDtypeError(
+                f"OME-TIFF states {'times' if axis == 't' else 'lengths'} in OME's units; the {axis} axis's "
+                f"unit {unit!r} is not one", hint="use e.g. " + ("s, ms, µs" if axis == "t" else "µm, nm, mm, Å, in")
+                + ", or save as .tif or .zarr, which keep any unit")
 
 
 def _is_subsequence(part: str, whole: str) -> bool:
@@ -568,6 +593,8 @@ def write(
 ) -> None:
     """Write ``array`` to ``path`` as the TIFF flavour of ``spec``."""
     rgb = photometric is not None and photometric.lower() == "rgb"
+    if spec.name == "ome-tiff" and (axes or "").endswith("c"):
+        rgb = True  # an interleaved colour axis: OME-TIFF's RGB samples (check_writable allowed 3 or 4 of them)
     if bigtiff is None:
         bigtiff = array.nbytes > _BIGTIFF_ABOVE
     kwargs: dict[str, Any] = {
@@ -665,16 +692,16 @@ def _ome_geometry_tags(geometry: dict, axes: str, scale: dict | None = None) -> 
     and the ``scale=`` mapping applied, if any)."""
     spacing, units, origin = (geometry.get(key, {}) for key in ("spacing", "units", "origin"))
     tags: dict[str, Any] = {}
-    for axis in "xyz":
-        if axis in spacing:
+    for axis in "xyz":  # a size without a unit is written only if it is not the default 1 (OME would read µm)
+        unit = units.get(axis)
+        if axis in spacing and (unit or spacing[axis] != 1.0):
             tags[f"PhysicalSize{axis.upper()}"] = spacing[axis]
-            unit = units.get(axis)
             if unit:
-                tags[f"PhysicalSize{axis.upper()}Unit"] = _OME_UNIT_NAMES.get(unit, unit)
-    if "t" in spacing:
+                tags[f"PhysicalSize{axis.upper()}Unit"] = ome_unit(unit) or unit
+    if "t" in spacing and (units.get("t") or spacing["t"] != 1.0):
         tags["TimeIncrement"] = spacing["t"]
         if units.get("t"):
-            tags["TimeIncrementUnit"] = units["t"]
+            tags["TimeIncrementUnit"] = ome_unit(units["t"], time=True) or units["t"]
     pairs = {"axes": axes, **{f"origin_{axis}": repr(value) for axis, value in origin.items() if value}}
     if geometry.get("kind", "intensity") != "intensity":
         pairs["kind"] = geometry["kind"]
