@@ -258,3 +258,11 @@ def test_tifffiles_log_lines_stay_off_stderr(tmp_path) -> None:
     damaged.write_bytes(bytes(data[: len(data) // 3]))
     result = subprocess.run([sys.executable, "-c", code, str(damaged)], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "CorruptFileError" and result.stderr == "", result.stderr
+
+
+def test_a_size_capped_save_loads_by_the_name_it_was_saved_under(tmp_path) -> None:
+    stack = ia.load(CORPUS / "ome" / "2010-04_18x24y1z5t1c8b-text.ome.tiff")  # (5, 24, 18) uint8
+    written = ia.save(tmp_path / "capped.tif", stack, size_cap="1000B")
+    assert written == tmp_path / "capped" and len(list(written.iterdir())) > 1
+    np.testing.assert_array_equal(ia.load(tmp_path / "capped.tif"), stack)
+    assert ia.info(tmp_path / "capped.tif").shape == stack.shape

@@ -101,6 +101,14 @@ def _existing(path: PathLike) -> Path:
     for ext in (".bin",):  # CalSciPy style: the stem of a binary without its suffix
         if path.with_name(path.name + ext).exists():
             return path.with_name(path.name + ext)
+    spec = registry.by_extension(path)
+    if spec is not None:  # save("big.tif", size_cap=...) wrote the folder big/: load it by the name saved
+        from .formats import folder as folder_format
+
+        series, stem, ext = folder_format.series_folder(path, spec)
+        if series.is_dir() and any(folder_format.series_pattern(stem, ext).fullmatch(p.name)
+                                   for p in series.iterdir()):
+            return series
     raise ImageFileNotFoundError(
         "no such file or folder",
         path=path,
