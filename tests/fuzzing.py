@@ -127,6 +127,15 @@ def make_seeds(folder: Path) -> list[Seed]:
         metadata = tuple(sorted(store.rglob("zarr.json")))
         chunks = tuple(sorted(p for p in store.rglob("*") if p.is_file() and p.name != "zarr.json"))[:4]
         seeds.append(Seed("zarr", store, metadata + chunks, metadata))
+        import zarr  # a store as other tools write it: zarr's defaults, no checksum, so damage reaches the codecs
+
+        foreign = zarr.create_array(store=str(folder / "foreign.zarr"), shape=grey.shape, dtype=grey.dtype,
+                                    chunks=(3, 5, 6), zarr_format=3)
+        foreign[...] = grey
+        store = folder / "foreign.zarr"
+        metadata = (store / "zarr.json",)
+        chunks = tuple(sorted(p for p in store.rglob("*") if p.is_file() and p.name != "zarr.json"))[:4]
+        seeds.append(Seed("zarr", store, metadata + chunks, metadata))
     except ImportError:  # pragma: no cover - the zarr extra is in the test extra
         pass
     for fmt, pattern in [("tiff", "tiff/*.ti*"), ("png", "png/*.png"), ("gif", "gif/*.gif"), ("bmp", "bmp/*.bmp"),

@@ -206,7 +206,13 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[FileInfo, Any]:
 def _nifti2_info(path: Path, spec: FormatSpec, nifti: _nifti.NiftiHeader) -> FileInfo:
     """A NIfTI-2 header (which ITK does not read) through nibabel: geometry in ITK's LPS frame, mm and s."""
     nibabel = import_optional("nibabel", extra="itk", purpose="reading NIfTI-2 headers")
-    header = nibabel.load(path).header
+    try:
+        header = nibabel.load(path).header
+    except MemoryError:
+        raise
+    except Exception as exc:  # nibabel's ImageFileError, gzip's BadGzipFile, struct and value errors of damage
+        raise CorruptFileError(f"nibabel cannot read the NIfTI-2 header ({type(exc).__name__}: {exc})", path=path,
+                               hint="the file is damaged or was cut short") from exc
     ndim = len(nifti.shape)
     axes = TOOLKIT_AXES[ndim - 2] if 2 <= ndim <= 4 else "q" * ndim
     space, time = header.get_xyzt_units()
@@ -389,6 +395,10 @@ def _check_sizes(file_info: FileInfo, path: Path, nifti: _nifti.NiftiHeader | No
         )
     if nifti is not None:
         expected = nifti.offset + nifti.stored_bytes
+    data = file_info.files[-1]
+    if not data.exists():
+        raise CorruptFileError(f"the data file {data.name} the header names is missing", path=path,
+                               hint="keep the header and its data file together")
     if _compressed(path):
         if expected > available_memory():
             raise CorruptFileError(
@@ -396,10 +406,6 @@ def _check_sizes(file_info: FileInfo, path: Path, nifti: _nifti.NiftiHeader | No
                 path=path, hint="the header is damaged, or the volume needs a machine with more memory",
             )
         return
-    data = file_info.files[-1]
-    if not data.exists():
-        raise CorruptFileError(f"the data file {data.name} the header names is missing", path=path,
-                               hint="keep the header and its data file together")
     if not data.is_file():
         raise CorruptFileError(f"the data file {data.name} the header names is not a regular file", path=path,
                                hint="point the header at the file that holds the pixels")

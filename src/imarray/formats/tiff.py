@@ -145,17 +145,20 @@ def _shape_axes(
     return shape, letters
 
 
-def _resolution_spacing(page: tifffile.TiffPage) -> tuple[dict[str, float], str | None]:
+def _resolution_spacing(page: tifffile.TiffPage, *, unit_elsewhere: bool = False
+                        ) -> tuple[dict[str, float], str | None]:
+    """Spacing from the X/Y resolution tags: only pixels per centimetre are a pixel size, unless the unit is
+    stated elsewhere (``unit_elsewhere``: ImageJ's description names it and writes resolutions per that unit)."""
     spacing: dict[str, float] = {}
     try:
         res_x, res_y = page.get_resolution()
     except Exception:
         return spacing, None
-    if int(page.resolutionunit) != 3:
+    if int(page.resolutionunit) != 3 and not unit_elsewhere:
         # pixels per inch (a print or screen setting: 72, 96 dpi) or per no unit at all are not pixel sizes:
         # they are kept in metadata["resolution"], not invented into a physical spacing
         return spacing, None
-    unit = "cm"
+    unit = "cm" if int(page.resolutionunit) == 3 else None
     if res_x and res_x != 1:
         spacing["x"] = 1.0 / res_x
     if res_y and res_y != 1:
@@ -165,7 +168,7 @@ def _resolution_spacing(page: tifffile.TiffPage) -> tuple[dict[str, float], str 
 
 def _imagej_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, str], dict[str, Any]]:
     meta = tif.imagej_metadata or {}
-    spacing, _ = _resolution_spacing(tif.pages.first)
+    spacing, _ = _resolution_spacing(tif.pages.first, unit_elsewhere=True)
     unit = _imagej_unit_read(meta.get("unit"))
     if "spacing" in meta:
         spacing["z"] = float(meta["spacing"])

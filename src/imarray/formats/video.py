@@ -343,6 +343,10 @@ def _decoded(container, described: FileInfo, av) -> Iterator[np.ndarray]:
                     hint="the file is damaged",
                 )
             count += 1
+            if frame.height < height or frame.width < width:
+                raise CorruptFileError(  # a damaged stream changes its frame size midway
+                    f"frame {count - 1} is {frame.width}x{frame.height}, the stream's header states {width}x{height}",
+                    path=described.path, hint="the file is damaged")
             yield _to_array(frame, described.dtype, colour, height, width, av)
     except av.FFmpegError as exc:
         raise CorruptFileError(

@@ -69,6 +69,7 @@ _METADATA_FILES = ("zarr.json", ".zarray", ".zattrs", ".zgroup", ".zmetadata")
 _MAX_METADATA_BYTES = 16 * 2**20
 _MAX_CHUNKS = 2**32  # more files than a file system holds
 _MAX_CHUNKS_SEARCHED = 10**6
+_SPARSE_ABOVE = 4096  # chunks in the grid: below it, zarr's own read of every chunk is fast enough
 
 def _zarr() -> Any:
     return import_optional("zarr", extra="zarr", purpose="Zarr stores")
@@ -241,6 +242,35 @@ def _check_chunk_files(path: Path, array: Any) -> None:
                                            hint="the store is damaged")
 
 
+def _sparse_read(path: Path, array: Any) -> np.ndarray | None:
+    """The array read from the chunk files that exist, the rest left at the fill value; None where most chunks
+    exist (``array[...]`` is then as fast) or the chunk names cannot be parsed.
+
+    Zarr asks the store for every chunk of the grid, present or not: a store of
+    78,000 chunks of which 12 are written took more than 20 s to read.
+    """
+    grid = [-(-int(s) // int(c)) for s, c in zip(array.shape, array.chunks, strict=True)]
+    separator = getattr(getattr(array.metadata, "chunk_key_encoding", None), "separator", None)
+    if separator is None or getattr(array.metadata, "zarr_format", 3) != 3 or math.prod(grid) < _SPARSE_ABOVE:
+        return None
+    folder = path / array.path if array.path else path
+    prefix = "c" + separator
+    present: list[tuple[int, ...]] = []
+    for chunk in (folder / "c").rglob("*") if (folder / "c").is_dir() else ():
+        if chunk.is_file():
+            key = chunk.relative_to(folder).as_posix().replace("/", separator)
+            parts = key[len(prefix):].split(separator) if key.startswith(prefix) else []
+            if len(parts) == len(grid) and all(p.isdigit() and int(p) < g for p, g in zip(parts, grid, strict=True)):
+                present.append(tuple(int(p) for p in parts))
+    if len(present) * 4 > math.prod(grid):
+        return None
+    out = np.full(tuple(int(s) for s in array.shape), array.fill_value, dtype=array.dtype)
+    for coords in present:
+        block = tuple(slice(i * int(c), (i + 1) * int(c)) for i, c in zip(coords, array.chunks, strict=True))
+        out[block] = array[block]
+    return out
+
+
 def _bad_chunk(array: Any) -> str | None:
     """The key of the first chunk that does not decode, found by reading chunk by chunk (on the error path only)."""
     grid = [range(-(-int(s) // int(c))) for s, c in zip(array.shape, array.chunks, strict=True)]
@@ -278,7 +308,9 @@ def read(path: Path, *, spec: FormatSpec) -> tuple[np.ndarray, FileInfo]:
     check_fits(file_info.shape, file_info.dtype, path)
     _check_chunk_files(path, array)
     try:
-        data = array[...]
+        data = _sparse_read(path, array)
+        if data is None:
+            data = array[...]
     except (ValueError, OSError, RuntimeError, TypeError, ArithmeticError, zlib.error, KeyError, IndexError) as exc:
         chunk = _bad_chunk(array)
         raise CorruptFileError(f"cannot decode {'chunk ' + chunk if chunk else 'the chunks'} ({exc})", path=path,
