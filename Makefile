@@ -26,7 +26,7 @@ test: $(STAMP) lint
 
 # A long mutation-fuzzing campaign (1,000 damaged files per format); its table goes to benchmarks/RESULTS.md.
 fuzz: $(STAMP)
-	$(BIN)/python tests/fuzzing.py --cases 1000 --keep fuzz-cases
+	$(BIN)/python tests/fuzzing.py --cases 1000 --keep fuzz-cases --results
 
 # CalSciPy, a peer in the I/O benchmark, lives in its own environment: its own
 # requirements do not install (a pinned dependency fails), its io_tools need only these.

@@ -339,10 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--keep", type=Path, help="keep failing cases in this folder")
+    parser.add_argument("--results", action="store_true", help="write the table to benchmarks/RESULTS.md")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
+    if args.keep:  # a fresh folder: the failing cases of this campaign only
+        shutil.rmtree(args.keep, ignore_errors=True)
+        args.keep.mkdir(parents=True)
     table = run(args.cases, args.seed, args.workers, folder=args.keep,
                 progress=lambda n: print(f"\r{n} cases", end="", file=sys.stderr) if n % 100 == 0 else None)
     print(file=sys.stderr)
@@ -351,7 +353,28 @@ def main(argv: list[str] | None = None) -> int:
           f"{args.workers} workers, {TIME_LIMIT:g} s and {MEMORY_LIMIT / 2**30:g} GiB per case")
     for failure in table.failures()[:50]:
         print(f"- {failure.format} {failure.outcome}: {failure.detail}")
+    if args.results:
+        write_results(table, args, time.monotonic() - started)
     return 1 if table.failures() else 0
+
+
+def write_results(table: Table, args: argparse.Namespace, seconds: float) -> None:
+    """The campaign's table as the ``fuzz`` section of benchmarks/RESULTS.md, with machine, date and commit."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import _report
+
+    failures = table.failures()
+    text = "\n".join([
+        f"## fuzz: mutated files per format, each loaded in a forked child ({time.strftime('%Y-%m-%d')})", "",
+        f"Machine: {_report.machine()}. Commit {_report.git_commit()}. `make fuzz` (tests/fuzzing.py --cases "
+        f"{args.cases} --seed {args.seed}, {args.workers} workers, {TIME_LIMIT:g} s and "
+        f"{MEMORY_LIMIT / 2**30:g} GiB address space per case): {len(table.results)} cases in {seconds:.0f} s.", "",
+        "Outcomes: *array* (loaded; `info` agreed on shape and dtype) and *imarray error* are the promised "
+        "answers to a damaged file; *other exception*, *signal*, *timeout* and *memory* are bugs.", "",
+        table.markdown(), "",
+        *(f"- {r.format} {r.outcome}: {r.detail.splitlines()[0][:200]}" for r in failures[:20]),
+    ])
+    _report.write_section(text, ("<!-- fuzz:start -->", "<!-- fuzz:end -->"))
 
 
 if __name__ == "__main__":
