@@ -57,9 +57,9 @@ def test_folder_reads_nothing_until_computed_and_one_plane_opens_one_file(tmp_pa
 
 @pytest.mark.parametrize("compression", [None, "zlib"])
 def test_multipage_tiff_chunks_are_pages(tmp_path, opened, compression, monkeypatch):
-    from imarray import lazy as lazy_module
+    from imarray import _chunking as chunking
 
-    monkeypatch.setattr(lazy_module, "CHUNK_BYTES", 3 * 9 * 7 * 4)  # three pages per chunk
+    monkeypatch.setattr(chunking, "CHUNK_BYTES", 3 * 9 * 7 * 4)  # three pages per chunk
     stack = extreme_array("float32", (2, 5, 9, 7))
     path = tmp_path / "stack.tif"
     ia.save(path, stack, compression=compression)
@@ -82,9 +82,9 @@ def test_bool_and_big_endian_tiff(tmp_path):
 
 
 def test_raw_chunks_read_their_own_bytes(tmp_path, opened, monkeypatch):
-    from imarray import lazy as lazy_module
+    from imarray import _chunking as chunking
 
-    monkeypatch.setattr(lazy_module, "CHUNK_BYTES", 2 * 6 * 8 * 8)  # two frames per chunk
+    monkeypatch.setattr(chunking, "CHUNK_BYTES", 2 * 6 * 8 * 8)  # two frames per chunk
     stack = extreme_array("complex64", (7, 6, 8))
     written = ia.save(tmp_path / "run.bin", stack)
     opened.clear()
@@ -116,12 +116,47 @@ def test_zarr_and_series_are_lazy(tmp_path):
     assert_identical(stack, lazy.compute())
 
 
-def test_a_truncated_slice_fails_when_the_lazy_array_is_made(tmp_path):
-    folder = _slices(tmp_path / "slices", extreme_array("uint16", (3, 64, 64)))
+def test_a_lazy_folder_of_slices_opens_its_first_and_last_files_only(tmp_path, opened):
+    folder = _slices(tmp_path / "slices", extreme_array("uint16", (30, 8, 6)))
+    opened.clear()
+    lazy = ia.load(folder, lazy=True)
+    assert lazy.shape == (30, 8, 6)
+    assert sorted(set(opened)) == [str(folder / "slice_0.tif"), str(folder / "slice_29.tif")]
+
+
+def test_a_truncated_slice_fails_when_its_chunk_is_computed_naming_it(tmp_path):
+    stack = extreme_array("uint16", (3, 64, 64))
+    folder = _slices(tmp_path / "slices", stack)
     damaged = folder / "slice_1.tif"
     damaged.write_bytes(damaged.read_bytes()[:4000])
-    with pytest.raises(CorruptFileError, match="truncated"):
-        ia.load(folder, lazy=True)
+    lazy = ia.load(folder, lazy=True)
+    assert_identical(stack[2], lazy[2].compute())
+    with pytest.raises(CorruptFileError, match="truncated") as caught:
+        lazy.compute()
+    assert caught.value.path == str(damaged)
+
+
+def test_a_slice_of_another_shape_in_the_middle_fails_when_read_naming_it_and_the_first(tmp_path):
+    folder = _slices(tmp_path / "slices", extreme_array("uint8", (3, 4, 4)))
+    tifffile.imwrite(folder / "slice_1.tif", np.zeros((5, 4), np.uint8))
+    lazy = ia.load(folder, lazy=True)
+    with pytest.raises(CorruptFileError, match=r"slice_0\.tif") as caught:
+        lazy[1].compute()
+    assert caught.value.path == str(folder / "slice_1.tif")
+    assert lazy[2].compute().shape == (4, 4)
+
+
+def test_a_slice_of_other_spacing_warns_when_it_is_read(tmp_path):
+    from imarray.formats.folder import MixedGeometryWarning
+
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    for index, spacing in enumerate((0.5, 0.25, 0.5)):
+        ia.write(folder / f"s_{index}.tif", ia.Image.from_array(np.zeros((4, 4), np.uint8), spacing=spacing,
+                                                                units="um"))
+    lazy = ia.load(folder, lazy=True)
+    with pytest.warns(MixedGeometryWarning, match=r"s_1\.tif: records spacing"):
+        lazy[1].compute()
 
 
 def test_folder_of_mismatched_files_fails_before_any_compute(tmp_path):

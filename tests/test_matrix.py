@@ -19,8 +19,9 @@ from imarray.registry import ALL_DTYPES, FORMATS
 from helpers import assert_identical, extreme_array, leftovers
 
 SHAPES = [(5,), (4, 6), (3, 4, 6), (2, 3, 4, 6), (2, 2, 3, 4, 6), (2, 2, 2, 3, 4, 6)]
-EXTRA_MODULES = {"itk": "SimpleITK", "video": "av", "zarr": "zarr"}  # the module each extra's formats need
-LOSSLESS = [spec for spec in FORMATS if not spec.lossy]
+# the module each extra's formats need
+EXTRA_MODULES = {"medical": "SimpleITK", "video": "av", "zarr": "zarr", "dicom": "pydicom"}
+LOSSLESS = [spec for spec in FORMATS if not spec.lossy and spec.can("write")]
 
 
 def _installed(spec) -> bool:
@@ -37,10 +38,8 @@ def _holds(spec, shape) -> bool:
     if not low <= len(shape) <= high:
         return False
     # Pillow formats hold 3 dimensions only as colour (last axis 3 or 4), video and GIF hold 4 only
-    # as (frames, y, x, 3); these shapes end in 6.
-    if spec.module.endswith("pillow") and len(shape) == 3:
-        return False
-    return not (spec.module.endswith(("video", "gif")) and len(shape) == 4)
+    # as (frames, y, x, 3): the rows' colour_ndim; these shapes end in 6.
+    return len(shape) not in spec.colour_ndim
 
 
 @pytest.mark.parametrize("spec", LOSSLESS, ids=lambda s: s.name)

@@ -14,6 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import imarray as ia
+import imarray._chunking
+import imarray.formats.folder
 import imarray.lazy
 import imarray.streaming
 from imarray.errors import CorruptFileError, LossyCastError
@@ -135,7 +137,7 @@ def test_slices_are_read_straight_into_the_slab_buffers(tmp_path, monkeypatch):
     def fresh_chunk(*args, **kwargs):
         raise AssertionError("a slice was read into a chunk of its own")
 
-    monkeypatch.setattr(imarray.lazy, "aligned_empty", fresh_chunk)
+    monkeypatch.setattr(imarray.formats.folder, "aligned_empty", fresh_chunk)  # the folder's chunk task
     monkeypatch.setattr(imarray.streaming, "SLAB_BYTES", 4 * stack[0].nbytes)  # three slabs
     assert_identical(stack, ia.load(ia.save(tmp_path / "v.zarr", lazy, chunks=(2, 4, 9))))
     with pytest.raises(AssertionError, match="chunk of its own"):
@@ -146,7 +148,7 @@ def test_slices_are_read_straight_into_the_slab_buffers(tmp_path, monkeypatch):
 def test_read_into_takes_only_whole_chunks_of_an_unchanged_load(tmp_path, monkeypatch):
     stack = extreme_array("float32", (9, 6, 7))
     tifffile.imwrite(tmp_path / "s.tif", stack)
-    monkeypatch.setattr(imarray.lazy, "CHUNK_BYTES", 3 * stack[0].nbytes)  # three pages per chunk
+    monkeypatch.setattr(imarray._chunking, "CHUNK_BYTES", 3 * stack[0].nbytes)  # three pages per chunk
     lazy = ia.load(tmp_path / "s.tif", lazy=True)
     buffer = np.zeros((6, 6, 7), np.float32)
     assert not imarray.lazy.read_into(lazy, 1, buffer[:3])  # starts inside a chunk
@@ -267,14 +269,14 @@ def test_cli_streamed_convert_keeps_the_spacing(tmp_path, capsys):
 def test_tiff_page_groups_that_straddle_zarr_chunks_are_still_read_once_in_place(tmp_path, monkeypatch):
     stack = extreme_array("uint16", (12, 6, 7))
     tifffile.imwrite(tmp_path / "s.tif", stack)
-    monkeypatch.setattr(imarray.lazy, "CHUNK_BYTES", 3 * stack[0].nbytes)  # groups of three pages
+    monkeypatch.setattr(imarray._chunking, "CHUNK_BYTES", 3 * stack[0].nbytes)  # groups of three pages
     lazy = ia.load(tmp_path / "s.tif", lazy=True)
     assert lazy.chunks[0] == (3, 3, 3, 3)
 
     def fresh_chunk(*args, **kwargs):
         raise AssertionError("a page group was read into a chunk of its own")
 
-    monkeypatch.setattr(imarray.lazy, "aligned_empty", fresh_chunk)
+    monkeypatch.setattr(imarray._chunking, "aligned_empty", fresh_chunk)  # the TIFF's page-group task
     monkeypatch.setattr(imarray.streaming, "SLAB_BYTES", stack[0].nbytes)
     assert_identical(stack, ia.load(ia.save(tmp_path / "v.zarr", lazy, chunks=(2, 6, 7))))
 
@@ -316,10 +318,10 @@ def test_cli_convert_says_what_it_wrote_and_refuses_options_in_one_line(tmp_path
                  "--scale", "minmax"]) == 0
     assert "(uint8, 4x8x9, streamed)" in capsys.readouterr().out  # what was written, not the source's dtype
     assert main(["convert", str(folder), str(tmp_path / "v.png"), "--lazy", "--dtype", "uint8", "--scale",
-                 "minmax"]) == 2  # a PNG holds one plane
-    assert main(["convert", str(folder), str(tmp_path / "v.tif"), "--chunks", "1,8,9"]) == 2
+                 "minmax"]) == 1  # a PNG holds one plane: a refusal
+    assert main(["convert", str(folder), str(tmp_path / "v.tif"), "--chunks", "1,8,9"]) == 2  # usage
     error = capsys.readouterr().err
-    assert error.count("\n") == 2 and "tiff takes no chunks=" in error
+    assert error.count("\n") == 2 and "tiff takes no --chunks" in error
 
 
 def test_save_of_a_lazy_image_streams_its_pixels_and_write_refuses_contradicting_axes(tmp_path, monkeypatch):

@@ -13,13 +13,12 @@ array([[    0,     5, 70000]], dtype=uint32)
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import numpy as np
 
@@ -37,21 +36,19 @@ from .errors import (
     UnsupportedDtypeError,
 )
 from .fileinfo import FileInfo
-from .formats import folder as folder_format
 from .geometry import agrees, check_axes, check_order
 from .registry import FormatSpec
-from .streaming import STREAMED_MODULES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .image import Image
+    from dask.array import Array as DaskArray
+
+    from .image import Image, Kind
 
 PathLike = str | os.PathLike[str]
 
 __all__ = ["FormatMismatchWarning", "info", "iter_frames", "load", "parse_size", "read", "save", "write"]
 
 _RAW_DIMS = ("shape", "frames", "t", "z", "c", "y", "x")
-_SAVE_OPTIONS = ("compression", "axes", "size_cap", "bigtiff", "photometric", "quality", "checksum", "frame_rate",
-                 "loop", "quantize", "crf", "chunks", "pyramid")
 
 
 class FormatMismatchWarning(UserWarning):
@@ -84,7 +81,7 @@ def parse_size(size: int | float | str) -> int:
 def _head(path: Path) -> bytes:
     try:
         with open(path, "rb") as handle:
-            return handle.read(32)
+            return handle.read(132)  # DICOM's magic sits after a 128-byte preamble
     except IsADirectoryError:  # pragma: no cover - checked by callers
         return b""
     except PermissionError as exc:
@@ -140,11 +137,11 @@ def _forced(path: Path, format: str, head: bytes) -> FormatSpec:
     return spec
 
 
-def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec | None]:
-    """The existing path and the format that reads it (``None`` for a folder)."""
+def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec]:
+    """The existing path and the registry row that reads it (a folder's too)."""
     path = _existing(path)
     if path.is_dir():
-        return path, _store_spec(path, format)
+        return path, registry.for_folder(path, format)
     if path.stat().st_size == 0:
         raise CorruptFileError(
             "the file is empty (0 bytes)", path=path, hint="the write that made it failed; rewrite it"
@@ -169,14 +166,20 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
     return path, spec
 
 
-def _store_spec(folder: Path, format: str | None) -> FormatSpec | None:
-    """The Zarr row for a folder that is a Zarr store (``None``: a folder of images)."""
-    from .formats.zarr_ import store_format
-
-    found = store_format(folder)
-    if found is None:
-        return None
-    return registry.BY_NAME[format.lower() if format and format.lower() in ("zarr", "ome-zarr") else found]
+@overload
+def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
+         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., series: int | str | None = ...,
+         **dims: int) -> np.ndarray: ...
+@overload
+def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[True],
+         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., **dims: int) -> np.memmap: ...
+@overload
+def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
+         verify: Literal[False] = ..., progress: bool = ..., lazy: Literal[True], **dims: int) -> DaskArray: ...
+@overload
+def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: bool = ..., verify: bool = ...,
+         progress: bool = ..., lazy: bool = ..., series: int | str | None = ...,
+         **dims: int) -> np.ndarray | DaskArray: ...
 
 
 def load(
@@ -188,8 +191,9 @@ def load(
     verify: bool = False,
     progress: bool = False,
     lazy: bool = False,
+    series: int | str | None = None,
     **dims: int,
-) -> np.ndarray:
+) -> np.ndarray | DaskArray:
     """Load an image file or folder as a NumPy array, exactly as written.
 
     Parameters
@@ -214,6 +218,9 @@ def load(
         alone: chunks are files of a folder, groups of TIFF pages or raw
         frames, or Zarr chunks, read only when computed. See
         :mod:`imarray.lazy`.
+    series
+        A folder of several DICOM series: which to read, by index (as
+        ``info(...).metadata["series"]`` lists them) or SeriesInstanceUID.
     **dims
         Raw binaries without a sidecar: sizes such as ``y=512, x=512``
         (``frames``, ``t``, ``z``, ``c``, ``y``, ``x``) or ``shape=``; one size
@@ -233,20 +240,26 @@ def load(
     >>> big = ia.load("slices/", lazy=True)             # dask array, nothing read  # doctest: +SKIP
     """
     return _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, lazy=lazy,
-                   dims=dims, caller="load")[0]
+                   dims=dims, caller="load", series=series)[0]
 
 
 def _pixels(path: PathLike, *, format: str | None, dtype: Any, mmap: bool, verify: bool, progress: bool,
-            lazy: bool, dims: dict, caller: str) -> tuple[Any, FileInfo]:
+            lazy: bool, dims: dict, caller: str, series: int | str | None = None) -> tuple[Any, FileInfo]:
     """The pixels (a dask array if ``lazy``) and what the file says about them: ``load`` and ``read``."""
     _check_dims(dims, caller)
+    if lazy and (mmap or verify or series is not None):
+        raise TypeError("lazy=True reads chunks on demand; it takes no mmap=, verify= or series=")
+    path, spec = resolve(path, format)
+    _check_series(series, spec, path)
+    if not spec.can("read"):
+        raise FormatNotFoundError(f"imarray writes {spec.name} but does not read it", path=path)
+    if (dims or verify) and not spec.can("sidecar"):
+        raise TypeError(f"{spec.name} files take no sidecar dimensions or verify=; those are for raw binaries")
     if not lazy:
-        return _read(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims)
-    if mmap or verify:
-        raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
+        return _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims, series=series)
     from .lazy import read_lazy
 
-    return read_lazy(path, format=format, dtype=dtype, dims=dims)
+    return read_lazy(path, spec, dtype=dtype, dims=dims)
 
 
 def _check_dims(dims: dict, caller: str = "load") -> None:
@@ -256,37 +269,32 @@ def _check_dims(dims: dict, caller: str = "load") -> None:
                         f"{', '.join(name + '=' for name in _RAW_DIMS)})")
 
 
-def _read(path, *, format, dtype, mmap, verify, progress, dims) -> tuple[np.ndarray, FileInfo]:
-    path, spec = resolve(path, format)
-    if spec is None:
-        if mmap:
-            raise UnsupportedDtypeError(
-                "mmap=True needs one file; a folder is read into one array",
-                path=path,
-                hint="load the folder without mmap (lazy loading arrives with the dask extra)",
-            )
-        array, file_info = folder_format.read(path, show_progress=progress)
-    else:
-        module = spec.load()
-        if spec.name == "raw":
-            return module.read(path, spec=spec, mmap=mmap, verify=verify, dtype=dtype, dims=dims)
-        if dims or verify:
-            raise TypeError(f"{spec.name} files take no sidecar dimensions or verify=; those are for raw binaries")
-        if mmap:
-            if "mmap" not in inspect.signature(module.read).parameters:
-                raise UnsupportedDtypeError(
-                    f"mmap=True maps raw binaries and uncompressed TIFF; {spec.name} files are decoded",
-                    path=path, hint="load it without mmap=True, or save a copy as .bin or uncompressed .tif to map",
-                )
-            array, file_info = module.read(path, spec=spec, mmap=True)
-        else:
-            array, file_info = module.read(path, spec=spec)
-    if dtype is not None:
+def _check_series(series: int | str | None, spec: FormatSpec, path: Path) -> None:
+    if series is not None and "series" not in spec.read_options:
+        raise TypeError(f"{path}: series= chooses a series of a DICOM folder; {spec.name} takes none")
+
+
+def _read(path: Path, spec: FormatSpec, *, dtype: Any, mmap: bool, verify: bool, progress: bool,
+          dims: dict, series: int | str | None = None) -> tuple[np.ndarray, FileInfo]:
+    """Read ``path`` with the row's ``read``, passing on the read options the row declares."""
+    wanted = {"mmap": mmap, "verify": verify, "dtype": dtype, "dims": dims, "progress": progress}
+    if mmap and "mmap" not in spec.read_options:
+        what = "a folder is read into one array" if spec.can("directory") else f"{spec.name} files are decoded"
+        raise UnsupportedDtypeError(
+            f"mmap=True maps raw binaries and uncompressed TIFF; {what}", path=path,
+            hint="load it without mmap=True (lazy=True reads large data in pieces), or save a copy as .bin or "
+            "uncompressed .tif to map",
+        )
+    options = {key: value for key, value in wanted.items() if key in spec.read_options and value}
+    if series is not None:  # series=0 is a choice too
+        options["series"] = series
+    array, file_info = spec.load().read(path, spec=spec, **options)
+    if dtype is not None and "dtype" not in spec.read_options:
         array = exact_cast(array, dtype, path=path)
     return array, file_info
 
 
-def info(path: PathLike, *, format: str | None = None) -> FileInfo:
+def info(path: PathLike, *, format: str | None = None, series: int | str | None = None) -> FileInfo:
     """Describe an image file or folder without reading its pixels.
 
     Examples
@@ -299,9 +307,8 @@ def info(path: PathLike, *, format: str | None = None) -> FileInfo:
     ...
     """
     path, spec = resolve(path, format)
-    if spec is None:
-        return folder_format.info(path)
-    return spec.load().info(path, spec=spec)
+    _check_series(series, spec, path)
+    return spec.load().info(path, spec=spec, **({} if series is None else {"series": series}))
 
 
 def iter_frames(path: PathLike, *, format: str | None = None) -> Iterator[np.ndarray]:
@@ -317,17 +324,16 @@ def iter_frames(path: PathLike, *, format: str | None = None) -> Iterator[np.nda
     >>> means = [frame.mean() for frame in ia.iter_frames("recording.mkv")]   # doctest: +SKIP
     """
     path, spec = resolve(path, format)
-    module = None if spec is None else spec.load()
-    if module is None or not hasattr(module, "iter_frames"):
+    if not spec.can("frames"):
         raise FormatNotFoundError(
-            f"frame iteration is for video and GIF files, not {'a folder' if spec is None else spec.name}",
+            f"frame iteration is for video and GIF files, not {'a folder' if spec.can('directory') else spec.name}",
             path=path,
             hint="use ia.load(path), or ia.load(path, mmap=True) for raw binaries and uncompressed TIFF",
         )
-    return module.iter_frames(path, spec=spec)
+    return spec.load().iter_frames(path, spec=spec)
 
 
-def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path, kind: str | None = None
+def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | None, kind: str | None = None
                          ) -> UnsupportedDtypeError:
     held = "/".join(spec.dtypes)
     candidates = [d for d in spec.dtypes if d != "bool"] if array.dtype != bool else list(spec.dtypes)
@@ -390,8 +396,17 @@ def convert_for(
                 path=path,
                 hint=f"pass dtype= as well, one of {', '.join(spec.dtypes)}",
             )
-        array, record = scale_to(array, target, scale, path=path)
+        if is_lazy(array):
+            from .blockwise import scale_blocks
+
+            array, record = scale_blocks(array, target, scale, path=path)
+        else:
+            array, record = scale_to(array, target, scale, path=path)
         metadata["scale"] = record.as_dict()
+    elif dtype is not None and is_lazy(array):
+        from .blockwise import exact_cast_blocks
+
+        array = exact_cast_blocks(array, dtype, path=path)
     elif dtype is not None:
         array = exact_cast(array, dtype, path=path)
     if array.dtype.name not in spec.dtypes:
@@ -419,8 +434,10 @@ def save(
     crf: int | None = None,
     chunks: tuple[int, ...] | None = None,
     pyramid: bool | int | None = None,
+    compress_level: int | None = None,
     progress: bool = False,
     durable: bool = True,
+    **format_options: Any,
 ) -> Path:
     """Save an array so that it loads back exactly, or refuse before writing.
 
@@ -476,6 +493,8 @@ def save(
     pyramid
         OME-Zarr: ``True`` adds levels downsampled by 2 in y, x (and z);
         a number gives that many levels in all.
+    compress_level
+        PNG: zlib level 0 (none, fastest) to 9 (smallest); Pillow's 6 by default.
     progress
         Show a progress bar for multi-file and video writes when stderr is a terminal.
     durable
@@ -488,6 +507,9 @@ def save(
     -------
     pathlib.Path
         The file (or series folder) written.
+
+    Other keyword options go to formats that declare them (a plugin's own;
+    ``imarray formats`` lists every format's options and their types).
 
     Examples
     --------
@@ -515,9 +537,27 @@ def save(
         "crf": crf,
         "chunks": chunks,
         "pyramid": pyramid,
+        "compress_level": compress_level,
+        **format_options,
     }
     return _save(path, array, format=format, dtype=dtype, scale=scale, progress=progress, durable=durable,
                  geometry=None, options={key: value for key, value in given.items() if value is not None})
+
+
+def _check_options(path: Path, spec: FormatSpec, options: dict) -> None:
+    """Every option is one the row declares (``size_cap`` for rows that split into series), of its type."""
+    takes = (*spec.option_names, *(("size_cap",) if spec.can("series") else ()))
+    refused = [key for key in options if key not in takes]
+    if refused:
+        raise TypeError(
+            f"{path}: {spec.name} takes no {', '.join(k + '=' for k in refused)}"
+            f" (it takes {', '.join(o + '=' for o in takes) or 'no options'})"
+        )
+    for option in spec.options:
+        try:
+            option.check(options.get(option.name), format_name=spec.name)
+        except InvalidOptionError as err:
+            raise InvalidOptionError(err.message, path=path, hint=err.hint) from None
 
 
 def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: ScaleSpec | None, progress: bool,
@@ -525,12 +565,9 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
     path = Path(path)
     spec = registry.for_writing(path, format)
     photometric = options.get("photometric")
-    refused = [key for key in options if key not in spec.options]
-    if refused:
-        raise TypeError(
-            f"{path}: {spec.name} takes no {', '.join(k + '=' for k in refused)}"
-            f" (it takes {', '.join(o + '=' for o in spec.options) or 'no options'})"
-        )
+    if "progress" in spec.option_names:
+        options["progress"] = progress
+    _check_options(path, spec, options)
     if not is_lazy(array):
         array = np.asarray(array)
     if array.dtype.kind in "biufc" and array.dtype.char != canonical(array.dtype).char:
@@ -555,8 +592,6 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
     if geometry is not None:
         metadata["geometry"] = geometry
     size_cap_bytes = options.pop("size_cap", None)
-    if "progress" in spec.options:
-        options["progress"] = progress
     module = spec.load()
     try:
         size_cap_bytes = None if size_cap_bytes is None else parse_size(size_cap_bytes)
@@ -567,7 +602,11 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
         if err.path is not None:
             raise
         raise type(err)(err.message, path=path, hint=err.hint) from None
-    if is_lazy(array) and spec.module not in STREAMED_MODULES:
+    if is_lazy(array) and spec.can("stream_write"):
+        from .streaming import Streamed
+
+        array = Streamed(array)  # the writer pulls the pixels block by block
+    elif is_lazy(array):
         array = np.asarray(array)  # formats of single images and movies are written from memory
     make_parent(path)
     with durability(durable), streamed_progress(progress):
@@ -577,7 +616,7 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
 def _write(path: Path, array: np.ndarray, spec: FormatSpec, module: Any, metadata: dict,
            size_cap_bytes: Any, options: dict, progress: bool) -> Path:
     if size_cap_bytes is not None:
-        return folder_format.write_series(
+        return registry.by_name("folder").load().write_series(
             path, array, spec=spec, size_cap=size_cap_bytes, metadata=metadata,
             show_progress=progress, **options,
         )
@@ -603,6 +642,7 @@ def read(
     dtype: Any = None,
     progress: bool = False,
     lazy: bool = False,
+    series: int | str | None = None,
     **dims: int,
 ) -> Image:
     """Read an image file or folder as an :class:`~imarray.image.Image`: pixels plus what the file says.
@@ -623,7 +663,7 @@ def read(
     ('label', 'zyx', (2.0, 0.5, 0.5))
     """
     array, file_info = _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress,
-                               lazy=lazy, dims=dims, caller="read")
+                               lazy=lazy, dims=dims, caller="read", series=series)
     return image_from_file(array, file_info)
 
 
@@ -643,7 +683,8 @@ def image_from_file(array: np.ndarray, file_info: FileInfo) -> Image:
         direction = matrix[::-1, ::-1] if matrix.shape == (spatial, spatial) else None
     kind = file_info.metadata.get("kind", "intensity")
     kind = kind if valid_kind(kind, array, axes) else "intensity"
-    return Image(array, axes=axes, spacing=spacing, origin=origin, units=units, direction=direction, kind=kind)
+    return Image(array, axes=axes, spacing=spacing, origin=origin, units=units, direction=direction,
+                 kind=cast("Kind", kind))
 
 
 def geometry_record(image: Image) -> dict:
@@ -727,13 +768,10 @@ def write(path: PathLike, image: Image, **options: Any) -> Path:
     if "axes" in given and not agrees(check_axes(given["axes"], image.ndim), image.axes):
         raise AxesError(f"axes={given['axes']!r} contradicts the image's axes {image.axes!r}", path=path,
                         hint="name only the image's unnamed (q) axes, or change them with image.replace(axes=...)")
-    if "axes" in spec.options and "axes" not in given and "q" not in image.axes:
+    if "axes" in spec.option_names and "axes" not in given and "q" not in image.axes:
         given["axes"] = image.axes  # unnamed axes are left to the writer's default
-    if "photometric" in spec.options and image.kind == "rgb" and image.axes.endswith("c"):
+    if "photometric" in spec.option_names and image.kind == "rgb" and image.axes.endswith("c"):
         given.setdefault("photometric", "rgb")
     named = {key: given.pop(key, default) for key, default in
              (("format", None), ("dtype", None), ("scale", None), ("progress", False), ("durable", True))}
-    unknown = set(given) - set(_SAVE_OPTIONS)
-    if unknown:
-        raise TypeError(f"write() got unexpected keyword arguments {sorted(unknown)}")
     return _save(path, image.array, geometry=geometry_record(image), options=given, **named)

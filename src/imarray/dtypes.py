@@ -163,10 +163,6 @@ def exact_cast(array: np.ndarray, dtype: Any, *, path=None) -> np.ndarray:
     ...
     imarray.errors.LossyCastError: cannot cast int64 to uint8 exactly: value 300 at index (1,) ...
     """
-    if is_lazy(array):
-        from .streaming import exact_cast_blocks
-
-        return exact_cast_blocks(array, dtype, path=path)
     target = as_dtype(dtype, path=path)
     source = array.dtype
     if source == target:
@@ -260,10 +256,6 @@ def scale_to(
     >>> record.source_range
     (0.0, 1.0)
     """
-    if is_lazy(array):
-        from .streaming import scale_blocks
-
-        return scale_blocks(array, dtype, scale, path=path)
     target = as_dtype(dtype, path=path)
     if array.dtype.kind == "c":
         raise UnsupportedDtypeError(

@@ -25,6 +25,7 @@ __all__ = [
     "CopyRequiredError",
     "CorruptFileError",
     "FormatNotFoundError",
+    "FormatPluginError",
     "ImageFileNotFoundError",
     "ImarrayError",
     "InvalidOptionError",
@@ -97,7 +98,9 @@ class InvalidOptionError(ImarrayError, ValueError):
 
 
 class LossyCastError(ImarrayError, ValueError):
-    """An exact cast (``dtype=`` without ``scale=``) would change a value."""
+    """An exact cast (``dtype=`` without ``scale=``) would change a value (at ``index`` of the array, if known)."""
+
+    index: tuple[int, ...] | None = None
 
 
 class PixelKindError(ImarrayError, ValueError):
@@ -134,6 +137,10 @@ class CopyRequiredError(ImarrayError, ValueError):
 
 class LazyImageError(ImarrayError, TypeError):
     """An operation needs the pixels in memory, and the Image holds a dask array (``ia.read(lazy=True)``)."""
+
+
+class FormatPluginError(ImarrayError, ImportError):
+    """A format contributed by a plugin cannot be used (its module fails to import)."""
 
 
 class UnsupportedFeatureError(ImarrayError, ValueError):

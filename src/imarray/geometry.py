@@ -10,6 +10,7 @@ which dimension is which, refusing when the sizes leave a choice.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import overload
 
 from .errors import AxesError
 
@@ -49,7 +50,7 @@ class Geometry:
         sizes = dict(zip(axes, shape, strict=True))
         if "x" not in sizes or "y" not in sizes:
             raise AxesError(f"axes {axes!r} lack x or y; a geometry needs both")
-        return cls(**{f"size_{letter}": sizes.get(letter) for letter in TOOLKIT_ORDER})
+        return cls(sizes["x"], sizes["y"], sizes.get("z"), sizes.get("c"), sizes.get("t"))
 
     def sizes(self) -> dict[str, int]:
         """Present axes and their sizes, in x, y, z, c, t order."""
@@ -138,6 +139,12 @@ def named_as(given: str | None, default: str) -> str | None:
         return given
     stack_only = given[0] == "q" and "q" not in given[1:]
     return default if stack_only and agrees(default, given) else None
+
+
+@overload
+def check_axes(axes: str, ndim: int) -> str: ...
+@overload
+def check_axes(axes: None, ndim: int) -> None: ...
 
 
 def check_axes(axes: str | None, ndim: int) -> str | None:

@@ -43,6 +43,7 @@ from .dtypes import is_lazy
 from .errors import AxesError, CopyRequiredError, LazyImageError, PixelKindError
 from .geometry import Geometry, check_axes, check_order
 from .layout import Layout, classify
+from .registry import converter
 
 Kind = Literal["intensity", "rgb", "binary", "label"]
 KINDS: tuple[str, ...] = ("intensity", "rgb", "binary", "label")
@@ -52,7 +53,7 @@ _BINARY_DTYPES = ("bool", "uint8", "int8")
 __all__ = ["KINDS", "Image"]
 
 
-def _as_array(data: Any, copy: bool | None, dtype: Any = None) -> np.ndarray:
+def _as_array(data: Any, copy: bool | None, dtype: Any = None) -> Any:
     """Obey NumPy 2's ``copy=``: None shares when it can, False refuses to copy, True copies."""
     if copy is True:
         return np.array(data, dtype=dtype, copy=True)
@@ -175,7 +176,7 @@ class Image:
         if not isinstance(array, np.ndarray) and not is_lazy(array):
             raise TypeError(f"Image holds an ndarray (or a dask array), not a {type(array).__name__}; "
                             "use Image.from_array")
-        self._array = array
+        self._array: Any = array  # an ndarray, or a dask array (lazy)
         self._axes = check_axes(axes, array.ndim)
         check_order(self._axes)
         self._spacing = _per_axis(spacing, self._axes, "spacing", 1.0, _finite)
@@ -399,10 +400,10 @@ class Image:
                 hint=f"pass row_stride >= {shape[-1] * dtype.itemsize} (a row of {shape[-1]} {dtype} pixels) and "
                 "plane_stride >= rows * row_stride",
             )
-        strides = [dtype.itemsize, row, plane]
+        inner = [dtype.itemsize, row, plane]
         for size in reversed(shape[1:-2]):
-            strides.append(strides[-1] * size)
-        strides = tuple(reversed(strides[: len(shape)]))
+            inner.append(inner[-1] * size)
+        strides = tuple(reversed(inner[: len(shape)]))
         view = memoryview(buffer).cast("B")
         needed = offset + sum((s - 1) * st for s, st in zip(shape, strides, strict=True)) + dtype.itemsize
         if needed > view.nbytes:
@@ -523,8 +524,8 @@ class Image:
 
     def replace(self, **changes: Any) -> Image:
         """A new Image on the same array with some attributes changed (``spacing=...``, ``kind=...``)."""
-        attributes = {"axes": self._axes, "spacing": self._spacing, "origin": self._origin, "units": self._units,
-                      "direction": self._direction, "kind": self._kind}
+        attributes: dict[str, Any] = {"axes": self._axes, "spacing": self._spacing, "origin": self._origin,
+                                      "units": self._units, "direction": self._direction, "kind": self._kind}
         unknown = set(changes) - set(attributes) - {"array"}
         if unknown:
             raise TypeError(f"Image has no attribute {', '.join(sorted(unknown))} to replace")
@@ -553,54 +554,42 @@ class Image:
                                  hint="call image.compute() first, or slice it and compute the part you need")
         return self._array
 
-    # ------------------------------------------------------------ toolkits (imarray.interop)
+    # ---------------------------------------- toolkits: imarray.interop modules, through registry.CONVERTERS
     def to_sitk(self) -> Any:
         """A SimpleITK image: pixels copied once, spacing/origin/direction in (x, y, z) order.
 
-        See :mod:`imarray.interop.sitk`; needs the ``itk`` extra.
+        See :mod:`imarray.interop.sitk`; needs the ``medical`` extra (SimpleITK).
         """
-        from .interop.sitk import to_sitk
-
-        return to_sitk(self)
+        return converter("sitk").to_sitk(self)
 
     @classmethod
     def from_sitk(cls, image: Any, *, kind: Kind | None = None) -> Image:
         """An Image viewing a SimpleITK image's pixels (no copy), geometry in numpy order."""
-        from .interop.sitk import from_sitk
-
-        return from_sitk(image, kind=kind)
+        return converter("sitk").from_sitk(image, kind=kind)
 
     def to_itk(self) -> Any:
         """An ITK image viewing these pixels (one dense copy only if they are not C-contiguous).
 
         See :mod:`imarray.interop.itk`; needs the ``itk`` extra.
         """
-        from .interop.itk import to_itk
-
-        return to_itk(self)
+        return converter("itk").to_itk(self)
 
     @classmethod
     def from_itk(cls, image: Any, *, kind: Kind | None = None) -> Image:
         """An Image viewing an ITK image's pixels (no copy), geometry in numpy order."""
-        from .interop.itk import from_itk
-
-        return from_itk(image, kind=kind)
+        return converter("itk").from_itk(image, kind=kind)
 
     def to_xarray(self) -> Any:
         """An ``xarray.DataArray`` sharing these pixels, dims named by axis, coordinates from spacing and origin.
 
         See :mod:`imarray.interop.xarray`; needs the ``xarray`` extra.
         """
-        from .interop.xarray import to_xarray
-
-        return to_xarray(self)
+        return converter("xarray").to_xarray(self)
 
     @classmethod
     def from_xarray(cls, data: Any, *, kind: Kind | None = None) -> Image:
         """An Image sharing a DataArray's NumPy pixels, axes from its dims, geometry from its coordinates."""
-        from .interop.xarray import from_xarray
-
-        return from_xarray(data, kind=kind)
+        return converter("xarray").from_xarray(data, kind=kind)
 
     def __repr__(self) -> str:
         sizes = " x ".join(f"{letter}={size}" for letter, size in zip(self._axes, self.shape, strict=True))

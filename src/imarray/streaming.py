@@ -1,17 +1,18 @@
-"""Saving dask arrays chunk by chunk: TIFF pages, raw bytes, Zarr chunks.
+"""The streaming engine: saving dask arrays chunk by chunk (TIFF pages, raw bytes, Zarr chunks).
 
-``ia.save(path, dask_array)`` never holds the whole array: TIFF and raw
-writers receive the pixels as a stream of blocks computed one ahead of the
-write (peak memory: a few blocks; a raw file is preallocated and written in
+``ia.save(path, dask_array)`` never holds the whole array: a row with the
+``stream_write`` capability is handed a :class:`Streamed` (the
+:class:`~imarray.protocol.BlockStream` protocol) instead of an ndarray, and its
+writer pulls the pixels from it. TIFF and raw writers receive the pixels as a
+stream of blocks computed one ahead of the write (peak memory: a few blocks; a raw file is preallocated and written in
 order, not through an ``np.memmap``, whose mapped pages count in the RSS),
 and Zarr stores are written slab by slab from reused buffers in this process
 or chunk-parallel by the tasks of any other scheduler, a
 ``dask.distributed.Client`` included. imarray starts no pool of workers.
 
-``dtype=`` casts each block exactly (:func:`imarray.dtypes.exact_cast`, same
-``LossyCastError``, raised when the offending block is computed: before the
-target is replaced, since writes are atomic); ``scale="minmax"`` first
-computes the global finite range in one lazy pass.
+``dtype=`` and ``scale=`` are applied block by block before the stream
+(:mod:`imarray.blockwise`): a ``LossyCastError`` is raised when the offending
+block is computed, before the target is replaced, since writes are atomic.
 
 Examples
 --------
@@ -32,77 +33,64 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from ._memory import aligned_empty
 from ._progress import progress, streamed_progress_wanted
-from .dtypes import ScaleSpec, exact_cast, finite_range, is_lazy, scale_to
-from .errors import LossyCastError
 
-STREAMED_MODULES = ("imarray.formats.tiff", "imarray.formats.raw", "imarray.formats.zarr_")
 BLOCK_BYTES = 8 * 2**20  # blocks handed to sequential writers are about this size (at least one row)
 SLAB_BYTES = 16 * 2**20  # Zarr stores are written in slabs of about this much source (at least a chunk row)
 CHUNKS_PER_CALL = max(4, os.cpu_count() or 1)  # Zarr chunks in flight at a time in a streamed save
 
-__all__ = ["blocks_in_order", "exact_cast_blocks", "is_lazy", "pages", "scale_blocks", "store_chunks"]
+__all__ = ["Streamed", "blocks_in_order", "pages", "store_chunks"]
 
 
-def exact_cast_blocks(array: Any, dtype: Any, *, path: Any = None) -> Any:
-    """``exact_cast`` of every block of a dask array, checked when computed."""
-    target = np.dtype(dtype)
-    if array.dtype == target:
-        return array
-    return array.map_blocks(_cast_block, dtype=target, target=target.str, path=None if path is None else str(path))
+class Streamed:
+    """A dask array as a format's writer sees it: shape, dtype, and the pixels block by block.
 
+    Implements :class:`imarray.protocol.BlockStream`, so writers never import
+    this engine.
 
-def _cast_block(block: np.ndarray, target: str, path: str | None, block_info: dict | None = None) -> np.ndarray:
-    try:
-        return exact_cast(block, target, path=path)
-    except LossyCastError as err:
-        local = getattr(err, "index", None)
-        if block_info is None or local is None:
-            raise
-        start = [int(lo) for lo, _ in block_info[0]["array-location"]]
-        where = tuple(s + i for s, i in zip(start, local, strict=True))  # in the whole array
-        message = err.message.replace(f"at index {local}", f"at index {where}", 1)
-        raise LossyCastError(message, path=err.path, hint=err.hint) from None
-
-
-def _scale_block(block: np.ndarray, target: str, scale: Any, path: str | None) -> np.ndarray:
-    return scale_to(block, target, scale, path=path)[0]
-
-
-def scale_blocks(array: Any, dtype: Any, scale: ScaleSpec, *, path: Any = None) -> tuple[Any, Any]:
-    """``scale_to`` of a dask array: the same values and record, block by block.
-
-    ``"minmax"`` first computes the global finite range (one pass over the
-    data); every block is then mapped with that range.
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> stream = Streamed(da.ones((4, 2, 3), dtype="uint8", chunks=(1, 2, 3)))
+    >>> [page.shape for page in stream[::2].pages(2)]
+    [(2, 3), (2, 3)]
     """
-    import dask.array as da
 
-    target = np.dtype(dtype)
-    if scale == "minmax":
-        import dask
+    def __init__(self, array: Any) -> None:
+        self.array = array
+        self.shape: tuple[int, ...] = tuple(array.shape)
+        self.dtype: np.dtype = array.dtype
+        self.ndim: int = array.ndim
+        self.nbytes: int = int(array.nbytes)
+        self.chunksize: tuple[int, ...] = tuple(int(c) for c in array.chunksize)
 
-        data = array.astype(np.uint8) if array.dtype.kind == "b" else array
-        finite = da.isfinite(data) if data.dtype.kind == "f" else None
-        low = (data if finite is None else da.where(finite, data, np.inf)).min()
-        high = (data if finite is None else da.where(finite, data, -np.inf)).max()
-        lo, hi = (float(value) for value in dask.compute(low, high))  # one pass over the data
-        if lo > hi:
-            finite_range(np.empty(0, array.dtype))  # raises the eager path's error
-        sample = np.array([lo, hi], dtype=array.dtype) if array.dtype.kind != "c" else np.array([lo, hi])
-        record = scale_to(sample, target, "minmax", path=path)[1]
-        per_block: Any = (lo, hi) if lo < hi else (lo, np.nextafter(lo, np.inf))
-    else:
-        record = scale_to(np.zeros(1, array.dtype), target, scale, path=path)[1]
-        per_block = scale
-    scaled = array.map_blocks(_scale_block, dtype=target, target=target.str, scale=per_block,
-                              path=None if path is None else str(path))
-    return scaled, record
+    def __repr__(self) -> str:
+        return f"Streamed({self.array!r})"
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """C-ordered, contiguous NumPy blocks along the first axis (:func:`blocks_in_order`)."""
+        return blocks_in_order(self.array)
+
+    def pages(self, page_ndim: int) -> Iterator[np.ndarray]:
+        """One dense page (the last ``page_ndim`` dimensions) at a time (:func:`pages`)."""
+        return pages(self.array, page_ndim)
+
+    def store(self, target: Any) -> None:
+        """Write into the ``zarr.Array`` ``target`` chunk-parallel (:func:`store_chunks`)."""
+        store_chunks(self.array, target)
+
+    def __getitem__(self, key: Any) -> Streamed:
+        return Streamed(self.array[key])
+
+    def reread(self, array: Any) -> Streamed:
+        """A stream of another lazy array (a level just written, read back)."""
+        return Streamed(array)
 
 
 def _row_blocks(array: Any) -> list[list[Any]]:
@@ -136,8 +124,9 @@ def blocks_in_order(array: Any, *, desc: str = "writing") -> Iterator[np.ndarray
     batches = _row_blocks(array)
     enabled = streamed_progress_wanted()
     with ThreadPoolExecutor(1, thread_name_prefix="imarray-prefetch") as ahead:
-        pending = ahead.submit(_compute, batches[0])
+        pending: Future[list[np.ndarray]] | None = ahead.submit(_compute, batches[0])
         for index in progress(range(len(batches)), total=len(batches), desc=desc, enabled=enabled):
+            assert pending is not None  # one batch is always in flight inside the loop
             current = pending.result()
             pending = ahead.submit(_compute, batches[index + 1]) if index + 1 < len(batches) else None
             while current:
@@ -230,6 +219,7 @@ def _store_in_slabs(source: Any, target: Any) -> None:
             if writing is not None:
                 writing.result()
             writing = writer.submit(_write_slab, target, start, buffer)
+        assert writing is not None  # there was at least one slab
         writing.result()
 
 
@@ -331,6 +321,7 @@ _FAILED: set[str] = set()  # stores where something failed: their late tasks ski
 
 
 def _write_block(block: np.ndarray, target: Any, tag: str, offset: int, block_info: dict | None = None) -> np.ndarray:
+    assert block_info is not None  # map_blocks gives it to functions that take it
     outcome = np.empty((1,) * block.ndim, dtype=object)
     region = tuple(slice(start + offset, stop + offset) if axis == 0 else slice(start, stop)
                    for axis, (start, stop) in enumerate(block_info[0]["array-location"]))

@@ -123,9 +123,9 @@ def load_binary(
         meta = dict(missing_metadata)
         dtype = as_dtype(meta.pop("dtype"), path=path) if meta.get("dtype") is not None else None
         dims = {key: int(value) for key, value in meta.items() if value not in (None, -1)}
-        if raw._bin_path(path).with_suffix(".json").exists():
+        if raw.bin_path(path).with_suffix(".json").exists():
             dtype, dims = None, {}
-    array, _ = raw.read(raw._bin_path(path), spec=BY_NAME["raw"], mmap=mapped, mode=mode, dtype=dtype, dims=dims)
+    array, _ = raw.read(raw.bin_path(path), spec=BY_NAME["raw"], mmap=mapped, mode=mode, dtype=dtype, dims=dims)
     return array
 
 

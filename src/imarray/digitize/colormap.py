@@ -26,7 +26,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import ImarrayError
+from ..errors import InvalidOptionError
 from ._deps import need
 
 Norm = Literal["linear", "log", "boundary", "contourf"]
@@ -41,8 +41,8 @@ CYCLIC_GAP = 0.1
 __all__ = ["ColorModel", "ColormapError", "ColormapReport", "colormap_report", "from_cmap", "from_samples", "pack"]
 
 
-class ColormapError(ImarrayError, ValueError):
-    """A colormap name, norm or range that cannot describe a figure."""
+class ColormapError(InvalidOptionError):
+    """A colormap name, norm or range that cannot describe a figure (an option's value: the CLI's exit status 2)."""
 
 
 def pack(rgb: np.ndarray) -> np.ndarray:

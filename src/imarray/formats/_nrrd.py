@@ -2,7 +2,7 @@
 
 ITK's NRRD reader refuses a 1-D file ("maximum supported IO dimension"),
 bzip2-encoded data ("not available in NrrdIO") and a 4-D file whose fourth
-axis has no space direction; pynrrd (the ``itk`` extra) reads them. The
+axis has no space direction; pynrrd (the ``medical`` extra) reads them. The
 header's sizes are checked against the data (or, for compressed data, the
 machine's memory) before pynrrd allocates anything.
 
@@ -69,7 +69,7 @@ def needs_pynrrd(path: Path) -> bool:
 
 
 def _nrrd() -> Any:
-    return import_optional("nrrd", extra="itk", purpose="reading NRRD files ITK does not read (1-D, bzip2)")
+    return import_optional("nrrd", extra="medical", purpose="reading NRRD files ITK does not read (1-D, bzip2)")
 
 
 def _header(path: Path) -> dict:

@@ -14,14 +14,17 @@ import math
 import os
 import re
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from .._atomic import atomic_files
+from .._chunking import along_first, still_there
 from .._memory import aligned_empty
-from .._paths import disk_bytes, visible_files
-from .._progress import progress
+from .._paths import disk_bytes, visible_files, visible_names
+from .._progress import progress as progress_bar
 from ..errors import (
     CorruptFileError,
     FormatNotFoundError,
@@ -31,23 +34,32 @@ from ..errors import (
     TargetError,
 )
 from ..fileinfo import FileInfo
-from ..registry import FormatSpec, by_extension
+from ..protocol import ChunkPlan
+from ..registry import FormatSpec, by_extension, by_name
 
 
 def image_files(folder: Path) -> tuple[FormatSpec, list[Path]]:
-    """The format and the files of ``folder`` that make up its image."""
-    groups: dict[str, tuple[FormatSpec, list[Path]]] = {}
-    files = visible_files(folder)
-    pixels_of_headers = _metaimage_data_files(files)
+    """The format and the files of ``folder`` that make up its image, each one readable."""
+    spec, names = image_names(folder)
+    files = [folder / name for name in names]
     for path in files:
-        spec = by_extension(path)
-        if spec is None or path in pixels_of_headers:
-            continue
         if not os.access(path, os.R_OK):
             raise ImageFileNotFoundError("cannot read it (permission denied)", path=path,
                                          hint="ask for read permission, or move the file out of the folder")
-        key = spec.module
-        groups.setdefault(key, (spec, []))[1].append(path)
+    return spec, files
+
+
+def image_names(folder: Path) -> tuple[FormatSpec, list[str]]:
+    """The format and the names of the files of ``folder`` that make up its image, in natural order."""
+    groups: dict[str, tuple[FormatSpec, list[str]]] = {}
+    names = visible_names(folder)
+    headers = [folder / name for name in names if name.lower().endswith(".mhd")]
+    pixels_of_headers = {path.name for path in _metaimage_data_files(headers) if path.parent == folder}
+    for name in names:
+        spec = by_extension(name)
+        if spec is None or name in pixels_of_headers:
+            continue
+        groups.setdefault(spec.module, (spec, []))[1].append(name)
     if not groups:
         raise ImageFileNotFoundError(
             "the folder holds no image file imarray can read",
@@ -95,7 +107,7 @@ def _plan(folder: Path, *, show_progress: bool = False) -> tuple[FormatSpec, lis
         return spec, [module.info(files[0], spec=spec)], (), ""
     infos = [
         module.info(path, spec=spec)
-        for path in progress(files, total=len(files), desc="headers", enabled=show_progress)
+        for path in progress_bar(files, total=len(files), desc="headers", enabled=show_progress)
     ]
     first = infos[0]
     _, frame_shape = _frames(first)
@@ -114,12 +126,20 @@ def _plan(folder: Path, *, show_progress: bool = False) -> tuple[FormatSpec, lis
     return spec, infos, (total, *frame_shape), first.dtype
 
 
-def info(folder: Path) -> FileInfo:
+def claims(path: Path, *, spec: FormatSpec) -> bool:
+    """Any folder: this row is the fallback for folders no other row (a Zarr store) claims."""
+    return path.is_dir()
+
+
+def info(folder: Path, *, spec: FormatSpec | None = None) -> FileInfo:
     """Describe a folder of images without reading pixels."""
     spec, infos, shape, dtype = _plan(folder)
     if spec.multi_file:
         return infos[0]
     return _combined_info(folder, spec, infos, shape, dtype)
+
+
+_READERS = min(2, os.cpu_count() or 1)  # threads reading a folder's files into one array
 
 
 class MixedGeometryWarning(UserWarning):
@@ -130,15 +150,17 @@ class _NotUniform(Exception):
     """A file differs from the first and last ones: plan the read with every header."""
 
 
-def read(folder: Path, *, show_progress: bool = False) -> tuple[np.ndarray, FileInfo]:
-    """Read every image of ``folder`` into one preallocated array.
+def read(folder: Path, *, spec: FormatSpec | None = None, out: np.ndarray | None = None,
+         progress: bool = False) -> tuple[np.ndarray, FileInfo]:
+    """Read every image of ``folder`` into one preallocated array (``out`` if given).
 
     The common folder (every file like the first, the last one possibly
     shorter, as in a size-capped series) is read opening each file once; any
     other folder is planned from every file's header first.
     """
+    show_progress = progress
     spec, files = image_files(folder)
-    if not spec.multi_file:
+    if not spec.multi_file and out is None:
         try:
             return _read_uniform(folder, spec, files, show_progress)
         except _NotUniform:
@@ -146,16 +168,95 @@ def read(folder: Path, *, show_progress: bool = False) -> tuple[np.ndarray, File
     spec, infos, shape, dtype = _plan(folder, show_progress=show_progress)
     module = spec.load()
     if spec.multi_file:
-        return module.read(infos[0].path, spec=spec)
-    out = aligned_empty(shape, dtype)
+        return module.read(infos[0].path, spec=spec, out=out)
+    if out is not None and (out.shape != shape or out.dtype != np.dtype(dtype)):
+        raise CorruptFileError(f"holds {dtype} pixels of shape {shape}, not the {out.dtype} {out.shape} expected",
+                               path=folder)
+    out = aligned_empty(shape, dtype) if out is None else out
     start = 0
-    for file_info in progress(infos, total=len(infos), desc="reading", enabled=show_progress):
+    for file_info in progress_bar(infos, total=len(infos), desc="reading", enabled=show_progress):
         count, frame_shape = _frames(file_info)
         is_plane = frame_shape == file_info.shape
         view = out[start] if is_plane else out[start : start + count]
         module.read(file_info.path, spec=spec, out=view)
         start += count
     return out, _combined_info(folder, spec, infos, shape, dtype)
+
+
+def chunk_plan(folder: Path, *, spec: FormatSpec) -> ChunkPlan:
+    """One chunk per file, without opening every file.
+
+    A folder of single planes (slices) is planned from its first and last
+    files' headers: every other file is checked when its chunk is read (a
+    file of another shape or dtype is a ``CorruptFileError`` naming it, other
+    spacing a ``MixedGeometryWarning``). A folder of stacks, whose lengths
+    may differ, is planned from every header, as ``read`` plans it.
+    """
+    member, names = image_names(folder)  # an unreadable file fails when its chunk is read
+    if not member.multi_file:
+        module = member.load()
+        first = module.info(folder / names[0], spec=member)
+        last = module.info(folder / names[-1], spec=member) if len(names) > 1 else first
+        count, frame_shape = _frames(first)
+        if count == 1 == _frames(last)[0] and first.shape == last.shape == frame_shape and first.dtype == last.dtype:
+            expected = _Expected(first.path.name, first.dtype, first.spacing, first.units, first.origin)
+            base = f"{folder}{os.sep}"  # names joined as text: a Path per file costs more than the plan
+            tasks = [(read_member, base + name, member.name, (1, *frame_shape), first.dtype, True, expected)
+                     for name in names]
+            keyed, chunks = along_first(tasks, (1,) * len(names), frame_shape)
+            shape = (len(names), *frame_shape)
+            return ChunkPlan(chunks=chunks, dtype=np.dtype(first.dtype), tasks=keyed,
+                             info=_combined_info(folder, member, [first, last], shape, first.dtype,
+                                                 files=[folder / name for name in names]))
+    member, infos, shape, dtype = _plan(folder)
+    if member.multi_file:  # a folder holding one raw binary
+        return member.load().chunk_plan(infos[0].path, spec=member)
+    tasks, counts = [], []
+    for file_info in infos:
+        count, frame_shape = _frames(file_info)
+        tasks.append((read_member, str(file_info.path), member.name, (count, *frame_shape), dtype,
+                      frame_shape == file_info.shape, None))
+        counts.append(count)
+    keyed, chunks = along_first(tasks, tuple(counts), shape[1:])
+    return ChunkPlan(chunks=chunks, dtype=np.dtype(dtype), tasks=keyed,
+                     info=_combined_info(folder, member, infos, shape, dtype))
+
+
+class _Expected(NamedTuple):
+    """What every file of a folder planned from its first file must match (checked as each is read)."""
+
+    first: str
+    dtype: str
+    spacing: dict
+    units: dict
+    origin: dict
+
+
+def read_member(path: str, spec_name: str, shape: tuple[int, ...], dtype: str, is_plane: bool,
+                expected: _Expected | None = None, out: np.ndarray | None = None) -> np.ndarray:
+    """Task: read one whole file of a folder into a chunk of ``shape`` (into ``out`` if given).
+
+    With ``expected`` (a folder planned from its first file), a file of
+    another shape or dtype is a ``CorruptFileError`` naming it and the first
+    file, and other spacing, units or origin a ``MixedGeometryWarning``.
+    """
+    member = by_name(spec_name)
+    out = aligned_empty(shape, dtype) if out is None else out
+    try:
+        with still_there(path):
+            _, described = member.load().read(Path(path), spec=member, out=out[0] if is_plane else out)
+    except CorruptFileError as err:
+        if expected is None:
+            raise
+        raise CorruptFileError(err.message, path=path, hint=f"every file of the folder must hold one "
+                               f"{'x'.join(map(str, shape[1:]))} {dtype} frame like {expected.first}; move the odd "
+                               "file out, or load the folder without lazy=True to stack files of any length") from None
+    geometry = (described.spacing, described.units, described.origin)
+    if expected is not None and geometry != (expected.spacing, expected.units, expected.origin):
+        warnings.warn(f"{path}: records spacing {described.spacing} {described.units} and origin "
+                      f"{described.origin}, {expected.first} spacing {expected.spacing} {expected.units} and origin "
+                      f"{expected.origin}; the folder takes the first file's", MixedGeometryWarning, stacklevel=2)
+    return out
 
 
 def _read_uniform(
@@ -170,18 +271,22 @@ def _read_uniform(
     if last_frame_shape != frame_shape or last.dtype != first.dtype or (last.shape == frame_shape) != is_plane:
         raise _NotUniform
     out = aligned_empty((count * (len(files) - 1) + last_count, *frame_shape), first.dtype)
-    infos = []
-    for index, path in enumerate(progress(files, total=len(files), desc="reading", enabled=show_progress)):
+
+    def read_one(index: int) -> FileInfo:
         expected = last_count if index == len(files) - 1 else count
         start = index * count
         view = out[start] if is_plane else out[start : start + expected]
         try:
-            _, described = module.read(path, spec=spec, out=view)
+            _, described = module.read(files[index], spec=spec, out=view)
         except (ImarrayError, ValueError) as exc:
             raise _NotUniform from exc
         if _frames(described) != (expected, frame_shape) or described.dtype != first.dtype:
             raise _NotUniform
-        infos.append(described)
+        return described
+
+    with ThreadPoolExecutor(_READERS, thread_name_prefix="imarray-folder") as pool:  # file reads and decoding
+        infos = list(progress_bar(pool.map(read_one, range(len(files))), total=len(files), desc="reading",
+                                  enabled=show_progress))  # release the GIL: both cores take files in turn
     return out, _combined_info(folder, spec, infos, out.shape, first.dtype)
 
 
@@ -190,10 +295,12 @@ _PER_FILE = ("series", "series_shapes")
 
 
 def _combined_info(
-    folder: Path, spec: FormatSpec, infos: list[FileInfo], shape: tuple[int, ...], dtype: str
+    folder: Path, spec: FormatSpec, infos: list[FileInfo], shape: tuple[int, ...], dtype: str,
+    files: list[Path] | None = None,
 ) -> FileInfo:
+    """The folder's description from its files' ``infos`` (all of them, or the first and last of ``files``)."""
     first = infos[0]
-    files = tuple(i.path for i in infos)
+    files = tuple(i.path for i in infos) if files is None else tuple(files)
     odd = next((i for i in infos if (i.spacing, i.units, i.origin) != (first.spacing, first.units, first.origin)),
                None)
     if odd is not None:
@@ -288,7 +395,7 @@ def write_series(
     module = spec.load()
     try:
         with atomic_files(targets) as temporaries:
-            for i, tmp in progress(enumerate(temporaries), total=parts, desc="writing", enabled=show_progress):
+            for i, tmp in progress_bar(enumerate(temporaries), total=parts, desc="writing", enabled=show_progress):
                 part = array[i * per_file : (i + 1) * per_file]
                 part_meta = {**metadata, "series": {"part": i, "parts": parts, "frames": int(array.shape[0])}}
                 module.write(tmp, part, spec=spec, metadata=part_meta, **options)

@@ -69,11 +69,6 @@ _RATES: RateLimits = (
 )
 
 
-def sniff(head: bytes) -> bool:
-    """True for GIF87a or GIF89a content."""
-    return head.startswith((b"GIF87a", b"GIF89a"))
-
-
 def _grey_table(table: bytes, size: int) -> bool:
     """True when the colour table read (``size`` bytes asked) holds greys only; a short read is a cut file."""
     if len(table) < size:

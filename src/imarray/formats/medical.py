@@ -81,11 +81,6 @@ _INFLATE_CHUNK = 4 * 2**20
 _MAX_DIMS = 5  # ITK's image IO reads up to 5 dimensions
 
 
-def sniff(head: bytes) -> bool:
-    """NRRD files start with ``NRRD``; MetaImage and NIfTI are recognised by extension only."""
-    return head.startswith(b"NRRD")
-
-
 def _is_nifti(path: Path) -> bool:
     return path.name.lower().endswith((".nii", ".nii.gz"))
 
@@ -205,7 +200,7 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[FileInfo, Any]:
 
 def _nifti2_info(path: Path, spec: FormatSpec, nifti: _nifti.NiftiHeader) -> FileInfo:
     """A NIfTI-2 header (which ITK does not read) through nibabel: geometry in ITK's LPS frame, mm and s."""
-    nibabel = import_optional("nibabel", extra="itk", purpose="reading NIfTI-2 headers")
+    nibabel = import_optional("nibabel", extra="medical", purpose="reading NIfTI-2 headers")
     try:
         header = nibabel.load(path).header
     except MemoryError:

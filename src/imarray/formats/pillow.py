@@ -45,11 +45,6 @@ _DESCRIBED = {
 }
 
 
-def sniff(head: bytes) -> bool:
-    """True for PNG, JPEG or BMP content."""
-    return any(head.startswith(m) for m in _MAGIC)
-
-
 # what Pillow raises on a cut or damaged file ("image file is truncated", chunk parsing, ...)
 _DAMAGE = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
 
@@ -206,7 +201,7 @@ def _mode(array: np.ndarray, spec: FormatSpec) -> str | None:
 
 
 def check_writable(array: np.ndarray, *, spec: FormatSpec, quality: int | None = None,
-                   metadata: dict | None = None) -> None:
+                   compress_level: int | None = None, metadata: dict | None = None) -> None:
     """Raise before writing if ``spec`` cannot hold ``array`` exactly.
 
     Grey (y, x) images of the row's dtypes, and (y, x, 3) RGB or (y, x, 4)
@@ -228,10 +223,14 @@ def check_writable(array: np.ndarray, *, spec: FormatSpec, quality: int | None =
         )
     if quality is not None and not 1 <= quality <= 95:
         raise InvalidOptionError(f"quality={quality!r} is outside 1..95", hint="pass quality=90, or leave it out")
+    if compress_level is not None and not 0 <= compress_level <= 9:
+        raise InvalidOptionError(f"compress_level={compress_level!r} is outside 0..9",
+                                 hint="pass 0 (fastest, largest) to 9 (slowest, smallest), or leave it out for 6")
 
 
 def write(
-    path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, quality: int | None = None
+    path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, quality: int | None = None,
+    compress_level: int | None = None,
 ) -> None:
     """Write one image with an explicit Pillow mode and format.
 
@@ -253,7 +252,7 @@ def write(
         record = {key: value for key, value in metadata.items() if key != "geometry"}  # pixels only
         if record:
             info.add_text("imarray", json.dumps(record))
-        options.update(pnginfo=info, compress_level=6)
+        options.update(pnginfo=info, compress_level=6 if compress_level is None else compress_level)
     elif spec.name == "jpeg":
         options.update(quality=quality or _JPEG_QUALITY)
     image.save(path, format=_PIL_FORMAT[spec.name], **options)

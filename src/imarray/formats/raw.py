@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_files, writes_are_durable
+from .._chunking import along_first, groups, read_bytes
 from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
-from ..dtypes import is_lazy
 from ..errors import (
     AxesError,
     CorruptFileError,
@@ -42,6 +42,7 @@ from ..errors import (
 from ..fileinfo import FileInfo
 from ..geometry import check_axes
 from ..layout import dense_planes
+from ..protocol import ChunkPlan
 from ..registry import ALL_DTYPES, FormatSpec
 
 _CHUNK = 16 * 2**20  # small enough for the CRC thread to keep pace, large enough for few syscalls
@@ -53,12 +54,8 @@ _GEOMETRY_KEYS = ("spacing", "units", "origin", "kind", "direction")  # what ia.
 _MAX_SIDECAR_BYTES = 2**20  # a sidecar is a few hundred bytes; /dev/zero or a huge file is not one
 _MAX_DIMS = 32  # NumPy's limit
 
-def sniff(head: bytes) -> bool:
-    """Raw binaries have no magic bytes: never claimed by content."""
-    return False
-
-
-def _bin_path(path: Path) -> Path:
+def bin_path(path: Path) -> Path:
+    """The data file of ``path``: itself if it ends in .bin/.raw, else ``path`` + ``.bin`` (CalSciPy's stems)."""
     return path if path.suffix.lower() in (".bin", ".raw") else path.with_name(path.name + ".bin")
 
 
@@ -225,7 +222,7 @@ def _layout_from_caller(dtype: Any, dims: dict, path: Path, file_size: int) -> t
 
 
 def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[FileInfo, np.dtype]:
-    path = _bin_path(path)
+    path = bin_path(path)
     if not path.exists():
         raise CorruptFileError("the sidecar is here but the .bin it describes is not", path=path)
     if not path.is_file():  # a FIFO would block, /dev/zero never end
@@ -362,6 +359,19 @@ def read(
     return array, file_info
 
 
+def chunk_plan(path: Path, *, spec: FormatSpec, dtype: Any = None, dims: dict | None = None) -> ChunkPlan:
+    """Groups of whole frames of about 64 MB, each read from its own byte offset (``dtype``/``dims`` as ``read``)."""
+    described, stored = _describe(path, dtype, dims)
+    shape = described.shape
+    frame = shape[1:]
+    frame_bytes = math.prod(frame) * stored.itemsize
+    ranges = groups(shape[0], frame_bytes)
+    tasks = [(read_bytes, str(described.path), stored.str, start * frame_bytes, (stop - start, *frame))
+             for start, stop in ranges]
+    keyed, chunks = along_first(tasks, tuple(stop - start for start, stop in ranges), frame)
+    return ChunkPlan(chunks=chunks, dtype=stored, tasks=keyed, info=described)
+
+
 def _compare_checksum(recorded: dict, actual: str, path: Path) -> None:
     if actual != recorded.get("value"):
         raise CorruptFileError(
@@ -393,7 +403,7 @@ def write(
     sidecar: str = "imarray",
 ) -> Path:
     """Write ``path`` (.bin) and its sidecar atomically; return the .bin path."""
-    path = _bin_path(path)
+    path = bin_path(path)
     _claim(path)
     byte_order = "big" if array.dtype.byteorder == ">" else "little"
     if sidecar == "calscipy":
@@ -409,10 +419,8 @@ def write(
         with open(tmp_bin, "wb", buffering=0) as handle, _OverlappedCrc(enabled=checksum is not False) as crc:
             preallocate(handle.fileno(), array.nbytes)
             durable, offset = writes_are_durable(), 0
-            if is_lazy(array):  # a dask array: computed and written block by block
-                from ..streaming import blocks_in_order
-
-                planes = blocks_in_order(array)
+            if not isinstance(array, np.ndarray):  # a BlockStream: computed and written block by block
+                planes = array.blocks()
             else:
                 planes = [array] if array.flags.c_contiguous else dense_planes(array, reuse=True)
             for plane in planes:

@@ -15,6 +15,7 @@ a :class:`~imarray.errors.CorruptFileError`, not an empty array or a
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import math
@@ -29,8 +30,10 @@ from typing import Any
 import numpy as np
 import tifffile
 
+from .._chunking import page_grid, read_bytes
+from .._memory import aligned_empty
 from .._optional import import_optional
-from ..dtypes import canonical, is_lazy
+from ..dtypes import canonical
 from ..errors import (
     AxesError,
     CorruptFileError,
@@ -42,9 +45,9 @@ from ..errors import (
 from ..fileinfo import FileInfo
 from ..geometry import MILLIMETRES, check_axes, ome_unit
 from ..layout import dense_planes
+from ..protocol import ChunkPlan
 from ..registry import FormatSpec
 
-_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 _BIGTIFF_ABOVE = int(0.95 * 2**32)
 _BUILTIN_CODECS = {"zlib", "deflate", "lzma"}
 _CODECS = {"zlib", "deflate", "zstd", "lzw", "lzma", "packbits", "lz4"}
@@ -59,11 +62,6 @@ _CUT_SHORT = "the write that made it was cut short; recover what is there with t
 
 class MultiSeriesWarning(UserWarning):
     """A TIFF holds several image series and only the first one was read."""
-
-
-def sniff(head: bytes) -> bool:
-    """True if ``head`` starts like a TIFF or BigTIFF file."""
-    return head[:4] in _MAGIC
 
 
 # what tifffile raises on a damaged structure (IFD chain, tags, OME-XML, strips)
@@ -514,6 +512,60 @@ def read(
     return array.view(canonical(array.dtype)), file_info
 
 
+def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
+    """Groups of consecutive pages of about 64 MB (at least one page), from the header alone.
+
+    An uncompressed, contiguous series is read from file offsets; any other
+    decodes its pages from the strip offsets found in the header, with no walk
+    through the file's IFD chain per task.
+    """
+    with _opened(path) as tif:
+        series, described = _describe(tif, path, spec)  # checks the sizes against the file
+        warn_other_series(tif, path, stacklevel=7)
+        shape = tuple(int(s) for s in described.shape)
+        page_ndim = len(series.keyframe.shape)
+        leading, page_shape = shape[:-page_ndim], shape[-page_ndim:]
+        stored = canonical(series.dtype.newbyteorder(tif.byteorder))  # tifffile reports the decoded, native dtype
+        page_bytes = math.prod(page_shape) * stored.itemsize
+        contiguous = series.dataoffset is not None and stored != np.bool_
+        pages = None if contiguous else [(int(page.index), tuple(page.dataoffsets), tuple(page.databytecounts))
+                                         for page in series.pages]
+    if pages is not None and len(pages) != math.prod(leading):
+        raise CorruptFileError(f"the series has {len(pages)} pages, its shape needs {math.prod(leading)}", path=path)
+    grid = page_grid(leading, page_bytes)
+    tasks = {}
+    for key in itertools.product(*(range(len(sizes)) for sizes in grid)):
+        block = tuple(sizes[i] for sizes, i in zip(grid, key, strict=True))
+        corner = [sum(sizes[:i]) for sizes, i in zip(grid, key, strict=True)]
+        first = int(np.ravel_multi_index(corner, leading)) if leading else 0
+        count = math.prod(block)
+        if contiguous:
+            task = (read_bytes, str(path), stored.str, series.dataoffset + first * page_bytes, (*block, *page_shape))
+        else:
+            task = (read_pages, str(path), pages[first : first + count], (*block, *page_shape),
+                    stored.newbyteorder("=").str)
+        tasks[(*key, *(0,) * page_ndim)] = task
+    return ChunkPlan(chunks=(*grid, *((s,) for s in page_shape)), tasks=tasks, info=described,
+                     dtype=stored if contiguous else stored.newbyteorder("="))
+
+
+def read_pages(path: str, pages: list[tuple[int, tuple, tuple]], shape: tuple[int, ...], dtype: str,
+               out: np.ndarray | None = None) -> np.ndarray:
+    """Task: decode TIFF pages from their strip offsets (no walk through the IFD chain), into ``out`` if given."""
+    out = aligned_empty(shape, dtype) if out is None else out
+    with _opened(Path(path)) as tif:
+        keyframe = tif.pages.first
+        planes = out.reshape(len(pages), *keyframe.shape)
+        for slot, (index, offsets, counts) in enumerate(pages):
+            frame = tifffile.TiffFrame(tif, index=index, dataoffsets=offsets, databytecounts=counts,
+                                       keyframe=keyframe)
+            try:
+                planes[slot] = frame.asarray()
+            except _DAMAGE as exc:
+                raise CorruptFileError(f"cannot decode page {index} ({exc})", path=path) from exc
+    return out
+
+
 def check_writable(
     array: np.ndarray,
     *,
@@ -624,10 +676,8 @@ def write(
             record["axes"] = axes
         kwargs.update(ome=False, shaped=True, metadata={"imarray": record} if record else {})
     kwargs.update(_resolution(geometry, per_unit=spec.name == "imagej"))
-    if is_lazy(array):  # a dask array: computed and written one page at a time
-        from ..streaming import pages
-
-        tifffile.imwrite(path, pages(array, page_ndim), shape=array.shape, dtype=array.dtype, **kwargs)
+    if not isinstance(array, np.ndarray):  # a BlockStream: computed and written one page at a time
+        tifffile.imwrite(path, array.pages(page_ndim), shape=array.shape, dtype=array.dtype, **kwargs)
     elif array.flags.c_contiguous or array.ndim <= page_ndim:
         tifffile.imwrite(path, np.ascontiguousarray(array), **kwargs)
     else:  # strided input: hand tifffile one dense plane at a time, never a whole copy

@@ -104,11 +104,6 @@ _NATIVE = {
 _REORDERED = {"bgr0": ("rgb", "uint8"), "bgr24": ("rgb", "uint8"), "gbrp": ("rgb", "uint8")}
 
 
-def sniff(head: bytes) -> bool:
-    """True for MP4/QuickTime (``ftyp`` box) or Matroska (EBML) content."""
-    return head[4:8] == b"ftyp" or head.startswith(b"\x1a\x45\xdf\xa3")
-
-
 def _av():
     return import_optional("av", extra="video", purpose="reading and writing video")
 

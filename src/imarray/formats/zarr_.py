@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
@@ -44,11 +45,13 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_folder
-from .._memory import check_fits
+from .._chunking import still_there
+from .._memory import output_array
 from .._optional import import_optional
 from ..errors import AxesError, CorruptFileError, FormatNotFoundError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..geometry import agrees, check_axes, named_as
+from ..protocol import ChunkPlan
 from ..registry import FormatSpec
 
 NGFF_VERSION = "0.5"
@@ -73,11 +76,6 @@ _SPARSE_ABOVE = 4096  # chunks in the grid: below it, zarr's own read of every c
 
 def _zarr() -> Any:
     return import_optional("zarr", extra="zarr", purpose="Zarr stores")
-
-
-def sniff(head: bytes) -> bool:
-    """Zarr stores are folders: never claimed by a file's first bytes."""
-    return False
 
 
 def _json(path: Path) -> dict:
@@ -297,26 +295,68 @@ def info(path: Path, *, spec: FormatSpec) -> FileInfo:
     return _describe(path, spec)[1]
 
 
-def open_array(path: Path, *, spec: FormatSpec) -> tuple[Any, FileInfo]:
-    """The ``zarr.Array`` that holds the pixels (level 0 of OME-Zarr) and its description."""
-    return _describe(path, spec)
+def claims(path: Path, *, spec: FormatSpec) -> bool:
+    """Whether the folder ``path`` is a store of this row (OME-Zarr for ``ome-zarr``, any other for ``zarr``)."""
+    return store_format(path) == spec.name
 
 
-def read(path: Path, *, spec: FormatSpec) -> tuple[np.ndarray, FileInfo]:
-    """Read the array of a Zarr store (the full-resolution level of OME-Zarr)."""
+def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
+    """The store's own chunks (level 0 of OME-Zarr), each read by its own task."""
+    array, described = _describe(path, spec)
+    grid = tuple(tuple(range(0, size, step)) for size, step in zip(array.shape, array.chunks, strict=True))
+    chunks = tuple(tuple(min(step, size - start) for start in starts)
+                   for starts, size, step in zip(grid, array.shape, array.chunks, strict=True))
+    tasks = {}
+    for key in itertools.product(*(range(len(starts)) for starts in grid)):
+        region = tuple((starts[i], starts[i] + sizes[i]) for starts, sizes, i in zip(grid, chunks, key, strict=True))
+        tasks[key] = (read_region, str(path), array.path, region)
+    return ChunkPlan(chunks=chunks, dtype=np.dtype(array.dtype).newbyteorder("="), tasks=tasks, info=described)
+
+
+def read_region(store: str, inner: str, region: tuple[tuple[int, int], ...],
+                out: np.ndarray | None = None) -> np.ndarray:
+    """Task: read ``region`` of the array at ``inner`` in the Zarr store ``store`` (into ``out`` if given).
+
+    A store gone since the plan was made is an error, not the fill value
+    Zarr gives for chunks it cannot find.
+    """
+    with still_there(store):
+        metadata = [Path(store, inner, name) for name in ("zarr.json", ".zarray")]
+        found = next((entry.stat() for entry in metadata if entry.exists()), None)
+        if found is None:
+            raise FileNotFoundError(store)
+        array = _opened_array(store, inner, (found.st_mtime_ns, found.st_size, found.st_ino))
+        try:
+            block = np.asarray(array[tuple(slice(start, stop) for start, stop in region)])
+        except (RuntimeError, ValueError, OSError) as exc:  # numcodecs' decoding errors are RuntimeErrors
+            raise CorruptFileError(f"cannot decode the chunk at {[start for start, _ in region]} ({exc})",
+                                   path=store, hint="the store is damaged") from exc
+    if out is None:
+        return block.astype(block.dtype.newbyteorder("="), copy=False)
+    out[...] = block
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _opened_array(store: str, inner: str, stamp: tuple[int, int, int]) -> Any:
+    """The opened array, kept while its metadata file (``stamp``) is unchanged: a store replaced is reopened."""
+    zarr = _zarr()
+    return zarr.open_array(store=store, path=inner, mode="r")
+
+
+def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
+    """Read the array of a Zarr store (the full-resolution level of OME-Zarr), into ``out`` if given."""
     array, file_info = _describe(path, spec)
-    check_fits(file_info.shape, file_info.dtype, path)
+    target = output_array(file_info.shape, file_info.dtype, path, out)
     _check_chunk_files(path, array)
     try:
         data = _sparse_read(path, array)
-        if data is None:
-            data = array[...]
+        target[...] = array[...] if data is None else data
     except (ValueError, OSError, RuntimeError, TypeError, ArithmeticError, zlib.error, KeyError, IndexError) as exc:
         chunk = _bad_chunk(array)
         raise CorruptFileError(f"cannot decode {'chunk ' + chunk if chunk else 'the chunks'} ({exc})", path=path,
                                hint="the chunk is damaged (its checksum or compressed data does not match)") from exc
-    data = np.asarray(data)
-    return data.astype(data.dtype.newbyteorder("="), copy=False), file_info
+    return target, file_info
 
 
 def _axes(axes: str | None, geometry: dict, ndim: int, spec: FormatSpec) -> str | None:
@@ -346,7 +386,7 @@ def _axes(axes: str | None, geometry: dict, ndim: int, spec: FormatSpec) -> str 
 
 def _chunks(chunks: Any, array: Any) -> Any:
     if chunks is None:
-        if hasattr(array, "dask"):  # stream with the chunks the lazy array already has
+        if not isinstance(array, np.ndarray):  # stream with the chunks the lazy array already has
             return tuple(int(c) for c in array.chunksize)
         return "auto"
     given = chunks
@@ -392,12 +432,10 @@ def _checksummed(zarr: Any) -> tuple:
 
 
 def _store(source: Any, target: Any) -> None:
-    if hasattr(source, "dask"):
-        from ..streaming import store_chunks
-
-        store_chunks(source, target)
-    else:
+    if isinstance(source, np.ndarray):
         target[...] = source
+    else:  # a BlockStream
+        source.store(target)
 
 
 def _ngff_axes(axes: str, units: dict) -> list[dict]:
@@ -462,10 +500,10 @@ def write(
             if any(shift):
                 transforms.append({"type": "translation", "translation": shift})
             datasets.append({"path": str(index), "coordinateTransformations": transforms})
-            if hasattr(array, "dask"):  # the next level reads this one back, not the source
+            if not isinstance(array, np.ndarray):  # the next level reads this one back, not the source
                 import dask.array as da
 
-                level = da.from_zarr(target)
+                level = level.reread(da.from_zarr(target))
         multiscale = {"name": path.name.removesuffix(".ome.zarr"), "axes": _ngff_axes(axes, units),
                       "datasets": datasets,
                       "metadata": {"method": "every second sample (nearest)", "description": "imarray pyramid"}}

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import ctypes
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ..errors import AxesError
-from ..image import Image, valid_kind
+from ..image import Image, Kind, valid_kind
 from ..layout import dense_volume
 
 TOOLKIT_AXES = ("yx", "zyx", "tzyx")  # numpy order of the scalar dimensions a toolkit image can take
@@ -98,7 +98,8 @@ def from_toolkit(array: np.ndarray, components: int, spacing, origin, direction,
     if kind is None or not valid_kind(kind, array, axes):
         kind = "rgb" if components in (3, 4) and array.dtype == np.uint8 else "intensity"
     identity = np.array_equal(block, np.eye(spatial))
-    return Image(array, axes=axes, spacing=spacing, origin=origin, direction=None if identity else block, kind=kind)
+    return Image(array, axes=axes, spacing=spacing, origin=origin, direction=None if identity else block,
+                 kind=cast(Kind, kind))
 
 
 def owned_view(address: int, nbytes: int, dtype: np.dtype, shape: tuple[int, ...], owner: Any) -> np.ndarray:
@@ -109,5 +110,5 @@ def owned_view(address: int, nbytes: int, dtype: np.dtype, shape: tuple[int, ...
     array or any view of it does; NumPy's collapsing of view chains stops there.
     """
     holder = (ctypes.c_char * nbytes).from_address(address)
-    holder.owner = owner
-    return np.frombuffer(holder, dtype=dtype).reshape(shape)
+    holder.owner = owner  # type: ignore[attr-defined]  # ctypes instances take new attributes
+    return np.frombuffer(holder, dtype=dtype).reshape(shape)  # type: ignore[call-overload]  # a ctypes buffer

@@ -22,14 +22,14 @@ Examples
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from .._optional import import_optional
 from ..dtypes import is_lazy
 from ..errors import AxesError
-from ..image import Image
+from ..image import Image, Kind
 
 _NAMES = {"t": "t", "time": "t", "z": "z", "c": "c", "channel": "c", "y": "y", "x": "x"}
 _COORDINATE_AXES = "tzyx"
@@ -48,8 +48,8 @@ def to_xarray(image: Image) -> Any:
     for index, letter in enumerate(image.axes):
         if letter in _COORDINATE_AXES:
             values = image.origin[index] + image.spacing[index] * np.arange(image.shape[index])
-            attrs = {"units": image.units[index]} if image.units[index] else {}
-            coords[letter] = xr.Variable(letter, values, attrs=attrs)
+            unit = {"units": image.units[index]} if image.units[index] else {}
+            coords[letter] = xr.Variable(letter, values, attrs=unit)
     attrs: dict[str, Any] = {"kind": image.kind}
     if image.direction is not None:
         attrs["direction"] = image.direction.tolist()
@@ -97,4 +97,4 @@ def from_xarray(data: Any, *, kind: str | None = None) -> Image:
         spacing.append(step)
         units.append(unit)
     return Image(data.data, axes=axes, spacing=spacing, origin=origin, units=units,
-                 direction=data.attrs.get("direction"), kind=kind or data.attrs.get("kind", "intensity"))
+                 direction=data.attrs.get("direction"), kind=cast(Kind, kind or data.attrs.get("kind", "intensity")))
