@@ -269,7 +269,7 @@ def run(per_format: int, seed: int = 0, workers: int = 2, folder: Path | None = 
 
     from imarray import registry  # imported before forking: children start warm
 
-    for spec in registry.FORMATS:
+    for spec in registry.formats():
         with contextlib.suppress(ImportError):
             spec.load()
     for module in ("SimpleITK", "av", "zarr", "tifffile", "PIL.Image", "nibabel", "nrrd"):
