@@ -388,7 +388,29 @@ def _check_chain(tif: tifffile.TiffFile, path: Path) -> None:
         )
 
 
+def _check_loop(tif: tifffile.TiffFile, path: Path) -> None:
+    """Refuse a chain of pages that loops back on itself before tifffile walks it (found by fuzzing: a damaged
+    next-page offset made tifffile's series detection run for minutes)."""
+    if tif.tiff.is_ndpi:
+        return
+    layout, handle = tif.tiff, tif.filehandle
+    offset, seen = tif.pages.first.offset, set()
+    while offset and offset + layout.tagnosize <= handle.size:
+        if offset in seen:
+            raise CorruptFileError(f"damaged: the chain of pages loops back to offset {offset} after {len(seen)} "
+                                   "pages", path=path, hint="the file is damaged")
+        seen.add(offset)
+        handle.seek(offset)
+        count = struct.unpack(layout.tagnoformat, handle.read(layout.tagnosize))[0]
+        handle.seek(offset + layout.tagnosize + count * layout.tagsize)
+        following = handle.read(layout.offsetsize)
+        if len(following) < layout.offsetsize:
+            return  # a cut page: _check_chain words it
+        offset = struct.unpack(layout.offsetformat, following)[0]
+
+
 def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tifffile.TiffPageSeries, FileInfo]:
+    _check_loop(tif, path)
     if not tif.series:
         raise CorruptFileError("the TIFF holds no image", path=path)
     series = tif.series[0]

@@ -191,8 +191,12 @@ def _tag(container) -> dict[str, Any]:
 
 def _count_frames(container, stream) -> int:
     """Frames of a stream whose header does not say: count its packets (no decoding)."""
-    count = sum(1 for packet in container.demux(stream) if packet.size)
-    container.seek(0)
+    try:
+        count = sum(1 for packet in container.demux(stream) if packet.size)
+        container.seek(0)
+    except _av().FFmpegError as exc:  # a damaged index: FFmpeg refuses the seek back (EPERM), or the demuxing
+        raise CorruptFileError(f"cannot count the frames ({exc})", path=Path(container.name),
+                               hint="the file is damaged") from exc
     return count
 
 
