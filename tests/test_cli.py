@@ -149,9 +149,11 @@ def test_readme_format_rows_claim_rgba_only_where_it_is_held(tmp_path, name, ext
 def test_formats_table_columns_line_up(capsys):
     assert main(["formats"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) >= 10
+    rows, places = lines[::2], lines[1::2]  # a format's line, then where it is read from
+    assert len(rows) >= 10 and all("reads from: paths" in line for line in places)
     kinds = (" exact:", " lossy:", " read only:")
-    assert len({line.index(next(kind for kind in kinds if kind in line)) for line in lines}) == 1
+    assert len({line.index(next(kind for kind in kinds if kind in line)) for line in rows}) == 1
+    assert len({line.index("reads from:") for line in places}) == 1
 
 
 def test_version_and_python_dash_m():

@@ -25,6 +25,9 @@ import typing
 from collections.abc import Iterator
 from pathlib import Path
 
+if typing.TYPE_CHECKING:  # pragma: no cover
+    from .registry import FormatSpec
+
 USAGE = 2  # exit status of a usage error, as argparse's own
 FAILURE = 1
 
@@ -78,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     formats = _format_names()
 
     info = commands.add_parser("info", help="describe files or folders without reading pixels")
-    info.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    info.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or URLs (s3://, https://, ...)")
     info.add_argument("--json", action="store_true",
                       help="machine-readable output: one JSON object per PATH and line (an \"error\" key if it failed)")
     info.add_argument("--format", choices=formats, help="read PATH as this format instead of detecting it")
@@ -86,8 +89,8 @@ def _parser() -> argparse.ArgumentParser:
     convert = commands.add_parser(
         "convert", help="read IN and write OUT exactly unless asked otherwise, with spacing and kind where OUT has room"
     )
-    convert.add_argument("source", type=Path, metavar="IN")
-    convert.add_argument("target", type=Path, metavar="OUT")
+    convert.add_argument("source", metavar="IN", help="a file, folder or URL")
+    convert.add_argument("target", metavar="OUT", help="a file or URL (s3://...)")
     convert.add_argument("--format", choices=formats,
                          help="format of OUT instead of its extension's (imagej: an ImageJ hyperstack .tif)")
     convert.add_argument("--input-format", choices=formats, help="read IN as this format instead of detecting it")
@@ -119,17 +122,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: a number as the digitize options take it, negative and with an exponent too (argparse's own test
+#: misses -1e-3 and takes it for an option)
+_NUMBER = r"^-(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^-inf$"
+
+
 def _digitize_parser(commands) -> None:
+    import re
+
     digitize = commands.add_parser(
         "digitize", help="read the values behind a colour-mapped figure (extra: digitize)",
-        description="Invert a figure's colormap: the values go to OUT (float TIFF), NaN where no data.",
+        description="Invert a figure's colormap: the values go to OUT (float TIFF), NaN where no data. "
+                    "A figure of several panels gives one file per panel (OUT_0.tif, OUT_1.tif, ... in reading "
+                    "order, or OUT with {panel} in its name), or the one --panel N names.",
     )
+    digitize._negative_number_matcher = re.compile(_NUMBER)
     digitize.add_argument("figure", type=Path, nargs="?", help="PNG or JPEG figure")
-    digitize.add_argument("--cmap", help="matplotlib colormap the figure was drawn with, e.g. jet_r")
-    digitize.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"), help="vmin vmax of the colormap")
-    digitize.add_argument("--norm", choices=("linear", "log", "boundary", "contourf"), default="linear",
-                          help="boundary: imshow/pcolormesh with BoundaryNorm; contourf: filled contours "
+    digitize.add_argument("--cmap", help="matplotlib (or seaborn) colormap the figure was drawn with, e.g. jet_r")
+    digitize.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"), action="append",
+                          help="vmin vmax of the colormap; once per panel (reading order) if their ranges differ")
+    digitize.add_argument("--norm", choices=("linear", "log", "symlog", "power", "twoslope", "boundary", "contourf"),
+                          default="linear",
+                          help="symlog needs --linthresh, power --gamma, twoslope --center; boundary: "
+                          "imshow/pcolormesh with BoundaryNorm; contourf: filled contours "
                           "(--boundaries gives the levels; values come back as band midpoints)")
+    digitize.add_argument("--center", type=float, help="--norm twoslope: the value at the colormap's middle")
+    digitize.add_argument("--gamma", type=float, help="--norm power: the exponent of PowerNorm")
+    digitize.add_argument("--linthresh", type=float, help="--norm symlog: the linear range around 0")
     digitize.add_argument("--boundaries", nargs="+", type=float, metavar="B",
                           help="bin edges of --norm boundary, levels of --norm contourf")
     digitize.add_argument("--colorbar", choices=("auto",), help="find the colorbar (its colours are the model "
@@ -143,6 +162,10 @@ def _digitize_parser(commands) -> None:
         digitize.add_argument(f"--{axis}-log", action="store_true", help=f"the {axis} axis is logarithmic")
     digitize.add_argument("--box", nargs=4, type=int, metavar=("Y0", "Y1", "X0", "X1"),
                           help="the plot box in figure pixels (rows Y0-Y1, columns X0-X1); default: detected")
+    digitize.add_argument("--panel", type=int, metavar="N", help="read panel N only (0, 1, ... in reading order)")
+    digitize.add_argument("--lines", choices=("mask", "fill", "keep"), default="mask",
+                          help="straight lines across the plot (grid lines, cell edges): mask them (default), "
+                               "fill them from both sides, or keep them as data")
     digitize.add_argument("--threshold", type=float, help="largest colour distance of data (default: automatic)")
     digitize.add_argument("--alpha", type=float, help="the field was drawn with this opacity over white")
     digitize.add_argument("--denoise", type=int, nargs="?", const=5, metavar="SIZE",
@@ -306,8 +329,10 @@ def _convert(args: argparse.Namespace) -> int:
             pyramid=args.pyramid or None, progress=True, durable=args.durable,
         )
     from .registry import for_writing
+    from .sources import as_source
 
-    spec = for_writing(args.target, args.format)
+    target = as_source(args.target)
+    spec = for_writing(target.path if target.is_local else Path(target.name or "unnamed"), args.format)
     streamed = ", streamed" if lazy and spec.can("stream_write") else ""
     result = api.info(written, format=args.format if spec.name == "imagej" else None)
     print(f"{args.source} -> {written}  ({result.dtype}, {'x'.join(map(str, result.shape))}{streamed})")
@@ -335,10 +360,21 @@ def _formats(args: argparse.Namespace) -> int:
         held = ", ".join(spec.dtypes) if spec.can("write") else spec.description
         extra = f"  [pip install 'imarray[{spec.extra}]']" if spec.extra else ""
         print(f"{spec.name:<{name_width}}  {ext:<{exts_width}}  {kind}: {held}{extra}")
+        print(f"{'':<{name_width}}  {'':<{exts_width}}  reads from: {_where(spec)}")
     return 0
 
 
-def _bigger_than_memory(source: Path, format: str | None = None) -> bool:
+def _where(spec: FormatSpec) -> str:
+    """Where a format is read from: local paths always; URLs and bytes/file objects where its row says so."""
+    places = ["paths"]
+    if spec.can("remote"):
+        places.append("URLs (s3://, https://, ...)")
+    if spec.can("file_objects"):
+        places.append("bytes and file objects")
+    return ", ".join(places)
+
+
+def _bigger_than_memory(source: str, format: str | None = None) -> bool:
     """Whether the pixels of ``source`` exceed a quarter of this machine's memory (dask installed)."""
     import importlib.util
     import os
@@ -367,10 +403,21 @@ def _scheduler(address: str | None) -> Iterator[None]:
         yield
 
 
+def _panel_path(path: Path | None, panel: int, panels: int) -> Path | None:
+    """``path`` for one panel of several: ``{panel}`` in its name filled in, else ``_N`` before the extension."""
+    if path is None or panels == 1:
+        return path
+    if "{panel}" in path.name:
+        return path.with_name(path.name.replace("{panel}", str(panel)))
+    suffixes = "".join(path.suffixes[-2:]) if path.name.endswith((".ome.tif", ".ome.tiff", ".nii.gz")) \
+        else path.suffix
+    return path.with_name(f"{path.name[: len(path.name) - len(suffixes)]}_{panel}{suffixes}")
+
+
 def _digitize(args: argparse.Namespace) -> int:
     import warnings
 
-    from .digitize import Axis, DigitizeWarning, colormap_report, digitize, preview
+    from .digitize import Axis, DigitizeWarning, colormap_report, digitize, digitize_panels
     from .digitize.plot import preview_format
 
     if args.audit:
@@ -378,41 +425,62 @@ def _digitize(args: argparse.Namespace) -> int:
         return 0
     if args.figure is None or (args.output is None and args.preview is None):
         print("imarray: error: digitize needs a FIGURE and -o OUT (or --preview), or --audit CMAP", file=sys.stderr)
-        return 2
+        return USAGE
     if args.ticks is not None and len(args.ticks) % 2:
         print("imarray: error: --ticks takes pairs: PX1 V1 PX2 V2 ...", file=sys.stderr)
-        return 2
+        return USAGE
     if args.preview is not None:
         preview_format(args.preview)  # a bad extension fails before the work
-    low, high = args.range or (None, None)
+    ranges = args.range or []
+    low, high = ranges[0] if ranges else (None, None)
     axes = {
         name: Axis(*points, scale="log" if log else "linear") if points else None
         for name, points, log in (("x_axis", args.x_axis, args.x_log), ("y_axis", args.y_axis, args.y_log))
     }
+    options = dict(
+        cmap=args.cmap, norm=args.norm, boundaries=args.boundaries, center=args.center, gamma=args.gamma,
+        linthresh=args.linthresh, colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
+        tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise, box=args.box,
+        lines=args.lines, threshold="auto" if args.threshold is None else args.threshold, **axes,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", DigitizeWarning)  # a doubtful result is not written
         try:
-            result = digitize(
-                args.figure, cmap=args.cmap, vmin=low, vmax=high, norm=args.norm, boundaries=args.boundaries,
-                colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
-                tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise,
-                box=args.box,
-                threshold="auto" if args.threshold is None else args.threshold, **axes,
-            )
+            if args.panel is not None or args.box is not None:
+                if len(ranges) > 1:
+                    print("imarray: error: one --range for one panel (--panel or --box)", file=sys.stderr)
+                    return USAGE
+                results = [digitize(args.figure, vmin=low, vmax=high, panel=args.panel, **options)]
+            elif len(ranges) > 1:
+                results = digitize_panels(args.figure, ranges=ranges, **options)
+            else:
+                results = digitize_panels(args.figure, vmin=low, vmax=high, **options)
         except DigitizeWarning as doubt:
             print(f"imarray: error: {args.figure}: {doubt}; nothing written", file=sys.stderr)
-            return 1
+            return FAILURE
+    if len(results) > 1:
+        print(f"{args.figure}: {len(results)} panels, one output each (reading order; --panel N for one)")
+    for number, result in enumerate(results):
+        _write_digitized(args, result, _panel_path(args.output, number, len(results)),
+                         _panel_path(args.preview, number, len(results)), axes)
+    return 0
+
+
+def _write_digitized(args: argparse.Namespace, result, output: Path | None, preview_path: Path | None,
+                     axes: dict) -> None:
+    from .digitize import preview
+
     y0, y1, x0, x1 = result.box
     print(f"{args.figure}: plot box rows {y0}-{y1}, columns {x0}-{x1}; {result.mask.mean():.1%} data "
           f"(colour distance <= {result.threshold:.1f})")
-    if args.output is not None:
+    if output is not None:
         from . import api
 
         if args.x_log or args.y_log:  # no constant spacing: the values alone, coordinates printed below
-            written = api.save(args.output, result.values.astype(args.dtype), axes="yx")
+            written = api.save(output, result.values.astype(args.dtype), axes="yx")
         else:  # spacing and origin from the axes (or figure pixels) travel with the values
             image = result.to_image(args.dtype)
-            written = api.write(args.output, image)
+            written = api.write(output, image)
             up = result.y_axis is not None and result.y_axis.spacing < 0
             print(f"geometry (y, x): spacing {image.spacing}, origin {image.origin}"
                   + (" (rows flipped: y increases down the file)" if up else ""))
@@ -420,10 +488,9 @@ def _digitize(args: argparse.Namespace) -> int:
     for name, coords in (("x", result.x), ("y", result.y)):
         if axes[f"{name}_axis"] is not None:
             print(f"{name}: {coords[0]:.6g} .. {coords[-1]:.6g} over {coords.size} pixels (in the figure's order)")
-    if args.preview is not None:
-        preview(result, args.preview)
-        print(f"preview -> {args.preview}")
-    return 0
+    if preview_path is not None:
+        preview(result, preview_path)
+        print(f"preview -> {preview_path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -209,7 +209,8 @@ class FormatSpec:
 
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-_TIFF_CAN = frozenset({"read", "write", "chunks", "stream_write", "mmap", "series"})
+_TIFF_CAN = frozenset({"read", "write", "chunks", "stream_write", "mmap", "series", "file_objects", "remote"})
+_PICTURE_CAN = frozenset({"read", "write", "file_objects", "remote"})  # decoded whole: fetched in one request
 _TIFF_OPTIONS = _options(
     ("compression", (str,), "zlib, zstd, lzw, lzma, ... (codecs beyond zlib/lzma: the codecs extra)"),
     ("axes", (str,), "one letter of tzcyxq per dimension"),
@@ -282,7 +283,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         module="imarray.formats.zarr_",
         extensions=(".zarr",),
         extra="zarr",
-        capabilities=frozenset({"read", "write", "chunks", "stream_write", "directory"}),
+        capabilities=frozenset({"read", "write", "chunks", "stream_write", "directory", "remote"}),
         options=_options(_AXES, ("chunks", (tuple, list, int), "chunk shape, one size per dimension")),
         multi_file=True,
         description="Zarr v3 store (v2 read), chunked; every dtype, exact",
@@ -293,7 +294,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         module="imarray.formats.zarr_",
         extensions=(".ome.zarr",),
         extra="zarr",
-        capabilities=frozenset({"read", "write", "chunks", "stream_write", "directory"}),
+        capabilities=frozenset({"read", "write", "chunks", "stream_write", "directory", "remote"}),
         options=_options(_AXES, ("chunks", (tuple, list, int), "chunk shape, one size per dimension"),
                          ("pyramid", (bool, int), "True: levels halved in y, x (and z); a number: that many levels")),
         multi_file=True,
@@ -343,6 +344,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
     FormatSpec(
         name="png",
         ndim=(2, 3),
+        capabilities=_PICTURE_CAN,
         colour_ndim=(3,),
         module="imarray.formats.pillow",
         extensions=(".png",),
@@ -355,6 +357,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
     FormatSpec(
         name="jpeg",
         ndim=(2, 3),
+        capabilities=_PICTURE_CAN,
         colour_ndim=(3,),
         module="imarray.formats.pillow",
         extensions=(".jpg", ".jpeg", ".jpe"),
@@ -368,6 +371,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
     FormatSpec(
         name="bmp",
         ndim=(2, 3),
+        capabilities=_PICTURE_CAN,
         colour_ndim=(3,),
         module="imarray.formats.pillow",
         extensions=(".bmp",),
@@ -384,7 +388,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         extensions=(".gif",),
         magic=(b"GIF87a", b"GIF89a"),
         dtypes=("uint8",),
-        capabilities=frozenset({"read", "write", "frames"}),
+        capabilities=frozenset({"read", "write", "frames", "file_objects", "remote"}),
         options=_options(_FRAME_RATE, ("loop", (int,), "how often players repeat; 0 is forever"),
                          ("quantize", (bool,), "True reduces frames of more than 256 colours to a palette (lossy)"),
                          _PROGRESS),

@@ -43,6 +43,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import struct
 from collections.abc import Iterator
@@ -53,10 +55,12 @@ import numpy as np
 from PIL import GifImagePlugin, Image
 
 from .._memory import output_array
+from .._paths import file_size, whole_file
 from .._progress import progress as progress_bar
 from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
+from ..sources import Source
 from .video import RateLimits, _is_int, check_movie_shape, frame_rate_for, movie_geometry
 
 _COMMENT_PREFIX = b"imarray "
@@ -77,15 +81,17 @@ def _grey_table(table: bytes, size: int) -> bool:
     return bool((colours[0::3] == colours[1::3]).all() and (colours[0::3] == colours[2::3]).all())
 
 
-def _count_frames(path: Path) -> tuple[int, bool]:
-    """Frames of the GIF by walking its blocks to the ``;`` trailer, which a truncated file lacks; and whether
-    every colour table (global and local) holds greys only.
+def _count_frames(data: Path | io.BytesIO, path: Path | Source) -> tuple[int, bool]:
+    """Frames of the GIF (``data``: its file or bytes) by walking its blocks to the ``;`` trailer, which a
+    truncated file lacks; and whether every colour table (global and local) holds greys only.
 
     Pillow stops quietly at the end of the data, so a file cut between two
     frames would load with fewer frames; the walk reads block lengths and colour tables only.
+    Errors name ``path``.
     """
     try:
-        with open(path, "rb") as handle:
+        with contextlib.nullcontext(data) if isinstance(data, io.BytesIO) else open(data, "rb") as handle:
+            handle.seek(0)
             head = handle.read(13)
             if len(head) < 13:
                 raise EOFError
@@ -131,11 +137,13 @@ def _count_frames(path: Path) -> tuple[int, bool]:
     return frames, grey
 
 
-def _open(path: Path) -> tuple[Image.Image, bool]:
-    """The open GIF, its frames checked against the file's blocks, and whether its colour tables are all grey."""
-    blocks, grey = _count_frames(path)
+def _open(path: Path | Source) -> tuple[Image.Image, bool]:
+    """The open GIF, its frames counted from its blocks first (a Source is fetched whole), and whether its
+    colour tables are all grey."""
+    data = whole_file(path)
+    blocks, grey = _count_frames(data, path)
     try:
-        image = Image.open(path, formats=["GIF"])
+        image = Image.open(data, formats=["GIF"])
         frames = image.n_frames  # walks the frame headers: damage shows here
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise CorruptFileError(
@@ -182,7 +190,7 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec, grey_tables: boo
     metadata.update({k: v for k, v in tag.items() if k not in ("colour", "frames", "frame_rate", "geometry")})
     return FileInfo(
         path=path, format=spec.name, shape=shape, dtype="uint8", axes="tyx" if grey else "tyxc",
-        files=(path,), disk_bytes=path.stat().st_size, **movie_geometry(tag, metadata["colour"], metadata),
+        files=(path,), disk_bytes=file_size(path), **movie_geometry(tag, metadata["colour"], metadata),
     )
 
 

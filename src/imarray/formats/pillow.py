@@ -19,14 +19,17 @@ import struct
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
 from .._memory import check_fits, output_array
+from .._paths import file_size, whole_file
 from ..errors import CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError, UnsupportedFeatureError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
+from ..sources import Source
 
 _MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"BM")
 _PIL_FORMAT = {"png": "PNG", "jpeg": "JPEG", "bmp": "BMP"}
@@ -49,7 +52,7 @@ _DESCRIBED = {
 _DAMAGE = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
 
 
-def _open_unguarded(path: Path) -> Image.Image:
+def _open_unguarded(path: Path | BinaryIO) -> Image.Image:
     """``Image.open`` without Pillow's decompression-bomb refusal: imarray's own size check (``check_fits``,
     against the machine's memory) decides before any pixel is decoded, so a genuine 13,500 x 13,500 PNG opens."""
     limit = Image.MAX_IMAGE_PIXELS
@@ -61,12 +64,15 @@ def _open_unguarded(path: Path) -> Image.Image:
 
 
 @contextlib.contextmanager
-def _opened(path: Path) -> Iterator[Image.Image]:
-    """The open Pillow image; any decoding error inside is a CorruptFileError naming ``path``."""
+def _opened(path: Path | Source) -> Iterator[Image.Image]:
+    """The open Pillow image; any decoding error inside is a CorruptFileError naming ``path``.
+
+    A :class:`~imarray.sources.Source` (URL, bytes, file object) is fetched whole first.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = _open_unguarded(path)
+            image = _open_unguarded(whole_file(path))
         with image:
             yield image
     except ImarrayError:
@@ -133,7 +139,7 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
             metadata["imarray"] = text["imarray"]
     return FileInfo(
         path=path, format=spec.name, shape=shape, dtype=dtype, axes=axes,
-        files=(path,), disk_bytes=path.stat().st_size, metadata=metadata,
+        files=(path,), disk_bytes=file_size(path), metadata=metadata,
     )
 
 
