@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORE_STAMP := $(VENV)/.installed-core
 
-.PHONY: demo test lint bench bench-env clean
+.PHONY: demo test lint fuzz bench bench-env clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
+# A long mutation-fuzzing campaign (1,000 damaged files per format); its table goes to benchmarks/RESULTS.md.
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzzing.py --cases 1000 --keep fuzz-cases --results
+
 # CalSciPy, a peer in the I/O benchmark, lives in its own environment: its own
 # requirements do not install (a pinned dependency fails), its io_tools need only these.
 CALSCIPY_ENV := benchmarks/.venv-calscipy
@@ -50,4 +54,4 @@ bench: $(STAMP) bench-env
 	$(BIN)/python benchmarks/bench_io.py
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .ruff_cache
+	rm -rf $(VENV) demo-output fuzz-cases .pytest_cache .ruff_cache

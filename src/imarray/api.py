@@ -100,6 +100,14 @@ def _existing(path: PathLike) -> Path:
     for ext in (".bin",):  # CalSciPy style: the stem of a binary without its suffix
         if path.with_name(path.name + ext).exists():
             return path.with_name(path.name + ext)
+    spec = registry.by_extension(path)
+    if spec is not None:  # save("big.tif", size_cap=...) wrote the folder big/: load it by the name saved
+        from .formats import folder as folder_format
+
+        series, stem, ext = folder_format.series_folder(path, spec)
+        if series.is_dir() and any(folder_format.series_pattern(stem, ext).fullmatch(p.name)
+                                   for p in series.iterdir()):
+            return series
     raise ImageFileNotFoundError(
         "no such file or folder",
         path=path,
@@ -409,7 +417,8 @@ def iter_frames(path: SourceLike, *, format: str | None = None, storage_options:
     return spec.load().iter_frames(path, spec=spec)
 
 
-def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | Source | None) -> UnsupportedDtypeError:
+def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | Source | None, kind: str | None = None
+                         ) -> UnsupportedDtypeError:
     held = "/".join(spec.dtypes)
     candidates = [d for d in spec.dtypes if d != "bool"] if array.dtype != bool else list(spec.dtypes)
     fit = None if is_lazy(array) else smallest_fitting(array, candidates)  # a lazy array is not read to say so
@@ -420,7 +429,9 @@ def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | Sourc
     ways = []
     if fit is not None:
         ways.append(f"pass dtype={fit!r} (every value fits)")
-    if spec.scale_target and array.dtype.kind in "iuf":
+    if kind == "label":  # a mapping onto fewer levels merges labels: never suggested for them
+        pass
+    elif spec.scale_target and array.dtype.kind in "iuf":
         ways.append(f"pass scale='minmax' or scale=(lo, hi) to map the values onto {spec.scale_target}")
     elif fit is None and array.dtype.kind in "iuf":
         real = [d for d in spec.dtypes if np.dtype(d).kind in "iuf"]
@@ -457,7 +468,7 @@ def _ndim_hint(ndim: int) -> str:
 
 def convert_for(
     array: np.ndarray, spec: FormatSpec, *, dtype: Any = None, scale: ScaleSpec | None = None,
-    path: Path | Source | None = None,
+    path: Path | Source | None = None, kind: str | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Apply the caller's ``dtype=``/``scale=`` and check that ``spec`` holds the result."""
     metadata: dict = {}
@@ -483,7 +494,7 @@ def convert_for(
     elif dtype is not None:
         array = exact_cast(array, dtype, path=path)
     if array.dtype.name not in spec.dtypes:
-        raise _unsupported_message(array, spec, path)
+        raise _unsupported_message(array, spec, path, kind)
     return array, metadata
 
 
@@ -674,7 +685,7 @@ def _save(path: SourceLike, array: Any, *, format: str | None, dtype: Any, scale
             path=path,
             hint=_ndim_hint(array.ndim),
         )
-    array, metadata = convert_for(array, spec, dtype=dtype, scale=scale, path=path)
+    array, metadata = convert_for(array, spec, dtype=dtype, scale=scale, path=path, kind=(geometry or {}).get("kind"))
     if geometry is not None:
         metadata["geometry"] = geometry
     size_cap_bytes = options.pop("size_cap", None)

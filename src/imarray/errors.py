@@ -186,3 +186,7 @@ class UnsupportedSourceError(ImarrayError, TypeError):
 
 class FormatPluginError(ImarrayError, ImportError):
     """A format contributed by a plugin cannot be used (its module fails to import)."""
+
+
+class UnsupportedFeatureError(ImarrayError, ValueError):
+    """A valid file that uses a feature imarray does not read (an encoding, a colour model); it is not damaged."""

@@ -103,10 +103,13 @@ def save_images(path: str | Path, images: np.ndarray, name: str | None = None, s
 def load_binary(
     path: str | Path,
     mapped: bool = False,
-    mode: str = "r",
+    mode: str = "r+",
     missing_metadata: Mapping | None = None,
 ) -> np.ndarray | np.memmap:
     """Load a binary written by CalSciPy or imarray (file, stem, or folder with ``binary_video``).
+
+    ``mapped=True`` maps the file writable (``mode="r+"``), as CalSciPy's
+    ``load_binary`` does; pass ``mode="r"`` for a read-only map.
 
     Examples
     --------

@@ -44,7 +44,7 @@ from ..fileinfo import FileInfo
 from ..geometry import check_axes
 from ..layout import dense_planes
 from ..protocol import ChunkPlan
-from ..registry import FormatSpec
+from ..registry import ALL_DTYPES, FormatSpec
 
 _CHUNK = 16 * 2**20  # small enough for the CRC thread to keep pace, large enough for few syscalls
 _CALSCIPY_KEYS = ("frames", "y", "x")
@@ -52,6 +52,8 @@ _DIM_NAMES = ("frames", "t", "z", "c", "y", "x")
 _MAP_MODES = ("r", "r+", "c", "readonly", "readwrite", "copyonwrite")  # not w+: it would zero the file
 _GEOMETRY_KEYS = ("spacing", "units", "origin", "kind", "direction")  # what ia.write records beside the shape
 
+_MAX_SIDECAR_BYTES = 2**20  # a sidecar is a few hundred bytes; /dev/zero or a huge file is not one
+_MAX_DIMS = 32  # NumPy's limit
 
 def bin_path(path: Path) -> Path:
     """The data file of ``path``: itself if it ends in .bin/.raw, else ``path`` + ``.bin`` (CalSciPy's stems);
@@ -61,16 +63,26 @@ def bin_path(path: Path) -> Path:
 
 
 def _dtype(value: Any, source: Path) -> np.dtype:
+    """The dtype a sidecar (or ``dtype=``) names, if it is one of the image dtypes imarray holds.
+
+    Sidecars are untrusted input: an object, void, string or datetime dtype
+    over a file's bytes is refused (an object memmap over raw bytes crashes Python).
+    """
     try:
-        return np.dtype(value)
-    except (TypeError, ValueError) as exc:
+        dtype = np.dtype(value) if isinstance(value, (str, np.dtype, type)) else None
+    except (TypeError, ValueError, SyntaxError) as exc:
         raise SidecarError(f"dtype {value!r} is not a numpy dtype", path=source,
                            hint="name a NumPy dtype, e.g. 'uint16' or 'float32'") from exc
+    if dtype is None or dtype.newbyteorder("=").name not in ALL_DTYPES or dtype.newbyteorder("=") != np.dtype(
+            dtype.newbyteorder("=").name):
+        raise SidecarError(f"dtype {value!r} is not an image dtype", path=source,
+                           hint=f"name one of {', '.join(ALL_DTYPES)}")
+    return dtype
 
 
 def _shape(value: Any, source: Path) -> tuple[int, ...]:
-    if not isinstance(value, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
-                                              for s in value):
+    if (not isinstance(value, list) or len(value) > _MAX_DIMS
+            or not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**62 for s in value)):
         raise SidecarError(f"the shape {value!r} is not a list of sizes", path=source,
                            hint="write it as e.g. [100, 512, 512]")
     return tuple(value)
@@ -80,8 +92,15 @@ def _sidecar(path: Path) -> dict | None:
     sidecar = path.with_suffix(".json")
     if not sidecar.exists():
         return None
+    if not sidecar.is_file() or sidecar.stat().st_size > _MAX_SIDECAR_BYTES:
+        raise SidecarError(f"the sidecar is not a regular file of at most {_MAX_SIDECAR_BYTES} bytes", path=sidecar,
+                           hint="a sidecar is a small JSON file; delete it and pass dtype= and sizes")
     try:
-        data = json.loads(sidecar.read_text())
+        with open(sidecar, "rb") as handle:
+            data = json.loads(handle.read(_MAX_SIDECAR_BYTES + 1).decode())
+    except RecursionError:
+        raise SidecarError("the sidecar's JSON is nested too deeply", path=sidecar,
+                           hint="fix it, or delete it and pass dtype= and sizes") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise SidecarError(
             f"the sidecar is not JSON ({exc})", path=sidecar, hint="fix it, or delete it and pass dtype= and sizes"
@@ -140,6 +159,10 @@ def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tup
         if order is not None:
             dtype = dtype.newbyteorder(">" if order == "big" else "<")
         shape = _shape(data["shape"], sidecar)
+        for key, kinds in (("axes", str), ("checksum", dict), ("metadata", dict), ("kind", str)):
+            if data.get(key) is not None and not isinstance(data[key], kinds):
+                raise SidecarError(f"the sidecar's {key} {data[key]!r} is not a {kinds.__name__}", path=sidecar,
+                                   hint=f"fix the sidecar's {key}, or delete the key")
         try:
             axes = check_axes(data.get("axes") or "q" * len(shape), len(shape))
         except AxesError as exc:
@@ -165,7 +188,7 @@ def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tup
 
 def _infer(sizes: dict, order: tuple[str, ...], dtype: np.dtype, file_size: int, path: Path) -> tuple[int, ...]:
     unknown = [k for k in order if k not in sizes]
-    known = int(np.prod([sizes[k] for k in order if k in sizes], dtype=np.int64)) * dtype.itemsize
+    known = math.prod(int(sizes[k]) for k in order if k in sizes) * dtype.itemsize
     if len(unknown) > 1:
         raise SidecarError(f"sizes of {', '.join(unknown)} are unknown; all but one are needed", path=path)
     if unknown:
@@ -205,6 +228,9 @@ def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[
     path = bin_path(path)
     if not path.exists():
         raise CorruptFileError("the sidecar is here but the .bin it describes is not", path=path)
+    if not path.is_file():  # a FIFO would block, /dev/zero never end
+        raise CorruptFileError("the data file is not a regular file", path=path,
+                               hint="raw pixels are read from a regular file")
     file_size = path.stat().st_size
     data = _sidecar(path)
     dims = dims or {}
@@ -223,7 +249,7 @@ def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[
     else:
         shape, stored = _layout_from_caller(dtype, dims, path, file_size)
         axes, metadata, files, disk = "q" * len(shape), {"sidecar": None}, (path,), file_size
-    expected = int(np.prod(shape, dtype=np.int64)) * stored.itemsize
+    expected = math.prod(shape) * stored.itemsize  # Python integers: a shape of [2**62 + 1, 4, 4] cannot wrap
     if expected != file_size:
         raise CorruptFileError(
             f"the sidecar describes {expected} bytes ({'x'.join(map(str, shape))} {stored}) but the file has "
