@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint xvfb bench bench-env clean
+.PHONY: demo test lint xvfb napari-screenshot bench bench-env clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ xvfb:
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		xvfb xauth libgl1-mesa-dri libglx-mesa0 >/dev/null; } \
 		|| echo "Xvfb is not installed and cannot be installed here: napari's viewer tests will skip"
+
+# docs/napari-imarray.png, the README's picture of napari showing files opened through imarray
+napari-screenshot: $(STAMP) xvfb
+	xvfb-run -a $(BIN)/python docs/make_napari_screenshot.py
 
 # CalSciPy, a peer in the I/O benchmark, lives in its own environment: its own
 # requirements do not install (a pinned dependency fails), its io_tools need only these.

@@ -31,11 +31,14 @@ from imarray.napari.layers import layer_data  # noqa: E402
 
 
 @pytest.fixture
-def viewer(make_napari_viewer):
-    """napari's own viewer fixture, skipped with the reason where no X display gives it OpenGL."""
+def viewer(request):
+    """napari's own viewer fixture, skipped with the reason where no X display gives it OpenGL.
+
+    The check comes before ``make_napari_viewer`` is set up: its teardown fails on a test skipped in setup.
+    """
     if not os.environ.get("DISPLAY"):
         pytest.skip("no X display for napari's OpenGL canvas: install Xvfb (apt-get install xvfb) for pytest-xvfb")
-    return make_napari_viewer()
+    return request.getfixturevalue("make_napari_viewer")()
 
 
 def _volume() -> ia.Image:
