@@ -1,9 +1,11 @@
 # Two entry points for a fresh machine: `make demo` and `make test`.
-# Each makes its own virtual environment in .venv and installs what it needs.
+# Both use the virtual environment in .venv; the demo installs imarray alone (numpy, tifffile, Pillow),
+# the tests add the `test` extra.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CORE_STAMP := $(VENV)/.installed-core
 
 .PHONY: demo test lint xvfb napari-screenshot bench bench-env clean
 
@@ -18,7 +20,11 @@ $(STAMP): pyproject.toml $(PLUGIN)/pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]" -e $(PLUGIN)
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(CORE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(CORE_STAMP)
+
+demo: $(CORE_STAMP)
 	$(BIN)/imarray demo --out demo-output
 
 lint: $(STAMP)

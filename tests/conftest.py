@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -17,3 +19,38 @@ def labels() -> np.ndarray:
     stack[3, 20:, 20:] = 70000
     stack[3, 0, 0] = 2**32 - 1
     return stack
+
+
+@pytest.fixture(scope="session")
+def http_root(tmp_path_factory) -> Path:
+    """The folder the test HTTP server serves (files written by the tests)."""
+    return tmp_path_factory.mktemp("http-root")
+
+
+@pytest.fixture(scope="session")
+def _http_server(http_root):
+    pytest.importorskip("aiohttp", reason="the remote-source tests need imarray[remote]")
+    pytest.importorskip("fsspec", reason="the remote-source tests need imarray[remote]")
+    from servers import range_server
+
+    with range_server(http_root) as server:
+        yield server
+
+
+@pytest.fixture
+def http_server(_http_server):
+    """A threaded HTTP server on 127.0.0.1 with Range requests, byte counts and failure modes, reset per test."""
+    _http_server.reset()
+    yield _http_server
+    _http_server.reset()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server on a free port of 127.0.0.1 with one bucket; stopped at the end of the session."""
+    pytest.importorskip("moto.server", reason="the S3 tests need moto[server] (the test extra)")
+    pytest.importorskip("s3fs", reason="the S3 tests need imarray[remote]")
+    from servers import moto_server
+
+    with moto_server() as server:
+        yield server

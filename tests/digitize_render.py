@@ -98,3 +98,62 @@ def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, siz
     body = bar.ax.get_window_extent()
     bar_px = (height - body.y1, height - body.y0, body.x0, body.x1)
     return Rendered(rgb, truth, inside, outside, (x0, x1, top, bottom), tick_px, ticks, bar_px)
+
+
+@dataclass
+class Panel:
+    truth: np.ndarray  # per figure pixel the value drawn there, NaN off this panel's field
+    inside: np.ndarray  # bool: inside the field (shrunk by 1 px)
+    box: tuple[float, float, float, float]  # x0, x1, top, bottom in figure pixels
+
+
+def _panel_truth(ax, field: np.ndarray, shape: tuple[int, int]) -> Panel:
+    """Truth per figure pixel for a field drawn over extent (0, w, 0, h) with row 0 at the bottom."""
+    height = shape[0]
+    (x0, y0), (x1, y1) = ax.transData.transform([(0, 0), (field.shape[1], field.shape[0])])
+    top, bottom = height - y1, height - y0
+    rows, cols = np.indices(shape) + 0.5
+    iy = np.floor((bottom - rows) / (bottom - top) * field.shape[0]).astype(int)
+    ix = np.floor((cols - x0) / (x1 - x0) * field.shape[1]).astype(int)
+    on = (iy >= 0) & (iy < field.shape[0]) & (ix >= 0) & (ix < field.shape[1])
+    truth = np.full(shape, np.nan)
+    truth[on] = field[iy[on], ix[on]]
+    inside = (cols > x0 + 1) & (cols < x1 - 1) & (rows > top + 1) & (rows < bottom - 1)
+    return Panel(truth, inside, (x0, x1, top, bottom))
+
+
+def styled_render(fields: list[np.ndarray], cmap: str, ranges: list[tuple[float, float]], *, kind: str = "imshow",
+                  style: str = "default", grid: bool = False, spines: bool = True, norm=None,
+                  size=(5.0, 4.0), dpi=100, linewidth: float = 0.5) -> tuple[np.ndarray, list[Panel]]:
+    """Figures people have: one panel per field side by side, each with its own colorbar.
+
+    ``kind``: "imshow" (nearest), "pcolormesh", "edges" (pcolormesh with white cell edges, as seaborn's
+    ``heatmap(linewidths=...)``). ``style``: a matplotlib style ("dark_background", "ggplot", ...).
+    ``norm``: a callable (vmin, vmax) -> matplotlib norm, for norms other than linear.
+    """
+    import matplotlib.style
+
+    with matplotlib.style.context(style):
+        fig = Figure(figsize=size, dpi=dpi)
+        canvas = FigureCanvasAgg(fig)
+        axes = [fig.add_subplot(1, len(fields), i + 1) for i in range(len(fields))]
+        for ax, field, (vmin, vmax) in zip(axes, fields, ranges, strict=True):
+            scale = {"norm": norm(vmin, vmax)} if norm is not None else {"vmin": vmin, "vmax": vmax}
+            if kind == "imshow":
+                im = ax.imshow(field, cmap=cmap, interpolation="nearest", origin="lower", aspect="auto",
+                               extent=(0, field.shape[1], 0, field.shape[0]), **scale)
+            else:
+                edges = {"edgecolors": "w", "linewidth": linewidth} if kind == "edges" else {}
+                im = ax.pcolormesh(field, cmap=cmap, **edges, **scale)
+            if grid:
+                ax.grid(True)
+            if not spines:
+                for spine in ax.spines.values():
+                    spine.set_visible(False)
+            fig.colorbar(im, ax=ax)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi)
+        buffer.seek(0)
+        rgb = np.asarray(PILImage.open(buffer).convert("RGB"))
+        canvas.draw()
+        return rgb, [_panel_truth(ax, field, rgb.shape[:2]) for ax, field in zip(axes, fields, strict=True)]

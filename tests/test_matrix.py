@@ -19,7 +19,8 @@ from imarray.registry import ALL_DTYPES, FORMATS
 from helpers import assert_identical, extreme_array, leftovers
 
 SHAPES = [(5,), (4, 6), (3, 4, 6), (2, 3, 4, 6), (2, 2, 3, 4, 6), (2, 2, 2, 3, 4, 6)]
-EXTRA_MODULES = {"itk": "SimpleITK", "video": "av", "zarr": "zarr"}  # the module each extra's formats need
+# the module each extra's formats need
+EXTRA_MODULES = {"medical": "SimpleITK", "video": "av", "zarr": "zarr", "dicom": "pydicom"}
 LOSSLESS = [spec for spec in FORMATS if not spec.lossy and spec.can("write")]
 
 

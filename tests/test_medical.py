@@ -185,7 +185,7 @@ def test_missing_simpleitk_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "SimpleITK", None)
     with pytest.raises(MissingDependencyError) as caught:
         ia.load(path)
-    assert "imarray[itk]" in caught.value.hint
+    assert "imarray[medical]" in caught.value.hint
 
 
 @pytest.mark.parametrize("ext", [".nii.gz", ".nrrd", ".mha"])

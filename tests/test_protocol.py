@@ -167,3 +167,30 @@ def test_stream_writers_take_a_block_stream(tmp_path, spec):
 def test_a_folder_is_read_but_not_written(tmp_path):
     with pytest.raises(ValueError, match="reads folder but does not write it"):
         ia.save(tmp_path / "x", np.zeros((2, 3), np.uint8), format="folder")
+
+
+@pytest.mark.parametrize("spec", [s for s in writable if s.can("read")], ids=lambda s: s.name)
+def test_sources_are_read_exactly_where_declared_and_refused_elsewhere(tmp_path, spec):
+    if not _installed(spec):
+        pytest.skip(f"the {spec.extra} extra is not installed")
+    fsspec = pytest.importorskip("fsspec", reason="the remote extra is not installed")
+    from imarray.errors import UnsupportedSourceError
+
+    array = _sample(spec)
+    written = ia.save(_target(tmp_path, spec), array, format=spec.name)
+    url = f"memory://conformance-{spec.name}/{written.name}"  # fsspec's in-memory file system: a remote source
+    fsspec.filesystem("memory").put(str(written), url, recursive=written.is_dir())
+    if spec.can("remote"):
+        _same(spec, array, ia.load(url, format=spec.name))
+        _same(spec, array, ia.load(url, format=spec.name, lazy=True).compute())
+        assert tuple(ia.info(url, format=spec.name).shape) == array.shape
+    elif written.is_file():
+        with pytest.raises(UnsupportedSourceError, match="from local files only"):
+            ia.load(url, format=spec.name)
+    if written.is_file() and spec.can("file_objects"):
+        _same(spec, array, ia.load(written.read_bytes(), format=spec.name))
+        with open(written, "rb") as handle:
+            _same(spec, array, ia.load(handle, format=spec.name))
+    elif written.is_file():
+        with pytest.raises(UnsupportedSourceError, match="bytes or file objects"):
+            ia.load(written.read_bytes(), format=spec.name)

@@ -318,10 +318,10 @@ def test_cli_convert_says_what_it_wrote_and_refuses_options_in_one_line(tmp_path
                  "--scale", "minmax"]) == 0
     assert "(uint8, 4x8x9, streamed)" in capsys.readouterr().out  # what was written, not the source's dtype
     assert main(["convert", str(folder), str(tmp_path / "v.png"), "--lazy", "--dtype", "uint8", "--scale",
-                 "minmax"]) == 2  # a PNG holds one plane
-    assert main(["convert", str(folder), str(tmp_path / "v.tif"), "--chunks", "1,8,9"]) == 2
+                 "minmax"]) == 1  # a PNG holds one plane: a refusal
+    assert main(["convert", str(folder), str(tmp_path / "v.tif"), "--chunks", "1,8,9"]) == 2  # usage
     error = capsys.readouterr().err
-    assert error.count("\n") == 2 and "tiff takes no chunks=" in error
+    assert error.count("\n") == 2 and "tiff takes no --chunks" in error
 
 
 def test_save_of_a_lazy_image_streams_its_pixels_and_write_refuses_contradicting_axes(tmp_path, monkeypatch):

@@ -263,8 +263,8 @@ def test_cli_makes_a_movie_from_a_stack(tmp_path, capsys):
     described = ia.info(tmp_path / "movie.mp4")
     assert described.shape == (6, 16, 16) and described.metadata["frame_rate"] == 20.0
     assert described.metadata["scale"]["source_range"] == [0.0, 4000.0]
-    assert main(["convert", str(source), str(tmp_path / "bad.mp4")]) == 2
-    assert "scale='minmax'" in capsys.readouterr().err
+    assert main(["convert", str(source), str(tmp_path / "bad.mp4")]) == 1  # a refusal: a failure, not a usage error
+    assert "--scale minmax" in capsys.readouterr().err  # the hint as the command's flag
 
 
 def test_missing_extra_names_the_pip_command(tmp_path, monkeypatch):

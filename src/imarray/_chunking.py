@@ -14,30 +14,35 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
 from ._memory import aligned_empty
 from .errors import CorruptFileError, ImageFileNotFoundError, ImarrayError
+from .sources import Source
 
 CHUNK_BYTES = 64 * 2**20  # pages or frames grouped into chunks of about this size
+REMOTE_CHUNK_BYTES = 4 * 2**20  # ... and for a remote source, where a chunk is one request: reading one plane
+# of a lazy remote stack then fetches at most two planes
 
 
-def groups(count: int, unit_bytes: int) -> list[tuple[int, int]]:
-    """(start, stop) ranges of about CHUNK_BYTES each, at least one unit."""
-    step = max(1, CHUNK_BYTES // max(1, unit_bytes))
+def groups(count: int, unit_bytes: int, budget: int | None = None) -> list[tuple[int, int]]:
+    """(start, stop) ranges of about ``budget`` bytes (CHUNK_BYTES) each, at least one unit."""
+    step = max(1, (budget or CHUNK_BYTES) // max(1, unit_bytes))
     return [(start, min(count, start + step)) for start in range(0, count, step)]
 
 
-def page_grid(leading: tuple[int, ...], page_bytes: int) -> tuple[tuple[int, ...], ...]:
-    """Chunks over the page-index axes whose blocks are runs of consecutive pages, about CHUNK_BYTES each.
+def page_grid(leading: tuple[int, ...], page_bytes: int, budget: int | None = None) -> tuple[tuple[int, ...], ...]:
+    """Chunks over the page-index axes whose blocks are runs of consecutive pages, about ``budget`` bytes each.
 
     Inner axes are taken whole while the budget allows; the first axis that
     does not fit whole is split, and every axis outside it has chunks of 1.
     """
-    budget = max(1, CHUNK_BYTES // max(1, page_bytes))
+    budget = max(1, (budget or CHUNK_BYTES) // max(1, page_bytes))
     steps = []
     for size in reversed(leading):
         step = min(size, budget)
@@ -54,6 +59,43 @@ def along_first(tasks: list[tuple], sizes: tuple[int, ...], rest: tuple[int, ...
     return {(index, *corner): task for index, task in enumerate(tasks)}, (tuple(sizes), *((s,) for s in rest))
 
 
+READ_THREADS = min(2, os.cpu_count() or 1)  # threads copying one large read out of the page cache
+PARALLEL_ABOVE = 32 * 2**20  # reads smaller than this are one call: threads would cost more than they give
+
+
+def read_file_into(path: str | os.PathLike[str], offset: int, view: memoryview, *,
+                   threads: int = READ_THREADS) -> None:
+    """Fill ``view`` with the file's bytes from ``offset``: positioned reads on ``threads`` threads at once.
+
+    The copy out of the page cache is work for a core, and so is the first
+    touch of each page of a fresh array; two threads share both. A file that
+    ends early is a ``CorruptFileError``.
+    """
+    size = len(view)
+    parts = threads if size >= PARALLEL_ABOVE else 1
+    step = -(-size // parts // 4096) * 4096  # page-aligned pieces
+    pieces = [(start, min(start + step, size)) for start in range(0, size, step)] or [(0, 0)]
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        def fill(piece: tuple[int, int]) -> None:
+            start, stop = piece
+            while start < stop:
+                count = os.preadv(fd, [view[start:stop]], offset + start)
+                if not count:
+                    raise CorruptFileError(f"the file ended early: {stop - start} bytes missing at offset "
+                                           f"{offset + start}", path=os.fspath(path),
+                                           hint="the file was cut short")
+                start += count
+
+        if len(pieces) == 1:
+            fill(pieces[0])
+        else:
+            with ThreadPoolExecutor(len(pieces), thread_name_prefix="imarray-read") as pool:
+                list(pool.map(fill, pieces))
+    finally:
+        os.close(fd)
+
+
 @contextlib.contextmanager
 def still_there(path: Any) -> Iterator[None]:
     """A file gone since the plan was made is an ImageFileNotFoundError naming it."""
@@ -66,11 +108,17 @@ def still_there(path: Any) -> Iterator[None]:
                                      hint="it was moved or deleted after the lazy array was made") from exc
 
 
-def read_bytes(path: str, dtype: str, offset: int, shape: tuple[int, ...],
+def read_bytes(path: str | Source, dtype: str, offset: int, shape: tuple[int, ...],
                out: np.ndarray | None = None) -> np.ndarray:
-    """Read ``shape`` items of ``dtype`` starting ``offset`` bytes into the file (into ``out`` if given)."""
+    """Read ``shape`` items of ``dtype`` starting ``offset`` bytes into the file (into ``out`` if given).
+
+    ``path`` is a local file's name, or a :class:`~imarray.sources.Source` (one range request).
+    """
     out = aligned_empty(shape, np.dtype(dtype)) if out is None else out
     view = memoryview(out.reshape(-1).view(np.uint8))  # type: ignore[arg-type]  # ndarrays are buffers
+    if isinstance(path, Source):
+        path.read_into(offset, view)
+        return out
     with still_there(path), open(path, "rb", buffering=0) as handle:
         handle.seek(offset)
         done = 0

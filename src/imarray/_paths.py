@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from ._atomic import TEMP_MARKER
+from .sources import Source
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -36,6 +38,22 @@ def visible_names(folder: Path) -> list[str]:
         names = [entry.name for entry in entries
                  if entry.is_file() and not entry.name.startswith(".") and TEMP_MARKER not in entry.name]
     return sorted(names, key=natural_key)
+
+
+def file_size(path: Path | Source) -> int:
+    """Bytes in the file at ``path``, a local path or a :class:`~imarray.sources.Source`."""
+    return path.stat().st_size if isinstance(path, Path) else path.size()
+
+
+def whole_file(path: Path | Source) -> Path | io.BytesIO:
+    """A local path as it is; any other source's bytes in memory (one request), for formats decoded whole.
+
+    PNG, JPEG, BMP and GIF are decoded from their first byte to their last:
+    a range request per read would cost more than fetching the file once.
+    """
+    if isinstance(path, Path):
+        return path
+    return io.BytesIO(path.read_range(0, path.size()))
 
 
 def disk_bytes(paths: Iterable[Path]) -> int:

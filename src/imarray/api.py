@@ -34,10 +34,12 @@ from .errors import (
     ImarrayError,
     InvalidOptionError,
     UnsupportedDtypeError,
+    UnsupportedSourceError,
 )
 from .fileinfo import FileInfo
 from .geometry import agrees, check_axes, check_order
 from .registry import FormatSpec
+from .sources import Source, SourceLike, as_source
 
 if TYPE_CHECKING:  # pragma: no cover
     from dask.array import Array as DaskArray
@@ -81,7 +83,7 @@ def parse_size(size: int | float | str) -> int:
 def _head(path: Path) -> bytes:
     try:
         with open(path, "rb") as handle:
-            return handle.read(32)
+            return handle.read(132)  # DICOM's magic sits after a 128-byte preamble
     except IsADirectoryError:  # pragma: no cover - checked by callers
         return b""
     except PermissionError as exc:
@@ -129,9 +131,18 @@ def _forced(path: Path, format: str, head: bytes) -> FormatSpec:
     return spec
 
 
-def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec]:
-    """The existing path and the registry row that reads it (a folder's too)."""
-    path = _existing(path)
+def resolve(path: SourceLike, format: str | None = None, *, storage_options: dict | None = None,
+            timeout: float | None = None) -> tuple[Path | Source, FormatSpec]:
+    """Where the image is (a local path, or a :class:`~imarray.sources.Source`) and the row that reads it.
+
+    A URL, ``bytes`` or a file object is read by rows that declare ``remote``
+    or ``file_objects``; anything else is an ``UnsupportedSourceError`` that
+    says so, before a byte of pixels is fetched.
+    """
+    source = as_source(path, storage_options=storage_options, timeout=timeout)
+    if not source.is_local:
+        return source, _resolve_source(source, format)
+    path = _existing(source.path)
     if path.is_dir():
         return path, registry.for_folder(path, format)
     if path.stat().st_size == 0:
@@ -159,21 +170,25 @@ def resolve(path: PathLike, format: str | None = None) -> tuple[Path, FormatSpec
 
 
 @overload
-def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
-         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., **dims: int) -> np.ndarray: ...
+def load(path: SourceLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
+         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., series: int | str | None = ...,
+         storage_options: dict | None = ..., timeout: float | None = ..., **dims: int) -> np.ndarray: ...
 @overload
-def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[True],
-         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., **dims: int) -> np.memmap: ...
+def load(path: SourceLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[True],
+         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ...,
+         storage_options: dict | None = ..., timeout: float | None = ..., **dims: int) -> np.memmap: ...
 @overload
-def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
-         verify: Literal[False] = ..., progress: bool = ..., lazy: Literal[True], **dims: int) -> DaskArray: ...
+def load(path: SourceLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
+         verify: Literal[False] = ..., progress: bool = ..., lazy: Literal[True],
+         storage_options: dict | None = ..., timeout: float | None = ..., **dims: int) -> DaskArray: ...
 @overload
-def load(path: PathLike, *, format: str | None = ..., dtype: Any = ..., mmap: bool = ..., verify: bool = ...,
-         progress: bool = ..., lazy: bool = ..., **dims: int) -> np.ndarray | DaskArray: ...
+def load(path: SourceLike, *, format: str | None = ..., dtype: Any = ..., mmap: bool = ..., verify: bool = ...,
+         progress: bool = ..., lazy: bool = ..., series: int | str | None = ...,
+         storage_options: dict | None = ..., timeout: float | None = ..., **dims: int) -> np.ndarray | DaskArray: ...
 
 
 def load(
-    path: PathLike,
+    path: SourceLike,
     *,
     format: str | None = None,
     dtype: Any = None,
@@ -181,6 +196,9 @@ def load(
     verify: bool = False,
     progress: bool = False,
     lazy: bool = False,
+    series: int | str | None = None,
+    storage_options: dict | None = None,
+    timeout: float | None = None,
     **dims: int,
 ) -> np.ndarray | DaskArray:
     """Load an image file or folder as a NumPy array, exactly as written.
@@ -188,9 +206,17 @@ def load(
     Parameters
     ----------
     path
-        A file, or a folder of slices, stacks or a size-capped series.
+        A file, or a folder of slices, stacks or a size-capped series; a URL
+        (``s3://``, ``https://``, ``memory://``, ... with the ``remote`` extra),
+        ``bytes`` or an open binary file, for the formats that read them
+        (``imarray formats``: remote, file_objects). See ``docs/sources.md``.
     format
         Force a format by name instead of detecting it.
+    storage_options
+        For a URL: passed to fsspec (credentials, ``anon=True``, an endpoint).
+    timeout
+        For a URL: seconds a server may stay silent before the read fails
+        (``SourceTimeoutError``); 30 by default.
     dtype
         For raw binaries without a sidecar: the dtype stored in the file.
         For every other format: an exact cast of the result (``LossyCastError``
@@ -207,6 +233,9 @@ def load(
         alone: chunks are files of a folder, groups of TIFF pages or raw
         frames, or Zarr chunks, read only when computed. See
         :mod:`imarray.lazy`.
+    series
+        A folder of several DICOM series: which to read, by index (as
+        ``info(...).metadata["series"]`` lists them) or SeriesInstanceUID.
     **dims
         Raw binaries without a sidecar: sizes such as ``y=512, x=512``
         (``frames``, ``t``, ``z``, ``c``, ``y``, ``x``) or ``shape=``; one size
@@ -226,22 +255,60 @@ def load(
     >>> big = ia.load("slices/", lazy=True)             # dask array, nothing read  # doctest: +SKIP
     """
     return _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, lazy=lazy,
-                   dims=dims, caller="load")[0]
+                   dims=dims, caller="load", series=series, storage_options=storage_options, timeout=timeout)[0]
 
 
-def _pixels(path: PathLike, *, format: str | None, dtype: Any, mmap: bool, verify: bool, progress: bool,
-            lazy: bool, dims: dict, caller: str) -> tuple[Any, FileInfo]:
+def _resolve_source(source: Source, format: str | None) -> FormatSpec:
+    """The row that reads a URL, bytes or a file object: a remote folder is a Zarr store or nothing."""
+    capability = "remote" if source.is_remote else "file_objects"
+    if source.is_remote and source.is_dir():
+        rows = [row for row in registry.formats() if row.can("directory") and row.can("remote")]
+        claimed = next((row for row in rows if row.load().claims(source, spec=row)), None)
+        asked = None if format is None else registry.by_name(format, path=source)
+        if claimed is None or (asked is not None and asked.module != claimed.module):
+            raise FormatNotFoundError(
+                "a folder at a URL is read as a Zarr store only, and this is not one" if claimed is None else
+                f"format={format!r} was asked, but the folder is {claimed.name}", path=source,
+                hint="point at the store's folder (the one holding zarr.json or .zarray), or at one file")
+        return asked or claimed
+    if source.size() == 0:
+        raise CorruptFileError("the file is empty (0 bytes)", path=source, hint="the write that made it failed")
+    head = source.head(132)
+    name = Path(source.name or "unnamed")
+    try:
+        spec = _forced(name, format, head) if format is not None else registry.for_reading(name, head)
+    except ImarrayError as err:
+        raise type(err)(err.message, path=source, hint=err.hint) from None
+    if spec.magic and not spec.matches(head):
+        raise CorruptFileError(f"the name says {spec.name} but the content is not (it starts with {head[:8]!r})",
+                               path=source, hint="pass format= if you know better")
+    if not spec.can(capability):
+        readable = ", ".join(row.name for row in registry.formats() if row.can(capability))
+        what = "URLs" if source.is_remote else "bytes or file objects"
+        raise UnsupportedSourceError(f"imarray reads {spec.name} from local files only, not from {what}",
+                                     path=source, hint=f"download it to a file first; from {what} imarray reads "
+                                     f"{readable}")
+    return spec
+
+
+def _pixels(path: SourceLike, *, format: str | None, dtype: Any, mmap: bool, verify: bool, progress: bool,
+            lazy: bool, dims: dict, caller: str, series: int | str | None = None,
+            storage_options: dict | None = None, timeout: float | None = None) -> tuple[Any, FileInfo]:
     """The pixels (a dask array if ``lazy``) and what the file says about them: ``load`` and ``read``."""
     _check_dims(dims, caller)
-    if lazy and (mmap or verify):
-        raise TypeError("lazy=True reads chunks on demand; it takes no mmap= or verify=")
-    path, spec = resolve(path, format)
+    if lazy and (mmap or verify or series is not None):
+        raise TypeError("lazy=True reads chunks on demand; it takes no mmap=, verify= or series=")
+    path, spec = resolve(path, format, storage_options=storage_options, timeout=timeout)
+    if mmap and not isinstance(path, Path):
+        raise UnsupportedSourceError("mmap=True maps local files; this is not one", path=path,
+                                     hint="load it without mmap=True (lazy=True reads it in pieces)")
+    _check_series(series, spec, path)
     if not spec.can("read"):
         raise FormatNotFoundError(f"imarray writes {spec.name} but does not read it", path=path)
     if (dims or verify) and not spec.can("sidecar"):
         raise TypeError(f"{spec.name} files take no sidecar dimensions or verify=; those are for raw binaries")
     if not lazy:
-        return _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims)
+        return _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims, series=series)
     from .lazy import read_lazy
 
     return read_lazy(path, spec, dtype=dtype, dims=dims)
@@ -254,8 +321,13 @@ def _check_dims(dims: dict, caller: str = "load") -> None:
                         f"{', '.join(name + '=' for name in _RAW_DIMS)})")
 
 
-def _read(path: Path, spec: FormatSpec, *, dtype: Any, mmap: bool, verify: bool, progress: bool,
-          dims: dict) -> tuple[np.ndarray, FileInfo]:
+def _check_series(series: int | str | None, spec: FormatSpec, path: Path | Source) -> None:
+    if series is not None and "series" not in spec.read_options:
+        raise TypeError(f"{path}: series= chooses a series of a DICOM folder; {spec.name} takes none")
+
+
+def _read(path: Path | Source, spec: FormatSpec, *, dtype: Any, mmap: bool, verify: bool, progress: bool,
+          dims: dict, series: int | str | None = None) -> tuple[np.ndarray, FileInfo]:
     """Read ``path`` with the row's ``read``, passing on the read options the row declares."""
     wanted = {"mmap": mmap, "verify": verify, "dtype": dtype, "dims": dims, "progress": progress}
     if mmap and "mmap" not in spec.read_options:
@@ -266,13 +338,16 @@ def _read(path: Path, spec: FormatSpec, *, dtype: Any, mmap: bool, verify: bool,
             "uncompressed .tif to map",
         )
     options = {key: value for key, value in wanted.items() if key in spec.read_options and value}
+    if series is not None:  # series=0 is a choice too
+        options["series"] = series
     array, file_info = spec.load().read(path, spec=spec, **options)
     if dtype is not None and "dtype" not in spec.read_options:
         array = exact_cast(array, dtype, path=path)
     return array, file_info
 
 
-def info(path: PathLike, *, format: str | None = None) -> FileInfo:
+def info(path: SourceLike, *, format: str | None = None, series: int | str | None = None,
+         storage_options: dict | None = None, timeout: float | None = None) -> FileInfo:
     """Describe an image file or folder without reading its pixels.
 
     Examples
@@ -284,11 +359,13 @@ def info(path: PathLike, *, format: str | None = None) -> FileInfo:
     shape      36 x 512 x 512  (qyx)
     ...
     """
-    path, spec = resolve(path, format)
-    return spec.load().info(path, spec=spec)
+    path, spec = resolve(path, format, storage_options=storage_options, timeout=timeout)
+    _check_series(series, spec, path)
+    return spec.load().info(path, spec=spec, **({} if series is None else {"series": series}))
 
 
-def iter_frames(path: PathLike, *, format: str | None = None) -> Iterator[np.ndarray]:
+def iter_frames(path: SourceLike, *, format: str | None = None, storage_options: dict | None = None,
+                timeout: float | None = None) -> Iterator[np.ndarray]:
     """Yield the frames of a video or GIF one at a time, for files too long to load at once.
 
     Memory stays at a few frames whatever the length; each frame is a new
@@ -300,7 +377,7 @@ def iter_frames(path: PathLike, *, format: str | None = None) -> Iterator[np.nda
     >>> import imarray as ia
     >>> means = [frame.mean() for frame in ia.iter_frames("recording.mkv")]   # doctest: +SKIP
     """
-    path, spec = resolve(path, format)
+    path, spec = resolve(path, format, storage_options=storage_options, timeout=timeout)
     if not spec.can("frames"):
         raise FormatNotFoundError(
             f"frame iteration is for video and GIF files, not {'a folder' if spec.can('directory') else spec.name}",
@@ -310,7 +387,7 @@ def iter_frames(path: PathLike, *, format: str | None = None) -> Iterator[np.nda
     return spec.load().iter_frames(path, spec=spec)
 
 
-def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | None) -> UnsupportedDtypeError:
+def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | Source | None) -> UnsupportedDtypeError:
     held = "/".join(spec.dtypes)
     candidates = [d for d in spec.dtypes if d != "bool"] if array.dtype != bool else list(spec.dtypes)
     fit = None if is_lazy(array) else smallest_fitting(array, candidates)  # a lazy array is not read to say so
@@ -357,7 +434,8 @@ def _ndim_hint(ndim: int) -> str:
 
 
 def convert_for(
-    array: np.ndarray, spec: FormatSpec, *, dtype: Any = None, scale: ScaleSpec | None = None, path: Path | None = None
+    array: np.ndarray, spec: FormatSpec, *, dtype: Any = None, scale: ScaleSpec | None = None,
+    path: Path | Source | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Apply the caller's ``dtype=``/``scale=`` and check that ``spec`` holds the result."""
     metadata: dict = {}
@@ -388,7 +466,7 @@ def convert_for(
 
 
 def save(
-    path: PathLike,
+    path: SourceLike,
     array: Any,
     *,
     format: str | None = None,
@@ -410,8 +488,10 @@ def save(
     compress_level: int | None = None,
     progress: bool = False,
     durable: bool = True,
+    storage_options: dict | None = None,
+    timeout: float | None = None,
     **format_options: Any,
-) -> Path:
+) -> Path | Source:
     """Save an array so that it loads back exactly, or refuse before writing.
 
     The write is atomic: a temporary file in the same folder is renamed over
@@ -514,10 +594,11 @@ def save(
         **format_options,
     }
     return _save(path, array, format=format, dtype=dtype, scale=scale, progress=progress, durable=durable,
-                 geometry=None, options={key: value for key, value in given.items() if value is not None})
+                 geometry=None, options={key: value for key, value in given.items() if value is not None},
+                 storage_options=storage_options, timeout=timeout)
 
 
-def _check_options(path: Path, spec: FormatSpec, options: dict) -> None:
+def _check_options(path: Path | Source, spec: FormatSpec, options: dict) -> None:
     """Every option is one the row declares (``size_cap`` for rows that split into series), of its type."""
     takes = (*spec.option_names, *(("size_cap",) if spec.can("series") else ()))
     refused = [key for key in options if key not in takes]
@@ -533,10 +614,20 @@ def _check_options(path: Path, spec: FormatSpec, options: dict) -> None:
             raise InvalidOptionError(err.message, path=path, hint=err.hint) from None
 
 
-def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: ScaleSpec | None, progress: bool,
-          durable: bool, geometry: dict | None, options: dict) -> Path:
-    path = Path(path)
-    spec = registry.for_writing(path, format)
+def _save(path: SourceLike, array: Any, *, format: str | None, dtype: Any, scale: ScaleSpec | None, progress: bool,
+          durable: bool, geometry: dict | None, options: dict, storage_options: dict | None = None,
+          timeout: float | None = None) -> Path | Source:
+    source = as_source(path, storage_options=storage_options, timeout=timeout)
+    path = source.path if source.is_local else source
+    try:
+        spec = registry.for_writing(Path(source.name or "unnamed") if isinstance(path, Source) else path, format)
+    except ImarrayError as err:
+        raise type(err)(err.message, path=path, hint=err.hint) from None
+    if isinstance(path, Source) and ((spec.multi_file and not spec.can("remote")) or "size_cap" in options):
+        raise UnsupportedSourceError(f"{spec.name} writes several files, which imarray writes to local folders only"
+                                     if spec.multi_file else "size_cap= writes a folder of files, a local one only",
+                                     path=path, hint="save to a local path, then copy it; to an object store, "
+                                     "save a single file (.tif, .png, ...) or a Zarr store")
     photometric = options.get("photometric")
     if "progress" in spec.option_names:
         options["progress"] = progress
@@ -581,13 +672,14 @@ def _save(path: PathLike, array: Any, *, format: str | None, dtype: Any, scale: 
         array = Streamed(array)  # the writer pulls the pixels block by block
     elif is_lazy(array):
         array = np.asarray(array)  # formats of single images and movies are written from memory
-    make_parent(path)
+    if isinstance(path, Path):
+        make_parent(path)
     with durability(durable), streamed_progress(progress):
         return _write(path, array, spec, module, metadata, size_cap_bytes, options, progress)
 
 
-def _write(path: Path, array: np.ndarray, spec: FormatSpec, module: Any, metadata: dict,
-           size_cap_bytes: Any, options: dict, progress: bool) -> Path:
+def _write(path: Path | Source, array: np.ndarray, spec: FormatSpec, module: Any, metadata: dict,
+           size_cap_bytes: Any, options: dict, progress: bool) -> Path | Source:
     if size_cap_bytes is not None:
         return registry.by_name("folder").load().write_series(
             path, array, spec=spec, size_cap=size_cap_bytes, metadata=metadata,
@@ -597,7 +689,8 @@ def _write(path: Path, array: np.ndarray, spec: FormatSpec, module: Any, metadat
     try:
         if spec.multi_file:
             return module.write(path, array, spec=spec, metadata=metadata, **options)
-        with atomic_file(path) as temporary:
+        # a local file is renamed into place when complete; any other target is written whole, then put once
+        with atomic_file(path) if isinstance(path, Path) else path.writing() as temporary:
             module.write(temporary, array, spec=spec, metadata=metadata, **options)
         return path
     except ImarrayError as err:  # a writer's refusal names the file asked for, not nothing or its temporary
@@ -607,7 +700,7 @@ def _write(path: Path, array: np.ndarray, spec: FormatSpec, module: Any, metadat
 
 
 def read(
-    path: PathLike,
+    path: SourceLike,
     *,
     format: str | None = None,
     mmap: bool = False,
@@ -615,6 +708,9 @@ def read(
     dtype: Any = None,
     progress: bool = False,
     lazy: bool = False,
+    series: int | str | None = None,
+    storage_options: dict | None = None,
+    timeout: float | None = None,
     **dims: int,
 ) -> Image:
     """Read an image file or folder as an :class:`~imarray.image.Image`: pixels plus what the file says.
@@ -635,7 +731,8 @@ def read(
     ('label', 'zyx', (2.0, 0.5, 0.5))
     """
     array, file_info = _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress,
-                               lazy=lazy, dims=dims, caller="read")
+                               lazy=lazy, dims=dims, caller="read", series=series,
+                               storage_options=storage_options, timeout=timeout)
     return image_from_file(array, file_info)
 
 
@@ -655,8 +752,21 @@ def image_from_file(array: np.ndarray, file_info: FileInfo) -> Image:
         direction = matrix[::-1, ::-1] if matrix.shape == (spatial, spatial) else None
     kind = file_info.metadata.get("kind", "intensity")
     kind = kind if valid_kind(kind, array, axes) else "intensity"
+    channels = _recorded_channels(file_info.metadata.get("channels"), array, axes)
     return Image(array, axes=axes, spacing=spacing, origin=origin, units=units, direction=direction,
-                 kind=cast("Kind", kind))
+                 kind=cast("Kind", kind), channels=channels)
+
+
+def _recorded_channels(recorded: Any, array: Any, axes: str) -> list | None:
+    """A file's channel names and colours, if they fit its c axis (a file may be wrong: then none)."""
+    from .image import Channel
+
+    if not isinstance(recorded, list) or "c" not in axes or len(recorded) != array.shape[axes.index("c")]:
+        return None
+    try:
+        return [Channel.parse(entry) for entry in recorded]
+    except (TypeError, ValueError):  # a colour that is not RRGGBB (AxesError is a ValueError)
+        return None
 
 
 def geometry_record(image: Image) -> dict:
@@ -678,12 +788,14 @@ def geometry_record(image: Image) -> dict:
         "origin": {letter: image.origin[i] for i, letter in named},
         "kind": image.kind,
     }
+    if image.channels is not None:
+        record["channels"] = [list(channel) for channel in image.channels]
     if image.direction is not None:
         record["direction"] = image.direction[::-1, ::-1].tolist()
     return record
 
 
-def write(path: PathLike, image: Image, **options: Any) -> Path:
+def write(path: SourceLike, image: Image, **options: Any) -> Path | Source:
     """Write an :class:`~imarray.image.Image` with its geometry and pixel kind, atomically.
 
     Takes the keyword options of :func:`save` (``format=``, ``dtype=``,
@@ -734,16 +846,19 @@ def write(path: PathLike, image: Image, **options: Any) -> Path:
 
     if not isinstance(image, Image):
         raise TypeError(f"write() takes an imarray.Image, not a {type(image).__name__}; use save() for arrays")
-    path = Path(path)
-    spec = registry.for_writing(path, options.get("format"))
+    source = as_source(path, storage_options=options.get("storage_options"), timeout=options.get("timeout"))
+    where = source.path if source.is_local else source
+    spec = registry.for_writing(where if isinstance(where, Path) else Path(source.name or "unnamed"),
+                                options.get("format"))
     given = {key: value for key, value in options.items() if value is not None}
     if "axes" in given and not agrees(check_axes(given["axes"], image.ndim), image.axes):
-        raise AxesError(f"axes={given['axes']!r} contradicts the image's axes {image.axes!r}", path=path,
+        raise AxesError(f"axes={given['axes']!r} contradicts the image's axes {image.axes!r}", path=where,
                         hint="name only the image's unnamed (q) axes, or change them with image.replace(axes=...)")
     if "axes" in spec.option_names and "axes" not in given and "q" not in image.axes:
         given["axes"] = image.axes  # unnamed axes are left to the writer's default
     if "photometric" in spec.option_names and image.kind == "rgb" and image.axes.endswith("c"):
         given.setdefault("photometric", "rgb")
     named = {key: given.pop(key, default) for key, default in
-             (("format", None), ("dtype", None), ("scale", None), ("progress", False), ("durable", True))}
-    return _save(path, image.array, geometry=geometry_record(image), options=given, **named)
+             (("format", None), ("dtype", None), ("scale", None), ("progress", False), ("durable", True),
+              ("storage_options", None), ("timeout", None))}
+    return _save(source, image.array, geometry=geometry_record(image), options=given, **named)

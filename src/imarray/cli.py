@@ -1,9 +1,13 @@
 """Command line: ``imarray info``, ``imarray convert``, ``imarray formats``, ``imarray digitize``, ``imarray demo``.
 
-Errors imarray raises on purpose, and errors of the operating system (a
-read-only folder, a full disk), are printed as one line and exit with status
-2; a reader that stops early (``imarray info x.tif | head``) ends the command
-quietly. Progress bars appear only on a terminal.
+Every error is one line on stderr. Exit status 2 is a usage error (an unknown
+option, a bad option value, an option the target format does not take), 1 a
+failure (a missing or damaged file, a refusal to change values, a full disk),
+0 success; ``--traceback`` shows the Python traceback of a failure. Hints name
+command-line flags (``--scale minmax``), not the keyword arguments of the
+library (``scale='minmax'``). A reader that stops early
+(``imarray info x.tif | head``) ends the command quietly. Progress bars appear
+only on a terminal.
 ``imarray convert slices/ volume.zarr --chunks 64,256,256 [--scheduler ADDRESS]``
 streams chunk by chunk (lazy load, streamed save), on a dask.distributed
 cluster when an address is given.
@@ -15,19 +19,42 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import sys
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
+if typing.TYPE_CHECKING:  # pragma: no cover
+    from .registry import FormatSpec
 
-def _scale(text: str | None):
-    if text is None or text in ("clip", "minmax"):
+USAGE = 2  # exit status of a usage error, as argparse's own
+FAILURE = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a usage error in one line (``imarray: error: ...; see imarray convert --help``)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(USAGE, f"imarray: error: {' '.join(message.split())}; see {self.prog} --help\n")
+
+
+def _scale(text: str):
+    if text in ("clip", "minmax"):
         return text
     try:
         low, high = (float(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"--scale takes clip, minmax or LO,HI; got {text!r}") from None
     return (low, high)
+
+
+def _dtype(text: str) -> str:
+    from .registry import ALL_DTYPES
+
+    if text not in ALL_DTYPES:
+        raise argparse.ArgumentTypeError(f"--dtype takes one of {', '.join(ALL_DTYPES)}; got {text!r}")
+    return text
 
 
 def _chunks(text: str) -> tuple[int, ...]:
@@ -37,21 +64,38 @@ def _chunks(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(f"--chunks takes sizes like 64,256,256; got {text!r}") from None
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="imarray", description="Scientific images as exact NumPy arrays.")
-    commands = parser.add_subparsers(dest="command", required=True)
+def _format_names() -> list[str]:
+    from .registry import FORMATS
 
-    info = commands.add_parser("info", help="describe a file or folder without reading pixels")
-    info.add_argument("path", type=Path)
-    info.add_argument("--json", action="store_true", help="machine-readable output")
+    return [spec.name for spec in FORMATS]
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(prog="imarray", description="Scientific images as exact NumPy arrays.")
+    parser.add_argument("--version", action="version", version=f"imarray {__version__}")
+    parser.add_argument("--traceback", action="store_true", help="show the Python traceback of a failure")
+    commands = parser.add_subparsers(dest="command", required=True)
+    parser.subcommands = commands.choices  # name -> its parser, for writing hints as its flags
+    formats = _format_names()
+
+    info = commands.add_parser("info", help="describe files or folders without reading pixels")
+    info.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    info.add_argument("--json", action="store_true",
+                      help="machine-readable output: one JSON object per PATH and line (an \"error\" key if it failed)")
+    info.add_argument("--format", choices=formats, help="read PATH as this format instead of detecting it")
 
     convert = commands.add_parser(
         "convert", help="read IN and write OUT exactly unless asked otherwise, with spacing and kind where OUT has room"
     )
     convert.add_argument("source", type=Path, metavar="IN")
     convert.add_argument("target", type=Path, metavar="OUT")
-    convert.add_argument("--dtype", help="exact cast (refused if a value does not fit) or scale target")
-    convert.add_argument("--scale", help="clip, minmax or LO,HI: map values onto --dtype on request")
+    convert.add_argument("--format", choices=formats,
+                         help="format of OUT instead of its extension's (imagej: an ImageJ hyperstack .tif)")
+    convert.add_argument("--input-format", choices=formats, help="read IN as this format instead of detecting it")
+    convert.add_argument("--dtype", type=_dtype, help="exact cast (refused if a value does not fit) or scale target")
+    convert.add_argument("--scale", type=_scale, help="clip, minmax or LO,HI: map values onto --dtype on request")
     convert.add_argument("--compression", help="TIFF compression: zlib, zstd, lzw, lzma")
     convert.add_argument("--size-cap", help="TIFF: split into files of at most this size, e.g. 3.9GB")
     convert.add_argument("--axes", help="axis letters from tzcyx, one per dimension")
@@ -69,7 +113,8 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--scheduler", metavar="ADDRESS",
                          help="run on this dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (implies --lazy)")
 
-    commands.add_parser("formats", help="list the formats and the dtypes each holds exactly")
+    listing = commands.add_parser("formats", help="list the formats and the dtypes each holds exactly")
+    listing.add_argument("--json", action="store_true", help="machine-readable output: a JSON list of formats")
     _digitize_parser(commands)
 
     demo = commands.add_parser("demo", help="save and load a uint32 label stack every lossless way")
@@ -77,17 +122,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: a number as the digitize options take it, negative and with an exponent too (argparse's own test
+#: misses -1e-3 and takes it for an option)
+_NUMBER = r"^-(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^-inf$"
+
+
 def _digitize_parser(commands) -> None:
+    import re
+
     digitize = commands.add_parser(
         "digitize", help="read the values behind a colour-mapped figure (extra: digitize)",
-        description="Invert a figure's colormap: the values go to OUT (float TIFF), NaN where no data.",
+        description="Invert a figure's colormap: the values go to OUT (float TIFF), NaN where no data. "
+                    "A figure of several panels gives one file per panel (OUT_0.tif, OUT_1.tif, ... in reading "
+                    "order, or OUT with {panel} in its name), or the one --panel N names.",
     )
+    digitize._negative_number_matcher = re.compile(_NUMBER)
     digitize.add_argument("figure", type=Path, nargs="?", help="PNG or JPEG figure")
-    digitize.add_argument("--cmap", help="matplotlib colormap the figure was drawn with, e.g. jet_r")
-    digitize.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"), help="vmin vmax of the colormap")
-    digitize.add_argument("--norm", choices=("linear", "log", "boundary", "contourf"), default="linear",
-                          help="boundary: imshow/pcolormesh with BoundaryNorm; contourf: filled contours "
+    digitize.add_argument("--cmap", help="matplotlib (or seaborn) colormap the figure was drawn with, e.g. jet_r")
+    digitize.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"), action="append",
+                          help="vmin vmax of the colormap; once per panel (reading order) if their ranges differ")
+    digitize.add_argument("--norm", choices=("linear", "log", "symlog", "power", "twoslope", "boundary", "contourf"),
+                          default="linear",
+                          help="symlog needs --linthresh, power --gamma, twoslope --center; boundary: "
+                          "imshow/pcolormesh with BoundaryNorm; contourf: filled contours "
                           "(--boundaries gives the levels; values come back as band midpoints)")
+    digitize.add_argument("--center", type=float, help="--norm twoslope: the value at the colormap's middle")
+    digitize.add_argument("--gamma", type=float, help="--norm power: the exponent of PowerNorm")
+    digitize.add_argument("--linthresh", type=float, help="--norm symlog: the linear range around 0")
     digitize.add_argument("--boundaries", nargs="+", type=float, metavar="B",
                           help="bin edges of --norm boundary, levels of --norm contourf")
     digitize.add_argument("--colorbar", choices=("auto",), help="find the colorbar (its colours are the model "
@@ -101,6 +162,10 @@ def _digitize_parser(commands) -> None:
         digitize.add_argument(f"--{axis}-log", action="store_true", help=f"the {axis} axis is logarithmic")
     digitize.add_argument("--box", nargs=4, type=int, metavar=("Y0", "Y1", "X0", "X1"),
                           help="the plot box in figure pixels (rows Y0-Y1, columns X0-X1); default: detected")
+    digitize.add_argument("--panel", type=int, metavar="N", help="read panel N only (0, 1, ... in reading order)")
+    digitize.add_argument("--lines", choices=("mask", "fill", "keep"), default="mask",
+                          help="straight lines across the plot (grid lines, cell edges): mask them (default), "
+                               "fill them from both sides, or keep them as data")
     digitize.add_argument("--threshold", type=float, help="largest colour distance of data (default: automatic)")
     digitize.add_argument("--alpha", type=float, help="the field was drawn with this opacity over white")
     digitize.add_argument("--denoise", type=int, nargs="?", const=5, metavar="SIZE",
@@ -113,67 +178,113 @@ def _digitize_parser(commands) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``imarray`` command."""
-    args = _parser().parse_args(argv)
-    from .errors import ImarrayError
-
+    """Entry point of the ``imarray`` command: 0 on success, 1 on failure, 2 on a usage error."""
+    parser = _parser()
+    args = parser.parse_args(argv)  # a usage error exits with status 2 here, as argparse does
+    flags = _flags(parser.subcommands[args.command])
     try:
-        return _run(args)
+        with _one_line_warnings():
+            return _run(args)
     except BrokenPipeError:
         # the reader went away (| head): nothing more to say, and Python must not complain at exit either
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (ImarrayError, OSError) as err:
-        print(f"imarray: error: {err}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("imarray: interrupted; the target was left as it was", file=sys.stderr)  # writes are atomic
         return 130
+    except Exception as err:
+        if args.traceback:
+            import traceback
+
+            traceback.print_exc()
+        print(f"imarray: error: {_one_line(err, flags)}", file=sys.stderr)
+        return _status(err)
+
+
+@contextlib.contextmanager
+def _one_line_warnings() -> Iterator[None]:
+    """Warnings as ``imarray: warning: ...`` lines, each message once (a reader's warning on info and on read)."""
+    import warnings
+
+    seen: set[str] = set()
+
+    def one_line(message, category, filename, lineno, file=None, line=None) -> None:
+        text = f"imarray: warning: {' '.join(str(message).split())}"
+        if text not in seen:
+            seen.add(text)
+            print(text, file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = one_line  # restored when catch_warnings exits
+        yield
+
+
+def _status(err: Exception) -> int:
+    """2 for a bad command line (an option's value, an option the format does not take), else 1."""
+    from .errors import ImarrayError, InvalidOptionError
+
+    usage = isinstance(err, InvalidOptionError) or (
+        isinstance(err, TypeError) and not isinstance(err, ImarrayError))  # save()'s "takes no crf=" refusal
+    return USAGE if usage else FAILURE
+
+
+def _one_line(err: Exception, flags: dict[str, tuple[str, bool]]) -> str:
+    """The error as one line, its hints written as the command's flags."""
+    from .errors import ImarrayError
+
+    text = str(err) if isinstance(err, ImarrayError | OSError) else f"{type(err).__name__}: {err}"
+    return hint_as_flags(" ".join(text.split()), flags)
+
+
+def _flags(command: argparse.ArgumentParser) -> dict[str, tuple[str, bool]]:
+    """Keyword names of the library -> (flag, takes no value) for the options of a subcommand's parser."""
+    found: dict[str, tuple[str, bool]] = {}
+    for action in command._actions:  # argparse lists a parser's options nowhere else
+        longs = [option for option in action.option_strings if option.startswith("--")]
+        if longs and action.dest != "help":
+            found[action.dest] = (longs[0], action.nargs == 0)
+    return found
+
+
+_KEYWORD = re.compile(r"\b([a-z_]+)=(\(lo, hi\)|\([^()]*\)|'[^']*'|\"[^\"]*\"|True|False|[\w.+-]+)?")
+
+
+def hint_as_flags(text: str, flags: dict[str, tuple[str, bool]]) -> str:
+    """Write the keyword arguments in ``text`` that are options of the command as its flags.
+
+    Examples
+    --------
+    >>> flags = {"scale": ("--scale", False), "dtype": ("--dtype", False), "quantize": ("--quantize", True)}
+    >>> hint_as_flags("pass scale='minmax' or scale=(lo, hi) with dtype='uint8'; or quantize=True", flags)
+    'pass --scale minmax or --scale LO,HI with --dtype uint8; or --quantize'
+    >>> hint_as_flags("use a[np.newaxis] or mmap=True", flags)
+    'use a[np.newaxis] or mmap=True'
+    """
+
+    def flag(match: re.Match) -> str:
+        name, value = match.group(1), match.group(2)
+        if name not in flags:
+            return match.group(0)
+        option, switch = flags[name]
+        if switch or value is None:
+            return option
+        if value == "(lo, hi)":
+            return f"{option} LO,HI"
+        if value.startswith("("):
+            return f"{option} {','.join(part.strip() for part in value[1:-1].split(',') if part.strip())}"
+        return f"{option} {value.strip(chr(39) + chr(34))}"
+
+    return _KEYWORD.sub(flag, text)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import api
-
     if args.command == "info":
-        described = api.info(args.path)
-        print(json.dumps(described.as_dict(), indent=2) if args.json else described)
-        return 0
+        return _info(args)
     if args.command == "convert":
-        try:
-            scale = _scale(args.scale)
-        except argparse.ArgumentTypeError as err:
-            print(f"imarray: error: {err}", file=sys.stderr)
-            return 2
-        with _scheduler(args.scheduler):
-            lazy = bool(args.lazy or args.chunks or args.scheduler) or _bigger_than_memory(args.source)
-            image = api.read(args.source, lazy=lazy, progress=not lazy)  # geometry and kind travel where OUT has room
-            try:
-                written = api.write(
-                    args.target, image, dtype=args.dtype, scale=scale, compression=args.compression,
-                    size_cap=args.size_cap, axes=args.axes, chunks=args.chunks, frame_rate=args.frame_rate,
-                    loop=args.loop, quantize=args.quantize, crf=args.crf, pyramid=args.pyramid or None,
-                    progress=True, durable=args.durable,
-                )
-            except TypeError as err:  # an option the target's format does not take
-                print(f"imarray: error: {err}", file=sys.stderr)
-                return 2
-        from .registry import for_writing
-
-        streamed = ", streamed" if lazy and for_writing(args.target).can("stream_write") else ""
-        result = api.info(written)
-        print(f"{args.source} -> {written}  ({result.dtype}, {'x'.join(map(str, result.shape))}{streamed})")
-        return 0
+        return _convert(args)
     if args.command == "formats":
-        from .registry import FORMATS
-
-        name_width = max(len(spec.name) for spec in FORMATS)
-        exts = [" ".join(spec.extensions) or "(format= only)" for spec in FORMATS]
-        exts_width = max(map(len, exts))
-        for spec, ext in zip(FORMATS, exts, strict=True):
-            kind = "lossy" if spec.lossy else "exact"
-            extra = f"  [pip install 'imarray[{spec.extra}]']" if spec.extra else ""
-            print(f"{spec.name:<{name_width}}  {ext:<{exts_width}}  {kind}: {', '.join(spec.dtypes)}{extra}")
-        return 0
+        return _formats(args)
     if args.command == "digitize":
         return _digitize(args)
     from . import demo
@@ -181,7 +292,87 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if demo.run(args.out) else 1
 
 
-def _bigger_than_memory(source: Path) -> bool:
+def _info(args: argparse.Namespace) -> int:
+    """Describe each path; one failing path is reported and the others still described (exit 1 at the end)."""
+    from . import api
+    from .errors import ImarrayError
+
+    status = 0
+    for number, path in enumerate(args.paths):
+        try:
+            described = api.info(path, format=args.format)
+        except (ImarrayError, OSError) as err:
+            if len(args.paths) == 1:
+                raise
+            print(f"imarray: error: {_one_line(err, {})}", file=sys.stderr)
+            if args.json:
+                print(json.dumps({"path": str(path), "error": str(err), "type": type(err).__name__}))
+            status = FAILURE
+            continue
+        if args.json:
+            print(json.dumps(described.as_dict()))
+        else:
+            print(("\n" if number else "") + str(described))
+    return status
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from . import api
+
+    with _scheduler(args.scheduler):
+        lazy = bool(args.lazy or args.chunks or args.scheduler) or _bigger_than_memory(args.source, args.input_format)
+        image = api.read(args.source, format=args.input_format, lazy=lazy, progress=not lazy)  # geometry travels
+        written = api.write(
+            args.target, image, format=args.format, dtype=args.dtype, scale=args.scale,
+            compression=args.compression, size_cap=args.size_cap, axes=args.axes, chunks=args.chunks,
+            frame_rate=args.frame_rate, loop=args.loop, quantize=args.quantize, crf=args.crf,
+            pyramid=args.pyramid or None, progress=True, durable=args.durable,
+        )
+    from .registry import for_writing
+
+    spec = for_writing(args.target, args.format)
+    streamed = ", streamed" if lazy and spec.can("stream_write") else ""
+    result = api.info(written, format=args.format if spec.name == "imagej" else None)
+    print(f"{args.source} -> {written}  ({result.dtype}, {'x'.join(map(str, result.shape))}{streamed})")
+    return 0
+
+
+def _formats(args: argparse.Namespace) -> int:
+    from .registry import FORMATS
+
+    if args.json:
+        print(json.dumps([
+            {"name": spec.name, "extensions": list(spec.extensions), "lossy": spec.lossy, "dtypes": list(spec.dtypes),
+             "ndim": list(spec.ndim), "capabilities": sorted(spec.capabilities), "writes": spec.can("write"),
+             "options": list(spec.option_names), "read_options": list(spec.read_options), "extra": spec.extra,
+             "description": spec.description}
+            for spec in FORMATS
+        ], indent=2))
+        return 0
+    name_width = max(len(spec.name) for spec in FORMATS)
+    exts = [" ".join(spec.extensions) or ("(a folder)" if spec.can("directory") else "(--format only)")
+            for spec in FORMATS]
+    exts_width = max(map(len, exts))
+    for spec, ext in zip(FORMATS, exts, strict=True):
+        kind = "read only" if not spec.can("write") else "lossy" if spec.lossy else "exact"
+        held = ", ".join(spec.dtypes) if spec.can("write") else spec.description
+        extra = f"  [pip install 'imarray[{spec.extra}]']" if spec.extra else ""
+        print(f"{spec.name:<{name_width}}  {ext:<{exts_width}}  {kind}: {held}{extra}")
+        print(f"{'':<{name_width}}  {'':<{exts_width}}  reads from: {_where(spec)}")
+    return 0
+
+
+def _where(spec: FormatSpec) -> str:
+    """Where a format is read from: local paths always; URLs and bytes/file objects where its row says so."""
+    places = ["paths"]
+    if spec.can("remote"):
+        places.append("URLs (s3://, https://, ...)")
+    if spec.can("file_objects"):
+        places.append("bytes and file objects")
+    return ", ".join(places)
+
+
+def _bigger_than_memory(source: Path, format: str | None = None) -> bool:
     """Whether the pixels of ``source`` exceed a quarter of this machine's memory (dask installed)."""
     import importlib.util
     import os
@@ -194,7 +385,7 @@ def _bigger_than_memory(source: Path) -> bool:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
         return False
-    return api.info(source).nbytes > memory // 4
+    return api.info(source, format=format).nbytes > memory // 4
 
 
 @contextlib.contextmanager
@@ -210,10 +401,21 @@ def _scheduler(address: str | None) -> Iterator[None]:
         yield
 
 
+def _panel_path(path: Path | None, panel: int, panels: int) -> Path | None:
+    """``path`` for one panel of several: ``{panel}`` in its name filled in, else ``_N`` before the extension."""
+    if path is None or panels == 1:
+        return path
+    if "{panel}" in path.name:
+        return path.with_name(path.name.replace("{panel}", str(panel)))
+    suffixes = "".join(path.suffixes[-2:]) if path.name.endswith((".ome.tif", ".ome.tiff", ".nii.gz")) \
+        else path.suffix
+    return path.with_name(f"{path.name[: len(path.name) - len(suffixes)]}_{panel}{suffixes}")
+
+
 def _digitize(args: argparse.Namespace) -> int:
     import warnings
 
-    from .digitize import Axis, DigitizeWarning, colormap_report, digitize, preview
+    from .digitize import Axis, DigitizeWarning, colormap_report, digitize, digitize_panels
     from .digitize.plot import preview_format
 
     if args.audit:
@@ -221,41 +423,62 @@ def _digitize(args: argparse.Namespace) -> int:
         return 0
     if args.figure is None or (args.output is None and args.preview is None):
         print("imarray: error: digitize needs a FIGURE and -o OUT (or --preview), or --audit CMAP", file=sys.stderr)
-        return 2
+        return USAGE
     if args.ticks is not None and len(args.ticks) % 2:
         print("imarray: error: --ticks takes pairs: PX1 V1 PX2 V2 ...", file=sys.stderr)
-        return 2
+        return USAGE
     if args.preview is not None:
         preview_format(args.preview)  # a bad extension fails before the work
-    low, high = args.range or (None, None)
+    ranges = args.range or []
+    low, high = ranges[0] if ranges else (None, None)
     axes = {
         name: Axis(*points, scale="log" if log else "linear") if points else None
         for name, points, log in (("x_axis", args.x_axis, args.x_log), ("y_axis", args.y_axis, args.y_log))
     }
+    options = dict(
+        cmap=args.cmap, norm=args.norm, boundaries=args.boundaries, center=args.center, gamma=args.gamma,
+        linthresh=args.linthresh, colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
+        tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise, box=args.box,
+        lines=args.lines, threshold="auto" if args.threshold is None else args.threshold, **axes,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error", DigitizeWarning)  # a doubtful result is not written
         try:
-            result = digitize(
-                args.figure, cmap=args.cmap, vmin=low, vmax=high, norm=args.norm, boundaries=args.boundaries,
-                colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
-                tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise,
-                box=args.box,
-                threshold="auto" if args.threshold is None else args.threshold, **axes,
-            )
+            if args.panel is not None or args.box is not None:
+                if len(ranges) > 1:
+                    print("imarray: error: one --range for one panel (--panel or --box)", file=sys.stderr)
+                    return USAGE
+                results = [digitize(args.figure, vmin=low, vmax=high, panel=args.panel, **options)]
+            elif len(ranges) > 1:
+                results = digitize_panels(args.figure, ranges=ranges, **options)
+            else:
+                results = digitize_panels(args.figure, vmin=low, vmax=high, **options)
         except DigitizeWarning as doubt:
             print(f"imarray: error: {args.figure}: {doubt}; nothing written", file=sys.stderr)
-            return 1
+            return FAILURE
+    if len(results) > 1:
+        print(f"{args.figure}: {len(results)} panels, one output each (reading order; --panel N for one)")
+    for number, result in enumerate(results):
+        _write_digitized(args, result, _panel_path(args.output, number, len(results)),
+                         _panel_path(args.preview, number, len(results)), axes)
+    return 0
+
+
+def _write_digitized(args: argparse.Namespace, result, output: Path | None, preview_path: Path | None,
+                     axes: dict) -> None:
+    from .digitize import preview
+
     y0, y1, x0, x1 = result.box
     print(f"{args.figure}: plot box rows {y0}-{y1}, columns {x0}-{x1}; {result.mask.mean():.1%} data "
           f"(colour distance <= {result.threshold:.1f})")
-    if args.output is not None:
+    if output is not None:
         from . import api
 
         if args.x_log or args.y_log:  # no constant spacing: the values alone, coordinates printed below
-            written = api.save(args.output, result.values.astype(args.dtype), axes="yx")
+            written = api.save(output, result.values.astype(args.dtype), axes="yx")
         else:  # spacing and origin from the axes (or figure pixels) travel with the values
             image = result.to_image(args.dtype)
-            written = api.write(args.output, image)
+            written = api.write(output, image)
             up = result.y_axis is not None and result.y_axis.spacing < 0
             print(f"geometry (y, x): spacing {image.spacing}, origin {image.origin}"
                   + (" (rows flipped: y increases down the file)" if up else ""))
@@ -263,10 +486,9 @@ def _digitize(args: argparse.Namespace) -> int:
     for name, coords in (("x", result.x), ("y", result.y)):
         if axes[f"{name}_axis"] is not None:
             print(f"{name}: {coords[0]:.6g} .. {coords[-1]:.6g} over {coords.size} pixels (in the figure's order)")
-    if args.preview is not None:
-        preview(result, args.preview)
-        print(f"preview -> {args.preview}")
-    return 0
+    if preview_path is not None:
+        preview(result, preview_path)
+        print(f"preview -> {preview_path}")
 
 
 if __name__ == "__main__":  # pragma: no cover

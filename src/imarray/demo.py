@@ -53,6 +53,12 @@ def _row(route: str, written: Path, original: np.ndarray, loaded: np.ndarray, fi
     ]
 
 
+def _saved(written: object) -> Path:
+    """What ``ia.save`` returns for a local target: its path."""
+    assert isinstance(written, Path), written
+    return written
+
+
 def run(out: Path) -> bool:
     """Write the demo files into ``out`` and print the table; True if every round trip is exact."""
     from . import api
@@ -66,7 +72,7 @@ def run(out: Path) -> bool:
     first_plane = labels[0]  # labels 1..6 only: an exact uint8 cast fits
     rows: list[list[str]] = []
 
-    path = api.save(out / "labels.tif", labels)
+    path = _saved(api.save(out / "labels.tif", labels))
     rows.append(_row("TIFF stack", path, labels, api.load(path), 1))
 
     slices = out / "slices"
@@ -74,10 +80,10 @@ def run(out: Path) -> bool:
         api.save(slices / f"slice_{i + 1}.tif", plane)
     rows.append(_row("folder of TIFF slices", slices, labels, api.load(slices), len(labels)))
 
-    series = api.save(out / "series.tif", labels, size_cap=labels[0].nbytes * 2)
+    series = _saved(api.save(out / "series.tif", labels, size_cap=labels[0].nbytes * 2))
     rows.append(_row("size-capped TIFF series", series, labels, api.load(series), len(list(series.iterdir()))))
 
-    raw = api.save(out / "labels.bin", labels)
+    raw = _saved(api.save(out / "labels.bin", labels))
     rows.append(_row("raw binary + JSON", raw, labels, api.load(raw, verify=True), 2))
     rows.append(_row("raw binary, memory-mapped", raw, labels, api.load(raw, mmap=True), 2))
 
@@ -85,7 +91,7 @@ def run(out: Path) -> bool:
     calscipy.save_binary(calscipy_dir, labels)
     rows.append(_row("CalSciPy save_binary", calscipy_dir, labels, calscipy.load_binary(calscipy_dir), 2))
 
-    png = api.save(out / "plane.png", first_plane, dtype="uint8")
+    png = _saved(api.save(out / "plane.png", first_plane, dtype="uint8"))
     rows.append(_row("PNG, dtype='uint8' (checked)", png, first_plane.astype(np.uint8), api.load(png), 1))
 
     try:

@@ -18,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import io
 import os
 
 __all__ = [
@@ -34,9 +35,15 @@ __all__ = [
     "MissingDependencyError",
     "PixelKindError",
     "SidecarError",
+    "SourceConnectionError",
+    "SourceError",
+    "SourceNotSeekableError",
+    "SourcePermissionError",
+    "SourceTimeoutError",
     "TargetError",
     "TargetPermissionError",
     "UnsupportedDtypeError",
+    "UnsupportedSourceError",
 ]
 
 
@@ -57,14 +64,15 @@ class ImarrayError(Exception):
         self,
         message: str,
         *,
-        path: str | os.PathLike[str] | None = None,
+        path: str | os.PathLike[str] | object | None = None,
         hint: str | None = None,
     ) -> None:
-        text = message if path is None else f"{os.fspath(path)}: {message}"
+        where = None if path is None else os.fspath(path) if isinstance(path, str | os.PathLike) else str(path)
+        text = message if where is None else f"{where}: {message}"
         super().__init__(text + (f". Hint: {hint}" if hint else ""))
         # set after the built-in's __init__, which may define its own ``path`` (ImportError)
         self.message = message
-        self.path = None if path is None else os.fspath(path)
+        self.path = where  # a URL or a file object's description: the source as the caller wrote it
         self.hint = hint
 
     def __str__(self) -> str:
@@ -137,6 +145,33 @@ class CopyRequiredError(ImarrayError, ValueError):
 
 class LazyImageError(ImarrayError, TypeError):
     """An operation needs the pixels in memory, and the Image holds a dask array (``ia.read(lazy=True)``)."""
+
+
+class SourceError(ImarrayError, OSError):
+    """A source (a URL, an object store, a file object) cannot be read or written as asked.
+
+    ``path`` is the source as the caller wrote it (``https://host/x.tif``, never a mangled path).
+    """
+
+
+class SourcePermissionError(SourceError, PermissionError):
+    """The server refuses access (HTTP 401/403, S3 ``AccessDenied``) or the store is read-only."""
+
+
+class SourceTimeoutError(SourceError, TimeoutError):
+    """The server sent nothing for longer than the timeout (``timeout=`` seconds)."""
+
+
+class SourceConnectionError(SourceError, ConnectionError):
+    """The connection failed or dropped before the whole answer arrived."""
+
+
+class SourceNotSeekableError(SourceError, io.UnsupportedOperation):
+    """A file object cannot seek, and the format needs to (read it into ``bytes`` first)."""
+
+
+class UnsupportedSourceError(ImarrayError, TypeError):
+    """The format cannot be read from (or written to) this kind of source: a URL, bytes or a file object."""
 
 
 class FormatPluginError(ImarrayError, ImportError):

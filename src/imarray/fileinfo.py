@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .sources import Source
 
 
 def human_bytes(count: int) -> str:
@@ -50,7 +53,7 @@ class FileInfo:
     6
     """
 
-    path: Path
+    path: Path | Source  # a URL or a file object is a Source: its text, never a mangled path
     format: str
     shape: tuple[int, ...]
     dtype: str
@@ -58,7 +61,7 @@ class FileInfo:
     spacing: dict[str, float] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
     origin: dict[str, float] = field(default_factory=dict)
-    files: tuple[Path, ...] = ()
+    files: tuple[Path | Source, ...] = ()
     disk_bytes: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
 

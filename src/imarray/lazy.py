@@ -40,6 +40,7 @@ from ._optional import import_optional
 from .fileinfo import FileInfo
 from .protocol import ChunkPlan
 from .registry import FormatSpec, by_name
+from .sources import Source
 
 _PREFIX = "imarray-"
 
@@ -48,19 +49,20 @@ def _dask_array() -> Any:
     return import_optional("dask.array", extra="dask", purpose="lazy loading")
 
 
-def plan_for(path: Path, spec: FormatSpec, *, dtype: Any = None, dims: dict | None = None) -> ChunkPlan:
+def plan_for(path: Path | Source, spec: FormatSpec, *, dtype: Any = None, dims: dict | None = None) -> ChunkPlan:
     """The chunk plan of ``path`` as ``spec`` reads it: the row's own, or one chunk read whole."""
     module = spec.load()
     if spec.can("chunks"):
         sidecar = {"dtype": dtype, "dims": dims or {}} if spec.can("sidecar") else {}
         return module.chunk_plan(path, spec=spec, **sidecar)
     described = module.info(path, spec=spec)
-    task = (read_whole, str(path), spec.name, described.shape, described.dtype)
+    task = (read_whole, str(path) if isinstance(path, Path) else path, spec.name, described.shape, described.dtype)
     tasks, chunks = along_first([task], described.shape[:1], described.shape[1:])
     return ChunkPlan(chunks=chunks, dtype=np.dtype(described.dtype), tasks=tasks, info=described)
 
 
-def read_lazy(path: Path, spec: FormatSpec, *, dtype: Any = None, dims: dict | None = None) -> tuple[Any, FileInfo]:
+def read_lazy(path: Path | Source, spec: FormatSpec, *, dtype: Any = None,
+              dims: dict | None = None) -> tuple[Any, FileInfo]:
     """A dask array over the file or folder at ``path`` read as ``spec``, and what its headers say.
 
     ``dtype`` is the stored dtype for rows with a ``sidecar`` (a raw binary
@@ -98,7 +100,7 @@ def _token(plan: ChunkPlan) -> str:
 
     path = getattr(plan.info, "path", None)
     try:
-        stamp = Path(path).stat().st_mtime_ns if path is not None else None
+        stamp = path.stat().st_mtime_ns if isinstance(path, Path) else None
     except OSError:
         stamp = None
     keys = sorted(plan.tasks)
@@ -106,13 +108,13 @@ def _token(plan: ChunkPlan) -> str:
     return tokenize(str(path), stamp, plan.chunks, plan.dtype.str, len(keys), ends)
 
 
-def read_whole(path: str, spec_name: str, shape: tuple[int, ...], dtype: str,
+def read_whole(path: str | Source, spec_name: str, shape: tuple[int, ...], dtype: str,
                out: np.ndarray | None = None) -> np.ndarray:
-    """Task: read one whole file with its format's ``read`` (into ``out`` if given)."""
+    """Task: read one whole file (a local file's name, or a source) with its format's ``read``, into ``out``."""
     spec = by_name(spec_name)
     out = aligned_empty(shape, dtype) if out is None else out
     with still_there(path):
-        spec.load().read(Path(path), spec=spec, out=out)
+        spec.load().read(Path(path) if isinstance(path, str) else path, spec=spec, out=out)
     return out
 
 

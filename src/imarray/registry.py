@@ -209,7 +209,8 @@ class FormatSpec:
 
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-_TIFF_CAN = frozenset({"read", "write", "chunks", "stream_write", "mmap", "series"})
+_TIFF_CAN = frozenset({"read", "write", "chunks", "stream_write", "mmap", "series", "file_objects", "remote"})
+_PICTURE_CAN = frozenset({"read", "write", "file_objects", "remote"})  # decoded whole: fetched in one request
 _TIFF_OPTIONS = _options(
     ("compression", (str,), "zlib, zstd, lzw, lzma, ... (codecs beyond zlib/lzma: the codecs extra)"),
     ("axes", (str,), "one letter of tzcyxq per dimension"),
@@ -282,7 +283,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         module="imarray.formats.zarr_",
         extensions=(".zarr",),
         extra="zarr",
-        capabilities=frozenset({"read", "write", "chunks", "stream_write", "directory"}),
+        capabilities=frozenset({"read", "write", "chunks", "stream_write", "directory", "remote"}),
         options=_options(_AXES, ("chunks", (tuple, list, int), "chunk shape, one size per dimension")),
         multi_file=True,
         description="Zarr v3 store (v2 read), chunked; every dtype, exact",
@@ -293,7 +294,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         module="imarray.formats.zarr_",
         extensions=(".ome.zarr",),
         extra="zarr",
-        capabilities=frozenset({"read", "write", "chunks", "stream_write", "directory"}),
+        capabilities=frozenset({"read", "write", "chunks", "stream_write", "directory", "remote"}),
         options=_options(_AXES, ("chunks", (tuple, list, int), "chunk shape, one size per dimension"),
                          ("pyramid", (bool, int), "True: levels halved in y, x (and z); a number: that many levels")),
         multi_file=True,
@@ -305,7 +306,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         module="imarray.formats.medical",
         extensions=(".mha",),
         dtypes=(*_ITK_INTEGERS, "float32", "float64"),
-        extra="itk",
+        extra="medical",
         options=_options(_COMPRESSION_ITK),
         description="MetaImage .mha (SimpleITK); spacing, origin, direction; (u)int8..64, float32/64 exact",
     ),
@@ -315,7 +316,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         module="imarray.formats.medical",
         extensions=(".mhd",),
         dtypes=(*_ITK_INTEGERS, "float32", "float64"),
-        extra="itk",
+        extra="medical",
         options=_options(_COMPRESSION_ITK),
         multi_file=True,
         description="MetaImage header .mhd + .raw data (SimpleITK); as .mha",
@@ -327,7 +328,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         extensions=(".nrrd",),
         magic=(b"NRRD",),
         dtypes=(*_ITK_INTEGERS, "float32", "float64", "complex64", "complex128"),
-        extra="itk",
+        extra="medical",
         options=_options(_COMPRESSION_ITK),
         description="NRRD (SimpleITK); spacing, origin, direction; (u)int8..64, float32/64, complex exact",
     ),
@@ -337,12 +338,13 @@ BUILTIN: tuple[FormatSpec, ...] = (
         module="imarray.formats.medical",
         extensions=(".nii.gz", ".nii"),
         dtypes=_NIFTI_DTYPES,
-        extra="itk",
+        extra="medical",
         description="NIfTI .nii and .nii.gz (SimpleITK header, exact pixels); spacing, origin, direction, units",
     ),
     FormatSpec(
         name="png",
         ndim=(2, 3),
+        capabilities=_PICTURE_CAN,
         colour_ndim=(3,),
         module="imarray.formats.pillow",
         extensions=(".png",),
@@ -355,6 +357,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
     FormatSpec(
         name="jpeg",
         ndim=(2, 3),
+        capabilities=_PICTURE_CAN,
         colour_ndim=(3,),
         module="imarray.formats.pillow",
         extensions=(".jpg", ".jpeg", ".jpe"),
@@ -368,6 +371,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
     FormatSpec(
         name="bmp",
         ndim=(2, 3),
+        capabilities=_PICTURE_CAN,
         colour_ndim=(3,),
         module="imarray.formats.pillow",
         extensions=(".bmp",),
@@ -384,7 +388,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         extensions=(".gif",),
         magic=(b"GIF87a", b"GIF89a"),
         dtypes=("uint8",),
-        capabilities=frozenset({"read", "write", "frames"}),
+        capabilities=frozenset({"read", "write", "frames", "file_objects", "remote"}),
         options=_options(_FRAME_RATE, ("loop", (int,), "how often players repeat; 0 is forever"),
                          ("quantize", (bool,), "True reduces frames of more than 256 colours to a palette (lossy)"),
                          _PROGRESS),
@@ -431,6 +435,18 @@ BUILTIN: tuple[FormatSpec, ...] = (
         capabilities=frozenset({"read", "chunks", "directory"}),
         read_options=("progress",),
         description="a folder of slices or stacks of one format (a size-capped series among them), in natural order",
+    ),
+    FormatSpec(
+        name="dicom",
+        ndim=(2, 4),
+        module="imarray.formats.dicom",
+        extensions=(".dcm", ".dicom"),
+        magic=((128, b"DICM"),),
+        dtypes=(),
+        capabilities=frozenset({"read", "directory"}),
+        read_options=("series",),
+        extra="dicom",
+        description="DICOM files and series folders (pydicom), read only; rescaled as the header says",
     ),
 )
 

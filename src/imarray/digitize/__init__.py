@@ -3,7 +3,8 @@
 Needs the ``digitize`` extra (matplotlib, scipy), imported on
 first use. The pieces: :mod:`.colormap` (colour models and
 :func:`colormap_report`), :mod:`.lookup` (per-colour matching), :mod:`.mask`
-(distance threshold, plot box, connectivity), :mod:`.colorbar` (find a bar),
+(distance threshold, plot boxes and panels, connectivity), :mod:`.paper` (the background
+colour), :mod:`.lines` (grid lines and cell edges), :mod:`.colorbar` (find bars),
 :mod:`.calibrate` (pixel to data coordinates), :mod:`.reduce` (fewer points,
 and back), :mod:`.plot` (preview) and :mod:`.pipeline` (:func:`digitize`).
 
@@ -18,17 +19,29 @@ from __future__ import annotations
 
 # Each module imports only numpy at the top; matplotlib and scipy load on first use.
 from .calibrate import Axis, CalibrationError
-from .colorbar import Colorbar, ColorbarNotFoundError, find_colorbar
+from .colorbar import Colorbar, ColorbarNotFoundError, find_colorbar, find_colorbars
 from .colormap import ColormapError, ColorModel, colormap_report, from_cmap, from_samples
+from .lines import fill_lines, line_bands
 from .lookup import lookup, refine_runs
-from .mask import auto_threshold, data_mask, denoise, unblend
-from .pipeline import Digitized, DigitizeWarning, NothingFoundWarning, PlotBoxWarning, digitize
+from .mask import auto_threshold, data_mask, data_masks, denoise, unblend
+from .paper import paper_colour
+from .pipeline import (
+    Digitized,
+    DigitizeWarning,
+    NothingFoundWarning,
+    PanelRangeWarning,
+    PanelsWarning,
+    PlotBoxWarning,
+    digitize,
+    digitize_panels,
+)
 from .plot import preview
 from .reduce import Points, reconstruct, reduce
 
 __all__ = [
     "Axis", "CalibrationError", "ColorModel", "Colorbar", "ColorbarNotFoundError", "ColormapError", "DigitizeWarning",
-    "Digitized", "NothingFoundWarning", "PlotBoxWarning", "Points", "auto_threshold", "colormap_report", "data_mask",
-    "denoise", "digitize", "find_colorbar", "from_cmap", "from_samples", "lookup", "preview", "reconstruct", "reduce",
-    "refine_runs", "unblend",
+    "Digitized", "NothingFoundWarning", "PanelRangeWarning", "PanelsWarning", "PlotBoxWarning", "Points",
+    "auto_threshold", "colormap_report", "data_mask", "data_masks", "denoise", "digitize", "digitize_panels",
+    "fill_lines", "find_colorbar", "find_colorbars", "from_cmap", "from_samples", "line_bands", "lookup",
+    "paper_colour", "preview", "reconstruct", "reduce", "refine_runs", "unblend",
 ]

@@ -24,15 +24,15 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..errors import ImarrayError
 from ._deps import need
-from .colormap import ColormapError, ColorModel, from_samples
+from .colormap import ColormapError, ColorModel, from_samples, pack
 
-__all__ = ["Colorbar", "ColorbarNotFoundError", "find_colorbar"]
+__all__ = ["Colorbar", "ColorbarNotFoundError", "find_colorbar", "find_colorbars"]
 
 CHROMA = 24
 #: light neutral colours (every channel at least LIGHT) that differ from white paper by more than
@@ -42,6 +42,8 @@ PAPER_TOLERANCE = 4
 MIN_ASPECT = 4.0
 MIN_LENGTH = 20
 MIN_FILL = 0.9
+#: a run of one colour along the bar this many times longer than the bar's median run stands for several entries
+LONG_RUN = 2.0
 #: the outline around a bar: dark pixels (every channel at most this) along its sides
 OUTLINE_DARK = 96
 
@@ -95,7 +97,20 @@ class Colorbar:
         low, high = np.minimum(edges_a, edges_b), np.maximum(edges_a, edges_b)
         if log:
             low, high = 10.0**low, 10.0**high
-        return from_samples(self.colors, low, high, name="colorbar", log=log)
+        # a bar longer than its colormap shows each entry over a few positions: one run of one colour is one
+        # entry, not a collision of several; only runs much longer than the bar's usual run (jet's flat ends)
+        # stand for several entries and are spread across their patches (refine_runs)
+        codes = pack(self.colors)
+        first = np.concatenate([[True], codes[1:] != codes[:-1]])
+        starts = np.flatnonzero(first)
+        stops = np.append(starts[1:], len(codes)) - 1
+        run_low = np.minimum(low[starts], low[stops])
+        run_high = np.maximum(high[starts], high[stops])
+        model = from_samples(self.colors[starts], run_low, run_high, name="colorbar", log=log)
+        lengths = np.diff(np.append(starts, len(codes)))
+        long_runs = pack(self.colors[starts][lengths > LONG_RUN * np.median(lengths)])
+        wide = np.isin(pack(model.colors), long_runs)
+        return replace(model, ambiguous=model.ambiguous | wide) if wide.any() else model
 
 
 def _candidates(rgb: np.ndarray) -> np.ndarray:
@@ -170,17 +185,20 @@ def _outlined(rgb: np.ndarray, rows: slice, cols: slice, vertical: bool) -> tupl
     return (body, cols) if vertical else (rows, body)
 
 
-def find_colorbar(rgb: np.ndarray) -> Colorbar:
-    """Locate the colorbar in ``rgb`` (``(y, x, 3)`` uint8): the largest long, thin, solid piece of colour.
+def find_colorbars(rgb: np.ndarray) -> list[Colorbar]:
+    """Every colorbar in ``rgb`` (``(y, x, 3)`` uint8), largest first: the long, thin, solid pieces of colour.
 
-    Raises
-    ------
-    ColorbarNotFoundError
-        No long, thin, solid piece of colour is in the figure.
+    Examples
+    --------
+    >>> page = np.full((60, 60, 3), 255, np.uint8)
+    >>> red = np.zeros((50, 1, 3), np.uint8); red[:, 0, 0] = np.linspace(40, 220, 50)
+>>> page[5:55, 10:16], page[5:45, 40:46] = red, red[:40]
+    >>> [bar.box for bar in find_colorbars(page)]
+    [(5, 55, 10, 16), (5, 45, 40, 46)]
     """
     ndimage = need("scipy.ndimage")
     labels, _ = ndimage.label(_candidates(rgb))
-    best = None
+    bodies = []
     for number, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         height, width = rows.stop - rows.start, cols.stop - cols.start
         if max(height, width) < MIN_LENGTH or min(height, width) < 3:
@@ -193,14 +211,12 @@ def find_colorbar(rgb: np.ndarray) -> Colorbar:
         inner_rows, inner_cols, size = body if vertical else (body[1], body[0], body[2])
         rows = slice(rows.start + inner_rows.start, rows.start + inner_rows.stop)
         cols = slice(cols.start + inner_cols.start, cols.start + inner_cols.stop)
-        if best is None or size > best[0]:
-            best = (size, rows, cols)
-    if best is None:
-        raise ColorbarNotFoundError(
-            "no colorbar found (a solid bar of colour at least 4 times longer than wide)",
-            hint="pass the colormap name (--cmap NAME --range LO HI) instead of --colorbar auto",
-        )
-    _, rows, cols = best
+        bodies.append((size, rows, cols))
+    bodies.sort(key=lambda body: -body[0])  # stable: equal sizes keep the labelling's order
+    return [_bar(rgb, rows, cols) for _, rows, cols in bodies]
+
+
+def _bar(rgb: np.ndarray, rows: slice, cols: slice) -> Colorbar:
     rows, cols = _outlined(rgb, rows, cols, rows.stop - rows.start > cols.stop - cols.start)
     vertical = rows.stop - rows.start > cols.stop - cols.start
     # the middle half across the bar, away from its outline; the median colour per position along it
@@ -218,3 +234,20 @@ def find_colorbar(rgb: np.ndarray) -> Colorbar:
         box=(rows.start, rows.stop, cols.start, cols.stop), orientation="vertical" if vertical else "horizontal",
         colors=np.rint(colors).astype(np.uint8), positions=positions.astype(np.float64),
     )
+
+
+def find_colorbar(rgb: np.ndarray) -> Colorbar:
+    """Locate the colorbar in ``rgb`` (``(y, x, 3)`` uint8): the largest long, thin, solid piece of colour.
+
+    Raises
+    ------
+    ColorbarNotFoundError
+        No long, thin, solid piece of colour is in the figure.
+    """
+    bars = find_colorbars(rgb)
+    if not bars:
+        raise ColorbarNotFoundError(
+            "no colorbar found (a solid bar of colour at least 4 times longer than wide)",
+            hint="pass the colormap name (--cmap NAME --range LO HI) instead of --colorbar auto",
+        )
+    return bars[0]

@@ -20,16 +20,19 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
 
-from ..errors import ImarrayError
+from ..errors import InvalidOptionError
 from ._deps import need
 
-Norm = Literal["linear", "log", "boundary", "contourf"]
+Norm = Literal["linear", "log", "symlog", "power", "twoslope", "boundary", "contourf"]
+#: norms that map a range continuously onto the colormap (the others map bins)
+CONTINUOUS = ("linear", "log", "symlog", "power", "twoslope")
 PAGE = np.array([255, 255, 255], np.uint8)
 #: a colormap "contains the page colour" when an entry lies this close to white (RGB distance)
 PAGE_NEAR = 20.0
@@ -41,8 +44,8 @@ CYCLIC_GAP = 0.1
 __all__ = ["ColorModel", "ColormapError", "ColormapReport", "colormap_report", "from_cmap", "from_samples", "pack"]
 
 
-class ColormapError(ImarrayError, ValueError):
-    """A colormap name, norm or range that cannot describe a figure."""
+class ColormapError(InvalidOptionError):
+    """A colormap name, norm or range that cannot describe a figure (an option's value: the CLI's exit status 2)."""
 
 
 def pack(rgb: np.ndarray) -> np.ndarray:
@@ -120,14 +123,17 @@ class ColorModel:
 
 
 def from_samples(
-    colors: np.ndarray, low: np.ndarray, high: np.ndarray, *, name: str, log: bool = False
+    colors: np.ndarray, low: np.ndarray, high: np.ndarray, *, name: str, log: bool = False,
+    space: tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]] | None = None,
 ) -> ColorModel:
     """Build a model from ordered entries: one colour and one value interval per entry.
 
     Entries with the same colour are merged. A run of neighbouring entries
     becomes one colour covering the joined interval; entries that are not
     neighbours (a cyclic map's ends) keep the first run's interval. Both are
-    flagged ambiguous.
+    flagged ambiguous. A colour's value is the middle of its interval in the
+    norm's own space: ``log10`` when ``log``, else ``space`` (a function and
+    its inverse, e.g. a norm and ``norm.inverse``) if given, else linear.
 
     Examples
     --------
@@ -155,10 +161,13 @@ def from_samples(
             run_end[g] = i
     lo = low[starts]
     hi = high[run_end]
-    space = (np.log10 if log else np.asarray)
-    back = (lambda t: 10.0**t) if log else (lambda t: t)
+    if log:
+        space = (np.log10, lambda t: 10.0**t)
+    elif space is None:
+        space = (np.asarray, lambda t: t)
+    forward, back = space
     with np.errstate(divide="ignore", invalid="ignore"):
-        values = back((space(np.minimum(lo, hi)) + space(np.maximum(lo, hi))) / 2)
+        values = back((forward(np.minimum(lo, hi)) + forward(np.maximum(lo, hi))) / 2)
     return ColorModel(
         colors=colors[starts], values=np.asarray(values, np.float64), low=np.minimum(lo, hi),
         high=np.maximum(lo, hi), ambiguous=counts[order] > 1 if k else np.zeros(0, bool), name=name,
@@ -170,11 +179,44 @@ def _cmap(name: str):
     try:
         return colormaps[name]
     except KeyError:
-        close = [n for n in sorted(colormaps) if n.lower().startswith(name.lower()[:3])][:8]
+        from .seaborn_maps import SEABORN_MAPS, seaborn_cmap
+
+        seaborn = seaborn_cmap(name)  # seaborn registers these on import; they are known without it
+        if seaborn is not None:
+            return seaborn
+        known = sorted([*colormaps, *SEABORN_MAPS, *(f"{n}_r" for n in SEABORN_MAPS)])
+        close = [n for n in known if n.lower().startswith(name.lower()[:3])][:8]
         raise ColormapError(
             f"unknown colormap {name!r}",
             hint=f"use a matplotlib colormap name{' such as ' + ', '.join(close) if close else ''}",
         ) from None
+
+
+def _continuous_norm(norm: str, vmin: float, vmax: float, center: float | None, gamma: float | None,
+                     linthresh: float | None):
+    """matplotlib's norm object for a continuous ``norm`` (not linear or log), its options checked."""
+    colors_mod = need("matplotlib.colors")
+    if norm == "twoslope":
+        if center is None or not vmin < center < vmax:
+            raise ColormapError(f"a two-slope norm needs vmin < center < vmax, got {vmin}, {center}, {vmax}",
+                                hint="pass center= (--center C), the value drawn in the colormap's middle")
+        return colors_mod.TwoSlopeNorm(center, vmin, vmax)
+    if norm == "power":
+        if gamma is None or not (np.isfinite(gamma) and gamma > 0):
+            raise ColormapError(f"a power norm needs gamma > 0, got {gamma}", hint="pass gamma= (--gamma G)")
+        return colors_mod.PowerNorm(gamma, vmin, vmax)
+    if linthresh is None or not (np.isfinite(linthresh) and linthresh > 0):
+        raise ColormapError(f"a symlog norm needs linthresh > 0, got {linthresh}",
+                            hint="pass linthresh= (--linthresh T), the half-width of the linear part around 0")
+    return colors_mod.SymLogNorm(linthresh, vmin=vmin, vmax=vmax, base=10)
+
+
+def _no_stray_options(norm: str, center, gamma, linthresh) -> None:
+    for option, value, owner in (("center", center, "twoslope"), ("gamma", gamma, "power"),
+                                 ("linthresh", linthresh, "symlog")):
+        if value is not None and norm != owner:
+            raise ColormapError(f"{option}= belongs to norm={owner!r}, not norm={norm!r}",
+                                hint=f"pass norm={owner!r} (--norm {owner}) or leave {option} out")
 
 
 def from_cmap(
@@ -184,17 +226,25 @@ def from_cmap(
     *,
     norm: Norm = "linear",
     boundaries: Sequence[float] | None = None,
+    center: float | None = None,
+    gamma: float | None = None,
+    linthresh: float | None = None,
+    rounding: Literal["truncate", "round"] = "truncate",
 ) -> ColorModel:
     """The colour model matplotlib renders with ``cmap=name`` and the given norm.
 
     Parameters
     ----------
     name
-        A matplotlib colormap name (``"jet_r"``, ``"viridis"``, ``"RdBu_r"``).
+        A matplotlib colormap name (``"jet_r"``, ``"viridis"``, ``"RdBu_r"``),
+        or a seaborn one (``"rocket"``, ``"vlag"``; see :mod:`.seaborn_maps`).
     vmin, vmax
         The value range (``--range``); ``vmin < vmax``, both positive for ``log``.
     norm
-        ``"linear"`` (``Normalize``), ``"log"`` (``LogNorm``), ``"boundary"``
+        ``"linear"`` (``Normalize``), ``"log"`` (``LogNorm``), ``"symlog"``
+        (``SymLogNorm(linthresh, base=10)``), ``"power"`` (``PowerNorm(gamma)``),
+        ``"twoslope"`` (``TwoSlopeNorm(center)``: ``vmin``..``center`` on the
+        lower half of the map, ``center``..``vmax`` on the upper), ``"boundary"``
         (``imshow``/``pcolormesh`` with ``BoundaryNorm`` over ``boundaries``:
         bin ``i`` of ``n`` takes colormap entry ``i * (N - 1) // (n - 1)``) or
         ``"contourf"`` (filled contours over levels ``boundaries``: each band
@@ -205,6 +255,12 @@ def from_cmap(
         ``model.low``/``model.high``.
     boundaries
         Bin edges for ``norm="boundary"``, contour levels for ``norm="contourf"``.
+    center, gamma, linthresh
+        The options of ``"twoslope"``, ``"power"`` and ``"symlog"``.
+    rounding
+        How the figure's bytes came from the colormap's floats: ``imshow``
+        truncates (``lut * 255`` cast to bytes), ``pcolormesh`` and other
+        collections hand floats to Agg, which rounds.
 
     Examples
     --------
@@ -215,9 +271,28 @@ def from_cmap(
     [0.25, 0.75]
     >>> from_cmap("viridis", norm="contourf", boundaries=[0, 0.5, 1]).colors.tolist()  # at 0.25 and 0.75
     [[58, 82, 139], [94, 201, 97]]
+    >>> m = from_cmap("RdBu_r", -1, 3, norm="twoslope", center=0)
+    >>> float(m.low[128]), float(m.high[-1])  # the upper half of the map covers 0..3
+    (0.0, 3.0)
     """
+    key = (name, vmin, vmax, norm, None if boundaries is None else tuple(float(b) for b in boundaries), center, gamma,
+           linthresh, rounding)
+    return _cached_model(*key)
+
+
+@lru_cache(maxsize=64)
+def _cached_model(*key) -> ColorModel:
+    """:func:`from_cmap`, built once per colormap, range and norm (its KD-tree with it), read-only."""
+    model = _build_model(*key)
+    for array in (model.colors, model.values, model.low, model.high, model.ambiguous):
+        array.flags.writeable = False
+    return model
+
+
+def _build_model(name, vmin, vmax, norm, boundaries, center, gamma, linthresh, rounding) -> ColorModel:
     colors_mod = need("matplotlib.colors")
     cmap = _cmap(name)
+    _no_stray_options(norm, center, gamma, linthresh)
     if norm in ("boundary", "contourf"):
         if boundaries is None or len(boundaries) < 2:
             raise ColormapError(f"norm={norm!r} needs at least two boundaries",
@@ -236,8 +311,8 @@ def from_cmap(
             where = colors_mod.Normalize(low, high)(mids)
         rgb = cmap(where, bytes=True)[:, :3]
         return from_samples(rgb, edges[:-1], edges[1:], name=name)
-    if norm not in ("linear", "log"):
-        raise ColormapError(f"norm={norm!r} is not linear, log, boundary or contourf",
+    if norm not in CONTINUOUS:
+        raise ColormapError(f"norm={norm!r} is not one of {', '.join(CONTINUOUS)}, boundary or contourf",
                             hint="pass norm='linear' (imshow's default)")
     if vmin is None or vmax is None or not np.isfinite([vmin, vmax]).all() or not vmin < vmax:
         raise ColormapError(
@@ -247,10 +322,21 @@ def from_cmap(
     if norm == "log" and vmin <= 0:
         raise ColormapError(f"a log norm needs vmin > 0, got {vmin}", hint="pass a positive --range or norm='linear'")
     n = cmap.N
-    rgb = cmap(np.arange(n), bytes=True)[:, :3]  # the renderer's bytes: lut * 255 truncated
+    if rounding not in ("truncate", "round"):
+        raise ColormapError(f"rounding must be 'truncate' or 'round', got {rounding!r}", hint="leave it out")
+    if rounding == "truncate":
+        rgb = cmap(np.arange(n), bytes=True)[:, :3]  # imshow's bytes: lut * 255 truncated
+    else:
+        rgb = np.rint(cmap(np.arange(n))[:, :3] * 255).astype(np.uint8)  # Agg's own conversion of float colours
     edges = np.arange(n + 1) / n
-    values = vmin * (vmax / vmin) ** edges if norm == "log" else vmin + (vmax - vmin) * edges
-    return from_samples(rgb, values[:-1], values[1:], name=name, log=norm == "log")
+    if norm in ("linear", "log"):
+        values = vmin * (vmax / vmin) ** edges if norm == "log" else vmin + (vmax - vmin) * edges
+        return from_samples(rgb, values[:-1], values[1:], name=name, log=norm == "log")
+    scale = _continuous_norm(norm, vmin, vmax, center, gamma, linthresh)
+    values = np.asarray(scale.inverse(edges), np.float64)
+    values[0], values[-1] = vmin, vmax  # exact ends (the inverse rounds)
+    space = (lambda v: np.asarray(scale(v), np.float64), lambda t: np.asarray(scale.inverse(t), np.float64))
+    return from_samples(rgb, values[:-1], values[1:], name=name, space=space)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Per-colour lookup: each distinct colour of a figure is matched once, not each pixel.
 
 A figure of a million pixels holds a few thousand distinct colours. The RGB
-triples are packed into 24-bit integers and made distinct with one sort;
+triples are packed into 24-bit integers; runs of one colour along the rows
+are found in one pass, and their colours made distinct (a sort of the runs,
+or a presence table over the 2**24 codes when there are many);
 only the distinct colours are matched against the colour model's KD-tree.
 Answers per pixel (value, distance, a mask) are gathered back in one pass
 through a table over the 2**24 codes, for the whole figure or a window.
@@ -27,7 +29,7 @@ import numpy as np
 from ._deps import need
 from .colormap import ColorModel, pack
 
-__all__ = ["Lookup", "lookup", "refine_runs", "unpack"]
+__all__ = ["Lookup", "lookup", "refine_runs", "rematch", "unpack"]
 
 _SCRATCH = threading.local()
 
@@ -99,7 +101,7 @@ class Lookup:
         return self.gather(np.where(self.colors_distance <= threshold, self.colors_value, np.nan))
 
 
-def _scratch_table(dtype: np.dtype | type) -> np.ndarray:
+def _scratch_table(dtype: np.dtype | type, purpose: str = "gather") -> np.ndarray:
     """A table over the 2**24 colour codes, one per thread and dtype, reused (filled only where it is read).
 
     The memory is an anonymous map, not a NumPy allocation: NumPy asks for
@@ -109,9 +111,9 @@ def _scratch_table(dtype: np.dtype | type) -> np.ndarray:
     """
     dtype = np.dtype(dtype)
     tables = _SCRATCH.__dict__.setdefault("tables", {})
-    table = tables.get(dtype)
+    table = tables.get((dtype, purpose))
     if table is None:
-        table = tables[dtype] = np.frombuffer(mmap.mmap(-1, dtype.itemsize << 24), dtype)
+        table = tables[dtype, purpose] = np.frombuffer(mmap.mmap(-1, dtype.itemsize << 24), dtype)
     return table
 
 
@@ -121,14 +123,41 @@ def unpack(codes: np.ndarray) -> np.ndarray:
 
 
 def _sorted_distinct(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ordered = np.sort(codes, axis=None)  # 32-bit keys sort fast; np.unique's argsort is the slow part
-    if not ordered.size:
-        return ordered, np.zeros(0, np.intp)
-    new = np.empty(ordered.size, np.bool_)
-    new[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
-    starts = np.flatnonzero(new)
-    return ordered[starts], np.diff(starts, append=ordered.size)
+    """The distinct ``codes`` (ascending) and how many pixels have each, without sorting the pixels.
+
+    A figure's pixels come in runs of one colour along its rows (paper, flat
+    cells, a colormap entry spanning several pixels), so the runs are found
+    first (one comparison pass) and only their colours are made distinct:
+    by a sort when there are few runs, else through a presence table over
+    the 2**24 codes (no sort of millions of keys).
+    """
+    flat = codes.reshape(-1)
+    if not flat.size:
+        return flat.copy(), np.zeros(0, np.intp)
+    change = np.empty(flat.size, np.bool_)
+    change[0] = True
+    np.not_equal(flat[1:], flat[:-1], out=change[1:])
+    starts = np.flatnonzero(change)
+    run_codes = flat[starts]
+    lengths = np.diff(starts, append=flat.size)
+    if run_codes.size < _SORT_BELOW:
+        unique, inverse = np.unique(run_codes, return_inverse=True)
+    else:
+        present = _scratch_table(np.bool_, "presence")  # all False between calls
+        try:
+            present[run_codes] = True
+            unique = np.flatnonzero(present).astype(codes.dtype)
+        finally:
+            present[run_codes] = False
+        table = _scratch_table(np.int32)
+        table[unique] = np.arange(unique.size, dtype=np.int32)
+        inverse = np.take(table, run_codes)
+    counts = np.bincount(inverse.reshape(-1), weights=lengths, minlength=unique.size)
+    return unique, counts.astype(np.intp)
+
+
+#: with fewer runs of one colour than this, they are made distinct by a sort, else by a presence table
+_SORT_BELOW = 1 << 17
 
 
 def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
@@ -145,9 +174,18 @@ def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
     """
     codes = pack(rgb)
     unique, counts = _sorted_distinct(codes)
+    return _match(codes, unique, counts, model)
+
+
+def _match(codes: np.ndarray, unique: np.ndarray, counts: np.ndarray, model: ColorModel) -> Lookup:
     distance, nearest = model.tree().query(unpack(unique).astype(np.float64), k=1)
     return Lookup(codes, unique, counts, nearest, model.values[nearest], distance.astype(np.float32),
                   model.ambiguous[nearest])
+
+
+def rematch(found: Lookup, model: ColorModel) -> Lookup:
+    """``found``'s pixels and distinct colours matched to another ``model`` (no pass over the pixels)."""
+    return _match(found.codes, found.colors_code, found.colors_count, model)
 
 
 def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: ColorModel,

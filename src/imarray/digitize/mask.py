@@ -38,7 +38,6 @@ Examples
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,9 +45,11 @@ import numpy as np
 from ..errors import InvalidOptionError, PixelKindError
 from ._deps import need
 from .colormap import PAGE, ColorModel
+from .lines import line_bands
 from .lookup import Lookup
+from .paper import ink_colors
 
-__all__ = ["DataMask", "as_rgb", "auto_threshold", "check_median", "data_mask", "denoise", "unblend"]
+__all__ = ["DataMask", "as_rgb", "auto_threshold", "check_median", "data_mask", "data_masks", "denoise", "unblend"]
 
 #: the automatic threshold never goes below this (8-bit rounding) nor above MAX_THRESHOLD
 MIN_THRESHOLD = 3.0
@@ -57,26 +58,37 @@ MAX_THRESHOLD = 24.0
 MIN_PIECE = 4
 #: the largest median window of :func:`denoise`: wider windows blur more than JPEG noise costs
 MAX_MEDIAN = 99
-#: axes-frame lines: dark pixels (every channel at most LINE_DARK; JPEG blurs a black line's chroma) in
-#: straight runs at least 1/LINE_SHARE of the figure's shorter side (and LINE_MIN pixels) long
-LINE_DARK = 96
+#: axes-frame lines: ink pixels (see paper.ink_colors) in straight runs at least 1/LINE_SHARE of the
+#: figure's shorter side (and LINE_MIN pixels) long
 LINE_SHARE = 8
 LINE_MIN = 16
 #: the frame is the plot's when at least this share of the colour-matching pixels lie inside it
 FRAME_HOLDS = 0.5
-#: the longest lines of each direction considered for frames
+#: the longest lines of each direction considered for frames, and the most frames
 MAX_LINES = 2000
+MAX_FRAMES = 256
+#: a frame line has one side mostly clear of ink this many pixels away (a thick dark patch of a field has none)
+LINE_CLEAR = 3
 #: pieces of data whose bounding boxes come this close (pixels) to the plot box join it
 BOX_REACH = 3
+#: without a frame, edge rows (columns) of a plot box with less than this share of the median row's data are cut
+TRIM_FILL = 0.5
+#: another group of data pieces with at least this share of the largest group's pixels is a panel of its own
+PANEL_SHARE = 0.3
+#: ... unless it is this many times longer than wide and solid: a colorbar
+PANEL_BAR_ASPECT = 4
 
 
 @dataclass(frozen=True)
 class DataMask:
-    """``keep`` (bool per pixel), the plot ``box`` ``(y0, y1, x0, x1)`` and the ``threshold`` used."""
+    """``keep`` (bool per pixel), the plot ``box`` ``(y0, y1, x0, x1)``, the ``threshold`` used, and the
+    box's rows and columns under straight lines (``line_rows``, ``line_cols``, bool, masked in ``keep``)."""
 
     keep: np.ndarray
     box: tuple[int, int, int, int]
     threshold: float
+    line_rows: np.ndarray
+    line_cols: np.ndarray
 
 
 def as_rgb(array: np.ndarray, model: ColorModel | None = None, *, path=None) -> np.ndarray:
@@ -189,17 +201,17 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
 
 
-def auto_threshold(found: Lookup) -> float:
+def auto_threshold(found: Lookup, paper: np.ndarray = PAGE) -> float:
     """A colour-distance threshold from the figure itself.
 
     Four times the median distance of the pixels that are plausibly data
-    (closer than ``MAX_THRESHOLD``, and not blank paper, which is common and
-    lies near the white of diverging maps), kept between ``MIN_THRESHOLD``
+    (closer than ``MAX_THRESHOLD``, and not blank ``paper``, which is common and
+    lies near the white of diverging maps or the black of magma), kept between ``MIN_THRESHOLD``
     (exact renders: rounding only) and ``MAX_THRESHOLD`` (JPEG noise).
     """
     counts = found.colors_count
-    paper = np.abs(found.colors.astype(np.int16) - PAGE).max(axis=1) <= 2
-    near = (found.colors_distance < MAX_THRESHOLD) & ~paper
+    blank = np.abs(found.colors.astype(np.int16) - paper).max(axis=1) <= 2
+    near = (found.colors_distance < MAX_THRESHOLD) & ~blank
     if not near.any():
         return MIN_THRESHOLD
     typical = _weighted_median(found.colors_distance[near], counts[near])
@@ -210,9 +222,9 @@ def _border(mask: np.ndarray) -> np.ndarray:
     return np.concatenate([mask[0], mask[-1], mask[1:-1, 0], mask[1:-1, -1]])
 
 
-def _paper_colors(found: Lookup, threshold: float) -> np.ndarray | None:
+def _paper_colors(found: Lookup, threshold: float, paper: np.ndarray = PAGE) -> np.ndarray | None:
     """Per distinct colour: paper-coloured, if the model has a paper-like colour (else None: distance drops paper)."""
-    paper_colors = np.sqrt(((found.colors.astype(np.float32) - PAGE) ** 2).sum(axis=1)) <= threshold
+    paper_colors = np.sqrt(((found.colors.astype(np.float32) - paper) ** 2).sum(axis=1)) <= threshold
     return paper_colors if (paper_colors & (found.colors_distance <= threshold)).any() else None
 
 
@@ -239,53 +251,74 @@ def _blocks(keep: np.ndarray, scale: int) -> np.ndarray:
     return cells
 
 
-def _plot_box(keep: np.ndarray, min_piece: int = MIN_PIECE, reach: int = BOX_REACH,
-              scale: int = 2) -> tuple[int, int, int, int]:
-    """The bounding box of the largest piece of data, grown by every piece whose box comes within ``reach``.
+def _colorbar_like(box: tuple[int, int, int, int], size: int) -> bool:
+    """A piece of data this long and thin and solid is a colorbar, not a panel."""
+    height, width = box[1] - box[0], box[3] - box[2]
+    return max(height, width) >= PANEL_BAR_ASPECT * min(height, width) and size >= 0.9 * height * width
 
-    Coastlines, contour lines and masked areas split a field into pieces that
-    interleave; a colorbar or legend lies apart, beyond the axes' padding.
-    Pieces are found on blocks of ``scale`` x ``scale`` pixels that are all
-    data (``scale**2`` times fewer pixels to label; specks and one-pixel
-    chains of noise vanish), then the box is grown to the data's own edges. Pieces of
-    fewer than ``min_piece`` pixels do not grow the box. Figures without a
-    solid block of data are searched at full resolution.
+
+def _plot_boxes(keep: np.ndarray, min_piece: int = MIN_PIECE, reach: int = BOX_REACH,
+                scale: int = 2) -> list[tuple[int, int, int, int]]:
+    """Plot boxes, largest first: groups of data pieces, each grown by every piece whose box comes within ``reach``.
+
+    Coastlines, contour lines, grid lines and cell edges split a field into
+    pieces that lie next to each other; a colorbar or legend lies apart,
+    beyond the axes' padding. Pieces are found on blocks of ``scale`` x
+    ``scale`` pixels that are all data (``scale**2`` times fewer pixels to
+    label; specks and one-pixel chains of noise vanish) and gathered into
+    groups of pieces at most two blocks apart. The largest group seeds the
+    first box; every other group of at least ``PANEL_SHARE`` of its cells
+    that is not shaped like a colorbar seeds another panel. Each box grows by
+    the pieces whose boxes come within ``reach``, then to the data's own
+    edges. Pieces of fewer than ``min_piece`` pixels do not grow a box.
+    Figures without a solid block of data are searched at full resolution.
     """
     ndimage = need("scipy.ndimage")
     cells = _blocks(keep, scale)
     labels, count = ndimage.label(cells)
     if count == 0:
-        return _plot_box(keep, min_piece, reach, 1) if scale > 1 else (0, keep.shape[0], 0, keep.shape[1])
+        return _plot_boxes(keep, min_piece, reach, 1) if scale > 1 else [(0, keep.shape[0], 0, keep.shape[1])]
     objects = ndimage.find_objects(labels)
     boxes = np.array([(r.start, r.stop, c.start, c.stop) for r, c in objects])
-    height, width = boxes[:, 1] - boxes[:, 0], boxes[:, 3] - boxes[:, 2]
-
-    def cells_of(i: int) -> int:
-        return int(np.count_nonzero(labels[objects[i]] == i + 1))
-
-    big, most = 0, 0  # the largest piece; one has at most as many cells as its box
-    for i in np.argsort(-(height * width), kind="stable"):
-        if height[i] * width[i] < most:
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    # groups: pieces at most two cells apart (grid lines and cell edges cut a field into cells)
+    groups, _ = ndimage.label(ndimage.binary_dilation(cells, structure=np.ones((3, 3), np.bool_)))
+    group_of = np.zeros(count + 1, np.int64)
+    group_of[labels[cells]] = groups[cells]
+    group_of = group_of[1:]
+    group_sizes = np.bincount(group_of, weights=sizes)
+    area = scale * scale  # pixels per cell
+    grows = area * sizes >= min_piece
+    order = np.argsort(-group_sizes, kind="stable")
+    found: list[tuple[int, int, int, int]] = []
+    steps = -(-reach // scale)  # in cells, rounded up: pieces `reach` pixels apart join
+    for group in order:
+        if group == 0 or group_sizes[group] < PANEL_SHARE * group_sizes[order[0]] or not group_sizes[group]:
             break
-        size = cells_of(i)
-        if size > most or (size == most and i < big):
-            big, most = int(i), size
-    area = scale * scale  # pixels per cell; a connected piece covers at least h + w - 1 cells of its box
-    grows = area * (height + width - 1) >= min_piece
-    for i in np.flatnonzero(~grows):
-        grows[i] = area * cells_of(i) >= min_piece
-    grows[big] = True
-    y0, y1, x0, x1 = (int(v) for v in boxes[big])
-    boxes, steps = boxes[grows], -(-reach // scale)  # in cells, rounded up: pieces `reach` pixels apart join
-    while True:
-        touching = ((boxes[:, 0] < y1 + steps) & (boxes[:, 1] > y0 - steps)
-                    & (boxes[:, 2] < x1 + steps) & (boxes[:, 3] > x0 - steps))
-        grown = (boxes[touching, 0].min(), boxes[touching, 1].max(), boxes[touching, 2].min(), boxes[touching, 3].max())
-        if grown == (y0, y1, x0, x1):
-            break
-        y0, y1, x0, x1 = (int(v) for v in grown)
-    return _to_edges(keep, (scale * y0, min(scale * y1, keep.shape[0]), scale * x0, min(scale * x1, keep.shape[1])),
-                     reach)
+        members = group_of == group
+        members &= grows | (sizes == sizes[members].max())  # the group's largest piece grows its box in any case
+        y0, y1 = int(boxes[members, 0].min()), int(boxes[members, 1].max())
+        x0, x1 = int(boxes[members, 2].min()), int(boxes[members, 3].max())
+        if found and _colorbar_like((y0, y1, x0, x1), int(group_sizes[group])):
+            continue
+        candidates = boxes[grows]
+        while True:
+            touching = ((candidates[:, 0] < y1 + steps) & (candidates[:, 1] > y0 - steps)
+                        & (candidates[:, 2] < x1 + steps) & (candidates[:, 3] > x0 - steps))
+            grown = (min(y0, candidates[touching, 0].min(initial=y0)), max(y1, candidates[touching, 1].max(initial=y1)),
+                     min(x0, candidates[touching, 2].min(initial=x0)), max(x1, candidates[touching, 3].max(initial=x1)))
+            if grown == (y0, y1, x0, x1):
+                break
+            y0, y1, x0, x1 = (int(v) for v in grown)
+        pixels = (scale * y0, min(scale * y1, keep.shape[0]), scale * x0, min(scale * x1, keep.shape[1]))
+        if any(_overlap(pixels, other) for other in found):
+            continue
+        found.append(pixels)
+    return [_to_edges(keep, box, reach) for box in found]
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
 
 
 def _to_edges(keep: np.ndarray, box: tuple[int, int, int, int], reach: int) -> tuple[int, int, int, int]:
@@ -330,22 +363,42 @@ def _runs(lines: np.ndarray, length: int, vertical: bool = False) -> np.ndarray:
     return np.column_stack([rows[row[long]], start[long], stop[long]])
 
 
-def _dark_colors(found: Lookup) -> np.ndarray:
-    """Per distinct colour: dark enough for a frame line (JPEG blurs a black line's chroma, so no hue test)."""
-    return found.colors.max(axis=1) <= LINE_DARK
+def _thin(lines: np.ndarray, runs: np.ndarray, vertical: bool = False) -> np.ndarray:
+    """``runs`` (of :func:`_runs`) with a clear side: at ``LINE_CLEAR`` pixels off the line, one side is mostly not ink.
+
+    A frame's spine has paper on its outer side (tick marks cover little of
+    it); the dark parts of a field drawn with magma or gray are thick, and
+    their rows of dark runs lie between more dark rows.
+    """
+    if not runs.size:
+        return runs
+    image = lines.T if vertical else lines
+    clear = np.zeros(len(runs), np.bool_)
+    for offset in (-LINE_CLEAR, LINE_CLEAR):
+        rows = runs[:, 0] + offset
+        inside = (rows >= 0) & (rows < image.shape[0])
+        needed, where = np.unique(rows[inside], return_inverse=True)
+        sums = np.zeros((needed.size, image.shape[1] + 1), np.int32)
+        np.cumsum(image[needed], axis=1, out=sums[:, 1:])
+        start, stop = runs[inside, 1], runs[inside, 2]
+        share = (sums[where, stop] - sums[where, start]) / (stop - start)
+        clear[np.flatnonzero(inside)[share <= 0.5]] = True
+        clear[~inside] = True  # the figure's edge is clear
+    return runs[clear]
 
 
-def _frames(lines: np.ndarray) -> Iterator[tuple[int, int, int, int]]:
-    """Insides ``(y0, y1, x0, x1)`` of rectangles drawn with long dark straight lines, tallest first.
+def _frames(lines: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Insides ``(y0, y1, x0, x1)`` of rectangles drawn with long straight ink lines, tallest first.
 
     An axes frame (its spines) is two horizontal lines joined by two vertical
     ones; tick marks at the corners may lengthen any of them. The data start
     one pixel inside the lines, as that pixel is blended with the line by
-    antialiasing. A colormap with black or grey (magma, gray) matches frame,
+    antialiasing. A colormap with the ink's colour (magma, gray) matches frame,
     ticks and text by colour, so the frame bounds the plot instead.
     """
     length = max(LINE_MIN, min(lines.shape) // LINE_SHARE)
-    across, down = _runs(lines, length), _runs(lines, length, vertical=True)  # (row, x0, x1) and (column, y0, y1)
+    across = _thin(lines, _runs(lines, length))  # (row, x0, x1)
+    down = _thin(lines, _runs(lines, length, vertical=True), vertical=True)  # (column, y0, y1)
     across = across[np.argsort(across[:, 1] - across[:, 2], kind="stable")[:MAX_LINES]]
     down = down[np.argsort(down[:, 1] - down[:, 2], kind="stable")[:MAX_LINES]]
     tolerance = 2  # pixels: a corner's lines may stop short of each other
@@ -355,9 +408,10 @@ def _frames(lines: np.ndarray) -> Iterator[tuple[int, int, int, int]]:
     shared = crosses.astype(np.int32) @ crosses.T.astype(np.int32)  # [i, k]: verticals crossing both lines
     first, second = np.nonzero(np.triu(shared >= 2, 1))
     gaps = np.abs(across[second, 0] - across[first, 0])
-    for n in np.argsort(-gaps, kind="stable"):
+    frames = []
+    for n in np.argsort(-gaps, kind="stable")[:MAX_FRAMES]:
         if gaps[n] <= length:
-            return
+            break
         i, k = sorted((first[n], second[n]), key=lambda m: across[m, 0])
         sides = down[crosses[i] & crosses[k], 0]
         if np.ptp(sides) <= length:
@@ -365,18 +419,62 @@ def _frames(lines: np.ndarray) -> Iterator[tuple[int, int, int, int]]:
         # inside the innermost line on each side, less the antialiased pixel next to it
         left = int(sides[sides <= sides.min() + tolerance].max())
         right = int(sides[sides >= sides.max() - tolerance].min())
-        yield (int(across[i, 0]) + 2, int(across[k, 0]) - 1, left + 2, right - 1)
+        frames.append((int(across[i, 0]) + 2, int(across[k, 0]) - 1, left + 2, right - 1))
+    return frames
 
 
-def _inside_frame(keep: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """``keep`` (changed in place) cut to the inside of the axes frame drawn by ``lines``, if it holds most of it."""
+def _inside_frames(keep: np.ndarray, lines: np.ndarray) -> bool:
+    """Cut ``keep`` (in place) to the insides of the axes frames drawn by ``lines``, if they hold most of it.
+
+    The frame holding the most data is the plot's; every other frame, apart
+    from it, holding at least ``PANEL_SHARE`` as much is another panel's.
+    Returns whether frames were found.
+    """
     total = np.count_nonzero(keep)
-    for y0, y1, x0, x1 in _frames(lines):
-        if np.count_nonzero(keep[y0:y1, x0:x1]) >= FRAME_HOLDS * total:
-            keep[:y0] = keep[y1:] = False
-            keep[:, :x0] = keep[:, x1:] = False
-            return keep
-    return keep
+    frames = [frame for frame in _frames(lines) if frame[0] < frame[1] and frame[2] < frame[3]]
+    held = [np.count_nonzero(keep[y0:y1, x0:x1]) for y0, y1, x0, x1 in frames]
+    if not frames or max(held) < FRAME_HOLDS * total:
+        return False
+    chosen: list[tuple[int, int, int, int]] = []
+    for n in np.argsort(-np.array(held), kind="stable"):
+        if held[n] < PANEL_SHARE * max(held):
+            break
+        if not any(_overlap(frames[n], other) for other in chosen):
+            chosen.append(frames[n])
+    inside = np.zeros_like(keep)
+    for y0, y1, x0, x1 in chosen:
+        inside[y0:y1, x0:x1] = True
+    keep &= inside
+    return True
+
+
+def _trim(keep: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """``box`` without its sparse edge rows and columns: tick marks and labels next to a field with no frame.
+
+    A colormap with the ink's colour (gray, magma) matches ticks and labels;
+    without a frame they join the field's box. A field fills its rows and
+    columns, text does not: edge rows (columns) holding less than
+    ``TRIM_FILL`` of the median row's (column's) data are cut, side by side.
+    """
+    y0, y1, x0, x1 = box
+    window = keep[y0:y1, x0:x1]
+    if window.size == 0:
+        return box
+    rows, cols = window.sum(axis=1), window.sum(axis=0)
+    row_limit, col_limit = TRIM_FILL * np.median(rows), TRIM_FILL * np.median(cols)
+    top, bottom = 0, rows.size
+    while top < bottom and rows[top] < row_limit:
+        top += 1
+    while bottom > top and rows[bottom - 1] < row_limit:
+        bottom -= 1
+    left, right = 0, cols.size
+    while left < right and cols[left] < col_limit:
+        left += 1
+    while right > left and cols[right - 1] < col_limit:
+        right -= 1
+    if top >= bottom or left >= right:
+        return box
+    return (y0 + top, y0 + bottom, x0 + left, x0 + right)
 
 
 def _drop_specks(keep: np.ndarray, min_piece: int) -> np.ndarray:
@@ -403,18 +501,23 @@ def _drop_specks(keep: np.ndarray, min_piece: int) -> np.ndarray:
     return keep & ~np.take(small, labels) if small.any() else keep
 
 
-def _drop_fringe(inside: np.ndarray, found: Lookup, window: tuple[slice, slice]) -> np.ndarray:
-    """``inside`` without the pixels next to a dark overlay (coastline, contour line, black text or marker).
+def _drop_fringe(inside: np.ndarray, found: Lookup, window: tuple[slice, slice], paper: np.ndarray,
+                 ruled: np.ndarray | None = None) -> np.ndarray:
+    """``inside`` without the pixels next to an ink overlay (coastline, contour line, black text or marker).
 
     An overlay's antialiased edge blends its colour into the field's and may
     land near another colormap colour (11% of a map's overlay pixels were
     kept, some 0.1 off). Data pixels touching (8-connected) a pixel that is
-    dark and not data are dropped. Overlays drawn in a colormap colour (white
-    text over RdBu_r) cannot be told from data by colour and stay.
+    ink (dark on light paper, light on dark paper) and not data are dropped.
+    Overlays drawn in a colormap colour (white text over RdBu_r) cannot be
+    told from data by colour and stay. Pixels ``ruled`` by straight lines
+    (masked already, with their antialiased rows) are no overlay.
     """
     if inside.size == 0 or inside[1:-1, 1:-1].all():
         return inside  # no holes: nothing drawn over the field
-    overlay = found.where(_dark_colors(found), window) & ~inside
+    overlay = found.where(ink_colors(found.colors, paper), window) & ~inside
+    if ruled is not None:
+        overlay &= ~ruled
     if not overlay.any():
         return inside
     near = overlay.copy()  # 3x3 dilation by shifted ors
@@ -426,9 +529,10 @@ def _drop_fringe(inside: np.ndarray, found: Lookup, window: tuple[slice, slice])
     return inside & ~grown
 
 
-def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[int, int, int, int] | None = None,
-              min_piece: int = MIN_PIECE) -> DataMask:
-    """The pixels that are data: near the colour model, inside the plot box, not paper or specks.
+def data_masks(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[int, int, int, int] | None = None,
+               min_piece: int = MIN_PIECE, paper: np.ndarray = PAGE, lines: bool = True) -> list[DataMask]:
+    """The pixels that are data, per panel (largest first): near the colour model, inside a plot box, not paper,
+    lines or specks.
 
     Parameters
     ----------
@@ -439,31 +543,52 @@ def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[in
     threshold
         Largest colour distance of a data pixel (see :func:`auto_threshold`).
     box
-        ``(y0, y1, x0, x1)`` to skip plot-box detection; ``None`` detects it.
+        ``(y0, y1, x0, x1)`` to skip plot-box detection (one panel); ``None`` detects the panels.
     min_piece
         Connected pieces of fewer pixels are dropped.
+    paper
+        The figure's paper colour (:func:`~imarray.digitize.paper.paper_colour`): paper-coloured pixels
+        connected to the figure's border are background, and ink is what stands out from it.
+    lines
+        Mask straight lines across a plot box (grid lines, cell edges; see :mod:`~imarray.digitize.lines`).
     """
     near = found.colors_distance <= threshold
-    paper_colors = _paper_colors(found, threshold)
+    paper_colors = _paper_colors(found, threshold, paper)
     keep = None  # per pixel of the whole figure: needed to find the box or to drop the paper
+    boxes = [box] if box is not None else []
     if box is None or paper_colors is not None:
-        # one pass through the colour table for all per-pixel tests: bit 0 near, bit 1 paper, bit 2 dark
+        # one pass through the colour table for all per-pixel tests: bit 0 near, bit 1 paper, bit 2 ink
         flags = near.astype(np.uint8)
         if paper_colors is not None:
             flags |= paper_colors.astype(np.uint8) << 1
         if box is None:
-            flags |= _dark_colors(found).astype(np.uint8) << 2
+            flags |= ink_colors(found.colors, paper).astype(np.uint8) << 2
         bits = found.gather(flags)
         keep = (bits & 1).view(np.bool_)
         background = None if paper_colors is None else _paper_background((bits & 2) != 0)
         if background is not None:
             keep &= ~background
         if box is None:
-            keep = _inside_frame(keep, bits >= 4)  # bit 2 is the highest
-            box = _plot_box(keep, min_piece)
-    y0, y1, x0, x1 = (int(v) for v in box)
-    window = (slice(y0, y1), slice(x0, x1))
-    inside = found.where(near, window) if keep is None else keep[window]
-    data = np.zeros(found.codes.shape, np.bool_)
-    data[window] = _drop_fringe(_drop_specks(inside, min_piece), found, window)
-    return DataMask(data, (y0, y1, x0, x1), threshold)
+            framed = _inside_frames(keep, bits >= 4)  # bit 2 is the highest
+            boxes = _plot_boxes(keep, min_piece)
+            if not framed:
+                boxes = [_trim(keep, b) for b in boxes]
+    masks = []
+    for y0, y1, x0, x1 in ((int(v) for v in b) for b in boxes):
+        window = (slice(y0, y1), slice(x0, x1))
+        inside = found.where(near, window) if keep is None else keep[window].copy()
+        rows, cols = line_bands(rgb[window]) if lines else (np.zeros(y1 - y0, bool), np.zeros(x1 - x0, bool))
+        if rows.any() or cols.any():
+            inside[rows] = False
+            inside[:, cols] = False
+        data = np.zeros(found.codes.shape, np.bool_)
+        ruled = (rows[:, None] | cols[None, :]) if rows.any() or cols.any() else None
+        data[window] = _drop_fringe(_drop_specks(inside, min_piece), found, window, paper, ruled)
+        masks.append(DataMask(data, (y0, y1, x0, x1), threshold, rows, cols))
+    return masks
+
+
+def data_mask(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[int, int, int, int] | None = None,
+              min_piece: int = MIN_PIECE, paper: np.ndarray = PAGE, lines: bool = True) -> DataMask:
+    """The pixels that are data in the largest panel (or ``box``); see :func:`data_masks`."""
+    return data_masks(rgb, found, threshold=threshold, box=box, min_piece=min_piece, paper=paper, lines=lines)[0]

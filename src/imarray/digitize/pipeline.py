@@ -25,12 +25,17 @@ import numpy as np
 
 from ..errors import ImarrayError, InvalidOptionError
 from .calibrate import Axis, CalibrationError
-from .colorbar import Colorbar, find_colorbar
-from .colormap import PAGE, ColorModel, Norm, from_cmap
-from .lookup import Lookup, lookup, refine_runs
-from .mask import DataMask, as_rgb, auto_threshold, check_median, data_mask, denoise, unblend
+from .colorbar import Colorbar, find_colorbar, find_colorbars
+from .colormap import ColorModel, Norm, from_cmap
+from .lines import fill_lines
+from .lookup import Lookup, lookup, refine_runs, rematch
+from .mask import DataMask, as_rgb, auto_threshold, check_median, data_masks, denoise, unblend
+from .paper import paper_colour
 
-__all__ = ["DigitizeWarning", "Digitized", "NothingFoundWarning", "PlotBoxWarning", "digitize"]
+__all__ = [
+    "DigitizeWarning", "Digitized", "NothingFoundWarning", "PanelRangeWarning", "PanelsWarning", "PlotBoxWarning",
+    "digitize", "digitize_panels",
+]
 
 #: below this share of kept pixels inside the plot box, the figure does not match the colour model
 MIN_COVERAGE = 0.05
@@ -46,6 +51,14 @@ class DigitizeWarning(UserWarning):
 
 class NothingFoundWarning(DigitizeWarning):
     """The figure's colours are nowhere near the colour model: the result is (almost) all masked."""
+
+
+class PanelsWarning(DigitizeWarning):
+    """The figure has several panels and one result was asked for: the largest panel was read."""
+
+
+class PanelRangeWarning(DigitizeWarning):
+    """Several panels have their own colorbars, but one value range was applied to all of them."""
 
 
 class PlotBoxWarning(DigitizeWarning):
@@ -153,6 +166,31 @@ def _bar_model(bar: Colorbar | None, vmin, vmax, norm: Norm, ticks, tick_values)
     return bar.model(vmin, vmax, ticks=ticks, tick_values=tick_values, log=norm == "log")
 
 
+#: the rounded colour model replaces the truncated one when it matches this many times more pixels exactly
+ROUNDING_WIN = 2.0
+
+
+def _rounding(found: Lookup, model: ColorModel, paper: np.ndarray, cmap: str | None, vmin, vmax,
+              options: dict) -> tuple[ColorModel, Lookup, str]:
+    """The model (truncated bytes, as imshow writes them, or rounded, as pcolormesh's) that the figure matches.
+
+    Pixels that match an entry exactly are counted for both (paper left
+    out); the rounded model is taken only when it matches clearly more.
+    """
+    if cmap is None or options.get("norm") in ("boundary", "contourf"):
+        return model, found, "truncate"
+    blank = np.abs(found.colors.astype(np.int16) - paper).max(axis=1) <= 2
+    exact = int(found.colors_count[(found.colors_distance == 0) & ~blank].sum())
+    rounded = from_cmap(cmap, vmin, vmax, rounding="round", **options)
+    if np.array_equal(rounded.colors, model.colors):
+        return model, found, "truncate"
+    distance, _ = rounded.tree().query(found.colors[~blank].astype(np.float64), k=1)
+    exact_rounded = int(found.colors_count[~blank][distance == 0].sum())
+    if exact_rounded > ROUNDING_WIN * exact:
+        return rounded, rematch(found, rounded), "round"
+    return model, found, "truncate"
+
+
 def _check_options(threshold: Any, alpha: Any, median: Any, colorbar: Any) -> None:
     """Refuse bad options before any work, naming the valid range."""
     if isinstance(threshold, str):
@@ -186,14 +224,99 @@ def _check_box(box: Any, shape: tuple[int, ...], path: str | None) -> tuple[int,
     return (y0, y1, x0, x1)
 
 
-def digitize(
+_PARAMETERS = """
+    Parameters
+    ----------
+    figure
+        A path (PNG, JPEG, ...) or an array ``(y, x, 3)`` uint8. RGBA is
+        composited over white; greyscale needs a grey ``cmap``.
+    cmap, vmin, vmax, norm, boundaries, center, gamma, linthresh
+        The colormap the figure was drawn with and its norm (see
+        :func:`~imarray.digitize.colormap.from_cmap`).
+    colorbar
+        ``"auto"``: find the colorbar (each panel's own, the nearest one).
+        Without ``cmap`` its colours are the model, with ``vmin``/``vmax`` as
+        its end values or ``ticks`` (pixel positions along the bar) with
+        ``tick_values``. With ``cmap`` it is only located (and must exist).
+    x_axis, y_axis
+        Pixel-to-data calibration; default: pixel indices.
+    threshold
+        Largest colour distance of a data pixel; ``"auto"`` chooses it.
+    box
+        The plot box ``(y0, y1, x0, x1)``; default: detected (every panel).
+    alpha
+        Un-blend a field drawn with this opacity over white.
+    median
+        JPEG figures: drop the rim next to non-data and median-filter the
+        values over this window (5 is a good start); see
+        :func:`~imarray.digitize.mask.denoise`.
+    refine
+        Spread colours that stand for a run of entries across their patches.
+    lines
+        ``"mask"``: straight lines across the plot (grid lines, cell edges)
+        are not data; ``"fill"``: their pixels get values interpolated from
+        both sides (not read: a guess); ``"keep"``: no line detection.
+"""
+
+
+def _prepare(figure, *, cmap, vmin, vmax, norm, boundaries, center, gamma, linthresh, colorbar, threshold, box,
+             alpha, median, lines):
+    _check_options(threshold, alpha, median, colorbar)
+    if lines not in ("mask", "fill", "keep"):
+        raise InvalidOptionError(f"lines must be 'mask', 'fill' or 'keep', got {lines!r}",
+                                 hint="pass lines='mask' (the default): grid lines and cell edges are not data")
+    array, path = _read(figure)
+    if box is not None:
+        box = _check_box(box, array.shape, path)
+    model = (from_cmap(cmap, vmin, vmax, norm=norm, boundaries=boundaries, center=center, gamma=gamma,
+                       linthresh=linthresh) if cmap is not None else None)
+    rgb = as_rgb(array, model, path=path)
+    if alpha is not None:
+        rgb = unblend(rgb, alpha)
+    bars = find_colorbars(rgb) if colorbar == "auto" else []
+    if colorbar == "auto" and not bars:
+        find_colorbar(rgb)  # raises ColorbarNotFoundError with its hint
+    paper = paper_colour(rgb)
+    return rgb, model, bars, paper, box
+
+
+def _nearest_bar(bars: list[Colorbar], box: tuple[int, int, int, int]) -> Colorbar | None:
+    """The colorbar closest to the plot box (gap between the two rectangles), or None."""
+    def gap(bar: Colorbar) -> float:
+        y0, y1, x0, x1 = bar.box
+        dy = max(box[0] - y1, y0 - box[1], 0)
+        dx = max(box[2] - x1, x0 - box[3], 0)
+        return float(np.hypot(dy, dx))
+
+    return min(bars, key=gap) if bars else None
+
+
+def _reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
+    """Indices of ``boxes`` row by row (boxes whose rows overlap by half share a row), left to right."""
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i][0])
+    rows: list[list[int]] = []
+    for i in order:
+        y0, y1 = boxes[i][:2]
+        last = rows[-1] if rows else None
+        if last is not None and min(y1, boxes[last[0]][1]) - max(y0, boxes[last[0]][0]) >= 0.5 * (y1 - y0):
+            last.append(i)
+        else:
+            rows.append([i])
+    return [i for row in rows for i in sorted(row, key=lambda i: boxes[i][2])]
+
+
+def digitize_panels(
     figure: Any,
     *,
     cmap: str | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
+    ranges: Sequence[tuple[float, float]] | None = None,
     norm: Norm = "linear",
     boundaries: Sequence[float] | None = None,
+    center: float | None = None,
+    gamma: float | None = None,
+    linthresh: float | None = None,
     colorbar: Literal["auto"] | None = None,
     ticks: Sequence[float] | None = None,
     tick_values: Sequence[float] | None = None,
@@ -204,36 +327,115 @@ def digitize(
     alpha: float | None = None,
     median: int | None = None,
     refine: bool = True,
-) -> Digitized:
-    """Recover the values behind a colour-mapped figure.
+    lines: Literal["mask", "fill", "keep"] = "mask",
+) -> list[Digitized]:
+    """Recover the values behind every colour-mapped panel of a figure, in reading order.
 
-    Parameters
-    ----------
-    figure
-        A path (PNG, JPEG, ...) or an array ``(y, x, 3)`` uint8. RGBA is
-        composited over white; greyscale needs a grey ``cmap``.
-    cmap, vmin, vmax, norm, boundaries
-        The colormap the figure was drawn with and its norm (see
-        :func:`~imarray.digitize.colormap.from_cmap`).
-    colorbar
-        ``"auto"``: find the colorbar. Without ``cmap`` its colours are the
-        model, with ``vmin``/``vmax`` as its end values or ``ticks`` (pixel
-        positions along the bar) with ``tick_values``. With ``cmap`` it is
-        only located (and must exist).
-    x_axis, y_axis
-        Pixel-to-data calibration; default: pixel indices.
-    threshold
-        Largest colour distance of a data pixel; ``"auto"`` chooses it.
-    box
-        The plot box ``(y0, y1, x0, x1)``; default: detected.
-    alpha
-        Un-blend a field drawn with this opacity over white.
-    median
-        JPEG figures: drop the rim next to non-data and median-filter the
-        values over this window (5 is a good start); see
-        :func:`~imarray.digitize.mask.denoise`.
-    refine
-        Spread colours that stand for a run of entries across their patches.
+    Takes the arguments of :func:`digitize` (without ``panel``), and
+    ``ranges``: one ``(vmin, vmax)`` per panel, in reading order, for panels
+    drawn with the same colormap but their own ranges.
+
+    Warns
+    -----
+    PanelRangeWarning
+        Several panels each have their own colorbar but one range was given
+        for all: their ranges may differ (pass ``ranges=``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from matplotlib import colormaps
+    >>> page = np.full((60, 130, 3), 255, np.uint8)
+    >>> page[10:50, 10:60] = colormaps["viridis"](np.linspace(0, 1, 50), bytes=True)[None, :, :3]
+    >>> page[10:50, 70:120] = colormaps["viridis"](np.linspace(1, 0, 50), bytes=True)[None, :, :3]
+    >>> [p.box for p in digitize_panels(page, cmap="viridis", vmin=0, vmax=1)]
+    [(10, 50, 10, 60), (10, 50, 70, 120)]
+    """
+    options = {"norm": norm, "boundaries": boundaries, "center": center, "gamma": gamma, "linthresh": linthresh}
+    if ranges is not None:
+        ranges = [tuple(r) for r in ranges]
+        if not ranges or any(len(r) != 2 for r in ranges):
+            raise InvalidOptionError(f"ranges must be (vmin, vmax) pairs, got {ranges!r}",
+                                     hint="pass one (vmin, vmax) per panel, in reading order")
+        vmin, vmax = ranges[0]
+    rgb, model, bars, paper, box = _prepare(
+        figure, cmap=cmap, vmin=vmin, vmax=vmax, colorbar=colorbar, threshold=threshold, box=box, alpha=alpha,
+        median=median, lines=lines, **options)
+    first_bar = bars[0] if bars else None
+    if model is None:
+        model = _bar_model(first_bar, vmin, vmax, norm, ticks, tick_values)
+    found = lookup(rgb, model)
+    model, found, rounding = _rounding(found, model, paper, cmap, vmin, vmax, options)
+    limit = auto_threshold(found, paper) if threshold == "auto" else float(threshold)
+    masks = data_masks(rgb, found, threshold=limit, box=box, paper=paper, lines=lines != "keep")
+    order = _reading_order([m.box for m in masks])
+    if ranges is not None and len(ranges) != len(masks):
+        raise InvalidOptionError(f"{len(ranges)} ranges for {len(masks)} panels", hint="pass one range per panel "
+                                 f"(panel boxes, in reading order: {[masks[i].box for i in order]})")
+    results = []
+    for n, i in enumerate(order):
+        bar = _nearest_bar(bars, masks[i].box)
+        panel_model, panel_found = model, found
+        if ranges is not None and n:
+            low, high = ranges[n]
+            panel_model = (from_cmap(cmap, low, high, rounding=rounding, **options) if cmap is not None
+                           else _bar_model(bar, low, high, norm, ticks, tick_values))
+            panel_found = lookup(rgb, panel_model)
+        elif cmap is None and bar is not first_bar:
+            panel_model = _bar_model(bar, vmin, vmax, norm, ticks, tick_values)
+            panel_found = lookup(rgb, panel_model)
+        if panel_found is not found:  # same pixels and box, this panel's colours
+            masks[i] = data_masks(rgb, panel_found, threshold=limit, box=masks[i].box, paper=paper,
+                                  lines=lines != "keep")[0]
+        results.append(_result(rgb, panel_found, masks[i], panel_model, bar, x_axis, y_axis, refine, median, lines,
+                               paper, boxed=box is not None or len(masks) > 1))
+    if len(results) > 1 and ranges is None:  # with cmap= or each panel's own colorbar, one range (or ticks) for all
+        _warn_ranges(results, rgb, bars if bars else None)
+    return results
+
+
+def _warn_ranges(results: list[Digitized], rgb: np.ndarray, bars: list[Colorbar] | None) -> None:
+    """Warn when several panels have their own colorbars but one range was applied to all of them."""
+    if bars is None:
+        bars = find_colorbars(rgb)
+    owners = {id(_nearest_bar(bars, r.box)) for r in results if bars}
+    if len(bars) >= 2 and len(owners) >= 2:
+        warnings.warn(
+            f"{len(results)} panels with {len(bars)} colorbars: each panel may have its own range, but one range was "
+            "applied to all (pass ranges=[(lo, hi), ...] per panel in reading order, --range once per panel)",
+            PanelRangeWarning, stacklevel=3,
+        )
+
+
+def digitize(
+    figure: Any,
+    *,
+    cmap: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    norm: Norm = "linear",
+    boundaries: Sequence[float] | None = None,
+    center: float | None = None,
+    gamma: float | None = None,
+    linthresh: float | None = None,
+    colorbar: Literal["auto"] | None = None,
+    ticks: Sequence[float] | None = None,
+    tick_values: Sequence[float] | None = None,
+    x_axis: Axis | None = None,
+    y_axis: Axis | None = None,
+    threshold: float | Literal["auto"] = "auto",
+    box: tuple[int, int, int, int] | None = None,
+    alpha: float | None = None,
+    median: int | None = None,
+    refine: bool = True,
+    lines: Literal["mask", "fill", "keep"] = "mask",
+    panel: int | None = None,
+) -> Digitized:
+    """Recover the values behind a colour-mapped figure (one panel; :func:`digitize_panels` for all).
+    {parameters}
+    panel
+        Which panel, in reading order (rows top to bottom, each left to
+        right); default: the largest, with a warning when there are several.
 
     Warns
     -----
@@ -243,30 +445,54 @@ def digitize(
     PlotBoxWarning
         The data kept are less than 20% of the figure's ink (its pixels that are
         not paper-coloured): a wrong colormap matched a sliver of the field or of
-        the colorbar, or the figure has several panels (pass ``box=``, which
-        skips this check).
+        the colorbar (pass ``box=``, which skips this check).
+    PanelsWarning
+        The figure has several panels and ``panel`` was not given.
     """
     _check_options(threshold, alpha, median, colorbar)
-    array, path = _read(figure)
-    if box is not None:
-        box = _check_box(box, array.shape, path)
-    model = from_cmap(cmap, vmin, vmax, norm=norm, boundaries=boundaries) if cmap is not None else None
-    rgb = as_rgb(array, model, path=path)
-    if alpha is not None:
-        rgb = unblend(rgb, alpha)
-    bar = find_colorbar(rgb) if colorbar == "auto" else None
+    if panel is not None and not (isinstance(panel, int | np.integer) and not isinstance(panel, bool) and panel >= 0):
+        raise InvalidOptionError(f"panel must be a panel number (0, 1, ...), got {panel!r}", hint="pass panel=0")
+    options = {"norm": norm, "boundaries": boundaries, "center": center, "gamma": gamma, "linthresh": linthresh}
+    rgb, model, bars, paper, box = _prepare(
+        figure, cmap=cmap, vmin=vmin, vmax=vmax, colorbar=colorbar, threshold=threshold, box=box, alpha=alpha,
+        median=median, lines=lines, **options)
     if model is None:
-        model = _bar_model(bar, vmin, vmax, norm, ticks, tick_values)
+        model = _bar_model(bars[0] if bars else None, vmin, vmax, norm, ticks, tick_values)
     found = lookup(rgb, model)
-    limit = auto_threshold(found) if threshold == "auto" else float(threshold)
-    kept = data_mask(rgb, found, threshold=limit, box=box)
-    return _result(rgb, found, kept, model, bar, x_axis, y_axis, refine, median, boxed=box is not None)
+    model, found, _ = _rounding(found, model, paper, cmap, vmin, vmax, options)
+    limit = auto_threshold(found, paper) if threshold == "auto" else float(threshold)
+    masks = data_masks(rgb, found, threshold=limit, box=box, paper=paper, lines=lines != "keep")
+    order = _reading_order([m.box for m in masks])
+    if panel is not None and panel >= len(masks):
+        raise InvalidOptionError(f"panel {panel} of a figure with {len(masks)} panel(s)",
+                                 hint=f"pass panel= from 0 to {len(masks) - 1} (boxes in reading order: "
+                                      f"{[masks[i].box for i in order]})")
+    chosen = 0 if panel is None else order[panel]
+    if panel is None and len(masks) > 1:
+        warnings.warn(
+            f"the figure has {len(masks)} panels (plot boxes in reading order: {[masks[i].box for i in order]}); "
+            f"this is the largest, panel {order.index(0)}: pass panel=N for another, or use digitize_panels",
+            PanelsWarning, stacklevel=2,
+        )
+    bar = _nearest_bar(bars, masks[chosen].box)
+    if cmap is None and bar is not bars[0]:
+        model = _bar_model(bar, vmin, vmax, norm, ticks, tick_values)
+        found = lookup(rgb, model)
+        masks[chosen] = data_masks(rgb, found, threshold=limit, box=masks[chosen].box, paper=paper,
+                                   lines=lines != "keep")[0]
+    return _result(rgb, found, masks[chosen], model, bar, x_axis, y_axis, refine, median, lines, paper,
+                   boxed=box is not None or len(masks) > 1)
+
+
+digitize.__doc__ = digitize.__doc__.format(parameters=_PARAMETERS)
+digitize_panels.__doc__ = digitize_panels.__doc__.replace(
+    "    Takes the arguments", _PARAMETERS.rstrip() + "\n\n    Takes the arguments", 1)
 
 
 def _check_ink_share(found: Lookup, keep: np.ndarray, window: tuple[slice, slice], threshold: float,
-                     model: ColorModel) -> None:
+                     model: ColorModel, paper: np.ndarray) -> None:
     """Warn when the kept data are a small part of the figure's ink (coverage inside the box cannot tell)."""
-    ink_colors = np.sqrt(((found.colors.astype(np.float32) - PAGE) ** 2).sum(axis=1)) > threshold
+    ink_colors = np.sqrt(((found.colors.astype(np.float32) - paper) ** 2).sum(axis=1)) > threshold
     ink = int(found.colors_count[ink_colors].sum())
     if ink == 0:
         return  # blank paper (or a field of the page colour): nothing to compare with
@@ -281,8 +507,8 @@ def _check_ink_share(found: Lookup, keep: np.ndarray, window: tuple[slice, slice
 
 
 def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, bar: Colorbar | None,
-            x_axis: Axis | None, y_axis: Axis | None, refine: bool, median: int | None, *,
-            boxed: bool = False) -> Digitized:
+            x_axis: Axis | None, y_axis: Axis | None, refine: bool, median: int | None, lines: str,
+            paper: np.ndarray, *, boxed: bool = False) -> Digitized:
     y0, y1, x0, x1 = kept.box
     window = (slice(y0, y1), slice(x0, x1))
     keep = kept.keep[window]
@@ -294,11 +520,13 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
             NothingFoundWarning, stacklevel=3,
         )
     elif not boxed:  # one warning says what is wrong; a box the caller gave may hold one panel of several
-        _check_ink_share(found, keep, window, kept.threshold, model)
+        _check_ink_share(found, keep, window, kept.threshold, model, paper)
     values = found.gather(found.colors_value, window)
     if refine and found.runs(kept.threshold).size:
         values = refine_runs(values, keep, found, model, window, kept.threshold)
     np.copyto(values, np.nan, where=~keep)
+    if lines == "fill" and (kept.line_rows.any() or kept.line_cols.any()):
+        values, keep = fill_lines(values, keep, kept.line_rows, kept.line_cols)
     if median:
         values, keep = denoise(values, keep, median)
     rows, cols = np.arange(y0, y1), np.arange(x0, x1)

@@ -201,9 +201,9 @@ def chunk_plan(folder: Path, *, spec: FormatSpec) -> ChunkPlan:
         if count == 1 == _frames(last)[0] and first.shape == last.shape == frame_shape and first.dtype == last.dtype:
             expected = _Expected(first.path.name, first.dtype, first.spacing, first.units, first.origin)
             base = f"{folder}{os.sep}"  # names joined as text: a Path per file costs more than the plan
-            tasks = [(read_member, base + name, member.name, (1, *frame_shape), first.dtype, True, expected)
-                     for name in names]
-            keyed, chunks = along_first(tasks, (1,) * len(names), frame_shape)
+            per_file = [(read_member, base + name, member.name, (1, *frame_shape), first.dtype, True, expected)
+                        for name in names]
+            keyed, chunks = along_first(per_file, (1,) * len(names), frame_shape)
             shape = (len(names), *frame_shape)
             return ChunkPlan(chunks=chunks, dtype=np.dtype(first.dtype), tasks=keyed,
                              info=_combined_info(folder, member, [first, last], shape, first.dtype,
@@ -211,7 +211,8 @@ def chunk_plan(folder: Path, *, spec: FormatSpec) -> ChunkPlan:
     member, infos, shape, dtype = _plan(folder)
     if member.multi_file:  # a folder holding one raw binary
         return member.load().chunk_plan(infos[0].path, spec=member)
-    tasks, counts = [], []
+    tasks: list[tuple] = []
+    counts = []
     for file_info in infos:
         count, frame_shape = _frames(file_info)
         tasks.append((read_member, str(file_info.path), member.name, (count, *frame_shape), dtype,
@@ -300,7 +301,7 @@ def _combined_info(
 ) -> FileInfo:
     """The folder's description from its files' ``infos`` (all of them, or the first and last of ``files``)."""
     first = infos[0]
-    files = tuple(i.path for i in infos) if files is None else tuple(files)
+    members = [i.path for i in infos if isinstance(i.path, Path)] if files is None else files
     odd = next((i for i in infos if (i.spacing, i.units, i.origin) != (first.spacing, first.units, first.origin)),
                None)
     if odd is not None:
@@ -321,8 +322,8 @@ def _combined_info(
         spacing=first.spacing,
         units=first.units,
         origin=first.origin,
-        files=files,
-        disk_bytes=disk_bytes(files),
+        files=tuple(members),
+        disk_bytes=disk_bytes(members),
         metadata={key: value for key, value in first.metadata.items() if key not in _PER_FILE},
     )
 

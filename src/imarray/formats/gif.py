@@ -42,6 +42,8 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import struct
 from collections.abc import Iterator
@@ -52,10 +54,12 @@ import numpy as np
 from PIL import GifImagePlugin, Image
 
 from .._memory import output_array
+from .._paths import file_size, whole_file
 from .._progress import progress as progress_bar
 from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
+from ..sources import Source
 from .video import RateLimits, _is_int, check_movie_shape, frame_rate_for, movie_geometry
 
 _COMMENT_PREFIX = b"imarray "
@@ -68,14 +72,16 @@ _RATES: RateLimits = (
 )
 
 
-def _count_frames(path: Path) -> int:
-    """Frames of the GIF by walking its blocks to the ``;`` trailer, which a truncated file lacks.
+def _count_frames(data: Path | io.BytesIO, path: Path | Source) -> int:
+    """Frames of the GIF (``data``: its file or bytes) by walking its blocks to the ``;`` trailer.
 
     Pillow stops quietly at the end of the data, so a file cut between two
     frames would load with fewer frames; the walk reads block lengths only.
+    Errors name ``path``.
     """
     try:
-        with open(path, "rb") as handle:
+        with contextlib.nullcontext(data) if isinstance(data, io.BytesIO) else open(data, "rb") as handle:
+            handle.seek(0)
             head = handle.read(13)
             if len(head) < 13:
                 raise EOFError
@@ -112,10 +118,12 @@ def _count_frames(path: Path) -> int:
     return frames
 
 
-def _open(path: Path) -> Image.Image:
-    blocks = _count_frames(path)
+def _open(path: Path | Source) -> Image.Image:
+    """The open GIF, its frames counted from its blocks first (a Source is fetched whole)."""
+    data = whole_file(path)
+    blocks = _count_frames(data, path)
     try:
-        image = Image.open(path, formats=["GIF"])
+        image = Image.open(data, formats=["GIF"])
         frames = image.n_frames  # walks the frame headers: damage shows here
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise CorruptFileError(
@@ -162,7 +170,7 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
     metadata.update({k: v for k, v in tag.items() if k not in ("colour", "frames", "frame_rate", "geometry")})
     return FileInfo(
         path=path, format=spec.name, shape=shape, dtype="uint8", axes="tyx" if grey else "tyxc",
-        files=(path,), disk_bytes=path.stat().st_size, **movie_geometry(tag, metadata["colour"], metadata),
+        files=(path,), disk_bytes=file_size(path), **movie_geometry(tag, metadata["colour"], metadata),
     )
 
 

@@ -24,9 +24,11 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from .._memory import check_fits, output_array
+from .._paths import file_size, whole_file
 from ..errors import CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
+from ..sources import Source
 
 _MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"BM")
 _PIL_FORMAT = {"png": "PNG", "jpeg": "JPEG", "bmp": "BMP"}
@@ -49,12 +51,15 @@ _DAMAGE = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
 
 
 @contextlib.contextmanager
-def _opened(path: Path) -> Iterator[Image.Image]:
-    """The open Pillow image; any decoding error inside is a CorruptFileError naming ``path``."""
+def _opened(path: Path | Source) -> Iterator[Image.Image]:
+    """The open Pillow image; any decoding error inside is a CorruptFileError naming ``path``.
+
+    A :class:`~imarray.sources.Source` (URL, bytes, file object) is fetched whole first.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)
+            image = Image.open(whole_file(path))
         with image:
             yield image
     except ImarrayError:
@@ -112,7 +117,7 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
             metadata["imarray"] = text["imarray"]
     return FileInfo(
         path=path, format=spec.name, shape=shape, dtype=dtype, axes=axes,
-        files=(path,), disk_bytes=path.stat().st_size, metadata=metadata,
+        files=(path,), disk_bytes=file_size(path), metadata=metadata,
     )
 
 

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_files, writes_are_durable
-from .._chunking import along_first, groups, read_bytes
+from .._chunking import along_first, groups, read_bytes, read_file_into
 from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
 from ..errors import (
@@ -318,18 +318,19 @@ def read(
             _compare_checksum(recorded, _crc32(path), path)
         return np.memmap(path, dtype=stored, mode=mode, shape=file_info.shape), file_info
     array = aligned_empty(file_info.shape, stored) if out is None else out
-    with open(path, "rb", buffering=0) as handle, _OverlappedCrc(enabled=verify) as crc:
-        view = memoryview(array.reshape(-1).view(np.uint8))
-        piece = _CHUNK if verify else len(view)  # one read lets the kernel read ahead as far as it likes
+    view = memoryview(array.reshape(-1).view(np.uint8))  # type: ignore[arg-type]  # ndarrays are buffers
+    if not verify:  # positioned reads on both cores
+        read_file_into(path, 0, view)
+        return array, file_info
+    with open(path, "rb", buffering=0) as handle, _OverlappedCrc() as crc:  # pieces the CRC thread hashes
         done = 0
         while done < len(view):
-            count = handle.readinto(view[done : done + piece])
+            count = handle.readinto(view[done : done + _CHUNK])
             if not count:
                 raise CorruptFileError("the file ended early while reading", path=path)
             crc.add(view[done : done + count])
             done += count
-        if verify:
-            _compare_checksum(recorded, crc.hexdigest(), path)
+        _compare_checksum(recorded, crc.hexdigest(), path)
     return array, file_info
 
 

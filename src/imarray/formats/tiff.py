@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 import tifffile
 
-from .._chunking import page_grid, read_bytes
-from .._memory import aligned_empty
+from .._chunking import READ_THREADS, REMOTE_CHUNK_BYTES, page_grid, read_bytes, read_file_into
+from .._memory import aligned_empty, output_array
 from .._optional import import_optional
+from .._paths import file_size as file_size_of
 from ..dtypes import canonical
 from ..errors import (
     AxesError,
@@ -46,6 +47,7 @@ from ..geometry import MILLIMETRES, check_axes
 from ..layout import dense_planes
 from ..protocol import ChunkPlan
 from ..registry import FormatSpec
+from ..sources import Source
 
 _BIGTIFF_ABOVE = int(0.95 * 2**32)
 _BUILTIN_CODECS = {"zlib", "deflate", "lzma"}
@@ -70,10 +72,17 @@ _DAMAGE = (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, Ty
 
 
 @contextlib.contextmanager
-def _opened(path: Path):
-    """The open TiffFile; any tifffile, struct or decoding error inside is a CorruptFileError naming ``path``."""
+def _opened(path: Path | Source):
+    """The open TiffFile; any tifffile, struct or decoding error inside is a CorruptFileError naming ``path``.
+
+    ``path`` is a local path, or a :class:`~imarray.sources.Source` (a URL, bytes, a file object)
+    read through its seekable file: tifffile then reads the headers and pages it needs, no more.
+    """
     try:
-        with tifffile.TiffFile(path) as tif:
+        with contextlib.ExitStack() as stack:
+            handle = path if isinstance(path, Path) else stack.enter_context(path.open())
+            tif = stack.enter_context(tifffile.TiffFile(handle, name=None if isinstance(path, Path) else
+                                                        path.name or "source.tif"))
             yield tif
     except ImarrayError:
         raise
@@ -214,7 +223,7 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
 
 def _check_sizes(series: tifffile.TiffPageSeries, path: Path) -> None:
     """Refuse headers that promise more pixels than the file holds."""
-    file_size = path.stat().st_size
+    file_size = file_size_of(path)
     expected = int(np.prod(series.shape, dtype=np.int64)) * series.dtype.itemsize
     if series.dtype == np.bool_:
         expected //= 8
@@ -402,7 +411,7 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
         units=units,
         origin=origin,
         files=(path,),
-        disk_bytes=path.stat().st_size,
+        disk_bytes=file_size_of(path),
         metadata=metadata,
     )
     return series, info
@@ -462,10 +471,24 @@ def read(
                     f"{out.shape} expected", path=path,
                 )
             out = out.reshape(series.shape)  # same frames, e.g. (1, y, x) into (y, x)
-        array = tif.asarray(series=0, out=out).reshape(file_info.shape)  # length-1 dimensions put back
+        if isinstance(path, Path) and series.dataoffset is not None and series.dtype != np.bool_:
+            array = _read_contiguous(path, series, tif.byteorder, out).reshape(file_info.shape)
+        else:  # compressed, tiled or strided pages: tifffile decodes them, on both cores
+            array = tif.asarray(series=0, out=out, maxworkers=READ_THREADS).reshape(file_info.shape)
     if array.dtype.byteorder not in ("=", "|") and array.dtype != array.dtype.newbyteorder("="):
         array = array.astype(array.dtype.newbyteorder("="))
     return array.view(canonical(array.dtype)), file_info
+
+
+def _read_contiguous(path: Path, series: tifffile.TiffPageSeries, byteorder: str,
+                     out: np.ndarray | None) -> np.ndarray:
+    """Uncompressed, contiguous pixels read straight into a page-aligned array by positioned reads on both cores."""
+    native = series.dtype.newbyteorder("=")
+    target = output_array(tuple(series.shape), native, path) if out is None else out
+    read_file_into(path, series.dataoffset, memoryview(target.reshape(-1).view(np.uint8)))  # type: ignore[arg-type]
+    if canonical(series.dtype.newbyteorder(byteorder)) != canonical(native):
+        target.byteswap(inplace=True)  # the file's order, swapped in place: no second array
+    return target
 
 
 def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
@@ -488,7 +511,7 @@ def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
                                          for page in series.pages]
     if pages is not None and len(pages) != math.prod(leading):
         raise CorruptFileError(f"the series has {len(pages)} pages, its shape needs {math.prod(leading)}", path=path)
-    grid = page_grid(leading, page_bytes)
+    grid = page_grid(leading, page_bytes, None if isinstance(path, Path) else REMOTE_CHUNK_BYTES)
     tasks = {}
     for key in itertools.product(*(range(len(sizes)) for sizes in grid)):
         block = tuple(sizes[i] for sizes, i in zip(grid, key, strict=True))
@@ -496,20 +519,26 @@ def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
         first = int(np.ravel_multi_index(corner, leading)) if leading else 0
         count = math.prod(block)
         if contiguous:
-            task = (read_bytes, str(path), stored.str, series.dataoffset + first * page_bytes, (*block, *page_shape))
+            task = (read_bytes, _task_path(path), stored.str, series.dataoffset + first * page_bytes,
+                    (*block, *page_shape))
         else:
-            task = (read_pages, str(path), pages[first : first + count], (*block, *page_shape),
+            task = (read_pages, _task_path(path), pages[first : first + count], (*block, *page_shape),
                     stored.newbyteorder("=").str)
         tasks[(*key, *(0,) * page_ndim)] = task
     return ChunkPlan(chunks=(*grid, *((s,) for s in page_shape)), tasks=tasks, info=described,
                      dtype=stored if contiguous else stored.newbyteorder("="))
 
 
-def read_pages(path: str, pages: list[tuple[int, tuple, tuple]], shape: tuple[int, ...], dtype: str,
+def _task_path(path: Path | Source) -> str | Source:
+    """What a task reopens: a local file's name, or the source itself (it pickles to workers)."""
+    return str(path) if isinstance(path, Path) else path
+
+
+def read_pages(path: str | Source, pages: list[tuple[int, tuple, tuple]], shape: tuple[int, ...], dtype: str,
                out: np.ndarray | None = None) -> np.ndarray:
     """Task: decode TIFF pages from their strip offsets (no walk through the IFD chain), into ``out`` if given."""
     out = aligned_empty(shape, dtype) if out is None else out
-    with _opened(Path(path)) as tif:
+    with _opened(Path(path) if isinstance(path, str) else path) as tif:
         keyframe = tif.pages.first
         planes = out.reshape(len(pages), *keyframe.shape)
         for slot, (index, offsets, counts) in enumerate(pages):

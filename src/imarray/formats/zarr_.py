@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -46,11 +47,19 @@ from .._atomic import atomic_folder
 from .._chunking import still_there
 from .._memory import output_array
 from .._optional import import_optional
-from ..errors import AxesError, CorruptFileError, FormatNotFoundError, InvalidOptionError, UnsupportedDtypeError
+from ..errors import (
+    AxesError,
+    CorruptFileError,
+    FormatNotFoundError,
+    ImarrayError,
+    InvalidOptionError,
+    UnsupportedDtypeError,
+)
 from ..fileinfo import FileInfo
 from ..geometry import agrees, check_axes, named_as
 from ..protocol import ChunkPlan
 from ..registry import FormatSpec
+from ..sources import Source
 
 NGFF_VERSION = "0.5"
 _PYRAMID_TOP = 256  # pyramid=True stops once the larger of y, x is at most this
@@ -71,15 +80,27 @@ def _zarr() -> Any:
     return import_optional("zarr", extra="zarr", purpose="Zarr stores")
 
 
-def _json(path: Path) -> dict:
+def _json(path: Path | Source) -> dict:
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError, UnicodeDecodeError):
+        data = json.loads(path.read_text() if isinstance(path, Path) else path.read_range(0, path.size()))
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    except OSError as exc:
+        if isinstance(exc, ImarrayError) and not isinstance(exc, FileNotFoundError):
+            raise  # a server's 403 or timeout is not an empty file
         return {}
     return data if isinstance(data, dict) else {}
 
 
-def store_format(folder: Path) -> str | None:
+def _member(folder: Path | Source, name: str) -> Path | Source:
+    return folder / name if isinstance(folder, Path) else folder.child(name)
+
+
+def _is_file(entry: Path | Source) -> bool:
+    return entry.is_file() if isinstance(entry, Path) else entry.exists()
+
+
+def store_format(folder: Path | Source) -> str | None:
     """``"ome-zarr"``, ``"zarr"`` or ``None`` for a folder, from its metadata files alone.
 
     Examples
@@ -89,10 +110,10 @@ def store_format(folder: Path) -> str | None:
     ...     store_format(pathlib.Path(name)) is None
     True
     """
-    if (folder / "zarr.json").is_file():
-        attributes = _json(folder / "zarr.json").get("attributes") or {}
-    elif (folder / ".zgroup").is_file() or (folder / ".zarray").is_file():
-        attributes = _json(folder / ".zattrs")
+    if _is_file(_member(folder, "zarr.json")):
+        attributes = _json(_member(folder, "zarr.json")).get("attributes") or {}
+    elif _is_file(_member(folder, ".zgroup")) or _is_file(_member(folder, ".zarray")):
+        attributes = _json(_member(folder, ".zattrs"))
     else:
         return None
     if "multiscales" in attributes or "multiscales" in (attributes.get("ome") or {}):
@@ -100,10 +121,10 @@ def store_format(folder: Path) -> str | None:
     return "zarr"
 
 
-def _open(path: Path) -> Any:
+def _open(path: Path | Source) -> Any:
     zarr = _zarr()
     try:
-        return zarr.open(store=str(path), mode="r")
+        return zarr.open(store=str(path) if isinstance(path, Path) else path.zarr_store(mode="r"), mode="r")
     except (ValueError, KeyError, TypeError, OSError, zarr.errors.BaseZarrError) as exc:
         raise CorruptFileError(f"not a readable Zarr store ({exc})", path=path,
                                hint="the store's metadata is damaged or incomplete") from exc
@@ -181,7 +202,8 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
     metadata["chunks"] = [int(c) for c in array.chunks]
     info = FileInfo(
         path=path, format=fmt, shape=tuple(int(s) for s in array.shape), dtype=np.dtype(array.dtype).name,
-        axes=axes, spacing=spacing, units=units, origin=origin, files=(path,), disk_bytes=_disk_bytes(path),
+        axes=axes, spacing=spacing, units=units, origin=origin, files=(path,),
+        disk_bytes=_disk_bytes(path) if isinstance(path, Path) else 0,  # a remote store is not listed
         metadata=metadata,
     )
     return array, info
@@ -210,28 +232,44 @@ def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
     tasks = {}
     for key in itertools.product(*(range(len(starts)) for starts in grid)):
         region = tuple((starts[i], starts[i] + sizes[i]) for starts, sizes, i in zip(grid, chunks, key, strict=True))
-        tasks[key] = (read_region, str(path), array.path, region)
+        tasks[key] = (read_region, str(path) if isinstance(path, Path) else path, array.path, region)
     return ChunkPlan(chunks=chunks, dtype=np.dtype(array.dtype).newbyteorder("="), tasks=tasks, info=described)
 
 
-def read_region(store: str, inner: str, region: tuple[tuple[int, int], ...],
+def read_region(store: str | Source, inner: str, region: tuple[tuple[int, int], ...],
                 out: np.ndarray | None = None) -> np.ndarray:
     """Task: read ``region`` of the array at ``inner`` in the Zarr store ``store`` (into ``out`` if given).
 
-    A store gone since the plan was made is an error, not the fill value
-    Zarr gives for chunks it cannot find.
+    ``store`` is a local store's folder, or a :class:`~imarray.sources.Source`
+    (read with one request per chunk). A local store gone since the plan was
+    made is an error, not the fill value Zarr gives for chunks it cannot find.
     """
+    if isinstance(store, Source):
+        array = _zarr().open_array(store=store.zarr_store(mode="r"), path=inner, mode="r")
+        with store.translating("read a chunk"):
+            block = _decoded(array, region, store)
+        return _into(block, out)
     with still_there(store):
         metadata = [Path(store, inner, name) for name in ("zarr.json", ".zarray")]
         found = next((entry.stat() for entry in metadata if entry.exists()), None)
         if found is None:
             raise FileNotFoundError(store)
         array = _opened_array(store, inner, (found.st_mtime_ns, found.st_size, found.st_ino))
-        try:
-            block = np.asarray(array[tuple(slice(start, stop) for start, stop in region)])
-        except (RuntimeError, ValueError, OSError) as exc:  # numcodecs' decoding errors are RuntimeErrors
-            raise CorruptFileError(f"cannot decode the chunk at {[start for start, _ in region]} ({exc})",
-                                   path=store, hint="the store is damaged") from exc
+        block = _decoded(array, region, store)
+    return _into(block, out)
+
+
+def _decoded(array: Any, region: tuple[tuple[int, int], ...], store: str | Source) -> np.ndarray:
+    try:
+        return np.asarray(array[tuple(slice(start, stop) for start, stop in region)])
+    except ImarrayError:
+        raise
+    except (RuntimeError, ValueError, OSError) as exc:  # numcodecs' decoding errors are RuntimeErrors
+        raise CorruptFileError(f"cannot decode the chunk at {[start for start, _ in region]} ({exc})",
+                               path=store, hint="the store is damaged") from exc
+
+
+def _into(block: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     if out is None:
         return block.astype(block.dtype.newbyteorder("="), copy=False)
     out[...] = block
@@ -358,15 +396,17 @@ def write(
     own: dict[str, Any] = dict(metadata)
     if axes is not None:
         own["axes"] = axes
-    if path.is_dir() and store_format(path) is None and any(path.iterdir()):
+    if isinstance(path, Path) and path.is_dir() and store_format(path) is None and any(path.iterdir()):
         raise FormatNotFoundError(
             "the target is a folder that is not a Zarr store; imarray will not replace it",
             path=path, hint="choose another name, or move the folder away first",
         )
-    with atomic_folder(path) as temporary:
+    # a local store is built beside the target and renamed into place; an object store is written chunk by chunk
+    with atomic_folder(path) if isinstance(path, Path) else contextlib.nullcontext(path.zarr_store(mode="w")) as to:
+        store = str(to) if isinstance(to, Path) else to
         if spec.name != "ome-zarr":
             target = zarr.create_array(
-                store=str(temporary), shape=array.shape, dtype=array.dtype, chunks=chunk_shape,
+                store=store, shape=array.shape, dtype=array.dtype, chunks=chunk_shape,
                 dimension_names=tuple(axes) if axes else None, attributes={"imarray": own}, zarr_format=3,
             )
             _store(array, target)
@@ -374,7 +414,7 @@ def write(
         spacing, units, origin = (dict(geometry.get(k) or {}) for k in ("spacing", "units", "origin"))
         scale = [float(spacing.get(a, 1.0)) if a != "c" else 1.0 for a in axes]
         shift = [float(origin.get(a, 0.0)) if a != "c" else 0.0 for a in axes]
-        group = zarr.open_group(str(temporary), mode="w", zarr_format=3)
+        group = zarr.open_group(store, mode="w", zarr_format=3)
         datasets, level = [], array
         down = tuple(slice(None, None, 2) if a in "zyx" else slice(None) for a in axes)
         for index in range(_levels(array.shape, axes, pyramid)):

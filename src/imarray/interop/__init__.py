@@ -7,6 +7,6 @@
 Toolkits list sizes, spacing and origin as (x, y, z); an :class:`~imarray.Image`
 lists them in numpy order (z, y, x). These modules do the reversal in one place
 (:mod:`imarray.interop._toolkit`), so it is never done twice or forgotten.
-ITK and SimpleITK come with ``pip install 'imarray[itk]'``, xarray with
+SimpleITK comes with ``pip install 'imarray[medical]'``, ITK with ``pip install 'imarray[itk]'``, xarray with
 ``pip install 'imarray[xarray]'``.
 """

@@ -45,8 +45,8 @@ _VECTOR_IDS = {
 
 
 def simpleitk() -> ModuleType:
-    """The SimpleITK module, or ``MissingDependencyError`` naming the ``itk`` extra."""
-    return import_optional("SimpleITK", extra="itk", purpose="SimpleITK images and medical formats")
+    """The SimpleITK module, or ``MissingDependencyError`` naming the ``medical`` extra."""
+    return import_optional("SimpleITK", extra="medical", purpose="SimpleITK images and medical formats")
 
 
 def _pixel_id(sitk: ModuleType, dtype: np.dtype, components: int) -> int:
