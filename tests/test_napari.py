@@ -108,13 +108,23 @@ def _plain_zarr_store(viewer, tmp_path):
 
 def _channels_split_into_layers(viewer, tmp_path):
     data = np.stack([np.full((5, 6), value, np.uint16) for value in (1, 300, 65535)])
-    path = ia.write(tmp_path / "channels.ome.tif", ia.Image.from_array(data, axes="cyx", spacing=(1.0, 0.3, 0.4)))
+    path = ia.write(tmp_path / "channels.tif", ia.Image.from_array(data, axes="cyx", spacing=(1.0, 0.3, 0.4)))
     layers = _open(viewer, path)
-    assert [layer.name for layer in layers] == [f"channels.ome.tif [c={index}]" for index in range(3)]
+    assert [layer.name for layer in layers] == [f"channels.tif [c={index}]" for index in range(3)]
     for index, layer in enumerate(layers):
         assert_identical(data[index], np.asarray(layer.data))
         assert tuple(layer.scale) == (0.3, 0.4)
         assert tuple(layer.axis_labels) == ("y", "x")
+    viewer.layers.clear()
+    # no format records channel names and colours yet (issue 15, item 3): the reader's layer data, given to napari
+    named = ia.Image(data, axes="cyx", channels=[ia.Channel("DAPI", "0000FF"), "GFP", ia.Channel(None, "FF0000")])
+    [(pixels, meta, kind)] = layer_data(named, name="named.tif")
+    assert kind == "image"
+    layers = viewer.add_image(pixels, **meta)
+    assert [layer.name for layer in layers] == ["named.tif [DAPI]", "named.tif [GFP]", "named.tif [c=2]"]
+    assert np.allclose(layers[0].colormap.colors[-1], (0, 0, 1, 1))
+    assert layers[1].colormap.name == "gray"
+    assert np.allclose(layers[2].colormap.colors[-1], (1, 0, 0, 1))
 
 
 def _rgb_and_gif_and_video(viewer, tmp_path):

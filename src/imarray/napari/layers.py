@@ -84,7 +84,7 @@ def layer_data(image: Image, *, name: str, levels: Sequence[Any] | None = None,
     image
         The image (its array NumPy or dask).
     name
-        The layer's name; channels are named ``name [c=i]``.
+        The layer's name; channels are named ``name [channel name]``, or ``name [c=i]`` when unnamed.
     levels
         Lower-resolution levels of a pyramid, full resolution first
         (``levels[0]`` is ``image.array``): the layer is multiscale.
@@ -100,6 +100,8 @@ def layer_data(image: Image, *, name: str, levels: Sequence[Any] | None = None,
     data: Any = list(levels) if levels is not None and len(levels) > 1 else image.array
     axes = image.axes
     record = {**(source or {}), "axes": axes, "units": list(image.units), "kind": image.kind}
+    if image.channels is not None:
+        record["channels"] = [list(entry) for entry in image.channels]
     if image.kind == "rgb":  # the colour axis last, as napari wants it
         colour = axes.index("c")
         data = [np.moveaxis(level, colour, -1) for level in data] if isinstance(data, list) \
@@ -112,10 +114,15 @@ def layer_data(image: Image, *, name: str, levels: Sequence[Any] | None = None,
         channel = axes.index("c")
         keep.remove(channel)
         count = image.shape[channel]
+        channels = image.channels or (None,) * count
         placement = _placement(image, keep)
         placement.pop("rotate", None)  # napari applies one rotate to all channels only as a matrix per channel
+        if any(entry is not None and entry.color for entry in channels):  # black to the file's colour
+            placement["colormap"] = [entry.color if entry is not None and entry.color else "gray"
+                                     for entry in channels]
         return [(data, {**placement, "channel_axis": channel,
-                        "name": [f"{name} [c={index}]" for index in range(count)],
+                        "name": [f"{name} [{entry.name if entry is not None and entry.name else f'c={index}'}]"
+                                 for index, entry in enumerate(channels)],
                         "metadata": [{"imarray": {**record, "channel": index}} for index in range(count)]},
                  "image")]
     kind = "labels" if image.kind == "label" else "image"
