@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ._atomic import TEMP_MARKER
+from ._temporaries import TEMP_MARKER
 from .sources import Source
 
 _DIGITS = re.compile(r"(\d+)")

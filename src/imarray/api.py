@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, overload
 import numpy as np
 
 from . import registry
-from ._atomic import atomic_file, durability, make_parent
+from ._atomic import atomic_file, durability, expecting, make_parent
 from ._progress import streamed_progress
 from .dtypes import ScaleSpec, canonical, exact_cast, is_lazy, scale_to, smallest_fitting
 from .errors import (
@@ -139,11 +139,15 @@ def resolve(path: SourceLike, format: str | None = None, *, storage_options: dic
     or ``file_objects``; anything else is an ``UnsupportedSourceError`` that
     says so, before a byte of pixels is fetched.
     """
+    from ._commit import before_reading
+
     source = as_source(path, storage_options=storage_options, timeout=timeout)
     if not source.is_local:
         return source, _resolve_source(source, format)
+    before_reading(Path(source.path), sweep_beside=False)  # a set's interrupted commit: finished, or an error
     path = _existing(source.path)
     if path.is_dir():
+        before_reading(path, sweep_beside=True)
         return path, registry.for_folder(path, format)
     if path.stat().st_size == 0:
         raise CorruptFileError(
@@ -166,6 +170,8 @@ def resolve(path: SourceLike, format: str | None = None, *, storage_options: dic
             FormatMismatchWarning,
             stacklevel=3,
         )
+    if spec.multi_file or path.suffix.lower() == ".mhd":  # sets of files: sweep a killed save's temporaries
+        before_reading(path, sweep_beside=True)
     return path, spec
 
 
@@ -307,8 +313,23 @@ def _pixels(path: SourceLike, *, format: str | None, dtype: Any, mmap: bool, ver
         raise FormatNotFoundError(f"imarray writes {spec.name} but does not read it", path=path)
     if (dims or verify) and not spec.can("sidecar"):
         raise TypeError(f"{spec.name} files take no sidecar dimensions or verify=; those are for raw binaries")
-    if not lazy:
+    if not lazy and not isinstance(path, Path):  # a URL, bytes or a file object: no local files to watch
         return _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims, series=series)
+    if not lazy:
+        from ._snapshot import Snapshot
+
+        snapshot = Snapshot(path)  # another process may replace the files while they are read
+        while True:
+            snapshot.begin()
+            try:
+                result = _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims,
+                               series=series)
+            except (ImarrayError, ValueError, OSError):
+                if snapshot.changed():  # half old, half new: read again
+                    continue
+                raise
+            if not snapshot.changed():
+                return result
     from .lazy import read_lazy
 
     return read_lazy(path, spec, dtype=dtype, dims=dims)
@@ -674,7 +695,7 @@ def _save(path: SourceLike, array: Any, *, format: str | None, dtype: Any, scale
         array = np.asarray(array)  # formats of single images and movies are written from memory
     if isinstance(path, Path):
         make_parent(path)
-    with durability(durable), streamed_progress(progress):
+    with durability(durable), streamed_progress(progress), expecting(array.nbytes):
         return _write(path, array, spec, module, metadata, size_cap_bytes, options, progress)
 
 

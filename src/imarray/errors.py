@@ -23,12 +23,14 @@ import os
 
 __all__ = [
     "AxesError",
+    "ChangedWhileReadingError",
     "CopyRequiredError",
     "CorruptFileError",
     "FormatNotFoundError",
     "FormatPluginError",
     "ImageFileNotFoundError",
     "ImarrayError",
+    "InterruptedSaveError",
     "InvalidOptionError",
     "LazyImageError",
     "LossyCastError",
@@ -121,6 +123,14 @@ class AxesError(ImarrayError, ValueError):
 
 class CorruptFileError(ImarrayError, ValueError):
     """The file is empty, truncated, or its header contradicts its size."""
+
+
+class InterruptedSaveError(CorruptFileError):
+    """A save of the file was interrupted while renaming its set of files into place (see ``imarray clean``)."""
+
+
+class ChangedWhileReadingError(CorruptFileError):
+    """Another process replaced the file (or one of its set) again and again while it was being read."""
 
 
 class SidecarError(ImarrayError, ValueError):

@@ -117,6 +117,8 @@ def as_source(
     if isinstance(obj, Source):
         if storage_options is None and timeout is None:
             return obj
+        if storage_options is None and obj.is_remote:
+            storage_options = obj.storage_options
         obj = obj.original()
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")

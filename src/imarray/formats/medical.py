@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_files
+from .._atomic import atomic_files, temporary_sibling
 from .._memory import aligned_empty, available_memory, output_array
 from .._paths import disk_bytes
 from ..errors import AxesError, CorruptFileError, InvalidOptionError, TargetError, UnsupportedDtypeError
@@ -441,18 +441,41 @@ def write(path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, co
     compress = compression is not None
     if not spec.multi_file:
         _write_sitk(simple, path, compress)
+        _check_written(path, path, array.nbytes, compressed=compress or path.name.lower().endswith(".gz"))
         return path
     data = path.with_suffix(".zraw" if compress else ".raw")
+    _check_data_name(path, data)
     _claim(path, data)
     with atomic_files([path, data]) as (tmp_header, tmp_data):
-        staging = Path(tempfile.mkdtemp(prefix=".imarray-tmp-", dir=path.parent))
+        staging = temporary_sibling(path)
+        staging.mkdir()
         try:
-            _write_sitk(simple, staging / path.name, compress)  # the header names data.name, its final name
+            try:
+                _write_sitk(simple, staging / path.name, compress)  # the header names data.name, its final name
+            except TargetError as exc:  # named after the file asked for, not the staging folder
+                raise TargetError(exc.message.replace(str(staging / path.name), str(path)), path=path,
+                                  hint=exc.hint) from exc
+            _check_written(staging / data.name, path, array.nbytes, compressed=compress)
             (staging / path.name).replace(tmp_header)
             (staging / data.name).replace(tmp_data)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return path
+
+
+def _check_data_name(header: Path, data: Path) -> None:
+    """Refuse, before writing, a data file name the header cannot state exactly.
+
+    The header's ``ElementDataFile`` line is text of one line, read back as
+    bytes by other tools, and ITK takes a backslash for a folder separator:
+    names outside printable ASCII, or with a backslash, would name another file.
+    """
+    name = data.name
+    if name.isascii() and name.isprintable() and "\\" not in name and name.strip() == name:
+        return
+    raise TargetError(f"the data file name {name!r} cannot be written exactly into the MetaImage header (it takes "
+                      "printable ASCII without backslashes or surrounding spaces)", path=header,
+                      hint="choose such a name, or save as .mha, which keeps header and pixels in one file")
 
 
 def _claim(header: Path, data: Path) -> None:
@@ -464,9 +487,35 @@ def _claim(header: Path, data: Path) -> None:
                       path=header, hint=f"choose another name, or delete {data.name} first")
 
 
+def _check_written(written: Path, target: Path, nbytes: int, *, compressed: bool) -> None:
+    """Refuse a file SimpleITK wrote short (its NIfTI writer reports success after a failed write).
+
+    Uncompressed: the file holds at least the pixels' bytes. Gzip (``.nii.gz``):
+    the stream is whole (its CRC checked) and inflates to at least that many
+    bytes, counted in pieces without keeping them.
+    """
+    if compressed and not written.name.lower().endswith(".gz"):
+        return  # zlib data inside MetaImage and NRRD: ITK checks its own stream writes
+    if compressed:
+        try:
+            with gzip.open(written, "rb") as handle:
+                size = sum(len(piece) for piece in iter(lambda: handle.read(_INFLATE_CHUNK), b""))
+        except (EOFError, OSError, zlib.error):
+            size = -1
+    else:
+        size = written.stat().st_size
+    if size < nbytes:
+        from .._atomic import short_write_error
+
+        raise short_write_error(target, nbytes, "SimpleITK")
+
+
 def _write_sitk(simple: Any, path: Path, compress: bool) -> None:
     try:
         simpleitk().WriteImage(simple, str(path), useCompression=compress)
     except RuntimeError as exc:
+        from .._atomic import room_left
+
         raise TargetError(f"SimpleITK could not write it ({_itk_reason(exc, str(path), path)})", path=path,
-                          hint="check that the folder is writable and the disk has room") from exc
+                          hint=f"check that the folder is writable and the disk has room ({room_left(path.parent)})"
+                          ", and that no file-size limit (`ulimit -f`) stops it") from exc

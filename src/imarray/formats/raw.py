@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -27,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_files, writes_are_durable
+from .._atomic import atomic_files, prepare_target, writes_are_durable
 from .._chunking import along_first, groups, read_bytes, read_file_into
 from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty
@@ -53,8 +54,10 @@ _GEOMETRY_KEYS = ("spacing", "units", "origin", "kind", "direction")  # what ia.
 
 
 def bin_path(path: Path) -> Path:
-    """The data file of ``path``: itself if it ends in .bin/.raw, else ``path`` + ``.bin`` (CalSciPy's stems)."""
-    return path if path.suffix.lower() in (".bin", ".raw") else path.with_name(path.name + ".bin")
+    """The data file of ``path``: itself if it ends in .bin/.raw, else ``path`` + ``.bin`` (CalSciPy's stems);
+    through a symbolic link, the file it points to (its sidecar lives beside that file)."""
+    path = path if path.suffix.lower() in (".bin", ".raw") else path.with_name(path.name + ".bin")
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def _dtype(value: Any, source: Path) -> np.dtype:
@@ -378,7 +381,8 @@ def write(
     sidecar: str = "imarray",
 ) -> Path:
     """Write ``path`` (.bin) and its sidecar atomically; return the .bin path."""
-    path = bin_path(path)
+    path = bin_path(path)  # through a link: the sidecar goes beside the data file it points to
+    prepare_target(path.with_suffix(".json"))  # a name too long for its sidecar is refused before any check
     _claim(path)
     byte_order = "big" if array.dtype.byteorder == ">" else "little"
     if sidecar == "calscipy":

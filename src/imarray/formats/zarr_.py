@@ -38,6 +38,7 @@ import functools
 import itertools
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -360,6 +361,33 @@ def _levels(shape: tuple[int, ...], axes: str, pyramid: bool | int | None) -> in
     return 1 + max(1, math.ceil(math.log2(max(y, x) / _PYRAMID_TOP))) if max(y, x) > _PYRAMID_TOP else 2
 
 
+@contextlib.contextmanager
+def _writes_settled() -> Iterator[None]:
+    """On failure (a full disk, Ctrl-C), wait for zarr's chunk writes still running before the store is removed.
+
+    zarr writes chunks concurrently on its own event loop; when one fails the
+    others go on, so removing the temporary store at once would race with
+    them (files left behind, "Task was destroyed but it is pending!").
+    """
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            from zarr.core.sync import sync
+
+            sync(_rest_of_the_writes())
+        raise
+
+
+async def _rest_of_the_writes() -> None:
+    import asyncio
+
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=120)
+
+
 def _store(source: Any, target: Any) -> None:
     if isinstance(source, np.ndarray):
         target[...] = source
@@ -402,7 +430,8 @@ def write(
             path=path, hint="choose another name, or move the folder away first",
         )
     # a local store is built beside the target and renamed into place; an object store is written chunk by chunk
-    with atomic_folder(path) if isinstance(path, Path) else contextlib.nullcontext(path.zarr_store(mode="w")) as to:
+    with (atomic_folder(path) if isinstance(path, Path) else contextlib.nullcontext(path.zarr_store(mode="w")) as to,
+          _writes_settled()):
         store = str(to) if isinstance(to, Path) else to
         if spec.name != "ome-zarr":
             target = zarr.create_array(
