@@ -45,6 +45,14 @@ def file_size(path: Path | Source) -> int:
     return path.stat().st_size if isinstance(path, Path) else path.size()
 
 
+def local(path: Path | Source) -> Path:
+    """``path`` as the local path it is: formats read by name only (their rows declare no remote or
+    file-object capability) are handed nothing else."""
+    if not isinstance(path, Path):
+        raise TypeError(f"{path} is not a local path")
+    return path
+
+
 def whole_file(path: Path | Source) -> Path | io.BytesIO:
     """A local path as it is; any other source's bytes in memory (one request), for formats decoded whole.
 

@@ -107,7 +107,8 @@ def read_header(path: Path) -> NiftiHeader:
         raise CorruptFileError(f"the NIfTI header's dimensions {dims[: ndim + 1] if 0 <= ndim <= 7 else dims} "
                                f"or pixel offset {offset} are impossible", path=path, hint="the header is damaged")
     shape = tuple(int(d) for d in dims[1 : ndim + 1])[::-1]
-    return NiftiHeader(version, np.dtype(_DTYPES[code]).newbyteorder(order), shape, int(offset), float(slope),
+    stored = np.dtype(_DTYPES[code]).newbyteorder("<" if order == "<" else ">")
+    return NiftiHeader(version, stored, shape, int(offset), float(slope),
                        float(inter))
 
 

@@ -112,8 +112,8 @@ def _count_frames(data: Path | io.BytesIO, path: Path | Source) -> tuple[int, bo
                             f"{screen[0]}x{screen[1]} screen", path=path,
                             hint="the file is damaged")
                     if descriptor[8] & 0x80:
-                        size = 3 << ((descriptor[8] & 7) + 1)
-                        grey = _grey_table(handle.read(size), size) and grey
+                        table = 3 << ((descriptor[8] & 7) + 1)
+                        grey = _grey_table(handle.read(table), table) and grey
                     handle.seek(1, 1)
                     frames += 1
                 elif introducer == b"!":  # extension label
@@ -144,7 +144,7 @@ def _open(path: Path | Source) -> tuple[Image.Image, bool]:
     blocks, grey = _count_frames(data, path)
     try:
         image = Image.open(data, formats=["GIF"])
-        frames = image.n_frames  # walks the frame headers: damage shows here
+        frames = int(getattr(image, "n_frames", 1))  # walks the frame headers: damage shows here
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise CorruptFileError(
             f"Pillow cannot read it as GIF ({exc})", path=path, hint="the file is damaged or holds no frame"
@@ -177,7 +177,7 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec, grey_tables: boo
     tag = _tag(image)
     grey = tag.get("colour") == "grey" if tag else grey_tables
     width, height = image.size
-    frames = image.n_frames
+    frames = int(getattr(image, "n_frames", 1))
     shape = (frames, height, width) if grey else (frames, height, width, 3)
     metadata: dict[str, Any] = {"colour": "grey" if grey else "rgb"}
     duration = image.info.get("duration")

@@ -51,9 +51,9 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_files, temporary_sibling
-from .._memory import aligned_empty, available_memory, output_array
+from .._memory import aligned_empty, available_memory, byte_view, output_array
 from .._optional import import_optional
-from .._paths import disk_bytes
+from .._paths import disk_bytes, local
 from ..errors import (
     AxesError,
     CorruptFileError,
@@ -68,6 +68,7 @@ from ..image import Image
 from ..interop._toolkit import TOOLKIT_AXES
 from ..interop.sitk import KIND_KEY, buffer_array, simpleitk, to_sitk
 from ..registry import FormatSpec
+from ..sources import Source
 from . import _nifti, _nrrd
 
 _NIFTI_KIND = "imarray kind="  # prefix in NIfTI's 24-byte aux_file field
@@ -266,7 +267,7 @@ def _itk_info(path: Path, spec: FormatSpec, nifti: _nifti.NiftiHeader | None) ->
             metadata["scale"] = scale
     if nifti is not None and nifti.scaled:
         metadata["scaling"] = {"scl_slope": nifti.slope, "scl_inter": nifti.inter, "stored_dtype": nifti.stored.name}
-    files = (path,)
+    files: tuple[Path, ...] = (path,)
     data_file = _data_file(path)
     if data_file is not None:
         files = (path, data_file)
@@ -390,7 +391,7 @@ def _check_sizes(file_info: FileInfo, path: Path, nifti: _nifti.NiftiHeader | No
         )
     if nifti is not None:
         expected = nifti.offset + nifti.stored_bytes
-    data = file_info.files[-1]
+    data = local(file_info.files[-1])
     if not data.exists():
         raise CorruptFileError(f"the data file {data.name} the header names is missing", path=path,
                                hint="keep the header and its data file together")
@@ -424,7 +425,7 @@ def _nifti_pixels(path: Path, file_info: FileInfo, out: np.ndarray | None) -> np
             dtype = nifti.stored
             array = _read_target(stored_info, None if nifti.scaled else out)
             handle.seek(nifti.offset)
-            view = memoryview(array.reshape(-1).view(np.uint8))
+            view = byte_view(array)
             done = 0
             while done < len(view):
                 count = handle.readinto(view[done:])
@@ -463,7 +464,7 @@ def _native_into(array: np.ndarray, stored: np.dtype, out: np.ndarray | None) ->
     return array
 
 
-def _compressed_data(path: Path, file_info: FileInfo) -> tuple[Path, int, bool] | None:
+def _compressed_data(path: Path, file_info: FileInfo) -> tuple[Path | Source, int, bool] | None:
     """(file, offset, big-endian) of zlib/gzip-compressed MetaImage or NRRD pixels; None where ITK must read them."""
     text = _text_header(path)
     if path.name.lower().endswith(".nrrd"):
@@ -494,11 +495,11 @@ def _compressed_pixels(path: Path, file_info: FileInfo, out: np.ndarray | None) 
     source, offset, big = located
     dtype = np.dtype(file_info.dtype).newbyteorder(">" if big else "<")
     array = _read_target(file_info, out)
-    view = memoryview(array.reshape(-1).view(np.uint8))
+    view = byte_view(array)
     inflater = zlib.decompressobj(wbits=47)  # zlib or gzip header, detected
     done = 0
     try:
-        with open(source, "rb") as handle:
+        with open(local(source), "rb") as handle:
             handle.seek(offset)
             while not inflater.eof:
                 chunk = inflater.unconsumed_tail or handle.read(_INFLATE_CHUNK)

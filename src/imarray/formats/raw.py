@@ -31,7 +31,8 @@ import numpy as np
 from .._atomic import atomic_files, prepare_target, writes_are_durable
 from .._chunking import along_first, groups, read_bytes, read_file_into
 from .._disk import preallocate, start_writeback
-from .._memory import aligned_empty
+from .._memory import aligned_empty, byte_view
+from .._paths import local
 from ..errors import (
     AxesError,
     CorruptFileError,
@@ -130,7 +131,7 @@ def _claim(path: Path) -> None:
             data = _sidecar(path)
         except SidecarError:
             data = None
-        if not _is_sidecar(data):
+        if data is None or not _is_sidecar(data):
             raise TargetError(f"{sidecar.name} is not a sidecar imarray or CalSciPy wrote, and saving would "
                               "overwrite it", path=path, hint="choose another name, or move that JSON file away")
         owner = data.get("data_file")
@@ -338,16 +339,16 @@ def read(
         raise InvalidOptionError(f"mode={mode!r} is not a mode to map an existing file", path=path,
                                  hint="pass 'r' (read-only), 'r+' (writes go to the file) or 'c' (copy on write)")
     file_info, stored = _describe(path, dtype, dims)
-    path = file_info.path
-    recorded = file_info.metadata.get("checksum") if verify else None
+    path = local(file_info.path)
+    recorded: dict = (file_info.metadata.get("checksum") or {}) if verify else {}
     if verify and not recorded:
         raise SidecarError("verify=True, but the sidecar records no checksum", path=path)
     if mmap:
         if verify:
             _compare_checksum(recorded, _crc32(path), path)
-        return np.memmap(path, dtype=stored, mode=mode, shape=file_info.shape), file_info
+        return np.memmap(path, dtype=stored, mode=mode, shape=file_info.shape), file_info  # type: ignore[call-overload]
     array = aligned_empty(file_info.shape, stored) if out is None else out
-    view = memoryview(array.reshape(-1).view(np.uint8))  # type: ignore[arg-type]  # ndarrays are buffers
+    view = byte_view(array)
     if not verify:  # positioned reads on both cores
         read_file_into(path, 0, view)
         return array, file_info
@@ -429,7 +430,7 @@ def write(
             else:
                 planes = [array] if array.flags.c_contiguous else dense_planes(array, reuse=True)
             for plane in planes:
-                data = memoryview(plane.reshape(-1).view(np.uint8))
+                data = byte_view(plane)
                 piece = _CHUNK if checksum is not False or durable else len(data)  # pieces only for the CRC
                 for start in range(0, len(data), piece):  # thread and the writeback to keep pace with
                     chunk = data[start : start + piece]

@@ -31,7 +31,7 @@ import numpy as np
 import tifffile
 
 from .._chunking import READ_THREADS, REMOTE_CHUNK_BYTES, page_grid, read_bytes, read_file_into
-from .._memory import aligned_empty, output_array
+from .._memory import aligned_empty, byte_view, output_array
 from .._optional import import_optional
 from .._paths import file_size as file_size_of
 from ..dtypes import canonical
@@ -138,7 +138,7 @@ def _shape_axes(
     shape = tuple(int(n) for n in series.shape)
     own = shaped.get("imarray") if shaped else None
     if isinstance(own, dict):  # save(axes=) records them, write(Image) records its geometry's
-        geometry = own.get("geometry") if isinstance(own.get("geometry"), dict) else {}
+        geometry: dict = own["geometry"] if isinstance(own.get("geometry"), dict) else {}
         for axes in (own.get("axes"), geometry.get("axes")):
             if isinstance(axes, str) and len(axes) == len(shape):
                 return shape, axes
@@ -202,7 +202,7 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
     spacing: dict[str, float] = {}
     units: dict[str, str] = {}
     try:
-        root = ElementTree.fromstring(tif.ome_metadata)
+        root = ElementTree.fromstring(tif.ome_metadata or "")
     except ElementTree.ParseError:
         return spacing, units, {"ome": "unparsable OME-XML"}
     pixels = next((el for el in root.iter() if el.tag.endswith("}Pixels") or el.tag == "Pixels"), None)
@@ -214,13 +214,14 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
             spacing[axis] = float(value)
             unit = pixels.get(f"PhysicalSize{axis.upper()}Unit", "µm")
             units[axis] = _OME_UNITS.get(unit, unit)
-    if pixels.get("TimeIncrement") is not None:
-        spacing["t"] = float(pixels.get("TimeIncrement"))
+    increment = pixels.get("TimeIncrement")
+    if increment is not None:
+        spacing["t"] = float(increment)
         units["t"] = pixels.get("TimeIncrementUnit", "s")
     extra: dict[str, Any] = {"ome": True}
-    sizes = [pixels.get(f"Size{letter}") for letter in "XYZCT"]
-    if all(size is not None and size.isdigit() for size in sizes):
-        extra["pixels"] = math.prod(int(size) for size in sizes)
+    sizes = [pixels.get(f"Size{letter}") or "" for letter in "XYZCT"]
+    if all(size.isdigit() for size in sizes):
+        extra["pixels"] = math.prod([int(size) for size in sizes])
     for annotation in root.iter():
         if annotation.tag.endswith("MapAnnotation") and annotation.get("Namespace") == _NAMESPACE:
             pairs = {m.get("K"): m.text for m in annotation.iter() if m.tag.endswith("}M") or m.tag == "M"}
@@ -231,7 +232,7 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
             direction = _direction(pairs.get("direction"))
             if direction is not None:
                 extra["direction"] = direction
-            origin = {axis: float(pairs[f"origin_{axis}"]) for axis in "tzyx" if pairs.get(f"origin_{axis}")}
+            origin = {axis: float(pairs[f"origin_{axis}"] or 0) for axis in "tzyx" if pairs.get(f"origin_{axis}")}
             if origin:
                 extra["origin"] = origin
             with contextlib.suppress(ValueError, TypeError):
@@ -281,6 +282,7 @@ def _check_sizes(series: tifffile.TiffPageSeries, path: Path) -> None:
         if page is None:
             continue
         page = page.keyframe if not hasattr(page, "dataoffsets") else page
+        assert page is not None  # a frame's keyframe is a page
         offsets, counts = page.dataoffsets, page.databytecounts
         for offset, count in zip(offsets, counts, strict=False):
             if offset + count > file_size:
@@ -403,7 +405,7 @@ def _check_loop(tif: tifffile.TiffFile, path: Path) -> None:
     if tif.tiff.is_ndpi:
         return
     layout, handle = tif.tiff, tif.filehandle
-    offset, seen = tif.pages.first.offset, set()
+    offset, seen = tif.pages.first.offset, set[int]()
     while offset and offset + layout.tagnosize <= handle.size:
         if offset in seen:
             raise CorruptFileError(f"damaged: the chain of pages loops back to offset {offset} after {len(seen)} "
@@ -452,7 +454,7 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
         metadata["bigtiff"] = True
     compression = tif.pages.first.compression
     if compression != 1:
-        metadata["compression"] = compression.name.lower()
+        metadata["compression"] = tifffile.COMPRESSION(compression).name.lower()
     if len(tif.series) > 1:
         metadata["series"] = len(tif.series)
         metadata["series_shapes"] = [[int(n) for n in other.shape] for other in tif.series]
@@ -525,11 +527,11 @@ def read(
                     path=path,
                     hint="load it without mmap, or save it uncompressed",
                 )
-            array = np.memmap(  # tifffile reports the native dtype; the bytes are in the file's order
+            mapped = np.memmap(  # tifffile reports the native dtype; the bytes are in the file's order
                 path, dtype=canonical(series.dtype.newbyteorder(tif.byteorder)), mode="r", offset=series.dataoffset,
                 shape=file_info.shape,
             )
-            return array, file_info
+            return mapped, file_info
         if out is not None:
             if out.size != math.prod(series.shape) or out.dtype != series.dtype.newbyteorder("="):
                 raise CorruptFileError(
@@ -537,6 +539,7 @@ def read(
                     f"{out.shape} expected", path=path,
                 )
             out = out.reshape(series.shape)  # same frames, e.g. (1, y, x) into (y, x)
+        array: np.ndarray
         if isinstance(path, Path) and series.dataoffset is not None and series.dtype != np.bool_:
             array = _read_contiguous(path, series, tif.byteorder, out).reshape(file_info.shape)
         else:  # compressed, tiled or strided pages: tifffile decodes them, on both cores
@@ -551,8 +554,8 @@ def _read_contiguous(path: Path, series: tifffile.TiffPageSeries, byteorder: str
     """Uncompressed, contiguous pixels read straight into a page-aligned array by positioned reads on both cores."""
     native = series.dtype.newbyteorder("=")
     target = output_array(tuple(series.shape), native, path) if out is None else out
-    read_file_into(path, series.dataoffset, memoryview(target.reshape(-1).view(np.uint8)))  # type: ignore[arg-type]
-    if canonical(series.dtype.newbyteorder(byteorder)) != canonical(native):
+    read_file_into(path, int(series.dataoffset or 0), byte_view(target))  # callers check it is not None
+    if canonical(series.dtype.newbyteorder(byteorder)) != canonical(native):  # type: ignore[arg-type]
         target.byteswap(inplace=True)  # the file's order, swapped in place: no second array
     return target
 
@@ -572,25 +575,25 @@ def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
         leading, page_shape = shape[:-page_ndim], shape[-page_ndim:]
         stored = canonical(series.dtype.newbyteorder(tif.byteorder))  # tifffile reports the decoded, native dtype
         page_bytes = math.prod(page_shape) * stored.itemsize
-        contiguous = series.dataoffset is not None and stored != np.bool_
-        pages = None if contiguous else [(int(page.index), tuple(page.dataoffsets), tuple(page.databytecounts))
-                                         for page in series.pages]
-    if pages is not None and len(pages) != math.prod(leading):
+        offset = series.dataoffset
+        contiguous = offset is not None and stored != np.bool_
+        pages = [] if contiguous else [(int(page.index), tuple(page.dataoffsets), tuple(page.databytecounts))
+                                       for page in series.pages if page is not None]
+    if not contiguous and len(pages) != math.prod(leading):
         raise CorruptFileError(f"the series has {len(pages)} pages, its shape needs {math.prod(leading)}", path=path)
     grid = page_grid(leading, page_bytes, None if isinstance(path, Path) else REMOTE_CHUNK_BYTES)
-    tasks = {}
+    tasks: dict[tuple[int, ...], tuple] = {}
     for key in itertools.product(*(range(len(sizes)) for sizes in grid)):
         block = tuple(sizes[i] for sizes, i in zip(grid, key, strict=True))
         corner = [sum(sizes[:i]) for sizes, i in zip(grid, key, strict=True)]
         first = int(np.ravel_multi_index(corner, leading)) if leading else 0
         count = math.prod(block)
         if contiguous:
-            task = (read_bytes, _task_path(path), stored.str, series.dataoffset + first * page_bytes,
-                    (*block, *page_shape))
+            tasks[(*key, *(0,) * page_ndim)] = (read_bytes, _task_path(path), stored.str,
+                                                int(offset or 0) + first * page_bytes, (*block, *page_shape))
         else:
-            task = (read_pages, _task_path(path), pages[first : first + count], (*block, *page_shape),
-                    stored.newbyteorder("=").str)
-        tasks[(*key, *(0,) * page_ndim)] = task
+            tasks[(*key, *(0,) * page_ndim)] = (read_pages, _task_path(path), pages[first : first + count],
+                                                (*block, *page_shape), stored.newbyteorder("=").str)
     return ChunkPlan(chunks=(*grid, *((s,) for s in page_shape)), tasks=tasks, info=described,
                      dtype=stored if contiguous else stored.newbyteorder("="))
 

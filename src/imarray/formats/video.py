@@ -264,7 +264,7 @@ def movie_geometry(tag: dict[str, Any], colour: str, metadata: dict[str, Any]) -
 
     Sets ``metadata["kind"]`` ("rgb" for colour) and returns ``spacing``, ``units`` and ``origin``.
     """
-    geometry = tag.get("geometry") if isinstance(tag.get("geometry"), dict) else {}
+    geometry: dict = tag["geometry"] if isinstance(tag.get("geometry"), dict) else {}
 
     def plane(key: str) -> dict:
         values = geometry.get(key)
@@ -286,7 +286,7 @@ def frame_rate_for(frame_rate: Any, metadata: dict[str, Any], *, limits: RateLim
     geometry = metadata.get("geometry") or {}
     step = (geometry.get("spacing") or {}).get("t")
     unit = (geometry.get("units") or {}).get("t")
-    seconds = SECONDS.get(unit)
+    seconds = SECONDS.get(unit) if isinstance(unit, str) else None
     if not (step and seconds):
         return _DEFAULT_FRAME_RATE
     rate = 1.0 / (step * seconds)
@@ -435,8 +435,9 @@ def check_movie_shape(array: np.ndarray, spec: FormatSpec, axes: str | None = No
             f"{spec.name} holds (frames, y, x) grey or (frames, y, x, 3) RGB video, not shape {array.shape}",
             hint="a single image is one frame: pass a[np.newaxis]; other stacks go to .tif",
         )
-    named = axes is not None and len(axes) == array.ndim
-    if named and (axes[-2:] != "yx" if not colour else axes[-3:] != "yxc"):
+    letters = axes or ""
+    named = len(letters) == array.ndim
+    if named and (letters[-2:] != "yx" if not colour else letters[-3:] != "yxc"):
         raise AxesError(f"{spec.name} holds frames (t, y, x) or (t, y, x, c); these axes are {axes!r}",
                         hint="select or move the axes first (Image.at, np.moveaxis); a colour picture is one "
                              "frame: pass image[np.newaxis]")

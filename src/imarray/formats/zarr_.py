@@ -452,7 +452,8 @@ def check_writable(array: Any, *, spec: FormatSpec, axes: str | None = None, chu
     if pyramid is not None and (isinstance(pyramid, bool) is False and (not isinstance(pyramid, int) or pyramid < 1)):
         raise InvalidOptionError(f"pyramid={pyramid!r}: pass True, False or a number of levels (1 or more)")
     if spec.name == "ome-zarr" and pyramid is not None and not isinstance(pyramid, bool):
-        side = max(array.shape[named.index("y")], array.shape[named.index("x")])
+        letters = named or ""  # OME-Zarr's are always named: _axes refuses otherwise
+        side = max(array.shape[letters.index("y")], array.shape[letters.index("x")])
         most = 1 + math.ceil(math.log2(side)) if side > 1 else 1
         if pyramid > most:
             raise InvalidOptionError(f"pyramid={pyramid}: a {side}-pixel side halves to one pixel after {most - 1} "
@@ -534,6 +535,7 @@ def write(
     zarr = _zarr()
     geometry = metadata.get("geometry") or {}
     axes = _axes(axes, geometry, array.ndim, spec)
+    named = axes or ""  # OME-Zarr's are always named: _axes refuses otherwise
     chunk_shape = _chunks(chunks, array)
     own: dict[str, Any] = dict(metadata)
     if axes is not None:
@@ -556,20 +558,20 @@ def write(
             _store(array, target)
             return path
         spacing, units, origin = (dict(geometry.get(k) or {}) for k in ("spacing", "units", "origin"))
-        scale = [float(spacing.get(a, 1.0)) if a != "c" else 1.0 for a in axes]
-        shift = [float(origin.get(a, 0.0)) if a != "c" else 0.0 for a in axes]
+        scale = [float(spacing.get(a, 1.0)) if a != "c" else 1.0 for a in named]
+        shift = [float(origin.get(a, 0.0)) if a != "c" else 0.0 for a in named]
         group = zarr.open_group(store, mode="w", zarr_format=3)
         datasets, level = [], array
-        down = tuple(slice(None, None, 2) if a in "zyx" else slice(None) for a in axes)
-        for index in range(_levels(array.shape, axes, pyramid)):
+        down = tuple(slice(None, None, 2) if a in "zyx" else slice(None) for a in named)
+        for index in range(_levels(array.shape, named, pyramid)):
             if index:
                 level = level[down]
             level_chunks = chunk_shape if chunk_shape == "auto" else tuple(
                 min(c, s) for c, s in zip(chunk_shape, level.shape, strict=True))
             target = group.create_array(str(index), shape=level.shape, dtype=level.dtype, chunks=level_chunks,
-                                        dimension_names=tuple(axes), compressors=_checksummed(zarr))
+                                        dimension_names=tuple(named), compressors=_checksummed(zarr))
             _store(level, target)
-            factor = [2.0**index if a in "zyx" else 1.0 for a in axes]
+            factor = [2.0**index if a in "zyx" else 1.0 for a in named]
             transforms: list[dict] = [{"type": "scale", "scale": [s * f for s, f in zip(scale, factor, strict=True)]}]
             if any(shift):
                 transforms.append({"type": "translation", "translation": shift})
@@ -578,7 +580,7 @@ def write(
                 import dask.array as da
 
                 level = level.reread(da.from_zarr(target))
-        multiscale = {"name": path.name.removesuffix(".ome.zarr"), "axes": _ngff_axes(axes, units),
+        multiscale = {"name": path.name.removesuffix(".ome.zarr"), "axes": _ngff_axes(named, units),
                       "datasets": datasets,
                       "metadata": {"method": "every second sample (nearest)", "description": "imarray pyramid"}}
         group.attrs.update({"ome": {"version": NGFF_VERSION, "multiscales": [multiscale]}, "imarray": own})

@@ -23,12 +23,12 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ..errors import AxesError
-from ..image import Image
+from ..image import Image, Kind
 
 LayerData = tuple[Any, dict[str, Any], str]
 
@@ -207,7 +207,7 @@ def layer_image(data: Any, meta: dict[str, Any], *, labels: bool) -> Image:
         kind = "binary" if read == "binary" and array.dtype.kind in "bu" else "intensity"
     try:
         return Image.from_array(array, axes=axes, spacing=scale, origin=translate, units=units, direction=direction,
-                                kind=kind)
+                                kind=cast("Kind", kind))
     except AxesError as err:
         if axes is not None:
             raise

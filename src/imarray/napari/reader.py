@@ -73,6 +73,7 @@ def read_one(path: Path, *, budget: int | None = None) -> list[LayerData]:
     described = api.info(found)
     lazy = described.nbytes > (memory_budget() if budget is None else budget) and spec.can("chunks")
     image = api.read(found, lazy=lazy)
-    levels = pyramid_levels(found, image, described) if described.metadata.get("levels", 1) > 1 else None
+    pyramid = isinstance(found, Path) and described.metadata.get("levels", 1) > 1
+    levels = pyramid_levels(found, image, described) if isinstance(found, Path) and pyramid else None
     source: dict[str, Any] = {"path": str(found), "format": described.format, "lazy": lazy}
     return layer_data(image, name=found.name, levels=levels, source=source)
