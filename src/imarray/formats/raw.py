@@ -51,7 +51,8 @@ _CHUNK = 16 * 2**20  # small enough for the CRC thread to keep pace, large enoug
 _CALSCIPY_KEYS = ("frames", "y", "x")
 _DIM_NAMES = ("frames", "t", "z", "c", "y", "x")
 _MAP_MODES = ("r", "r+", "c", "readonly", "readwrite", "copyonwrite")  # not w+: it would zero the file
-_GEOMETRY_KEYS = ("spacing", "units", "origin", "kind", "direction")  # what ia.write records beside the shape
+# what ia.write records beside the shape
+_GEOMETRY_KEYS = ("spacing", "units", "origin", "kind", "direction", "channels")
 
 _MAX_SIDECAR_BYTES = 2**20  # a sidecar is a few hundred bytes; /dev/zero or a huge file is not one
 _MAX_DIMS = 32  # NumPy's limit
@@ -170,7 +171,7 @@ def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tup
             raise SidecarError(f"the sidecar's axes: {exc.message}", path=sidecar,
                                hint="fix the sidecar's axes (one letter of 'tzcyxq' per dimension), or delete "
                                     "the key") from None
-        recorded = {key: data[key] for key in ("kind", "direction") if data.get(key) is not None}
+        recorded = {key: data[key] for key in ("kind", "direction", "channels") if data.get(key) is not None}
         return shape, dtype, axes, {"sidecar": "imarray", "checksum": data.get("checksum"),
                                     **(data.get("metadata") or {}), **recorded}
     if "dtype" in data and sum(k in data for k in _CALSCIPY_KEYS) >= 2:

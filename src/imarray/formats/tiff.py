@@ -219,6 +219,10 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
         spacing["t"] = float(increment)
         units["t"] = pixels.get("TimeIncrementUnit", "s")
     extra: dict[str, Any] = {"ome": True}
+    channels = [el for el in pixels if el.tag.endswith("}Channel") or el.tag == "Channel"]
+    if channels:  # names and colours as OME states them; the Image keeps them if they fit its c axis
+        extra["channels"] = [[el.get("Name"), _hex_color(int(el.get("Color") or 0)) if el.get("Color") else None]
+                             for el in channels]
     sizes = [pixels.get(f"Size{letter}") or "" for letter in "XYZCT"]
     if all(size.isdigit() for size in sizes):
         extra["pixels"] = math.prod([int(size) for size in sizes])
@@ -468,7 +472,7 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
             spacing = {**spacing, **_per_axis(recorded, "spacing", (int, float))}
             units = {**units, **_per_axis(recorded, "units", str)}
             origin = _per_axis(recorded, "origin", (int, float))
-            metadata.update({key: recorded[key] for key in ("kind", "direction") if key in recorded})
+            metadata.update({key: recorded[key] for key in ("kind", "direction", "channels") if key in recorded})
     info = FileInfo(
         path=path,
         format=fmt,
@@ -817,7 +821,27 @@ def _ome_geometry_tags(geometry: dict, axes: str, scale: dict | None = None) -> 
     if scale:
         pairs["scale"] = json.dumps(scale)
     tags["MapAnnotation"] = {"Namespace": _NAMESPACE, "Value": pairs}
+    channels = geometry.get("channels")
+    if channels and "c" in axes:  # OME's own Channel Name and Color (a signed RGBA integer)
+        tags["Channel"] = {"Name": [name or f"C{index}" for index, (name, _) in enumerate(channels)]}
+        if all(color for _, color in channels):
+            tags["Channel"]["Color"] = [_ome_color(color) for _, color in channels]
     return tags
+
+
+def _ome_color(color: str) -> int:
+    """``#RRGGBB`` as OME's Color: RGBA in a signed 32-bit integer, opaque.
+
+    >>> _ome_color("#00FF00"), _hex_color(_ome_color("#00FF00"))
+    (16711935, '#00FF00')
+    """
+    value = int(color[1:], 16) << 8 | 0xFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _hex_color(value: int) -> str:
+    """OME's signed RGBA integer as ``#RRGGBB`` (the alpha dropped)."""
+    return f"#{(int(value) & 0xFFFFFFFF) >> 8:06X}"
 
 
 def _default_axes(ndim: int, rgb: bool) -> str:

@@ -166,6 +166,32 @@ def _multiscale(attributes: dict) -> tuple[dict, str]:
     return multiscale, str(multiscale.get("version", "0.4"))
 
 
+def _omero_channels(attributes: dict) -> list[list] | None:
+    """``[[label, "#RRGGBB"], ...]`` from NGFF's ``omero`` metadata (inside ``ome`` since 0.5), if present."""
+    omero = (attributes.get("ome") or {}).get("omero") or attributes.get("omero") or {}
+    channels = omero.get("channels") if isinstance(omero, dict) else None
+    if not isinstance(channels, list) or not all(isinstance(c, dict) for c in channels):
+        return None
+    found = []
+    for channel in channels:
+        color = channel.get("color")
+        color = f"#{color.upper()}" if isinstance(color, str) and len(color) == 6 else None
+        label = channel.get("label")
+        found.append([label if isinstance(label, str) else None, color])
+    return found
+
+
+def _omero(channels: list | None, dtype: np.dtype) -> dict | None:
+    """NGFF's ``omero`` block for the channels ``ia.write`` recorded (label, colour, the dtype's window)."""
+    if not channels:
+        return None
+    kind = np.dtype(dtype).kind
+    low, high = (0, int(np.iinfo(dtype).max)) if kind in "iu" else (0.0, 1.0)
+    return {"channels": [{"label": name or f"c{index}", "color": (color or "#FFFFFF")[1:], "active": True,
+                          "window": {"min": low, "max": high, "start": low, "end": high}}
+                         for index, (name, color) in enumerate(channels)]}
+
+
 def _transforms(items: list[dict] | None, ndim: int) -> tuple[list[float], list[float]]:
     scale, translation = [1.0] * ndim, [0.0] * ndim
     for item in items or []:
@@ -220,7 +246,11 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
         )
     _check_grid(array, path)
     written = own.get("geometry") or {}  # what ia.write recorded beyond NGFF: the pixel kind and direction
-    metadata.update({key: written[key] for key in ("kind", "direction") if written.get(key) is not None})
+    metadata.update({key: written[key] for key in ("kind", "direction", "channels") if written.get(key) is not None})
+    if fmt == "ome-zarr" and "channels" not in metadata:  # another writer's channel names and colours
+        channels = _omero_channels(attributes)
+        if channels:
+            metadata["channels"] = channels
     metadata["zarr_format"] = int(array.metadata.zarr_format)
     metadata["chunks"] = [int(c) for c in array.chunks]
     info = FileInfo(
@@ -583,6 +613,10 @@ def write(
         multiscale = {"name": path.name.removesuffix(".ome.zarr"), "axes": _ngff_axes(named, units),
                       "datasets": datasets,
                       "metadata": {"method": "every second sample (nearest)", "description": "imarray pyramid"}}
-        group.attrs.update({"ome": {"version": NGFF_VERSION, "multiscales": [multiscale]}, "imarray": own})
+        ome: dict[str, Any] = {"version": NGFF_VERSION, "multiscales": [multiscale]}
+        omero = _omero(geometry.get("channels"), array.dtype)
+        if omero is not None:
+            ome["omero"] = omero
+        group.attrs.update({"ome": ome, "imarray": own})
     return path
 
