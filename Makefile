@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORE_STAMP := $(VENV)/.installed-core
 
-.PHONY: demo test lint bench bench-env clean
+.PHONY: demo test lint fuzz xvfb napari-screenshot bench bench-env clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,25 @@ demo: $(CORE_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) lint
+test: $(STAMP) lint xvfb
 	$(BIN)/python -m pytest -q
+
+# A long mutation-fuzzing campaign (1,000 damaged files per format); its table goes to benchmarks/RESULTS.md.
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzzing.py --cases 1000 --keep fuzz-cases --results
+
+# napari's viewer tests (tests/test_napari.py) draw with OpenGL: Qt's offscreen platform takes GLX from an X
+# display, which pytest-xvfb starts when Xvfb is installed. As root with apt-get (CI, a fresh machine) it is
+# installed here with Mesa's software OpenGL; elsewhere the viewer tests skip and say why.
+xvfb:
+	@command -v Xvfb >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		xvfb xauth libgl1-mesa-dri libglx-mesa0 >/dev/null; } \
+		|| echo "Xvfb is not installed and cannot be installed here: napari's viewer tests will skip"
+
+# docs/napari-imarray.png, the README's picture of napari showing files opened through imarray
+napari-screenshot: $(STAMP) xvfb
+	xvfb-run -a $(BIN)/python docs/make_napari_screenshot.py
 
 # CalSciPy, a peer in the I/O benchmark, lives in its own environment: its own
 # requirements do not install (a pinned dependency fails), its io_tools need only these.
@@ -50,4 +67,4 @@ bench: $(STAMP) bench-env
 	$(BIN)/python benchmarks/bench_io.py
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .ruff_cache
+	rm -rf $(VENV) demo-output fuzz-cases .pytest_cache .ruff_cache

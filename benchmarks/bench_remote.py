@@ -1,8 +1,8 @@
 """Issue 12 benchmark: bytes moved to read one 2 MiB plane of a 1 GiB TIFF and of a 1 GiB Zarr store, remotely.
 
 Servers on 127.0.0.1, started here: the test suite's Range-honouring HTTP server
-(``tests/servers.py``) and moto's S3 server, each behind a TCP relay that counts
-every byte sent to the client (HTTP headers included). Contenders, same run:
+(``tests/servers.py``) and moto's S3 server, each behind the tests' counting TCP
+proxy, which counts every byte sent to the client (HTTP headers included). Contenders, same run:
 
 - imarray: ``ia.info(url)``; ``ia.load(url, lazy=True)[k].compute()``
 - by hand: ``fsspec.open(url)`` + ``tifffile.TiffFile(f).pages[k].asarray()``;
@@ -19,11 +19,8 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime
-import socket
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -37,45 +34,11 @@ PLANE = (1024, 1024)
 PLANE_BYTES = 2 * PLANE[0] * PLANE[1]
 
 
-class CountingRelay:
-    """A TCP relay on 127.0.0.1 to ``target`` that counts the bytes it passes back to clients."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.received = 0
-        self._lock = threading.Lock()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            threading.Thread(target=self._pipe, args=(client, upstream, False), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, True), daemon=True).start()
-
-    def _pipe(self, source: socket.socket, sink: socket.socket, count: bool) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(1 << 16):
-                if count:
-                    with self._lock:
-                        self.received += len(data)
-                sink.sendall(data)
-        for end in (source, sink):
-            with contextlib.suppress(OSError):
-                end.shutdown(socket.SHUT_RDWR)
-
-    def measure(self, action) -> int:
-        before = self.received
-        action()
-        return self.received - before
-
-    def close(self) -> None:
-        self._listener.close()
+def measure(proxy, action) -> int:
+    """Bytes ``proxy`` relays from its server while ``action`` runs."""
+    before = proxy.received
+    action()
+    return proxy.received - before
 
 
 def make_data(folder: Path, planes: int) -> np.ndarray:
@@ -130,30 +93,29 @@ def main() -> None:
     import fsspec
     import s3fs
 
-    from servers import moto_server, range_server
+    from servers import CountingProxy, moto_server, range_server
 
     rows = []
     with range_server(args.data) as http, moto_server("bench") as s3:
-        http_relay = CountingRelay(("127.0.0.1", int(http.url.rsplit(":", 1)[1])))
-        s3_relay = CountingRelay(("127.0.0.1", int(s3.endpoint.rsplit(":", 1)[1])))
+        http_relay = CountingProxy(int(http.url.rsplit(":", 1)[1]))
+        s3_relay = CountingProxy(int(s3.endpoint.rsplit(":", 1)[1]))
         direct = s3fs.S3FileSystem(skip_instance_cache=True, **s3.storage_options)
         direct.put(str(args.data / "stack.tif"), "bench/stack.tif")
         direct.put(str(args.data / "stack.zarr"), "bench/stack.zarr", recursive=True)
         s3_options = {**s3.storage_options, "client_kwargs": {**s3.storage_options["client_kwargs"],
-                                                              "endpoint_url": f"http://127.0.0.1:{s3_relay.port}"}}
+                                                              "endpoint_url": s3_relay.url}}
         places = {
-            "HTTP": (f"http://127.0.0.1:{http_relay.port}/stack.tif", f"http://127.0.0.1:{http_relay.port}/stack.zarr",
-                     {}, http_relay),
+            "HTTP": (f"{http_relay.url}/stack.tif", f"{http_relay.url}/stack.zarr", {}, http_relay),
             "S3": ("s3://bench/stack.tif", "s3://bench/stack.zarr", s3_options, s3_relay),
         }
         for place, (tif_url, zarr_url, options, relay) in places.items():
             for name, (ours, theirs) in contenders(tif_url, zarr_url, options, plane, stack).items():
                 fsspec.config.conf.clear()
-                ours_bytes = relay.measure(ours)
-                theirs_bytes = relay.measure(theirs) if theirs else None
+                ours_bytes = measure(relay, ours)
+                theirs_bytes = measure(relay, theirs) if theirs else None
                 rows.append((place, name, ours_bytes, theirs_bytes))
-        http_relay.close()
-        s3_relay.close()
+        http_relay.stop()
+        s3_relay.stop()
 
     total = stack.nbytes
     table = ["| where | read | imarray bytes | x plane | by hand (fsspec + tifffile/zarr) | x plane |",

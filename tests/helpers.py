@@ -45,3 +45,29 @@ def assert_identical(expected: np.ndarray, actual: np.ndarray) -> None:
 def leftovers(folder: Path) -> list[str]:
     """Names of imarray temporaries left in ``folder`` (there must be none)."""
     return sorted(p.name for p in folder.rglob("*") if ".imarray-tmp-" in p.name)
+
+
+def as_nobody() -> list[str]:
+    """The command prefix that runs this Python as uid/gid 65534, or a skip naming the precondition that fails.
+
+    Runs as root only (root reads and writes everywhere, so another user is
+    needed), with ``setpriv``, and only where that user can read this
+    interpreter and imarray: a fresh clone in a 0700 folder is not readable to it.
+    """
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import pytest
+
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to run Python as another user (root reads and writes every file)")
+    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+    probe = subprocess.run([*prefix, sys.executable, "-c", "import imarray"], capture_output=True, text=True,
+                           timeout=120)
+    if probe.returncode != 0:
+        pytest.skip(f"uid 65534 cannot run {sys.executable} with imarray (the virtual environment or the clone "
+                    f"is not readable to other users): {probe.stderr.strip().splitlines()[-1:]}")
+    return prefix

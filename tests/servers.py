@@ -5,7 +5,8 @@
   told to misbehave per path: answer 403, stall (send nothing until stopped), or drop the
   connection halfway through a body.
 - :func:`moto_server`: moto's S3-compatible server (``moto[server]``) in a thread on a
-  free port, with a bucket; s3fs talks to it through ``endpoint_url``.
+  free port, with a bucket; s3fs talks to it through ``endpoint_url``, directly or through
+  a :class:`CountingProxy` that counts the bytes the server sends back.
 
 Nothing here mocks a client library: fsspec, aiohttp, s3fs and botocore speak to
 these servers over real sockets.
@@ -102,6 +103,12 @@ def _handler_for(server: RangeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def setup(self) -> None:
+            super().setup()
+            # headers and body go out in separate writes: without this, Nagle's algorithm and the
+            # client's delayed ACK hold each small answer back about 40 ms
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def log_message(self, format: str, *args: object) -> None:  # quiet
             pass
 
@@ -169,8 +176,8 @@ def _handler_for(server: RangeServer) -> type[BaseHTTPRequestHandler]:
                 left = stop - start
                 while left:
                     block = handle.read(min(_CHUNK, left))
+                    server._count(path, len(block))  # before the write: the client may act on the bytes at once
                     self.wfile.write(block)
-                    server._count(path, len(block))
                     left -= len(block)
                 self.wfile.flush()
 
@@ -202,12 +209,80 @@ def range_server(root: Path) -> Iterator[RangeServer]:
         server.stop()
 
 
+class CountingProxy:
+    """A TCP proxy on a free port of 127.0.0.1 in front of ``target_port``, counting the bytes it relays.
+
+    ``received`` counts what the server sent back (bodies and HTTP headers), so a test can measure
+    what a client of moto's S3 server transfers.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self._target = ("127.0.0.1", target_port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self.received = 0
+        self._thread = threading.Thread(target=self._accept, name="counting-proxy", daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def reset(self) -> None:
+        with self._lock:
+            self.received = 0
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._listener.close()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            server = socket.create_connection(self._target)
+            for sock in (client, server):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._sockets += [client, server]
+            for source, sink, counted in ((client, server, False), (server, client, True)):
+                threading.Thread(target=self._pump, args=(source, sink, counted), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, counted: bool) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(_CHUNK):
+                if counted:  # before relaying: the client may act on the bytes at once
+                    with self._lock:
+                        self.received += len(data)
+                sink.sendall(data)
+        with contextlib.suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+
 @dataclass(frozen=True)
 class S3Server:
     """A running moto S3 server: its endpoint, one empty bucket, and s3fs options to reach it."""
 
     endpoint: str
     bucket: str
+    proxy: CountingProxy
+
+    @property
+    def counted_options(self) -> dict:
+        """Options for s3fs through the byte-counting proxy (``proxy.received``)."""
+        options = self.storage_options
+        options["client_kwargs"] = {**options["client_kwargs"], "endpoint_url": self.proxy.url}
+        return options
 
     @property
     def storage_options(self) -> dict:
@@ -226,13 +301,14 @@ def moto_server(bucket: str = "imarray-test") -> Iterator[S3Server]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    proxy = CountingProxy(port)
     try:
-        endpoint = f"http://127.0.0.1:{port}"
-        s3 = S3Server(endpoint, bucket)
+        s3 = S3Server(f"http://127.0.0.1:{port}", bucket, proxy)
         import s3fs
 
         fs = s3fs.S3FileSystem(skip_instance_cache=True, **s3.storage_options)
         fs.mkdir(bucket)
         yield s3
     finally:
+        proxy.stop()
         server.stop()

@@ -7,6 +7,7 @@ import gc
 import numpy as np
 import pytest
 
+import imarray as ia
 from imarray import Geometry, Image
 from imarray.errors import AxesError, CopyRequiredError, PixelKindError
 
@@ -273,3 +274,26 @@ def test_dask_labels_and_masks_stay_lazy_and_are_checked_when_computed():
     with pytest.raises(PixelKindError, match="values from 2 to 2"):  # the block holding 2
         mask.compute()
     assert Image.from_binary_array(da.zeros((2, 2), np.uint8, chunks=1).map_blocks(never, dtype=np.uint8)).lazy
+
+
+def test_channels_name_the_c_axis_and_travel_through_replace_and_xarray():
+    from imarray import Channel
+
+    pixels = np.zeros((2, 4, 5), np.uint16)
+    img = ia.Image(pixels, axes="cyx", channels=["DAPI", Channel("GFP", "00ff00")])
+    assert img.channels == (Channel("DAPI"), Channel("GFP", "#00FF00"))
+    assert img.replace(spacing=(1, 2, 2)).channels == img.channels
+    pytest.importorskip("xarray")
+    data = img.to_xarray()
+    assert list(data.coords["c"].values) == ["DAPI", "GFP"]
+    assert ia.Image.from_xarray(data).channels == img.channels
+
+
+@pytest.mark.parametrize(("axes", "channels", "message"), [
+    ("zyx", ["a", "b"], "have none"),
+    ("cyx", ["only one"], "one entry per index"),
+    ("cyx", [("a", "red"), "b"], "six hex digits"),
+])
+def test_channels_that_do_not_fit_are_refused(axes, channels, message):
+    with pytest.raises(ValueError, match=message):
+        ia.Image(np.zeros((2, 4, 5), np.uint8), axes=axes, channels=channels)

@@ -336,3 +336,11 @@ def test_a_lazy_image_goes_to_xarray_and_back_lazily(tmp_path):
     back = ia.Image.from_xarray(data)
     assert back.lazy and back.spacing == (2.0, 0.5, 0.25)
     assert_identical(image.array, back.compute().array)
+
+
+def test_a_chunk_larger_than_memory_is_refused_before_it_is_allocated(tmp_path):
+    from imarray import lazy
+
+    written = ia.save(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
+    with pytest.raises(CorruptFileError, match="memory"):  # a header that claims 1e12 pixels
+        lazy.read_whole(str(written), "png", (10**6, 10**6), "uint8")

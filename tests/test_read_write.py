@@ -204,3 +204,23 @@ def test_imagej_writes_any_unit_in_its_ascii_description(tmp_path, unit, time_un
     expected = "um" if unit in ("µm", "um") else unit
     assert back.units == (time_unit, expected, expected, expected)
     assert back.spacing == (0.5, 2, 0.25, 0.25)
+
+
+@pytest.mark.parametrize("name", ["cells.ome.tif", "cells.ome.zarr", "cells.zarr", "cells.tif", "cells.bin"])
+def test_channel_names_and_colours_travel_through_files(tmp_path, name):
+    if "zarr" in name:
+        pytest.importorskip("zarr")
+    from imarray import Channel
+
+    image = ia.Image(np.arange(2 * 6 * 7, dtype=np.uint16).reshape(2, 6, 7), axes="cyx",
+                     channels=[Channel("DAPI", "#0000FF"), Channel("GFP", "#00FF00")])
+    back = ia.read(ia.write(tmp_path / name, image))
+    assert back.channels == image.channels
+    np.testing.assert_array_equal(back.array, image.array)
+
+
+def test_ome_channels_written_by_other_tools_are_read(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(tmp_path / "t.ome.tif", np.zeros((2, 8, 8), np.uint8), ome=True,
+                     metadata={"axes": "CYX", "Channel": {"Name": ["A", "B"], "Color": [-16776961, 65535]}})
+    assert [tuple(c) for c in ia.read(tmp_path / "t.ome.tif").channels] == [("A", "#FF0000"), ("B", "#0000FF")]

@@ -236,7 +236,8 @@ def test_http_head_size_and_folders(http_server, big_tiff):
     assert source.exists() and not source.is_dir()
     assert source.size() == (http_server.root / "big.tif").stat().st_size
     assert source.head(4) == b"II*\x00"
-    assert http_server.total_sent() == 4  # the size came from HEAD, the magic from one 4-byte range
+    # the size came from HEAD, the magic from one 4-byte range
+    assert http_server.total_sent() == 4, (http_server.sent, http_server.requests)
     root = as_source(http_server.url + "/")
     assert root.is_dir() and "big.tif" in root.listdir()
 
@@ -430,3 +431,44 @@ def test_file_url_is_local(tmp_path):
     (tmp_path / "a b.bin").write_bytes(b"abc")
     source = as_source((tmp_path / "a b.bin").as_uri())
     assert source.is_local and source.read_range(1, 2) == b"bc"
+
+
+def test_s3_tiff_page_and_zarr_chunk_transfer_about_their_bytes(s3_server):
+    """Counted by a TCP proxy in front of moto: HTTP headers included."""
+    zarr = pytest.importorskip("zarr")
+    stack = _stack(8)
+    plain = _s3(s3_server, "counted/big.tif")
+    with plain.writing() as tmp:
+        tifffile.imwrite(tmp, stack, photometric="minisblack")
+    counted = as_source(plain.url, storage_options=s3_server.counted_options)
+    counted.size()  # the S3 session's first request, not part of the read
+    s3_server.proxy.reset()
+    with counted.open() as handle, tifffile.TiffFile(handle) as tif:
+        np.testing.assert_array_equal(tif.pages[5].asarray(), stack[5])
+    assert PLANE_BYTES < s3_server.proxy.received < PLANE_BYTES + 6 * (READ_BLOCK + 2048)
+
+    store = _s3(s3_server, "counted/s.zarr")
+    written = zarr.create_array(store.zarr_store(mode="w"), shape=stack.shape, dtype=stack.dtype,
+                                chunks=(1, 512, 512), compressors=None)
+    written[:] = stack
+    remote = zarr.open_array(as_source(store.url, storage_options=s3_server.counted_options).zarr_store(), mode="r")
+    s3_server.proxy.reset()
+    np.testing.assert_array_equal(remote[6, :512, 512:], stack[6, :512, 512:])
+    chunk_bytes = 512 * 512 * 2
+    assert chunk_bytes < s3_server.proxy.received < chunk_bytes + 2048
+
+
+def test_a_source_given_again_keeps_its_options():
+    first = as_source("s3://bucket/key.tif", storage_options={"anon": True})
+    assert as_source(first) is first
+    again = as_source(first, timeout=3)
+    assert again.timeout == 3 and again.storage_options == {"anon": True} and again.text == first.text
+
+
+def test_zarr_errors_through_translating(http_server, http_root):
+    zarr = pytest.importorskip("zarr")
+    zarr.create_array(str(http_root / "denied.zarr"), shape=(2,), dtype="u1")[:] = 1
+    http_server.forbidden.add("/denied.zarr/zarr.json")
+    source = as_source(f"{http_server.url}/denied.zarr")
+    with pytest.raises(SourcePermissionError, match=r"denied\.zarr: cannot read it"), source.translating("read it"):
+        zarr.open_array(source.zarr_store(), mode="r")

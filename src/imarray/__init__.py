@@ -26,6 +26,7 @@ _LAZY = {
     "write": "imarray.api",
     "FileInfo": "imarray.fileinfo",
     "Image": "imarray.image",
+    "Channel": "imarray.image",
     "Geometry": "imarray.geometry",
     "layout": "imarray.layout",
     "errors": "imarray.errors",
@@ -39,7 +40,7 @@ _LAZY = {
     "save_gif": "imarray.compat.calscipy",
 }
 
-__all__ = ["FileInfo", "Geometry", "Image", "__version__", "errors", "info", "iter_frames", "layout", "load",
+__all__ = ["Channel", "FileInfo", "Geometry", "Image", "__version__", "errors", "info", "iter_frames", "layout", "load",
            "load_binary", "load_gif", "load_images", "load_video", "read", "save", "save_binary", "save_gif",
            "save_images", "save_video", "write"]
 
@@ -58,7 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from .fileinfo import FileInfo
     from .geometry import Geometry
-    from .image import Image
+    from .image import Channel, Image
 
 
 def __getattr__(name: str) -> Any:

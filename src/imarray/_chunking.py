@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ._memory import aligned_empty
+from ._memory import aligned_empty, byte_view
 from .errors import CorruptFileError, ImageFileNotFoundError, ImarrayError
 from .sources import Source
 
@@ -115,7 +115,7 @@ def read_bytes(path: str | Source, dtype: str, offset: int, shape: tuple[int, ..
     ``path`` is a local file's name, or a :class:`~imarray.sources.Source` (one range request).
     """
     out = aligned_empty(shape, np.dtype(dtype)) if out is None else out
-    view = memoryview(out.reshape(-1).view(np.uint8))  # type: ignore[arg-type]  # ndarrays are buffers
+    view = byte_view(out)
     if isinstance(path, Source):
         path.read_into(offset, view)
         return out

@@ -12,10 +12,14 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import CorruptFileError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .sources import Source
 
 PAGE = 4096
 
@@ -36,7 +40,16 @@ def aligned_empty(shape: tuple[int, ...], dtype: np.dtype | str, align: int = PA
     return buffer[offset : offset + nbytes].view(dtype).reshape(shape)
 
 
-def output_array(shape: tuple[int, ...], dtype: np.dtype | str, path: Path,
+def byte_view(array: np.ndarray) -> memoryview:
+    """The bytes of a C-contiguous ``array`` as a writable memoryview (for ``readinto``, ``preadv``, CRCs).
+
+    >>> byte_view(np.zeros((2, 3), np.uint16)).nbytes
+    12
+    """
+    return memoryview(array.reshape(-1).view(np.uint8))  # type: ignore[arg-type]  # numpy's stubs omit __buffer__
+
+
+def output_array(shape: tuple[int, ...], dtype: np.dtype | str, path: Path | Source,
                  out: np.ndarray | None = None) -> np.ndarray:
     """Where a reader puts ``shape`` pixels of ``dtype`` from ``path``: ``out`` if it is that, else a new array.
 
@@ -66,7 +79,7 @@ def available_memory() -> int:
         return 2**63
 
 
-def check_fits(shape: tuple[int, ...], dtype: np.dtype | str, path: Path) -> None:
+def check_fits(shape: tuple[int, ...], dtype: np.dtype | str, path: Path | Source) -> None:
     """Raise :class:`CorruptFileError` if a header's ``shape`` needs more than half this machine's memory.
 
     Readers call it before allocating, so a damaged header that claims 10^12

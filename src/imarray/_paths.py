@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ._atomic import TEMP_MARKER
+from ._temporaries import TEMP_MARKER
 from .sources import Source
 
 _DIGITS = re.compile(r"(\d+)")
@@ -43,6 +43,14 @@ def visible_names(folder: Path) -> list[str]:
 def file_size(path: Path | Source) -> int:
     """Bytes in the file at ``path``, a local path or a :class:`~imarray.sources.Source`."""
     return path.stat().st_size if isinstance(path, Path) else path.size()
+
+
+def local(path: Path | Source) -> Path:
+    """``path`` as the local path it is: formats read by name only (their rows declare no remote or
+    file-object capability) are handed nothing else."""
+    if not isinstance(path, Path):
+        raise TypeError(f"{path} is not a local path")
+    return path
 
 
 def whole_file(path: Path | Source) -> Path | io.BytesIO:

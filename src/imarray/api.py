@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, overload
 import numpy as np
 
 from . import registry
-from ._atomic import atomic_file, durability, make_parent
+from ._atomic import atomic_file, durability, expecting, make_parent
 from ._progress import streamed_progress
 from .dtypes import ScaleSpec, canonical, exact_cast, is_lazy, scale_to, smallest_fitting
 from .errors import (
@@ -100,6 +100,14 @@ def _existing(path: PathLike) -> Path:
     for ext in (".bin",):  # CalSciPy style: the stem of a binary without its suffix
         if path.with_name(path.name + ext).exists():
             return path.with_name(path.name + ext)
+    spec = registry.by_extension(path)
+    if spec is not None:  # save("big.tif", size_cap=...) wrote the folder big/: load it by the name saved
+        from .formats import folder as folder_format
+
+        series, stem, ext = folder_format.series_folder(path, spec)
+        if series.is_dir() and any(folder_format.series_pattern(stem, ext).fullmatch(p.name)
+                                   for p in series.iterdir()):
+            return series
     raise ImageFileNotFoundError(
         "no such file or folder",
         path=path,
@@ -139,11 +147,15 @@ def resolve(path: SourceLike, format: str | None = None, *, storage_options: dic
     or ``file_objects``; anything else is an ``UnsupportedSourceError`` that
     says so, before a byte of pixels is fetched.
     """
+    from ._commit import before_reading
+
     source = as_source(path, storage_options=storage_options, timeout=timeout)
     if not source.is_local:
         return source, _resolve_source(source, format)
+    before_reading(Path(source.path), sweep_beside=False)  # a set's interrupted commit: finished, or an error
     path = _existing(source.path)
     if path.is_dir():
+        before_reading(path, sweep_beside=True)
         return path, registry.for_folder(path, format)
     if path.stat().st_size == 0:
         raise CorruptFileError(
@@ -166,6 +178,8 @@ def resolve(path: SourceLike, format: str | None = None, *, storage_options: dic
             FormatMismatchWarning,
             stacklevel=3,
         )
+    if spec.multi_file or path.suffix.lower() == ".mhd":  # sets of files: sweep a killed save's temporaries
+        before_reading(path, sweep_beside=True)
     return path, spec
 
 
@@ -308,7 +322,23 @@ def _pixels(path: SourceLike, *, format: str | None, dtype: Any, mmap: bool, ver
     if (dims or verify) and not spec.can("sidecar"):
         raise TypeError(f"{spec.name} files take no sidecar dimensions or verify=; those are for raw binaries")
     if not lazy:
-        return _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims, series=series)
+        if not isinstance(path, Path):  # a URL, bytes or a file object: no local files to watch
+            return _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims,
+                         series=series)
+        from ._snapshot import Snapshot
+
+        snapshot = Snapshot(path)  # another process may replace the files while they are read
+        while True:
+            snapshot.begin()
+            try:
+                result = _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims,
+                               series=series)
+            except (ImarrayError, ValueError, OSError):
+                if snapshot.changed():  # half old, half new: read again
+                    continue
+                raise
+            if not snapshot.changed():
+                return result
     from .lazy import read_lazy
 
     return read_lazy(path, spec, dtype=dtype, dims=dims)
@@ -387,7 +417,8 @@ def iter_frames(path: SourceLike, *, format: str | None = None, storage_options:
     return spec.load().iter_frames(path, spec=spec)
 
 
-def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | Source | None) -> UnsupportedDtypeError:
+def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | Source | None, kind: str | None = None
+                         ) -> UnsupportedDtypeError:
     held = "/".join(spec.dtypes)
     candidates = [d for d in spec.dtypes if d != "bool"] if array.dtype != bool else list(spec.dtypes)
     fit = None if is_lazy(array) else smallest_fitting(array, candidates)  # a lazy array is not read to say so
@@ -398,7 +429,9 @@ def _unsupported_message(array: np.ndarray, spec: FormatSpec, path: Path | Sourc
     ways = []
     if fit is not None:
         ways.append(f"pass dtype={fit!r} (every value fits)")
-    if spec.scale_target and array.dtype.kind in "iuf":
+    if kind == "label":  # a mapping onto fewer levels merges labels: never suggested for them
+        pass
+    elif spec.scale_target and array.dtype.kind in "iuf":
         ways.append(f"pass scale='minmax' or scale=(lo, hi) to map the values onto {spec.scale_target}")
     elif fit is None and array.dtype.kind in "iuf":
         real = [d for d in spec.dtypes if np.dtype(d).kind in "iuf"]
@@ -435,7 +468,7 @@ def _ndim_hint(ndim: int) -> str:
 
 def convert_for(
     array: np.ndarray, spec: FormatSpec, *, dtype: Any = None, scale: ScaleSpec | None = None,
-    path: Path | Source | None = None,
+    path: Path | Source | None = None, kind: str | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Apply the caller's ``dtype=``/``scale=`` and check that ``spec`` holds the result."""
     metadata: dict = {}
@@ -461,7 +494,7 @@ def convert_for(
     elif dtype is not None:
         array = exact_cast(array, dtype, path=path)
     if array.dtype.name not in spec.dtypes:
-        raise _unsupported_message(array, spec, path)
+        raise _unsupported_message(array, spec, path, kind)
     return array, metadata
 
 
@@ -652,7 +685,7 @@ def _save(path: SourceLike, array: Any, *, format: str | None, dtype: Any, scale
             path=path,
             hint=_ndim_hint(array.ndim),
         )
-    array, metadata = convert_for(array, spec, dtype=dtype, scale=scale, path=path)
+    array, metadata = convert_for(array, spec, dtype=dtype, scale=scale, path=path, kind=(geometry or {}).get("kind"))
     if geometry is not None:
         metadata["geometry"] = geometry
     size_cap_bytes = options.pop("size_cap", None)
@@ -674,7 +707,7 @@ def _save(path: SourceLike, array: Any, *, format: str | None, dtype: Any, scale
         array = np.asarray(array)  # formats of single images and movies are written from memory
     if isinstance(path, Path):
         make_parent(path)
-    with durability(durable), streamed_progress(progress):
+    with durability(durable), streamed_progress(progress), expecting(array.nbytes):
         return _write(path, array, spec, module, metadata, size_cap_bytes, options, progress)
 
 
@@ -752,8 +785,21 @@ def image_from_file(array: np.ndarray, file_info: FileInfo) -> Image:
         direction = matrix[::-1, ::-1] if matrix.shape == (spatial, spatial) else None
     kind = file_info.metadata.get("kind", "intensity")
     kind = kind if valid_kind(kind, array, axes) else "intensity"
+    channels = _recorded_channels(file_info.metadata.get("channels"), array, axes)
     return Image(array, axes=axes, spacing=spacing, origin=origin, units=units, direction=direction,
-                 kind=cast("Kind", kind))
+                 kind=cast("Kind", kind), channels=channels)
+
+
+def _recorded_channels(recorded: Any, array: Any, axes: str) -> list | None:
+    """A file's channel names and colours, if they fit its c axis (a file may be wrong: then none)."""
+    from .image import Channel
+
+    if not isinstance(recorded, list) or "c" not in axes or len(recorded) != array.shape[axes.index("c")]:
+        return None
+    try:
+        return [Channel.parse(entry) for entry in recorded]
+    except (TypeError, ValueError):  # a colour that is not RRGGBB (AxesError is a ValueError)
+        return None
 
 
 def geometry_record(image: Image) -> dict:
@@ -775,6 +821,8 @@ def geometry_record(image: Image) -> dict:
         "origin": {letter: image.origin[i] for i, letter in named},
         "kind": image.kind,
     }
+    if image.channels is not None:
+        record["channels"] = [list(channel) for channel in image.channels]
     if image.direction is not None:
         record["direction"] = image.direction[::-1, ::-1].tolist()
     return record

@@ -1,4 +1,5 @@
-"""Command line: ``imarray info``, ``imarray convert``, ``imarray formats``, ``imarray digitize``, ``imarray demo``.
+"""Command line: ``imarray info``, ``imarray convert``, ``imarray clean``, ``imarray formats``, ``imarray digitize``,
+``imarray demo``.
 
 Every error is one line on stderr. Exit status 2 is a usage error (an unknown
 option, a bad option value, an option the target format does not take), 1 a
@@ -22,7 +23,7 @@ import os
 import re
 import sys
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 if typing.TYPE_CHECKING:  # pragma: no cover
@@ -34,6 +35,8 @@ FAILURE = 1
 
 class _Parser(argparse.ArgumentParser):
     """argparse with a usage error in one line (``imarray: error: ...; see imarray convert --help``)."""
+
+    subcommands: Mapping[str, argparse.ArgumentParser]  # name -> its parser, for writing hints as its flags
 
     def error(self, message: str) -> typing.NoReturn:
         self.exit(USAGE, f"imarray: error: {' '.join(message.split())}; see {self.prog} --help\n")
@@ -70,7 +73,7 @@ def _format_names() -> list[str]:
     return [spec.name for spec in FORMATS]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> _Parser:
     from . import __version__
 
     parser = _Parser(prog="imarray", description="Scientific images as exact NumPy arrays.")
@@ -81,16 +84,22 @@ def _parser() -> argparse.ArgumentParser:
     formats = _format_names()
 
     info = commands.add_parser("info", help="describe files or folders without reading pixels")
-    info.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    info.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or URLs (s3://, https://, ...)")
     info.add_argument("--json", action="store_true",
                       help="machine-readable output: one JSON object per PATH and line (an \"error\" key if it failed)")
     info.add_argument("--format", choices=formats, help="read PATH as this format instead of detecting it")
 
+    clean = commands.add_parser(
+        "clean", help="finish an interrupted save of PATH and remove temporaries that killed saves left beside it")
+    clean.add_argument("path", type=Path)
+    clean.add_argument("--force", action="store_true",
+                       help="also remove temporaries whose owner cannot be known (another host, older imarray)")
+
     convert = commands.add_parser(
         "convert", help="read IN and write OUT exactly unless asked otherwise, with spacing and kind where OUT has room"
     )
-    convert.add_argument("source", type=Path, metavar="IN")
-    convert.add_argument("target", type=Path, metavar="OUT")
+    convert.add_argument("source", metavar="IN", help="a file, folder or URL")
+    convert.add_argument("target", metavar="OUT", help="a file or URL (s3://...)")
     convert.add_argument("--format", choices=formats,
                          help="format of OUT instead of its extension's (imagej: an ImageJ hyperstack .tif)")
     convert.add_argument("--input-format", choices=formats, help="read IN as this format instead of detecting it")
@@ -281,6 +290,8 @@ def hint_as_flags(text: str, flags: dict[str, tuple[str, bool]]) -> str:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "info":
         return _info(args)
+    if args.command == "clean":
+        return _clean(args)
     if args.command == "convert":
         return _convert(args)
     if args.command == "formats":
@@ -295,6 +306,7 @@ def _run(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     """Describe each path; one failing path is reported and the others still described (exit 1 at the end)."""
     from . import api
+    from ._commit import leftovers
     from .errors import ImarrayError
 
     status = 0
@@ -309,11 +321,27 @@ def _info(args: argparse.Namespace) -> int:
                 print(json.dumps({"path": str(path), "error": str(err), "type": type(err).__name__}))
             status = FAILURE
             continue
+        left = [str(p) for p in leftovers(path)]
         if args.json:
-            print(json.dumps(described.as_dict()))
+            print(json.dumps({**described.as_dict(), "leftovers": left}))
         else:
             print(("\n" if number else "") + str(described))
+            if left:
+                print(f"leftovers  {len(left)} temporaries of interrupted saves: {', '.join(left)} "
+                      f"(`imarray clean {path}` removes those of processes that are gone)")
     return status
+
+
+def _clean(args: argparse.Namespace) -> int:
+    """Finish an interrupted save of PATH and remove the temporaries of processes that are gone."""
+    from ._commit import clean
+
+    removed, kept = clean(args.path, force=args.force)
+    for path in removed:
+        print(f"removed {path}")
+    for path in kept:
+        print(f"kept {path} (its owner still runs, or runs on another host: --force removes the latter)")
+    return 0
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -329,8 +357,10 @@ def _convert(args: argparse.Namespace) -> int:
             pyramid=args.pyramid or None, progress=True, durable=args.durable,
         )
     from .registry import for_writing
+    from .sources import as_source
 
-    spec = for_writing(args.target, args.format)
+    target = as_source(args.target)
+    spec = for_writing(target.path if target.is_local else Path(target.name or "unnamed"), args.format)
     streamed = ", streamed" if lazy and spec.can("stream_write") else ""
     result = api.info(written, format=args.format if spec.name == "imagej" else None)
     print(f"{args.source} -> {written}  ({result.dtype}, {'x'.join(map(str, result.shape))}{streamed})")
@@ -372,7 +402,7 @@ def _where(spec: FormatSpec) -> str:
     return ", ".join(places)
 
 
-def _bigger_than_memory(source: Path, format: str | None = None) -> bool:
+def _bigger_than_memory(source: str, format: str | None = None) -> bool:
     """Whether the pixels of ``source`` exceed a quarter of this machine's memory (dask installed)."""
     import importlib.util
     import os

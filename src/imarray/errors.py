@@ -23,12 +23,14 @@ import os
 
 __all__ = [
     "AxesError",
+    "ChangedWhileReadingError",
     "CopyRequiredError",
     "CorruptFileError",
     "FormatNotFoundError",
     "FormatPluginError",
     "ImageFileNotFoundError",
     "ImarrayError",
+    "InterruptedSaveError",
     "InvalidOptionError",
     "LazyImageError",
     "LossyCastError",
@@ -123,6 +125,14 @@ class CorruptFileError(ImarrayError, ValueError):
     """The file is empty, truncated, or its header contradicts its size."""
 
 
+class InterruptedSaveError(CorruptFileError):
+    """A save of the file was interrupted while renaming its set of files into place (see ``imarray clean``)."""
+
+
+class ChangedWhileReadingError(CorruptFileError):
+    """Another process replaced the file (or one of its set) again and again while it was being read."""
+
+
 class SidecarError(ImarrayError, ValueError):
     """A raw binary's JSON sidecar is missing, unreadable or contradicts the data."""
 
@@ -176,3 +186,7 @@ class UnsupportedSourceError(ImarrayError, TypeError):
 
 class FormatPluginError(ImarrayError, ImportError):
     """A format contributed by a plugin cannot be used (its module fails to import)."""
+
+
+class UnsupportedFeatureError(ImarrayError, ValueError):
+    """A valid file that uses a feature imarray does not read (an encoding, a colour model); it is not damaged."""

@@ -168,3 +168,31 @@ def check_axes(axes: str | None, ndim: int) -> str | None:
     if repeated:
         raise AxesError(f"axes={axes!r} repeats {''.join(sorted(repeated))}")
     return letters
+
+
+# OME's unit symbols (its UnitsLength and UnitsTime enumerations, the common ones) and spellings that mean them
+_OME_LENGTHS = {"m": ("meter", "metre", "meters", "metres"), "dm": ("decimeter",), "cm": ("centimeter", "centimetre"),
+                "mm": ("millimeter", "millimetre", "millimeters"),
+                "µm": ("um", "\u03bcm", "micron", "microns", "micrometer", "micrometre", "micrometers"),
+                "nm": ("nanometer", "nanometre", "nanometers"), "pm": ("picometer", "picometre"),
+                "Å": ("angstrom", "Angstrom", "\u212b", "A"), "in": ("inch", "inches"), "ft": ("foot", "feet"),
+                "pixel": ("px", "pixels")}
+_OME_TIMES = {"s": ("sec", "second", "seconds"), "ms": ("msec", "millisecond", "milliseconds"),
+              "µs": ("us", "\u03bcs", "usec", "microsecond", "microseconds"), "ns": ("nanosecond", "nanoseconds"),
+              "min": ("minute", "minutes"), "h": ("hour", "hours"), "d": ("day", "days")}
+
+
+def ome_unit(unit: str, *, time: bool = False) -> str | None:
+    """OME's symbol for ``unit`` (a length, or a time with ``time=True``), or None if OME has no such unit.
+
+    Examples
+    --------
+    >>> ome_unit("micrometer"), ome_unit("inch"), ome_unit("angstrom"), ome_unit("ms", time=True)
+    ('µm', 'in', 'Å', 'ms')
+    >>> ome_unit("furlong") is None
+    True
+    """
+    for symbol, spellings in (_OME_TIMES if time else _OME_LENGTHS).items():
+        if unit == symbol or unit in spellings:
+            return symbol
+    return None

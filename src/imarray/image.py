@@ -34,8 +34,9 @@ np.uint16(0)
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -51,6 +52,36 @@ SPATIAL = "zyx"
 _BINARY_DTYPES = ("bool", "uint8", "int8")
 
 __all__ = ["KINDS", "Image"]
+
+
+class Channel(NamedTuple):
+    """One index of an image's ``c`` axis: its name and display colour (``#RRGGBB``), either may be unknown."""
+
+    name: str | None = None
+    color: str | None = None
+
+    @staticmethod
+    def parse(entry: Any) -> Channel:
+        """A Channel from a name, a Channel or a ``(name, color)`` pair, its colour checked and written ``#RRGGBB``.
+
+        >>> Channel.parse(["GFP", "00ff00"])
+        Channel(name='GFP', color='#00FF00')
+        """
+        if entry is None or isinstance(entry, str):
+            return Channel(entry)
+        if not isinstance(entry, tuple | list) or len(entry) != 2:
+            raise TypeError(f"a channel is a name or imarray.Channel(name, color), not {entry!r}")
+        name, color = entry
+        if color is not None:
+            match = _HEX.fullmatch(str(color))
+            if match is None:
+                raise AxesError(f"channel colour {color!r} is not six hex digits (RRGGBB)",
+                                hint="e.g. '00FF00' for green")
+            color = "#" + match.group(1).upper()
+        return Channel(None if name is None else str(name), color)
+
+
+_HEX = re.compile(r"#?([0-9a-fA-F]{6})")
 
 
 def _as_array(data: Any, copy: bool | None, dtype: Any = None) -> Any:
@@ -160,7 +191,7 @@ class Image:
     :meth:`spacing_in` for toolkits that want ``xyz``.
     """
 
-    __slots__ = ("_array", "_axes", "_direction", "_kind", "_origin", "_spacing", "_units")
+    __slots__ = ("_array", "_axes", "_channels", "_direction", "_kind", "_origin", "_spacing", "_units")
 
     def __init__(
         self,
@@ -172,6 +203,7 @@ class Image:
         units: Sequence[str | None] | str | None = None,
         direction: Any = None,
         kind: Kind = "intensity",
+        channels: Sequence[Channel | str] | None = None,
     ) -> None:
         if not isinstance(array, np.ndarray) and not is_lazy(array):
             raise TypeError(f"Image holds an ndarray (or a dask array), not a {type(array).__name__}; "
@@ -188,6 +220,7 @@ class Image:
         self._direction = None if direction is None else self._checked_direction(direction)
         self._kind = kind
         self._check_kind()
+        self._channels = None if channels is None else self._checked_channels(channels)
 
     # ------------------------------------------------------------ constructors
     @classmethod
@@ -467,6 +500,18 @@ class Image:
         return self._kind
 
     @property
+    def channels(self) -> tuple[Channel, ...] | None:
+        """Name and display colour of each index of the ``c`` axis, where known (OME's Channel, NGFF's omero).
+
+        Examples
+        --------
+        >>> img = Image(np.zeros((2, 4, 4), np.uint16), axes="cyx", channels=["DAPI", Channel("GFP", "00ff00")])
+        >>> img.channels
+        (Channel(name='DAPI', color=None), Channel(name='GFP', color='#00FF00'))
+        """
+        return self._channels
+
+    @property
     def shape(self) -> tuple[int, ...]:
         return self._array.shape
 
@@ -525,7 +570,8 @@ class Image:
     def replace(self, **changes: Any) -> Image:
         """A new Image on the same array with some attributes changed (``spacing=...``, ``kind=...``)."""
         attributes: dict[str, Any] = {"axes": self._axes, "spacing": self._spacing, "origin": self._origin,
-                                      "units": self._units, "direction": self._direction, "kind": self._kind}
+                                      "units": self._units, "direction": self._direction, "kind": self._kind,
+                                      "channels": self._channels}
         unknown = set(changes) - set(attributes) - {"array"}
         if unknown:
             raise TypeError(f"Image has no attribute {', '.join(sorted(unknown))} to replace")
@@ -617,6 +663,15 @@ class Image:
 
     def _check_kind(self) -> None:
         check_kind(self._kind, self._array, self._axes)
+
+    def _checked_channels(self, channels: Sequence[Channel | str]) -> tuple[Channel, ...]:
+        if "c" not in self._axes:
+            raise AxesError(f"channels= names the indices of a c axis, and the axes {self._axes!r} have none",
+                            hint="name the channel axis c (axes=...), or leave channels out")
+        size = self.shape[self._axes.index("c")]
+        if isinstance(channels, str) or len(channels) != size:
+            raise AxesError(f"channels= needs one entry per index of the c axis ({size}), got {channels!r}")
+        return tuple(Channel.parse(entry) for entry in channels)
 
 
 def check_kind(kind: str, array: np.ndarray, axes: str) -> None:

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from ._chunking import along_first, still_there
-from ._memory import aligned_empty
+from ._memory import output_array
 from ._optional import import_optional
 from .fileinfo import FileInfo
 from .protocol import ChunkPlan
@@ -112,9 +112,10 @@ def read_whole(path: str | Source, spec_name: str, shape: tuple[int, ...], dtype
                out: np.ndarray | None = None) -> np.ndarray:
     """Task: read one whole file (a local file's name, or a source) with its format's ``read``, into ``out``."""
     spec = by_name(spec_name)
-    out = aligned_empty(shape, dtype) if out is None else out
+    where = Path(path) if isinstance(path, str) else path
+    out = output_array(shape, dtype, where) if out is None else out  # a header's size, checked before allocating
     with still_there(path):
-        spec.load().read(Path(path) if isinstance(path, str) else path, spec=spec, out=out)
+        spec.load().read(where, spec=spec, out=out)
     return out
 
 

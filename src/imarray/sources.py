@@ -46,7 +46,7 @@ import threading
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeAlias, cast
 
 from ._atomic import atomic_files
 from ._optional import import_optional
@@ -117,6 +117,8 @@ def as_source(
     if isinstance(obj, Source):
         if storage_options is None and timeout is None:
             return obj
+        if storage_options is None and obj.is_remote:
+            storage_options = obj.storage_options
         obj = obj.original()
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
@@ -294,7 +296,7 @@ class Source:
         if self._path is not None:
             return self._path.is_dir()
         fs, path = self._filesystem()
-        if self._protocol() in _HTTP and self._url.endswith("/"):
+        if self._protocol() in _HTTP and str(self._url).endswith("/"):
             return True
         try:
             with self.translating("look for it"):
@@ -369,13 +371,13 @@ class Source:
         """
         if self._path is not None:
             with self.translating("open it"):
-                return _SourceFile(open(self._path, "rb"), self, owns=True)
+                return _file(open(self._path, "rb"), self, owns=True)
         if self._data is not None:
-            return _SourceFile(io.BytesIO(self._data), self, owns=True)
+            return _file(io.BytesIO(self._data), self, owns=True)
         if self._fileobj is not None:
             self._check_seekable("open it")
             self._fileobj.seek(0)
-            return _SourceFile(self._fileobj, self, owns=False)
+            return _file(self._fileobj, self, owns=False)
         fs, path = self._filesystem()
         with self.translating("open it"):
             handle = fs.open(path, "rb", block_size=READ_BLOCK, cache_type="readahead")
@@ -384,7 +386,7 @@ class Source:
             raise SourceNotSeekableError(
                 "cannot open it: the server does not allow range requests (or does not say the size)",
                 path=self.text, hint="download it first, or read it through 'simplecache::' + the URL")
-        return _SourceFile(handle, self, owns=True)
+        return _file(handle, self, owns=True)
 
     def read_range(self, offset: int, length: int, *, exact: bool = True) -> bytes:
         """``length`` bytes from ``offset``: one range request for a remote source.
@@ -585,6 +587,7 @@ class Source:
         """The caller's file object under a lock, its position put back afterwards."""
         self._check_seekable(action)
         handle = self._fileobj
+        assert handle is not None  # only memory sources borrow
         with self._lock, self.translating(action):
             position = handle.tell()
             try:
@@ -654,11 +657,16 @@ def writing_all(sources: Sequence[Source]) -> Iterator[list[Path]]:
                 raise FileNotFoundError(f"writer did not create {source.text}")
             if source.kind == "memory":
                 with open(tmp, "rb") as handle, source.translating("write it"):
-                    shutil.copyfileobj(handle, source._fileobj)
+                    shutil.copyfileobj(handle, cast(IO[bytes], source._fileobj))
                 continue
             fs, path = source._filesystem()
             with source.translating("write it"):
                 fs.put_file(os.fspath(tmp), path)
+
+
+def _file(inner: IO[bytes], source: Source, *, owns: bool) -> IO[bytes]:
+    """A :class:`_SourceFile` as the binary file it is to its readers."""
+    return cast(IO[bytes], _SourceFile(inner, source, owns=owns))
 
 
 class _SourceFile(io.RawIOBase):

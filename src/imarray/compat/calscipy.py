@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -95,17 +96,20 @@ def save_images(path: str | Path, images: np.ndarray, name: str | None = None, s
     target = _target(path, name, ".tif", "images")
     images = np.asarray(images)
     if images.nbytes <= size_cap * 1e9:
-        return api.save(target, images)
-    return api.save(target, images, size_cap=int(size_cap * 1e9))
+        return cast(Path, api.save(target, images))
+    return cast(Path, api.save(target, images, size_cap=int(size_cap * 1e9)))
 
 
 def load_binary(
     path: str | Path,
     mapped: bool = False,
-    mode: str = "r",
+    mode: str = "r+",
     missing_metadata: Mapping | None = None,
 ) -> np.ndarray | np.memmap:
     """Load a binary written by CalSciPy or imarray (file, stem, or folder with ``binary_video``).
+
+    ``mapped=True`` maps the file writable (``mode="r+"``), as CalSciPy's
+    ``load_binary`` does; pass ``mode="r"`` for a read-only map.
 
     Examples
     --------
@@ -186,7 +190,7 @@ def save_video(
     'clip.mp4'
     """
     target = _target(path, name, ".mp4", "video", keep=(".mp4", ".mkv"))
-    return api.save(target, images, frame_rate=frame_rate, scale=scale)
+    return cast(Path, api.save(target, images, frame_rate=frame_rate, scale=scale))
 
 
 def load_gif(path: str | Path) -> np.ndarray:
@@ -212,4 +216,4 @@ def save_gif(
     >>> save_gif("gif_file.gif", images, frame_rate=5.0)  # doctest: +SKIP
     """
     target = _target(path, name, ".gif", "images")
-    return api.save(target, images, frame_rate=frame_rate, scale=scale)
+    return cast(Path, api.save(target, images, frame_rate=frame_rate, scale=scale))

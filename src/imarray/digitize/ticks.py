@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ DETECT_SIDE = 480
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _POWER = re.compile(r"^10(-?\d+)$")
 _LOCK = threading.Lock()
+_QT_VARIABLES = ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR")
 
 
 class TicksNotReadError(ImarrayError, ValueError):
@@ -126,7 +128,17 @@ def parse_number(text: str) -> float | None:
 
 @lru_cache(maxsize=1)
 def _engine():
-    module = import_optional("rapidocr_onnxruntime", extra="ocr", purpose="reading colorbar tick labels")
+    # OpenCV (imported by RapidOCR) points Qt at its own plugins through the environment, which breaks a Qt
+    # application started later in this process (napari): the variables are put back as they were
+    saved = {name: os.environ.get(name) for name in _QT_VARIABLES}
+    try:
+        module = import_optional("rapidocr_onnxruntime", extra="ocr", purpose="reading colorbar tick labels")
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return module.RapidOCR(det_limit_type="max", det_limit_side_len=DETECT_SIDE)
 
 

@@ -399,12 +399,12 @@ def _sorted_slices(group: dict, folder: Path) -> tuple[list[tuple[Path, Any]], d
     positions = [g[1] for g in geometry]
     if all(p is not None for p in positions) and all(o is not None for o in orientations):
         first = np.asarray(orientations[0])
-        if not all(np.allclose(o, first, atol=1e-4) for o in orientations):
+        if not all(np.allclose(np.asarray(o), first, atol=1e-4) for o in orientations):
             raise CorruptFileError("the series' slices have different orientations", path=folder,
                                    hint="read the files one by one")
         row, column = first[:3], first[3:]
         normal = np.cross(row, column)
-        distances = [float(np.dot(normal, p)) for p in positions]
+        distances = [float(np.dot(normal, np.asarray(p))) for p in positions]
         order = sorted(range(len(files)), key=lambda i: (distances[i], natural_key(files[i][0])))
         gaps = np.diff([distances[i] for i in order])
         if len(files) > 1 and np.any(np.isclose(gaps, 0.0, atol=1e-6)):
@@ -435,7 +435,7 @@ def _series_info(folder: Path, spec: FormatSpec, groups: list[dict], group: dict
     if any(len(i.shape) != 2 + ("c" in i.axes) for i in infos):
         raise UnsupportedDtypeError("a series of multi-frame files is not stacked", path=folder,
                                     hint="read each file on its own")
-    stored = _stored_dtype(slices[0][1], first.path)
+    stored = _stored_dtype(slices[0][1], slices[0][0])
     for (path, dataset), described in zip(slices, infos, strict=True):
         if described.shape != first.shape or _stored_dtype(dataset, path) != stored:
             raise CorruptFileError(

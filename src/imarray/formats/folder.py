@@ -22,6 +22,7 @@ import numpy as np
 
 from .._atomic import atomic_files
 from .._chunking import along_first, still_there
+from .._commit import sweep
 from .._memory import aligned_empty
 from .._paths import disk_bytes, visible_files, visible_names
 from .._progress import progress as progress_bar
@@ -362,7 +363,8 @@ def write_series(
 
     ``stack.tif`` becomes the folder ``stack/`` holding ``stack_00000.tif``,
     ``stack_00001.tif``, ...; a previous series of the same name in that folder
-    is replaced only once every new part is on disk.
+    is replaced only once every new part is on disk, in one journaled commit
+    (:mod:`imarray._commit`) that also removes old parts the new series lacks.
     """
     from ..errors import UnsupportedDtypeError
 
@@ -393,9 +395,10 @@ def write_series(
             hint="choose another name, or move those files away first",
         )
     stale = [p for p in present if pattern.fullmatch(p.name) and p not in targets]
+    sweep(folder)  # a killed save's temporaries of any part (an earlier series may have had more parts)
     module = spec.load()
     try:
-        with atomic_files(targets) as temporaries:
+        with atomic_files(targets, remove=stale, primary=folder) as temporaries:
             for i, tmp in progress_bar(enumerate(temporaries), total=parts, desc="writing", enabled=show_progress):
                 part = array[i * per_file : (i + 1) * per_file]
                 part_meta = {**metadata, "series": {"part": i, "parts": parts, "frames": int(array.shape[0])}}
@@ -404,6 +407,4 @@ def write_series(
         if created and not any(folder.iterdir()):
             folder.rmdir()  # a failed first save leaves no empty series folder behind
         raise
-    for old in stale:
-        old.unlink(missing_ok=True)
     return folder

@@ -23,7 +23,8 @@ as JSON in a comment, so ``info`` reports them (the frame rate also as the t spa
 for video). ``loop`` is the repeat count of the
 NETSCAPE2.0 extension: 0 (default) repeats forever.
 
-GIFs written by other tools load as RGB ``(frames, y, x, 3)``.
+GIFs written by other tools load as RGB ``(frames, y, x, 3)``, or as grey ``(frames, y, x)`` when every
+colour table in the file holds greys only.
 
 A damaged file raises :class:`~imarray.errors.CorruptFileError`, also one cut
 cleanly between two frames: every GIF must end in its ``;`` trailer (bytes
@@ -72,11 +73,20 @@ _RATES: RateLimits = (
 )
 
 
-def _count_frames(data: Path | io.BytesIO, path: Path | Source) -> int:
-    """Frames of the GIF (``data``: its file or bytes) by walking its blocks to the ``;`` trailer.
+def _grey_table(table: bytes, size: int) -> bool:
+    """True when the colour table read (``size`` bytes asked) holds greys only; a short read is a cut file."""
+    if len(table) < size:
+        raise EOFError
+    colours = np.frombuffer(table, np.uint8)
+    return bool((colours[0::3] == colours[1::3]).all() and (colours[0::3] == colours[2::3]).all())
+
+
+def _count_frames(data: Path | io.BytesIO, path: Path | Source) -> tuple[int, bool]:
+    """Frames of the GIF (``data``: its file or bytes) by walking its blocks to the ``;`` trailer, which a
+    truncated file lacks; and whether every colour table (global and local) holds greys only.
 
     Pillow stops quietly at the end of the data, so a file cut between two
-    frames would load with fewer frames; the walk reads block lengths only.
+    frames would load with fewer frames; the walk reads block lengths and colour tables only.
     Errors name ``path``.
     """
     try:
@@ -85,16 +95,25 @@ def _count_frames(data: Path | io.BytesIO, path: Path | Source) -> int:
             head = handle.read(13)
             if len(head) < 13:
                 raise EOFError
+            grey = True
+            screen = struct.unpack("<2H", head[6:10])
             if head[10] & 0x80:  # global colour table
-                handle.seek(3 << ((head[10] & 7) + 1), 1)
+                grey = _grey_table(handle.read(3 << ((head[10] & 7) + 1)), 3 << ((head[10] & 7) + 1))
             frames = 0
             while (introducer := handle.read(1)) != b";":
                 if introducer == b",":  # image descriptor, local colour table, LZW code size
                     descriptor = handle.read(9)
                     if len(descriptor) < 9:
                         raise EOFError
+                    left, top, width, height = struct.unpack("<4H", descriptor[:8])
+                    if left + width > screen[0] or top + height > screen[1]:  # Pillow would grow the canvas
+                        raise CorruptFileError(
+                            f"frame {frames} ({width}x{height} at {left},{top}) lies outside the "
+                            f"{screen[0]}x{screen[1]} screen", path=path,
+                            hint="the file is damaged")
                     if descriptor[8] & 0x80:
-                        handle.seek(3 << ((descriptor[8] & 7) + 1), 1)
+                        table = 3 << ((descriptor[8] & 7) + 1)
+                        grey = _grey_table(handle.read(table), table) and grey
                     handle.seek(1, 1)
                     frames += 1
                 elif introducer == b"!":  # extension label
@@ -115,16 +134,17 @@ def _count_frames(data: Path | io.BytesIO, path: Path | Source) -> int:
             "the file ends before the GIF trailer", path=path,
             hint="the file is truncated (an interrupted download or copy)",
         ) from None
-    return frames
+    return frames, grey
 
 
-def _open(path: Path | Source) -> Image.Image:
-    """The open GIF, its frames counted from its blocks first (a Source is fetched whole)."""
+def _open(path: Path | Source) -> tuple[Image.Image, bool]:
+    """The open GIF, its frames counted from its blocks first (a Source is fetched whole), and whether its
+    colour tables are all grey."""
     data = whole_file(path)
-    blocks = _count_frames(data, path)
+    blocks, grey = _count_frames(data, path)
     try:
         image = Image.open(data, formats=["GIF"])
-        frames = image.n_frames  # walks the frame headers: damage shows here
+        frames = int(getattr(image, "n_frames", 1))  # walks the frame headers: damage shows here
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise CorruptFileError(
             f"Pillow cannot read it as GIF ({exc})", path=path, hint="the file is damaged or holds no frame"
@@ -139,7 +159,7 @@ def _open(path: Path | Source) -> Image.Image:
             else f"the file holds {blocks} images but {frames} frames decode",
             path=path, hint="the file is damaged or was cut and given a new trailer",
         )
-    return image
+    return image, grey
 
 
 def _tag(image: Image.Image) -> dict[str, Any]:
@@ -153,11 +173,11 @@ def _tag(image: Image.Image) -> dict[str, Any]:
     return tag if isinstance(tag, dict) else {}
 
 
-def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
+def _describe(image: Image.Image, path: Path, spec: FormatSpec, grey_tables: bool) -> FileInfo:
     tag = _tag(image)
-    grey = tag.get("colour") == "grey"
+    grey = tag.get("colour") == "grey" if tag else grey_tables
     width, height = image.size
-    frames = image.n_frames
+    frames = int(getattr(image, "n_frames", 1))
     shape = (frames, height, width) if grey else (frames, height, width, 3)
     metadata: dict[str, Any] = {"colour": "grey" if grey else "rgb"}
     duration = image.info.get("duration")
@@ -176,8 +196,9 @@ def _describe(image: Image.Image, path: Path, spec: FormatSpec) -> FileInfo:
 
 def info(path: Path, *, spec: FormatSpec) -> FileInfo:
     """Frames, size, frame rate and loop count from the headers (no decoding)."""
-    with _open(path) as image:
-        return _describe(image, path, spec)
+    image, grey = _open(path)
+    with image:
+        return _describe(image, path, spec, grey)
 
 
 def _decoded(image: Image.Image, described: FileInfo) -> Iterator[np.ndarray]:
@@ -190,13 +211,18 @@ def _decoded(image: Image.Image, described: FileInfo) -> Iterator[np.ndarray]:
             raise CorruptFileError(
                 f"frame {index} cannot be decoded ({exc})", path=described.path, hint="the file is damaged"
             ) from exc
+        if rgb.shape[:2] != described.shape[1:3]:  # Pillow grows the canvas for a frame placed beyond it
+            raise CorruptFileError(f"frame {index} is {rgb.shape[1]}x{rgb.shape[0]}, the screen "
+                                   f"{described.shape[2]}x{described.shape[1]}", path=described.path,
+                                   hint="the file is damaged (a frame lies outside the logical screen)")
         yield rgb[..., 0] if grey else rgb
 
 
 def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
     """Decode every frame into one preallocated array (into ``out`` when given)."""
-    with _open(path) as image:
-        described = _describe(image, path, spec)
+    image, grey = _open(path)
+    with image:
+        described = _describe(image, path, spec, grey)
         out = output_array(described.shape, described.dtype, path, out)
         for index, frame in enumerate(_decoded(image, described)):
             out[index] = frame
@@ -205,8 +231,9 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
 
 def iter_frames(path: Path, *, spec: FormatSpec) -> Iterator[np.ndarray]:
     """Yield the frames one at a time (each a new array)."""
-    with _open(path) as image:
-        described = _describe(image, path, spec)
+    image, grey = _open(path)
+    with image:
+        described = _describe(image, path, spec, grey)
         for frame in _decoded(image, described):
             yield frame.copy()
 
@@ -232,7 +259,7 @@ def check_writable(
     A colour frame of more than 256 colours is refused by ``write``, which
     counts them once while encoding (the write is atomic: nothing is left).
     """
-    check_movie_shape(array, spec)
+    check_movie_shape(array, spec, ((metadata or {}).get("geometry") or {}).get("axes"))
     if max(array.shape[1:3]) > _MAX_SIDE:
         raise UnsupportedDtypeError(f"GIF frames are at most {_MAX_SIDE} pixels wide or high", hint="use .mkv or .tif")
     frame_rate_for(frame_rate, metadata or {}, limits=_RATES)

@@ -36,8 +36,10 @@ that owns its memory.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import json
+import math
 import re
 import shutil
 import tempfile
@@ -48,24 +50,36 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_files
-from .._memory import aligned_empty, available_memory, output_array
-from .._paths import disk_bytes
-from ..errors import AxesError, CorruptFileError, InvalidOptionError, TargetError, UnsupportedDtypeError
+from .._atomic import atomic_files, temporary_sibling
+from .._memory import aligned_empty, available_memory, byte_view, output_array
+from .._optional import import_optional
+from .._paths import disk_bytes, local
+from ..errors import (
+    AxesError,
+    CorruptFileError,
+    InvalidOptionError,
+    TargetError,
+    UnsupportedDtypeError,
+    UnsupportedFeatureError,
+)
 from ..fileinfo import FileInfo
 from ..geometry import MILLIMETRES, SECONDS, named_as
 from ..image import Image
 from ..interop._toolkit import TOOLKIT_AXES
 from ..interop.sitk import KIND_KEY, buffer_array, simpleitk, to_sitk
 from ..registry import FormatSpec
+from ..sources import Source
+from . import _nifti, _nrrd
 
 _NIFTI_KIND = "imarray kind="  # prefix in NIfTI's 24-byte aux_file field
 _UNITS_KEY = "imarray_units"  # MetaImage and NRRD: units per axis letter, as JSON
+_SCALE_KEY = "imarray_scale"  # MetaImage and NRRD: the scale= mapping applied on saving, as JSON
 # NIfTI states lengths in m, mm or um and times in s, ms or us; ITK writes mm and s, and reads every
 # one of them converted to mm and s. Units are therefore converted to mm and s on writing.
 _COMPRESSIONS = ("zlib", "gzip")
 _HEADER_BYTES = 65536  # text headers of MetaImage and NRRD are far shorter
 _INFLATE_CHUNK = 4 * 2**20
+_MAX_DIMS = 5  # ITK's image IO reads up to 5 dimensions
 
 
 def _is_nifti(path: Path) -> bool:
@@ -84,7 +98,50 @@ def _own_name(path: Path) -> Iterator[str]:
         yield str(link)
 
 
+_METAIMAGE_VECTORS = ("Offset", "Position", "Origin", "CenterOfRotation", "ElementSpacing", "ElementSize")
+_METAIMAGE_MATRICES = ("TransformMatrix", "Rotation", "Orientation")
+_MAX_COORDINATE = 1e30  # far beyond any image's millimetres; 1e308 sends ITK's matrix code into an endless loop
+
+
+def _check_metaimage_header(path: Path) -> None:
+    """Check the MetaImage fields ITK trusts before ITK parses them: NDims = -1 or 2**31 - 1 crashed
+    SimpleITK, a TransformMatrix holding 1e308 hung it (both found by fuzzing)."""
+    fields: dict[str, str] = {}
+    for line in _text_header(path).splitlines():
+        key, equals, value = line.partition("=")
+        if equals:
+            fields.setdefault(key.strip(), value.strip())
+        if key.strip() == "ElementDataFile":
+            break
+    try:
+        ndims = int(fields.get("NDims", ""))
+    except ValueError:
+        ndims = 0
+    if not 1 <= ndims <= _MAX_DIMS:
+        raise CorruptFileError(f"NDims = {fields.get('NDims')!r} is not a number of dimensions from 1 to {_MAX_DIMS}",
+                               path=path, hint="the header is damaged")
+
+    def numbers(key: str, count: int, kind: type) -> None:
+        if key not in fields:
+            return
+        try:
+            values = [kind(v) for v in fields[key].split()]
+        except ValueError:
+            values = []
+        if len(values) < count or not all(math.isfinite(v) and abs(v) <= _MAX_COORDINATE for v in values):
+            raise CorruptFileError(f"{key} = {fields[key][:80]!r} is not {count} finite numbers of at most "
+                                   f"{_MAX_COORDINATE:g}", path=path, hint="the header is damaged")
+
+    numbers("DimSize", ndims, int)
+    for key in _METAIMAGE_VECTORS:
+        numbers(key, ndims, float)
+    for key in _METAIMAGE_MATRICES:
+        numbers(key, ndims * ndims, float)
+
+
 def _header(path: Path) -> Any:
+    if path.name.lower().endswith((".mha", ".mhd")):
+        _check_metaimage_header(path)
     sitk = simpleitk()
     reader = sitk.ImageFileReader()
     with _own_name(path) as name:
@@ -127,16 +184,71 @@ def _dtype_of(reader: Any, path: Path) -> np.dtype:
 
 
 def _describe(path: Path, spec: FormatSpec) -> tuple[FileInfo, Any]:
+    """The FileInfo (sizes checked against the file) and the ITK reader holding the header (None where
+    another reader describes the file: NIfTI-2 and NRRD that ITK does not read)."""
+    nifti = _nifti.read_header(path) if _is_nifti(path) else None
+    if nifti is not None and nifti.version == 2:
+        file_info = _nifti2_info(path, spec, nifti)
+    elif not _is_nifti(path) and path.name.lower().endswith((".nrrd", ".nhdr")) and _nrrd.needs_pynrrd(path):
+        file_info = _nrrd.info(path, spec)
+    else:
+        file_info, reader = _itk_info(path, spec, nifti)
+        _check_sizes(file_info, path, nifti)
+        return file_info, reader
+    _check_sizes(file_info, path, nifti)
+    return file_info, None
+
+
+def _nifti2_info(path: Path, spec: FormatSpec, nifti: _nifti.NiftiHeader) -> FileInfo:
+    """A NIfTI-2 header (which ITK does not read) through nibabel: geometry in ITK's LPS frame, mm and s."""
+    nibabel = import_optional("nibabel", extra="medical", purpose="reading NIfTI-2 headers")
+    try:
+        header = nibabel.load(path).header
+    except MemoryError:
+        raise
+    except Exception as exc:  # nibabel's ImageFileError, gzip's BadGzipFile, struct and value errors of damage
+        raise CorruptFileError(f"nibabel cannot read the NIfTI-2 header ({type(exc).__name__}: {exc})", path=path,
+                               hint="the file is damaged or was cut short") from exc
+    ndim = len(nifti.shape)
+    axes = TOOLKIT_AXES[ndim - 2] if 2 <= ndim <= 4 else "q" * ndim
+    space, time = header.get_xyzt_units()
+    length = {"meter": 1000.0, "mm": 1.0, "micron": 1e-3}.get(space, 1.0)
+    seconds = {"sec": 1.0, "msec": 1e-3, "usec": 1e-6}.get(time, 1.0)
+    zooms = [float(z) * (seconds if letter == "t" else length) for z, letter in zip(header.get_zooms(), axes[::-1],
+                                                                                        strict=False)]
+    spacing = dict(zip(axes[::-1], zooms, strict=False))
+    units = {letter: "s" if letter == "t" else "mm" for letter in axes if letter in "tzyx"
+             and (time if letter == "t" else space) != "unknown"}
+    spatial = min(ndim, 3)
+    affine = np.asarray(header.get_best_affine(), dtype=np.float64) * length
+    flip = np.diag([-1.0, -1.0, 1.0])[:spatial, :spatial]  # RAS (NIfTI) to LPS (ITK)
+    matrix = flip @ affine[:spatial, :spatial]
+    norms = np.linalg.norm(matrix, axis=0)
+    metadata: dict[str, Any] = {"nifti_version": 2}
+    if nifti.scaled:
+        metadata["scaling"] = {"scl_slope": nifti.slope, "scl_inter": nifti.inter, "stored_dtype": nifti.stored.name}
+    if np.all(norms > 0):
+        direction = matrix / norms
+        if not np.allclose(direction, np.eye(spatial)):
+            metadata["direction"] = direction.tolist()
+    origin = dict(zip(axes[::-1], (float(v) for v in flip @ affine[:spatial, 3]), strict=False))
+    return FileInfo(path=path, format=spec.name, shape=nifti.shape, dtype=nifti.dtype.name, axes=axes,
+                    spacing=spacing, units=units, origin=origin, files=(path,), disk_bytes=disk_bytes((path,)),
+                    metadata=metadata)
+
+
+def _itk_info(path: Path, spec: FormatSpec, nifti: _nifti.NiftiHeader | None) -> tuple[FileInfo, Any]:
     reader = _header(path)
     size = tuple(int(s) for s in reader.GetSize())
-    dtype = _dtype_of(reader, path)
+    dtype = _dtype_of(reader, path) if nifti is None else nifti.dtype
     components = 1 if dtype.kind == "c" else reader.GetNumberOfComponents()  # ITK counts complex as 2
     dimension = len(size)
     shape = size[::-1] + ((components,) if components > 1 else ())
     scalar_axes = TOOLKIT_AXES[dimension - 2] if 2 <= dimension <= 4 else "q" * dimension
     axes = scalar_axes + ("c" if components > 1 else "")
     keys = set(reader.GetMetaDataKeys())
-    meta = {key: reader.GetMetaData(key) for key in keys if key in (KIND_KEY, _UNITS_KEY, "aux_file", "xyzt_units")}
+    meta = {key: reader.GetMetaData(key) for key in keys
+            if key in (KIND_KEY, _UNITS_KEY, _SCALE_KEY, "aux_file", "xyzt_units")}
     spacing = dict(zip(scalar_axes[::-1], (float(s) for s in reader.GetSpacing()), strict=True))
     origin = dict(zip(scalar_axes[::-1], (float(o) for o in reader.GetOrigin()), strict=True))
     units = _units(meta, scalar_axes, path)
@@ -149,8 +261,14 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[FileInfo, Any]:
     kind = meta.get(KIND_KEY) or (aux.removeprefix(_NIFTI_KIND) if aux.startswith(_NIFTI_KIND) else None)
     if kind:
         metadata["kind"] = kind
-    files = (path,)
-    data_file = _metaimage_data_file(path)
+    with contextlib.suppress(ValueError, TypeError):
+        scale = json.loads(meta.get(_SCALE_KEY) or "null")
+        if isinstance(scale, dict):
+            metadata["scale"] = scale
+    if nifti is not None and nifti.scaled:
+        metadata["scaling"] = {"scl_slope": nifti.slope, "scl_inter": nifti.inter, "stored_dtype": nifti.stored.name}
+    files: tuple[Path, ...] = (path,)
+    data_file = _data_file(path)
     if data_file is not None:
         files = (path, data_file)
     file_info = FileInfo(
@@ -217,14 +335,34 @@ def _text_header(path: Path) -> str:
         return handle.read(_HEADER_BYTES).decode("latin-1")
 
 
+def _data_file(path: Path) -> Path | None:
+    """The data file a detached header names (a MetaImage ``ElementDataFile``, an NRRD ``data file``), if any.
+
+    Lists and numbered patterns of data files are refused as unsupported: their
+    sizes could not be checked before ITK reads them.
+    """
+    name = path.name.lower()
+    if name.endswith((".mhd", ".mha")):
+        match = re.search(r"^ElementDataFile\s*=\s*(.+?)\s*$", _text_header(path), re.MULTILINE)
+    elif name.endswith((".nrrd", ".nhdr")):
+        match = re.search(r"^data ?file:\s*(.+?)\s*$", _text_header(path), re.MULTILINE)
+    else:
+        return None
+    if match is None or match.group(1).upper() == "LOCAL":
+        return None
+    value = match.group(1)
+    if value.upper().startswith("LIST") or "%" in value or " " in value.strip():
+        raise UnsupportedFeatureError(f"the header names a list or numbered pattern of data files ({value!r})",
+                                      path=path, hint="join the slices into one data file, or read it with ITK")
+    return path.parent / value
+
+
 def _metaimage_data_file(path: Path) -> Path | None:
-    """The data file a detached MetaImage header (.mhd) names, if any."""
-    if not path.name.lower().endswith(".mhd"):
+    """The data file a detached MetaImage header names, if any (an unsupported list of files: none)."""
+    try:
+        return _data_file(path) if path.name.lower().endswith((".mhd", ".mha")) else None
+    except UnsupportedFeatureError:
         return None
-    match = re.search(r"^ElementDataFile\s*=\s*(.+?)\s*$", _text_header(path), re.MULTILINE)
-    if match is None or match.group(1).upper() in ("LOCAL", "LIST") or "%" in match.group(1):
-        return None
-    return path.parent / match.group(1)
 
 
 def _compressed(path: Path) -> bool:
@@ -239,9 +377,24 @@ def _compressed(path: Path) -> bool:
     return encoding is not None and encoding.group(1).lower() not in ("raw", "ascii", "text", "txt")
 
 
-def _check_sizes(file_info: FileInfo, path: Path) -> None:
-    """Refuse headers that promise more pixels than the file (or the machine) holds, before allocating."""
+def _check_sizes(file_info: FileInfo, path: Path, nifti: _nifti.NiftiHeader | None = None) -> None:
+    """Refuse headers that promise more pixels than the file (or the machine) holds, before allocating.
+
+    A NIfTI header states what it stores (the dtype before scaling) and where:
+    that is what the file must hold.
+    """
     expected = file_info.nbytes
+    if expected > available_memory():
+        raise CorruptFileError(
+            f"the header promises {expected} bytes of pixels, more than this machine's memory",
+            path=path, hint="the header is damaged, or the volume needs a machine with more memory",
+        )
+    if nifti is not None:
+        expected = nifti.offset + nifti.stored_bytes
+    data = local(file_info.files[-1])
+    if not data.exists():
+        raise CorruptFileError(f"the data file {data.name} the header names is missing", path=path,
+                               hint="keep the header and its data file together")
     if _compressed(path):
         if expected > available_memory():
             raise CorruptFileError(
@@ -249,10 +402,9 @@ def _check_sizes(file_info: FileInfo, path: Path) -> None:
                 path=path, hint="the header is damaged, or the volume needs a machine with more memory",
             )
         return
-    data = file_info.files[-1]
-    if not data.exists():
-        raise CorruptFileError(f"the data file {data.name} the header names is missing", path=path,
-                               hint="keep the .mhd and its .raw together")
+    if not data.is_file():
+        raise CorruptFileError(f"the data file {data.name} the header names is not a regular file", path=path,
+                               hint="point the header at the file that holds the pixels")
     if data.stat().st_size < expected:
         raise CorruptFileError(
             f"truncated: the header promises {expected} bytes of pixels, {data.name} has {data.stat().st_size}",
@@ -260,20 +412,20 @@ def _check_sizes(file_info: FileInfo, path: Path) -> None:
         )
 
 
-def _nifti_pixels(path: Path, file_info: FileInfo, reader: Any, out: np.ndarray | None) -> np.ndarray | None:
-    """NIfTI pixels read here, exactly (ITK turns NaN and ±inf into 0); None where ITK must scale them."""
-    slope, inter = (float(reader.GetMetaData(key)) for key in ("scl_slope", "scl_inter"))
-    if slope not in (0.0, 1.0) or inter != 0.0 or len(file_info.shape) != len(file_info.axes.replace("c", "")):
+def _nifti_pixels(path: Path, file_info: FileInfo, out: np.ndarray | None) -> np.ndarray | None:
+    """NIfTI pixels read here, exactly (ITK turns NaN and ±inf into 0) and scaled as the header asks; None for
+    vector pixels, which ITK reads."""
+    nifti = _nifti.read_header(path)
+    if len(file_info.shape) != len(file_info.axes.replace("c", "")):
         return None
-    offset = int(float(reader.GetMetaData("vox_offset")))
+    stored_info = dataclasses.replace(file_info, shape=nifti.shape, dtype=nifti.stored.newbyteorder("=").name)
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as handle:
-            order = "<" if int.from_bytes(handle.read(4), "little") in (348, 540) else ">"
-            dtype = np.dtype(file_info.dtype).newbyteorder(order)
-            array = _read_target(file_info, out)
-            handle.seek(offset)
-            view = memoryview(array.reshape(-1).view(np.uint8))
+            dtype = nifti.stored
+            array = _read_target(stored_info, None if nifti.scaled else out)
+            handle.seek(nifti.offset)
+            view = byte_view(array)
             done = 0
             while done < len(view):
                 count = handle.readinto(view[done:])
@@ -286,7 +438,13 @@ def _nifti_pixels(path: Path, file_info: FileInfo, reader: Any, out: np.ndarray 
     except (EOFError, OSError, zlib.error) as exc:
         raise CorruptFileError(f"cannot decompress the pixels ({exc})", path=path,
                                hint="the file is damaged or was cut short") from exc
-    return _native_into(array, dtype, out)
+    if not nifti.scaled:
+        return _native_into(array.reshape(file_info.shape), dtype, out)
+    scaled = _nifti.apply_scaling(_native_into(array, dtype, None), nifti).reshape(file_info.shape)
+    if out is not None:
+        out[...] = scaled
+        return out
+    return scaled
 
 
 def _read_target(file_info: FileInfo, out: np.ndarray | None) -> np.ndarray:
@@ -306,7 +464,7 @@ def _native_into(array: np.ndarray, stored: np.dtype, out: np.ndarray | None) ->
     return array
 
 
-def _compressed_data(path: Path, file_info: FileInfo) -> tuple[Path, int, bool] | None:
+def _compressed_data(path: Path, file_info: FileInfo) -> tuple[Path | Source, int, bool] | None:
     """(file, offset, big-endian) of zlib/gzip-compressed MetaImage or NRRD pixels; None where ITK must read them."""
     text = _text_header(path)
     if path.name.lower().endswith(".nrrd"):
@@ -337,11 +495,11 @@ def _compressed_pixels(path: Path, file_info: FileInfo, out: np.ndarray | None) 
     source, offset, big = located
     dtype = np.dtype(file_info.dtype).newbyteorder(">" if big else "<")
     array = _read_target(file_info, out)
-    view = memoryview(array.reshape(-1).view(np.uint8))
+    view = byte_view(array)
     inflater = zlib.decompressobj(wbits=47)  # zlib or gzip header, detected
     done = 0
     try:
-        with open(source, "rb") as handle:
+        with open(local(source), "rb") as handle:
             handle.seek(offset)
             while not inflater.eof:
                 chunk = inflater.unconsumed_tail or handle.read(_INFLATE_CHUNK)
@@ -365,9 +523,10 @@ def _compressed_pixels(path: Path, file_info: FileInfo, out: np.ndarray | None) 
 def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
     """Read the pixels after checking sizes; geometry in numpy order in the FileInfo."""
     file_info, reader = _describe(path, spec)
-    _check_sizes(file_info, path)
+    if reader is None and not _is_nifti(path):
+        return _nrrd.read(path, file_info, out), file_info
     if _is_nifti(path):
-        array = _nifti_pixels(path, file_info, reader, out)
+        array = _nifti_pixels(path, file_info, out)
     else:
         array = _compressed_pixels(path, file_info, out) if _compressed(path) else None
     if array is None:
@@ -438,21 +597,46 @@ def write(path: Path, array: np.ndarray, *, spec: FormatSpec, metadata: dict, co
     units = {axis: unit for axis, unit in (geometry.get("units") or {}).items() if unit}
     if units and not _is_nifti(path):
         simple.SetMetaData(_UNITS_KEY, json.dumps(units))  # ASCII: µ as \u00b5
+    if metadata.get("scale") and not _is_nifti(path):
+        simple.SetMetaData(_SCALE_KEY, json.dumps(metadata["scale"]))
     compress = compression is not None
     if not spec.multi_file:
         _write_sitk(simple, path, compress)
+        _check_written(path, path, array.nbytes, compressed=compress or path.name.lower().endswith(".gz"))
         return path
     data = path.with_suffix(".zraw" if compress else ".raw")
+    _check_data_name(path, data)
     _claim(path, data)
     with atomic_files([path, data]) as (tmp_header, tmp_data):
-        staging = Path(tempfile.mkdtemp(prefix=".imarray-tmp-", dir=path.parent))
+        staging = temporary_sibling(path)
+        staging.mkdir()
         try:
-            _write_sitk(simple, staging / path.name, compress)  # the header names data.name, its final name
+            try:
+                _write_sitk(simple, staging / path.name, compress)  # the header names data.name, its final name
+            except TargetError as exc:  # named after the file asked for, not the staging folder
+                raise TargetError(exc.message.replace(str(staging / path.name), str(path)), path=path,
+                                  hint=exc.hint) from exc
+            _check_written(staging / data.name, path, array.nbytes, compressed=compress)
             (staging / path.name).replace(tmp_header)
             (staging / data.name).replace(tmp_data)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return path
+
+
+def _check_data_name(header: Path, data: Path) -> None:
+    """Refuse, before writing, a data file name the header cannot state exactly.
+
+    The header's ``ElementDataFile`` line is text of one line, read back as
+    bytes by other tools, and ITK takes a backslash for a folder separator:
+    names outside printable ASCII, or with a backslash, would name another file.
+    """
+    name = data.name
+    if name.isascii() and name.isprintable() and "\\" not in name and name.strip() == name:
+        return
+    raise TargetError(f"the data file name {name!r} cannot be written exactly into the MetaImage header (it takes "
+                      "printable ASCII without backslashes or surrounding spaces)", path=header,
+                      hint="choose such a name, or save as .mha, which keeps header and pixels in one file")
 
 
 def _claim(header: Path, data: Path) -> None:
@@ -464,9 +648,35 @@ def _claim(header: Path, data: Path) -> None:
                       path=header, hint=f"choose another name, or delete {data.name} first")
 
 
+def _check_written(written: Path, target: Path, nbytes: int, *, compressed: bool) -> None:
+    """Refuse a file SimpleITK wrote short (its NIfTI writer reports success after a failed write).
+
+    Uncompressed: the file holds at least the pixels' bytes. Gzip (``.nii.gz``):
+    the stream is whole (its CRC checked) and inflates to at least that many
+    bytes, counted in pieces without keeping them.
+    """
+    if compressed and not written.name.lower().endswith(".gz"):
+        return  # zlib data inside MetaImage and NRRD: ITK checks its own stream writes
+    if compressed:
+        try:
+            with gzip.open(written, "rb") as handle:
+                size = sum(len(piece) for piece in iter(lambda: handle.read(_INFLATE_CHUNK), b""))
+        except (EOFError, OSError, zlib.error):
+            size = -1
+    else:
+        size = written.stat().st_size
+    if size < nbytes:
+        from .._atomic import short_write_error
+
+        raise short_write_error(target, nbytes, "SimpleITK")
+
+
 def _write_sitk(simple: Any, path: Path, compress: bool) -> None:
     try:
         simpleitk().WriteImage(simple, str(path), useCompression=compress)
     except RuntimeError as exc:
+        from .._atomic import room_left
+
         raise TargetError(f"SimpleITK could not write it ({_itk_reason(exc, str(path), path)})", path=path,
-                          hint="check that the folder is writable and the disk has room") from exc
+                          hint=f"check that the folder is writable and the disk has room ({room_left(path.parent)})"
+                          ", and that no file-size limit (`ulimit -f`) stops it") from exc

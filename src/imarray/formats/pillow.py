@@ -19,13 +19,14 @@ import struct
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, PngImagePlugin
 
 from .._memory import check_fits, output_array
 from .._paths import file_size, whole_file
-from ..errors import CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError
+from ..errors import CorruptFileError, ImarrayError, InvalidOptionError, UnsupportedDtypeError, UnsupportedFeatureError
 from ..fileinfo import FileInfo
 from ..registry import FormatSpec
 from ..sources import Source
@@ -34,6 +35,7 @@ _MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"BM")
 _PIL_FORMAT = {"png": "PNG", "jpeg": "JPEG", "bmp": "BMP"}
 _GREY = {"bool": "1", "uint8": "L", "uint16": "I;16"}
 _COLOUR = {3: "RGB", 4: "RGBA"}
+_MODE_NAMES = {"CMYK": "CMYK", "YCbCr": "YCbCr", "LAB": "CIELAB", "HSV": "HSV"}
 _READ_DTYPE = {"1": "bool", "L": "uint8", "I;16": "uint16", "I;16B": "uint16", "I;16L": "uint16",
                "RGB": "uint8", "RGBA": "uint8", "LA": "uint8"}
 _JPEG_QUALITY = 95
@@ -50,6 +52,17 @@ _DESCRIBED = {
 _DAMAGE = (OSError, SyntaxError, ValueError, EOFError, IndexError, struct.error)
 
 
+def _open_unguarded(path: Path | BinaryIO) -> Image.Image:
+    """``Image.open`` without Pillow's decompression-bomb refusal: imarray's own size check (``check_fits``,
+    against the machine's memory) decides before any pixel is decoded, so a genuine 13,500 x 13,500 PNG opens."""
+    limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        return Image.open(path)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
 @contextlib.contextmanager
 def _opened(path: Path | Source) -> Iterator[Image.Image]:
     """The open Pillow image; any decoding error inside is a CorruptFileError naming ``path``.
@@ -59,7 +72,7 @@ def _opened(path: Path | Source) -> Iterator[Image.Image]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(whole_file(path))
+            image = _open_unguarded(whole_file(path))
         with image:
             yield image
     except ImarrayError:
@@ -78,20 +91,29 @@ def _layout(image: Image.Image, path: Path) -> tuple[tuple[int, ...], str, str]:
     width, height = image.size
     if mode == "P" or mode == "PA":
         has_alpha = mode == "PA" or "transparency" in image.info
+        if not has_alpha and grey_palette(image):
+            return ((height, width), "uint8", "yx")
         return ((height, width, 4 if has_alpha else 3), "uint8", "yxc")
     if mode == "I" and image.format == "PNG":  # Pillow opens 16-bit grey PNG as "I"
         return ((height, width), "uint16", "yx")
     if mode in ("I", "F") and image.format != "PNG":
         return ((height, width), "int32" if mode == "I" else "float32", "yx")
     if mode not in _READ_DTYPE:
-        raise CorruptFileError(
-            f"Pillow mode {mode!r} has no exact array form here",
+        raise UnsupportedFeatureError(
+            f"pixels in Pillow mode {mode!r} ({_MODE_NAMES.get(mode, 'this colour model')}) have no exact grey or RGB "
+            "form: the file is valid, imarray does not convert colour models",
             path=path,
             hint="convert it with an image editor to grey or RGB, or read it with Pillow and choose a conversion",
         )
     channels = {"RGB": 3, "RGBA": 4, "LA": 2}.get(mode)
     shape = (height, width) if channels is None else (height, width, channels)
     return shape, _READ_DTYPE[mode], "yx" if channels is None else "yxc"
+
+
+def grey_palette(image: Image.Image) -> bool:
+    """True when every colour of ``image``'s palette is a grey (r == g == b): its pixels are grey levels."""
+    palette = np.frombuffer(bytes(image.getpalette() or []), np.uint8)
+    return palette.size > 0 and bool((palette.reshape(-1, 3) == palette.reshape(-1, 3)[:, :1]).all())
 
 
 def _frames(image: Image.Image) -> int:
@@ -130,7 +152,7 @@ def info(path: Path, *, spec: FormatSpec) -> FileInfo:
 def _pixels(image: Image.Image, shape: tuple[int, ...], dtype: str, path: Path) -> np.ndarray:
     """The current frame of ``image`` as an array of ``shape`` and ``dtype``."""
     if image.mode in ("P", "PA"):
-        image = image.convert("RGBA" if shape[-1] == 4 else "RGB")
+        image = image.convert("L" if len(shape) == 2 else "RGBA" if shape[-1] == 4 else "RGB")
     array = np.asarray(image)
     if array.dtype == np.bool_:  # Pillow's mode "1" arrays hold 255 for True: make them canonical 0/1 bytes
         array = array.view(np.uint8) != 0

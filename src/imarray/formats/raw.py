@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -27,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from .._atomic import atomic_files, writes_are_durable
+from .._atomic import atomic_files, prepare_target, writes_are_durable
 from .._chunking import along_first, groups, read_bytes, read_file_into
 from .._disk import preallocate, start_writeback
-from .._memory import aligned_empty
+from .._memory import aligned_empty, byte_view
+from .._paths import local
 from ..errors import (
     AxesError,
     CorruptFileError,
@@ -43,31 +45,46 @@ from ..fileinfo import FileInfo
 from ..geometry import check_axes
 from ..layout import dense_planes
 from ..protocol import ChunkPlan
-from ..registry import FormatSpec
+from ..registry import ALL_DTYPES, FormatSpec
 
 _CHUNK = 16 * 2**20  # small enough for the CRC thread to keep pace, large enough for few syscalls
 _CALSCIPY_KEYS = ("frames", "y", "x")
 _DIM_NAMES = ("frames", "t", "z", "c", "y", "x")
 _MAP_MODES = ("r", "r+", "c", "readonly", "readwrite", "copyonwrite")  # not w+: it would zero the file
-_GEOMETRY_KEYS = ("spacing", "units", "origin", "kind", "direction")  # what ia.write records beside the shape
+# what ia.write records beside the shape
+_GEOMETRY_KEYS = ("spacing", "units", "origin", "kind", "direction", "channels")
 
+_MAX_SIDECAR_BYTES = 2**20  # a sidecar is a few hundred bytes; /dev/zero or a huge file is not one
+_MAX_DIMS = 32  # NumPy's limit
 
 def bin_path(path: Path) -> Path:
-    """The data file of ``path``: itself if it ends in .bin/.raw, else ``path`` + ``.bin`` (CalSciPy's stems)."""
-    return path if path.suffix.lower() in (".bin", ".raw") else path.with_name(path.name + ".bin")
+    """The data file of ``path``: itself if it ends in .bin/.raw, else ``path`` + ``.bin`` (CalSciPy's stems);
+    through a symbolic link, the file it points to (its sidecar lives beside that file)."""
+    path = path if path.suffix.lower() in (".bin", ".raw") else path.with_name(path.name + ".bin")
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def _dtype(value: Any, source: Path) -> np.dtype:
+    """The dtype a sidecar (or ``dtype=``) names, if it is one of the image dtypes imarray holds.
+
+    Sidecars are untrusted input: an object, void, string or datetime dtype
+    over a file's bytes is refused (an object memmap over raw bytes crashes Python).
+    """
     try:
-        return np.dtype(value)
-    except (TypeError, ValueError) as exc:
+        dtype = np.dtype(value) if isinstance(value, (str, np.dtype, type)) else None
+    except (TypeError, ValueError, SyntaxError) as exc:
         raise SidecarError(f"dtype {value!r} is not a numpy dtype", path=source,
                            hint="name a NumPy dtype, e.g. 'uint16' or 'float32'") from exc
+    if dtype is None or dtype.newbyteorder("=").name not in ALL_DTYPES or dtype.newbyteorder("=") != np.dtype(
+            dtype.newbyteorder("=").name):
+        raise SidecarError(f"dtype {value!r} is not an image dtype", path=source,
+                           hint=f"name one of {', '.join(ALL_DTYPES)}")
+    return dtype
 
 
 def _shape(value: Any, source: Path) -> tuple[int, ...]:
-    if not isinstance(value, list) or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0
-                                              for s in value):
+    if (not isinstance(value, list) or len(value) > _MAX_DIMS
+            or not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**62 for s in value)):
         raise SidecarError(f"the shape {value!r} is not a list of sizes", path=source,
                            hint="write it as e.g. [100, 512, 512]")
     return tuple(value)
@@ -77,8 +94,15 @@ def _sidecar(path: Path) -> dict | None:
     sidecar = path.with_suffix(".json")
     if not sidecar.exists():
         return None
+    if not sidecar.is_file() or sidecar.stat().st_size > _MAX_SIDECAR_BYTES:
+        raise SidecarError(f"the sidecar is not a regular file of at most {_MAX_SIDECAR_BYTES} bytes", path=sidecar,
+                           hint="a sidecar is a small JSON file; delete it and pass dtype= and sizes")
     try:
-        data = json.loads(sidecar.read_text())
+        with open(sidecar, "rb") as handle:
+            data = json.loads(handle.read(_MAX_SIDECAR_BYTES + 1).decode())
+    except RecursionError:
+        raise SidecarError("the sidecar's JSON is nested too deeply", path=sidecar,
+                           hint="fix it, or delete it and pass dtype= and sizes") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise SidecarError(
             f"the sidecar is not JSON ({exc})", path=sidecar, hint="fix it, or delete it and pass dtype= and sizes"
@@ -108,7 +132,7 @@ def _claim(path: Path) -> None:
             data = _sidecar(path)
         except SidecarError:
             data = None
-        if not _is_sidecar(data):
+        if data is None or not _is_sidecar(data):
             raise TargetError(f"{sidecar.name} is not a sidecar imarray or CalSciPy wrote, and saving would "
                               "overwrite it", path=path, hint="choose another name, or move that JSON file away")
         owner = data.get("data_file")
@@ -137,13 +161,17 @@ def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tup
         if order is not None:
             dtype = dtype.newbyteorder(">" if order == "big" else "<")
         shape = _shape(data["shape"], sidecar)
+        for key, kinds in (("axes", str), ("checksum", dict), ("metadata", dict), ("kind", str)):
+            if data.get(key) is not None and not isinstance(data[key], kinds):
+                raise SidecarError(f"the sidecar's {key} {data[key]!r} is not a {kinds.__name__}", path=sidecar,
+                                   hint=f"fix the sidecar's {key}, or delete the key")
         try:
             axes = check_axes(data.get("axes") or "q" * len(shape), len(shape))
         except AxesError as exc:
             raise SidecarError(f"the sidecar's axes: {exc.message}", path=sidecar,
                                hint="fix the sidecar's axes (one letter of 'tzcyxq' per dimension), or delete "
                                     "the key") from None
-        recorded = {key: data[key] for key in ("kind", "direction") if data.get(key) is not None}
+        recorded = {key: data[key] for key in ("kind", "direction", "channels") if data.get(key) is not None}
         return shape, dtype, axes, {"sidecar": "imarray", "checksum": data.get("checksum"),
                                     **(data.get("metadata") or {}), **recorded}
     if "dtype" in data and sum(k in data for k in _CALSCIPY_KEYS) >= 2:
@@ -162,7 +190,7 @@ def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tup
 
 def _infer(sizes: dict, order: tuple[str, ...], dtype: np.dtype, file_size: int, path: Path) -> tuple[int, ...]:
     unknown = [k for k in order if k not in sizes]
-    known = int(np.prod([sizes[k] for k in order if k in sizes], dtype=np.int64)) * dtype.itemsize
+    known = math.prod(int(sizes[k]) for k in order if k in sizes) * dtype.itemsize
     if len(unknown) > 1:
         raise SidecarError(f"sizes of {', '.join(unknown)} are unknown; all but one are needed", path=path)
     if unknown:
@@ -202,6 +230,9 @@ def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[
     path = bin_path(path)
     if not path.exists():
         raise CorruptFileError("the sidecar is here but the .bin it describes is not", path=path)
+    if not path.is_file():  # a FIFO would block, /dev/zero never end
+        raise CorruptFileError("the data file is not a regular file", path=path,
+                               hint="raw pixels are read from a regular file")
     file_size = path.stat().st_size
     data = _sidecar(path)
     dims = dims or {}
@@ -220,7 +251,7 @@ def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[
     else:
         shape, stored = _layout_from_caller(dtype, dims, path, file_size)
         axes, metadata, files, disk = "q" * len(shape), {"sidecar": None}, (path,), file_size
-    expected = int(np.prod(shape, dtype=np.int64)) * stored.itemsize
+    expected = math.prod(shape) * stored.itemsize  # Python integers: a shape of [2**62 + 1, 4, 4] cannot wrap
     if expected != file_size:
         raise CorruptFileError(
             f"the sidecar describes {expected} bytes ({'x'.join(map(str, shape))} {stored}) but the file has "
@@ -309,16 +340,16 @@ def read(
         raise InvalidOptionError(f"mode={mode!r} is not a mode to map an existing file", path=path,
                                  hint="pass 'r' (read-only), 'r+' (writes go to the file) or 'c' (copy on write)")
     file_info, stored = _describe(path, dtype, dims)
-    path = file_info.path
-    recorded = file_info.metadata.get("checksum") if verify else None
+    path = local(file_info.path)
+    recorded: dict = (file_info.metadata.get("checksum") or {}) if verify else {}
     if verify and not recorded:
         raise SidecarError("verify=True, but the sidecar records no checksum", path=path)
     if mmap:
         if verify:
             _compare_checksum(recorded, _crc32(path), path)
-        return np.memmap(path, dtype=stored, mode=mode, shape=file_info.shape), file_info
+        return np.memmap(path, dtype=stored, mode=mode, shape=file_info.shape), file_info  # type: ignore[call-overload]
     array = aligned_empty(file_info.shape, stored) if out is None else out
-    view = memoryview(array.reshape(-1).view(np.uint8))  # type: ignore[arg-type]  # ndarrays are buffers
+    view = byte_view(array)
     if not verify:  # positioned reads on both cores
         read_file_into(path, 0, view)
         return array, file_info
@@ -378,7 +409,8 @@ def write(
     sidecar: str = "imarray",
 ) -> Path:
     """Write ``path`` (.bin) and its sidecar atomically; return the .bin path."""
-    path = bin_path(path)
+    path = bin_path(path)  # through a link: the sidecar goes beside the data file it points to
+    prepare_target(path.with_suffix(".json"))  # a name too long for its sidecar is refused before any check
     _claim(path)
     byte_order = "big" if array.dtype.byteorder == ">" else "little"
     if sidecar == "calscipy":
@@ -399,7 +431,7 @@ def write(
             else:
                 planes = [array] if array.flags.c_contiguous else dense_planes(array, reuse=True)
             for plane in planes:
-                data = memoryview(plane.reshape(-1).view(np.uint8))
+                data = byte_view(plane)
                 piece = _CHUNK if checksum is not False or durable else len(data)  # pieces only for the CRC
                 for start in range(0, len(data), piece):  # thread and the writeback to keep pace with
                     chunk = data[start : start + piece]

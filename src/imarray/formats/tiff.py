@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import logging
 import math
 import os
 import re
@@ -30,7 +31,7 @@ import numpy as np
 import tifffile
 
 from .._chunking import READ_THREADS, REMOTE_CHUNK_BYTES, page_grid, read_bytes, read_file_into
-from .._memory import aligned_empty, output_array
+from .._memory import aligned_empty, byte_view, output_array
 from .._optional import import_optional
 from .._paths import file_size as file_size_of
 from ..dtypes import canonical
@@ -43,7 +44,7 @@ from ..errors import (
     UnsupportedDtypeError,
 )
 from ..fileinfo import FileInfo
-from ..geometry import MILLIMETRES, check_axes
+from ..geometry import MILLIMETRES, check_axes, ome_unit
 from ..layout import dense_planes
 from ..protocol import ChunkPlan
 from ..registry import FormatSpec
@@ -55,7 +56,6 @@ _CODECS = {"zlib", "deflate", "zstd", "lzw", "lzma", "packbits", "lz4"}
 # tifffile axis letters -> imarray's (S: samples of a colour pixel, I: image sequence)
 _AXES = {"T": "t", "Z": "z", "C": "c", "S": "c", "Y": "y", "X": "x", "I": "q", "Q": "q"}
 _OME_UNITS = {"µm": "um", "\u03bcm": "um"}
-_OME_UNIT_NAMES = {"um": "µm", "micron": "µm", "microns": "µm"}
 _NAMESPACE = "imarray"  # OME map annotation of imarray's own keys
 _IMAGEJ_KIND = "imarray_kind"
 _IMAGEJ_AXES = "imarray_axes"
@@ -68,7 +68,14 @@ class MultiSeriesWarning(UserWarning):
 
 # what tifffile raises on a damaged structure (IFD chain, tags, OME-XML, strips)
 # imagecodecs' decoding errors (DeflateError, ZstdError, ...) are RuntimeErrors
-_DAMAGE = (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, TypeError, RuntimeError, struct.error)
+# what tifffile raises on a damaged file: its own error, and whatever its parsing of nonsense values hits
+# (found by fuzzing: AssertionError in detect_series, ZeroDivisionError and OverflowError on zero or huge tags)
+_DAMAGE = (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, TypeError, RuntimeError, struct.error,
+           AssertionError, ArithmeticError, AttributeError, RecursionError)
+# tifffile logs what it finds odd (a bad tag, a missing strip) as warnings, which Python prints on stderr when
+# nothing is configured; imarray reports damage as exceptions, so those lines stay out of the terminal unless
+# the application configures logging itself
+logging.getLogger("tifffile").addHandler(logging.NullHandler())
 
 
 @contextlib.contextmanager
@@ -129,10 +136,12 @@ def _shape_axes(
 ) -> tuple[tuple[int, ...], str]:
     """The shape and axes to return: tifffile's, with the writer's own axes and length-1 dimensions where recorded."""
     shape = tuple(int(n) for n in series.shape)
-    if shaped and isinstance(shaped.get("imarray"), dict) and "axes" in shaped["imarray"]:
-        axes = shaped["imarray"]["axes"]
-        if isinstance(axes, str) and len(axes) == len(shape):
-            return shape, axes
+    own = shaped.get("imarray") if shaped else None
+    if isinstance(own, dict):  # save(axes=) records them, write(Image) records its geometry's
+        geometry: dict = own["geometry"] if isinstance(own.get("geometry"), dict) else {}
+        for axes in (own.get("axes"), geometry.get("axes")):
+            if isinstance(axes, str) and len(axes) == len(shape):
+                return shape, axes
     if isinstance(recorded, str) and recorded:
         found = _unsqueezed(series, recorded)
         if found is not None:
@@ -143,13 +152,20 @@ def _shape_axes(
     return shape, letters
 
 
-def _resolution_spacing(page: tifffile.TiffPage) -> tuple[dict[str, float], str | None]:
+def _resolution_spacing(page: tifffile.TiffPage, *, unit_elsewhere: bool = False
+                        ) -> tuple[dict[str, float], str | None]:
+    """Spacing from the X/Y resolution tags: only pixels per centimetre are a pixel size, unless the unit is
+    stated elsewhere (``unit_elsewhere``: ImageJ's description names it and writes resolutions per that unit)."""
     spacing: dict[str, float] = {}
     try:
         res_x, res_y = page.get_resolution()
     except Exception:
         return spacing, None
-    unit = {2: "inch", 3: "cm"}.get(int(page.resolutionunit))
+    if int(page.resolutionunit) != 3 and not unit_elsewhere:
+        # pixels per inch (a print or screen setting: 72, 96 dpi) or per no unit at all are not pixel sizes:
+        # they are kept in metadata["resolution"], not invented into a physical spacing
+        return spacing, None
+    unit = "cm" if int(page.resolutionunit) == 3 else None
     if res_x and res_x != 1:
         spacing["x"] = 1.0 / res_x
     if res_y and res_y != 1:
@@ -159,7 +175,7 @@ def _resolution_spacing(page: tifffile.TiffPage) -> tuple[dict[str, float], str 
 
 def _imagej_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, str], dict[str, Any]]:
     meta = tif.imagej_metadata or {}
-    spacing, _ = _resolution_spacing(tif.pages.first)
+    spacing, _ = _resolution_spacing(tif.pages.first, unit_elsewhere=True)
     unit = _imagej_unit_read(meta.get("unit"))
     if "spacing" in meta:
         spacing["z"] = float(meta["spacing"])
@@ -186,7 +202,7 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
     spacing: dict[str, float] = {}
     units: dict[str, str] = {}
     try:
-        root = ElementTree.fromstring(tif.ome_metadata)
+        root = ElementTree.fromstring(tif.ome_metadata or "")
     except ElementTree.ParseError:
         return spacing, units, {"ome": "unparsable OME-XML"}
     pixels = next((el for el in root.iter() if el.tag.endswith("}Pixels") or el.tag == "Pixels"), None)
@@ -198,13 +214,18 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
             spacing[axis] = float(value)
             unit = pixels.get(f"PhysicalSize{axis.upper()}Unit", "µm")
             units[axis] = _OME_UNITS.get(unit, unit)
-    if pixels.get("TimeIncrement") is not None:
-        spacing["t"] = float(pixels.get("TimeIncrement"))
+    increment = pixels.get("TimeIncrement")
+    if increment is not None:
+        spacing["t"] = float(increment)
         units["t"] = pixels.get("TimeIncrementUnit", "s")
     extra: dict[str, Any] = {"ome": True}
-    sizes = [pixels.get(f"Size{letter}") for letter in "XYZCT"]
-    if all(size is not None and size.isdigit() for size in sizes):
-        extra["pixels"] = math.prod(int(size) for size in sizes)
+    channels = [el for el in pixels if el.tag.endswith("}Channel") or el.tag == "Channel"]
+    if channels:  # names and colours as OME states them; the Image keeps them if they fit its c axis
+        extra["channels"] = [[el.get("Name"), _hex_color(int(el.get("Color") or 0)) if el.get("Color") else None]
+                             for el in channels]
+    sizes = [pixels.get(f"Size{letter}") or "" for letter in "XYZCT"]
+    if all(size.isdigit() for size in sizes):
+        extra["pixels"] = math.prod([int(size) for size in sizes])
     for annotation in root.iter():
         if annotation.tag.endswith("MapAnnotation") and annotation.get("Namespace") == _NAMESPACE:
             pairs = {m.get("K"): m.text for m in annotation.iter() if m.tag.endswith("}M") or m.tag == "M"}
@@ -215,18 +236,41 @@ def _ome_geometry(tif: tifffile.TiffFile) -> tuple[dict[str, float], dict[str, s
             direction = _direction(pairs.get("direction"))
             if direction is not None:
                 extra["direction"] = direction
-            origin = {axis: float(pairs[f"origin_{axis}"]) for axis in "tzyx" if pairs.get(f"origin_{axis}")}
+            origin = {axis: float(pairs[f"origin_{axis}"] or 0) for axis in "tzyx" if pairs.get(f"origin_{axis}")}
             if origin:
                 extra["origin"] = origin
+            with contextlib.suppress(ValueError, TypeError):
+                scale = json.loads(pairs.get("scale") or "null")
+                if isinstance(scale, dict):
+                    extra["scale"] = scale
     return spacing, units, extra
+
+
+def _stored_bytes(series: tifffile.TiffPageSeries) -> int:
+    """Bytes the pixels take in the file, uncompressed: samples of 1 to 7 or 12 bits are packed, rows start on a byte.
+
+    A 12-bit image of 100 x 100 stores 15,000 bytes, not the 20,000 of the
+    uint16 array tifffile unpacks it into.
+    """
+    page = series.keyframe
+    bits = int(page.bitspersample)
+    count = int(np.prod(series.shape, dtype=np.int64))
+    if bits % 8 == 0 and series.dtype != np.bool_:
+        return count * series.dtype.itemsize
+    if page.is_tiled or not page.imagewidth:
+        return count * bits // 8
+    contiguous = page.planarconfig == 1
+    samples = page.samplesperpixel
+    row = -(-page.imagewidth * (samples if contiguous else 1) * bits // 8)
+    per_page = row * page.imagelength * max(page.imagedepth, 1) * (1 if contiguous else samples)
+    pixels_per_page = page.imagewidth * page.imagelength * max(page.imagedepth, 1) * samples
+    return per_page * -(-count // max(pixels_per_page, 1))
 
 
 def _check_sizes(series: tifffile.TiffPageSeries, path: Path) -> None:
     """Refuse headers that promise more pixels than the file holds."""
     file_size = file_size_of(path)
-    expected = int(np.prod(series.shape, dtype=np.int64)) * series.dtype.itemsize
-    if series.dtype == np.bool_:
-        expected //= 8
+    expected = _stored_bytes(series)
     if series.dataoffset is not None:
         if series.dataoffset + expected > file_size:
             raise CorruptFileError(
@@ -242,6 +286,7 @@ def _check_sizes(series: tifffile.TiffPageSeries, path: Path) -> None:
         if page is None:
             continue
         page = page.keyframe if not hasattr(page, "dataoffsets") else page
+        assert page is not None  # a frame's keyframe is a page
         offsets, counts = page.dataoffsets, page.databytecounts
         for offset, count in zip(offsets, counts, strict=False):
             if offset + count > file_size:
@@ -358,7 +403,29 @@ def _check_chain(tif: tifffile.TiffFile, path: Path) -> None:
         )
 
 
+def _check_loop(tif: tifffile.TiffFile, path: Path) -> None:
+    """Refuse a chain of pages that loops back on itself before tifffile walks it (found by fuzzing: a damaged
+    next-page offset made tifffile's series detection run for minutes)."""
+    if tif.tiff.is_ndpi:
+        return
+    layout, handle = tif.tiff, tif.filehandle
+    offset, seen = tif.pages.first.offset, set[int]()
+    while offset and offset + layout.tagnosize <= handle.size:
+        if offset in seen:
+            raise CorruptFileError(f"damaged: the chain of pages loops back to offset {offset} after {len(seen)} "
+                                   "pages", path=path, hint="the file is damaged")
+        seen.add(offset)
+        handle.seek(offset)
+        count = struct.unpack(layout.tagnoformat, handle.read(layout.tagnosize))[0]
+        handle.seek(offset + layout.tagnosize + count * layout.tagsize)
+        following = handle.read(layout.offsetsize)
+        if len(following) < layout.offsetsize:
+            return  # a cut page: _check_chain words it
+        offset = struct.unpack(layout.offsetformat, following)[0]
+
+
 def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tifffile.TiffPageSeries, FileInfo]:
+    _check_loop(tif, path)
     if not tif.series:
         raise CorruptFileError("the TIFF holds no image", path=path)
     series = tif.series[0]
@@ -373,6 +440,11 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
     else:
         spacing, unit = _resolution_spacing(tif.pages.first)
         units = {axis: unit for axis in spacing} if unit else {}
+        stated = tif.pages.first.tags.get("XResolution")
+        if not spacing and stated is not None and not (shaped and "imarray" in shaped):
+            metadata["resolution"] = {"x": float(np.divide(*stated.value)) if stated.value[1] else 0.0,
+                                      "unit": getattr(tif.pages.first.resolutionunit, "name",
+                                                      str(tif.pages.first.resolutionunit)).lower()}
         extra = {}
         fmt = "tiff"
     _check_recorded(series, shaped, extra, path)
@@ -386,7 +458,7 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
         metadata["bigtiff"] = True
     compression = tif.pages.first.compression
     if compression != 1:
-        metadata["compression"] = compression.name.lower()
+        metadata["compression"] = tifffile.COMPRESSION(compression).name.lower()
     if len(tif.series) > 1:
         metadata["series"] = len(tif.series)
         metadata["series_shapes"] = [[int(n) for n in other.shape] for other in tif.series]
@@ -400,7 +472,7 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
             spacing = {**spacing, **_per_axis(recorded, "spacing", (int, float))}
             units = {**units, **_per_axis(recorded, "units", str)}
             origin = _per_axis(recorded, "origin", (int, float))
-            metadata.update({key: recorded[key] for key in ("kind", "direction") if key in recorded})
+            metadata.update({key: recorded[key] for key in ("kind", "direction", "channels") if key in recorded})
     info = FileInfo(
         path=path,
         format=fmt,
@@ -459,11 +531,11 @@ def read(
                     path=path,
                     hint="load it without mmap, or save it uncompressed",
                 )
-            array = np.memmap(  # tifffile reports the native dtype; the bytes are in the file's order
+            mapped = np.memmap(  # tifffile reports the native dtype; the bytes are in the file's order
                 path, dtype=canonical(series.dtype.newbyteorder(tif.byteorder)), mode="r", offset=series.dataoffset,
                 shape=file_info.shape,
             )
-            return array, file_info
+            return mapped, file_info
         if out is not None:
             if out.size != math.prod(series.shape) or out.dtype != series.dtype.newbyteorder("="):
                 raise CorruptFileError(
@@ -471,6 +543,7 @@ def read(
                     f"{out.shape} expected", path=path,
                 )
             out = out.reshape(series.shape)  # same frames, e.g. (1, y, x) into (y, x)
+        array: np.ndarray
         if isinstance(path, Path) and series.dataoffset is not None and series.dtype != np.bool_:
             array = _read_contiguous(path, series, tif.byteorder, out).reshape(file_info.shape)
         else:  # compressed, tiled or strided pages: tifffile decodes them, on both cores
@@ -485,8 +558,8 @@ def _read_contiguous(path: Path, series: tifffile.TiffPageSeries, byteorder: str
     """Uncompressed, contiguous pixels read straight into a page-aligned array by positioned reads on both cores."""
     native = series.dtype.newbyteorder("=")
     target = output_array(tuple(series.shape), native, path) if out is None else out
-    read_file_into(path, series.dataoffset, memoryview(target.reshape(-1).view(np.uint8)))  # type: ignore[arg-type]
-    if canonical(series.dtype.newbyteorder(byteorder)) != canonical(native):
+    read_file_into(path, int(series.dataoffset or 0), byte_view(target))  # callers check it is not None
+    if canonical(series.dtype.newbyteorder(byteorder)) != canonical(native):  # type: ignore[arg-type]
         target.byteswap(inplace=True)  # the file's order, swapped in place: no second array
     return target
 
@@ -506,25 +579,25 @@ def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
         leading, page_shape = shape[:-page_ndim], shape[-page_ndim:]
         stored = canonical(series.dtype.newbyteorder(tif.byteorder))  # tifffile reports the decoded, native dtype
         page_bytes = math.prod(page_shape) * stored.itemsize
-        contiguous = series.dataoffset is not None and stored != np.bool_
-        pages = None if contiguous else [(int(page.index), tuple(page.dataoffsets), tuple(page.databytecounts))
-                                         for page in series.pages]
-    if pages is not None and len(pages) != math.prod(leading):
+        offset = series.dataoffset
+        contiguous = offset is not None and stored != np.bool_
+        pages = [] if contiguous else [(int(page.index), tuple(page.dataoffsets), tuple(page.databytecounts))
+                                       for page in series.pages if page is not None]
+    if not contiguous and len(pages) != math.prod(leading):
         raise CorruptFileError(f"the series has {len(pages)} pages, its shape needs {math.prod(leading)}", path=path)
     grid = page_grid(leading, page_bytes, None if isinstance(path, Path) else REMOTE_CHUNK_BYTES)
-    tasks = {}
+    tasks: dict[tuple[int, ...], tuple] = {}
     for key in itertools.product(*(range(len(sizes)) for sizes in grid)):
         block = tuple(sizes[i] for sizes, i in zip(grid, key, strict=True))
         corner = [sum(sizes[:i]) for sizes, i in zip(grid, key, strict=True)]
         first = int(np.ravel_multi_index(corner, leading)) if leading else 0
         count = math.prod(block)
         if contiguous:
-            task = (read_bytes, _task_path(path), stored.str, series.dataoffset + first * page_bytes,
-                    (*block, *page_shape))
+            tasks[(*key, *(0,) * page_ndim)] = (read_bytes, _task_path(path), stored.str,
+                                                int(offset or 0) + first * page_bytes, (*block, *page_shape))
         else:
-            task = (read_pages, _task_path(path), pages[first : first + count], (*block, *page_shape),
-                    stored.newbyteorder("=").str)
-        tasks[(*key, *(0,) * page_ndim)] = task
+            tasks[(*key, *(0,) * page_ndim)] = (read_pages, _task_path(path), pages[first : first + count],
+                                                (*block, *page_shape), stored.newbyteorder("=").str)
     return ChunkPlan(chunks=(*grid, *((s,) for s in page_shape)), tasks=tasks, info=described,
                      dtype=stored if contiguous else stored.newbyteorder("="))
 
@@ -596,6 +669,23 @@ def check_writable(
             )
     if spec.name == "ome-tiff" and axes is not None and "q" in axes:
         raise AxesError("OME-TIFF needs every axis named (t, z, c, y, x); 'q' is not allowed")
+    if spec.name == "ome-tiff" and (axes or "").endswith("c") and (
+            array.shape[-1] not in (3, 4) or array.dtype not in (np.uint8, np.uint16)):
+        raise AxesError(f"OME-TIFF holds an interleaved colour axis (last) only as 3 or 4 uint8/uint16 RGB samples; "
+                        f"this one has {array.shape[-1]} {array.dtype} values",
+                        hint="move the channels before y and x (np.moveaxis(a, -1, -3), axes '...cyx')")
+    if spec.name == "ome-tiff":
+        _check_ome_units(((metadata or {}).get("geometry") or {}).get("units") or {})
+
+
+def _check_ome_units(units: dict) -> None:
+    """Refuse, before writing, a unit OME-XML cannot state (readers of OME-TIFF reject the file otherwise)."""
+    for axis, unit in units.items():
+        if unit and axis in "tzyx" and ome_unit(unit, time=axis == "t") is None:
+            raise UnsupportedDtypeError(
+                f"OME-TIFF states {'times' if axis == 't' else 'lengths'} in OME's units; the {axis} axis's "
+                f"unit {unit!r} is not one", hint="use e.g. " + ("s, ms, µs" if axis == "t" else "µm, nm, mm, Å, in")
+                + ", or save as .tif or .zarr, which keep any unit")
 
 
 def _is_subsequence(part: str, whole: str) -> bool:
@@ -616,6 +706,8 @@ def write(
 ) -> None:
     """Write ``array`` to ``path`` as the TIFF flavour of ``spec``."""
     rgb = photometric is not None and photometric.lower() == "rgb"
+    if spec.name == "ome-tiff" and (axes or "").endswith("c"):
+        rgb = True  # an interleaved colour axis: OME-TIFF's RGB samples (check_writable allowed 3 or 4 of them)
     if bigtiff is None:
         bigtiff = array.nbytes > _BIGTIFF_ABOVE
     kwargs: dict[str, Any] = {
@@ -634,7 +726,8 @@ def write(
             kwargs.update(imagej=True, metadata={"axes": letters, _IMAGEJ_AXES: named,
                                                  **_imagej_geometry_tags(geometry)})
         else:
-            kwargs.update(ome=True, metadata={"axes": letters, **_ome_geometry_tags(geometry, named)})
+            kwargs.update(ome=True, metadata={"axes": letters,
+                                              **_ome_geometry_tags(geometry, named, metadata.get("scale"))})
     else:
         record: dict[str, Any] = dict(metadata)
         if axes is not None:
@@ -705,27 +798,50 @@ def _imagej_geometry_tags(geometry: dict) -> dict[str, Any]:
     return tags
 
 
-def _ome_geometry_tags(geometry: dict, axes: str) -> dict[str, Any]:
-    """OME Pixels attributes (PhysicalSize and units) and imarray's map annotation (axes, kind, origin, direction)."""
+def _ome_geometry_tags(geometry: dict, axes: str, scale: dict | None = None) -> dict[str, Any]:
+    """OME Pixels attributes (PhysicalSize and units) and imarray's map annotation (axes, kind, origin, direction,
+    and the ``scale=`` mapping applied, if any)."""
     spacing, units, origin = (geometry.get(key, {}) for key in ("spacing", "units", "origin"))
     tags: dict[str, Any] = {}
-    for axis in "xyz":
-        if axis in spacing:
+    for axis in "xyz":  # a size without a unit is written only if it is not the default 1 (OME would read µm)
+        unit = units.get(axis)
+        if axis in spacing and (unit or spacing[axis] != 1.0):
             tags[f"PhysicalSize{axis.upper()}"] = spacing[axis]
-            unit = units.get(axis)
             if unit:
-                tags[f"PhysicalSize{axis.upper()}Unit"] = _OME_UNIT_NAMES.get(unit, unit)
-    if "t" in spacing:
+                tags[f"PhysicalSize{axis.upper()}Unit"] = ome_unit(unit) or unit
+    if "t" in spacing and (units.get("t") or spacing["t"] != 1.0):
         tags["TimeIncrement"] = spacing["t"]
         if units.get("t"):
-            tags["TimeIncrementUnit"] = units["t"]
+            tags["TimeIncrementUnit"] = ome_unit(units["t"], time=True) or units["t"]
     pairs = {"axes": axes, **{f"origin_{axis}": repr(value) for axis, value in origin.items() if value}}
     if geometry.get("kind", "intensity") != "intensity":
         pairs["kind"] = geometry["kind"]
     if geometry.get("direction") is not None:  # OME has no direction: imarray keeps it here, xyz order
         pairs["direction"] = json.dumps(geometry["direction"])
+    if scale:
+        pairs["scale"] = json.dumps(scale)
     tags["MapAnnotation"] = {"Namespace": _NAMESPACE, "Value": pairs}
+    channels = geometry.get("channels")
+    if channels and "c" in axes:  # OME's own Channel Name and Color (a signed RGBA integer)
+        tags["Channel"] = {"Name": [name or f"C{index}" for index, (name, _) in enumerate(channels)]}
+        if all(color for _, color in channels):
+            tags["Channel"]["Color"] = [_ome_color(color) for _, color in channels]
     return tags
+
+
+def _ome_color(color: str) -> int:
+    """``#RRGGBB`` as OME's Color: RGBA in a signed 32-bit integer, opaque.
+
+    >>> _ome_color("#00FF00"), _hex_color(_ome_color("#00FF00"))
+    (16711935, '#00FF00')
+    """
+    value = int(color[1:], 16) << 8 | 0xFF
+    return value - (1 << 32) if value >= 1 << 31 else value
+
+
+def _hex_color(value: int) -> str:
+    """OME's signed RGBA integer as ``#RRGGBB`` (the alpha dropped)."""
+    return f"#{(int(value) & 0xFFFFFFFF) >> 8:06X}"
 
 
 def _default_axes(ndim: int, rgb: bool) -> str:

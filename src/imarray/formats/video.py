@@ -68,7 +68,7 @@ import numpy as np
 from .._memory import output_array
 from .._optional import import_optional
 from .._progress import progress as progress_bar
-from ..errors import CorruptFileError, InvalidOptionError, UnsupportedDtypeError
+from ..errors import AxesError, CorruptFileError, InvalidOptionError, UnsupportedDtypeError
 from ..fileinfo import FileInfo
 from ..geometry import SECONDS
 from ..registry import FormatSpec
@@ -191,8 +191,12 @@ def _tag(container) -> dict[str, Any]:
 
 def _count_frames(container, stream) -> int:
     """Frames of a stream whose header does not say: count its packets (no decoding)."""
-    count = sum(1 for packet in container.demux(stream) if packet.size)
-    container.seek(0)
+    try:
+        count = sum(1 for packet in container.demux(stream) if packet.size)
+        container.seek(0)
+    except _av().FFmpegError as exc:  # a damaged index: FFmpeg refuses the seek back (EPERM), or the demuxing
+        raise CorruptFileError(f"cannot count the frames ({exc})", path=Path(container.name),
+                               hint="the file is damaged") from exc
     return count
 
 
@@ -260,7 +264,7 @@ def movie_geometry(tag: dict[str, Any], colour: str, metadata: dict[str, Any]) -
 
     Sets ``metadata["kind"]`` ("rgb" for colour) and returns ``spacing``, ``units`` and ``origin``.
     """
-    geometry = tag.get("geometry") if isinstance(tag.get("geometry"), dict) else {}
+    geometry: dict = tag["geometry"] if isinstance(tag.get("geometry"), dict) else {}
 
     def plane(key: str) -> dict:
         values = geometry.get(key)
@@ -282,7 +286,7 @@ def frame_rate_for(frame_rate: Any, metadata: dict[str, Any], *, limits: RateLim
     geometry = metadata.get("geometry") or {}
     step = (geometry.get("spacing") or {}).get("t")
     unit = (geometry.get("units") or {}).get("t")
-    seconds = SECONDS.get(unit)
+    seconds = SECONDS.get(unit) if isinstance(unit, str) else None
     if not (step and seconds):
         return _DEFAULT_FRAME_RATE
     rate = 1.0 / (step * seconds)
@@ -338,6 +342,10 @@ def _decoded(container, described: FileInfo, av) -> Iterator[np.ndarray]:
                     hint="the file is damaged",
                 )
             count += 1
+            if frame.height < height or frame.width < width:
+                raise CorruptFileError(  # a damaged stream changes its frame size midway
+                    f"frame {count - 1} is {frame.width}x{frame.height}, the stream's header states {width}x{height}",
+                    path=described.path, hint="the file is damaged")
             yield _to_array(frame, described.dtype, colour, height, width, av)
     except av.FFmpegError as exc:
         raise CorruptFileError(
@@ -407,14 +415,38 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
-def check_movie_shape(array: np.ndarray, spec: FormatSpec) -> bool:
-    """Raise unless ``array`` is (frames, y, x) grey or (frames, y, x, 3) RGB; return whether it is colour."""
+def check_movie_shape(array: np.ndarray, spec: FormatSpec, axes: str | None = None) -> bool:
+    """Raise unless ``array`` is (frames, y, x) grey or (frames, y, x, 3) RGB; return whether it is colour.
+
+    A colour picture ``(y, x, 3)`` is refused rather than
+    written as y frames of x by 3 grey pixels; so is any array whose ``axes``
+    (an Image's) are not frames, y, x and optionally a colour axis last.
+
+    Examples
+    --------
+    >>> from imarray.registry import BY_NAME
+    >>> check_movie_shape(np.zeros((4, 6, 3), np.uint8), BY_NAME["mkv"])
+    Traceback (most recent call last):
+    imarray.errors.AxesError: ... a colour picture (y, x, 3) is one frame ...
+    """
     colour = array.ndim == 4 and array.shape[-1] == 3
     if not (array.ndim == 3 or colour):
         raise UnsupportedDtypeError(
             f"{spec.name} holds (frames, y, x) grey or (frames, y, x, 3) RGB video, not shape {array.shape}",
             hint="a single image is one frame: pass a[np.newaxis]; other stacks go to .tif",
         )
+    letters = axes or ""
+    named = len(letters) == array.ndim
+    if named and (letters[-2:] != "yx" if not colour else letters[-3:] != "yxc"):
+        raise AxesError(f"{spec.name} holds frames (t, y, x) or (t, y, x, c); these axes are {axes!r}",
+                        hint="select or move the axes first (Image.at, np.moveaxis); a colour picture is one "
+                             "frame: pass image[np.newaxis]")
+    if not named and array.ndim == 3 and array.shape[-1] == 3:
+        raise AxesError(
+            f"shape {array.shape}: a colour picture (y, x, {array.shape[-1]}) is one frame, not "
+            f"{array.shape[0]} frames {array.shape[2]} pixels wide",
+            hint="pass a[np.newaxis] for one colour frame; for frames that really are 3 pixels wide, "
+                 "write an Image with axes 'tyx'")
     return colour
 
 
@@ -427,7 +459,7 @@ def check_writable(
     ``metadata`` is what the writer will receive: an Image's t spacing there
     is the frame rate when ``frame_rate=`` is not given, checked here too.
     """
-    check_movie_shape(array, spec)
+    check_movie_shape(array, spec, ((metadata or {}).get("geometry") or {}).get("axes"))
     frame_rate_for(frame_rate, metadata or {})
     if crf is not None and not (_is_int(crf) and 0 <= crf <= 51):
         raise InvalidOptionError(f"crf must be an integer 0..51 (lower is better), got {crf!r}", hint="default 17")

@@ -38,6 +38,9 @@ import functools
 import itertools
 import json
 import math
+import os
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +78,11 @@ _SHORT_UNITS = {"micrometer": "um", "nanometer": "nm", "millimeter": "mm", "cent
                 "angstrom": "Å", "picometer": "pm", "second": "s", "millisecond": "ms", "microsecond": "us",
                 "nanosecond": "ns", "minute": "min", "hour": "h"}
 
+_METADATA_FILES = ("zarr.json", ".zarray", ".zattrs", ".zgroup", ".zmetadata")
+_MAX_METADATA_BYTES = 16 * 2**20
+_MAX_CHUNKS = 2**32  # more files than a file system holds
+_MAX_CHUNKS_SEARCHED = 10**6
+_SPARSE_ABOVE = 4096  # chunks in the grid: below it, zarr's own read of every chunk is fast enough
 
 def _zarr() -> Any:
     return import_optional("zarr", extra="zarr", purpose="Zarr stores")
@@ -121,11 +129,25 @@ def store_format(folder: Path | Source) -> str | None:
     return "zarr"
 
 
+def _check_metadata_files(path: Path) -> None:
+    """Refuse metadata files zarr would read without bound (``/dev/zero``, a FIFO, a huge file), before it does."""
+    for folder in (path, *(p for p in path.iterdir() if p.is_dir() and not p.is_symlink())):
+        for name in _METADATA_FILES:
+            candidate = folder / name
+            if candidate.exists() and (not candidate.is_file() or candidate.stat().st_size > _MAX_METADATA_BYTES):
+                raise CorruptFileError(f"{candidate.relative_to(path)} is not a regular file of at most "
+                                       f"{_MAX_METADATA_BYTES} bytes", path=path,
+                                       hint="the store's metadata is damaged")
+
+
 def _open(path: Path | Source) -> Any:
     zarr = _zarr()
+    if isinstance(path, Path):  # a local store; remote stores are read through fsspec, in bounded requests
+        _check_metadata_files(path)
     try:
         return zarr.open(store=str(path) if isinstance(path, Path) else path.zarr_store(mode="r"), mode="r")
-    except (ValueError, KeyError, TypeError, OSError, zarr.errors.BaseZarrError) as exc:
+    except (ValueError, KeyError, TypeError, OSError, ArithmeticError, AttributeError, RecursionError,
+            zarr.errors.BaseZarrError) as exc:
         raise CorruptFileError(f"not a readable Zarr store ({exc})", path=path,
                                hint="the store's metadata is damaged or incomplete") from exc
 
@@ -142,6 +164,32 @@ def _multiscale(attributes: dict) -> tuple[dict, str]:
         return ome["multiscales"][0], str(ome.get("version", NGFF_VERSION))
     multiscale = attributes["multiscales"][0]
     return multiscale, str(multiscale.get("version", "0.4"))
+
+
+def _omero_channels(attributes: dict) -> list[list] | None:
+    """``[[label, "#RRGGBB"], ...]`` from NGFF's ``omero`` metadata (inside ``ome`` since 0.5), if present."""
+    omero = (attributes.get("ome") or {}).get("omero") or attributes.get("omero") or {}
+    channels = omero.get("channels") if isinstance(omero, dict) else None
+    if not isinstance(channels, list) or not all(isinstance(c, dict) for c in channels):
+        return None
+    found = []
+    for channel in channels:
+        color = channel.get("color")
+        color = f"#{color.upper()}" if isinstance(color, str) and len(color) == 6 else None
+        label = channel.get("label")
+        found.append([label if isinstance(label, str) else None, color])
+    return found
+
+
+def _omero(channels: list | None, dtype: np.dtype) -> dict | None:
+    """NGFF's ``omero`` block for the channels ``ia.write`` recorded (label, colour, the dtype's window)."""
+    if not channels:
+        return None
+    kind = np.dtype(dtype).kind
+    low, high = (0, int(np.iinfo(dtype).max)) if kind in "iu" else (0.0, 1.0)
+    return {"channels": [{"label": name or f"c{index}", "color": (color or "#FFFFFF")[1:], "active": True,
+                          "window": {"min": low, "max": high, "start": low, "end": high}}
+                         for index, (name, color) in enumerate(channels)]}
 
 
 def _transforms(items: list[dict] | None, ndim: int) -> tuple[list[float], list[float]]:
@@ -196,8 +244,13 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
             f"a Zarr group without OME-Zarr multiscales (arrays: {', '.join(arrays) or 'none'})",
             path=path, hint="pass the path of one array inside the group",
         )
+    _check_grid(array, path)
     written = own.get("geometry") or {}  # what ia.write recorded beyond NGFF: the pixel kind and direction
-    metadata.update({key: written[key] for key in ("kind", "direction") if written.get(key) is not None})
+    metadata.update({key: written[key] for key in ("kind", "direction", "channels") if written.get(key) is not None})
+    if fmt == "ome-zarr" and "channels" not in metadata:  # another writer's channel names and colours
+        channels = _omero_channels(attributes)
+        if channels:
+            metadata["channels"] = channels
     metadata["zarr_format"] = int(array.metadata.zarr_format)
     metadata["chunks"] = [int(c) for c in array.chunks]
     info = FileInfo(
@@ -207,6 +260,84 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
         metadata=metadata,
     )
     return array, info
+
+
+def _check_grid(array: Any, path: Path) -> None:
+    """Refuse chunk grids no store holds: a chunk of size 0, or more chunks than files a file system holds."""
+    try:
+        shape, chunks = tuple(int(s) for s in array.shape), tuple(int(c) for c in array.chunks)
+    except (TypeError, ValueError, AttributeError, NotImplementedError) as exc:
+        raise CorruptFileError(f"the store's chunk grid is unreadable ({exc})", path=path,
+                               hint="the store's metadata is damaged") from exc
+    if len(chunks) != len(shape) or any(c < 1 for c in chunks):
+        raise CorruptFileError(f"chunk shape {list(chunks)} for an array of shape {list(shape)}", path=path,
+                               hint="the store's metadata is damaged")
+    count = math.prod(-(-s // c) for s, c in zip(shape, chunks, strict=True))
+    if count > _MAX_CHUNKS:
+        raise CorruptFileError(f"the chunk grid has {count} chunks, more than {_MAX_CHUNKS} files a store holds",
+                               path=path, hint="the store's shape or chunk shape is damaged")
+
+
+def _check_chunk_files(path: Path, array: Any) -> None:
+    """Refuse chunk files that are not regular files (a FIFO blocks, ``/dev/zero`` never ends) or far larger
+    than a chunk could be stored in, before zarr reads them."""
+    limit = 2 * math.prod(int(c) for c in array.chunks) * np.dtype(array.dtype).itemsize + _MAX_METADATA_BYTES
+    pending = [path]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(Path(entry.path))
+                elif entry.name not in _METADATA_FILES and (not entry.is_file() or entry.stat().st_size > limit):
+                    raise CorruptFileError(f"{Path(entry.path).relative_to(path)} is not a chunk (not a regular "
+                                           f"file of at most {limit} bytes)", path=path,
+                                           hint="the store is damaged")
+
+
+def _sparse_read(path: Path, array: Any) -> np.ndarray | None:
+    """The array read from the chunk files that exist, the rest left at the fill value; None where most chunks
+    exist (``array[...]`` is then as fast) or the chunk names cannot be parsed.
+
+    Zarr asks the store for every chunk of the grid, present or not: a store of
+    78,000 chunks of which 12 are written took more than 20 s to read.
+    """
+    grid = [-(-int(s) // int(c)) for s, c in zip(array.shape, array.chunks, strict=True)]
+    separator = getattr(getattr(array.metadata, "chunk_key_encoding", None), "separator", None)
+    if separator is None or getattr(array.metadata, "zarr_format", 3) != 3 or math.prod(grid) < _SPARSE_ABOVE:
+        return None
+    folder = path / array.path if array.path else path
+    prefix = "c" + separator
+    present: list[tuple[int, ...]] = []
+    for chunk in (folder / "c").rglob("*") if (folder / "c").is_dir() else ():
+        if chunk.is_file():
+            key = chunk.relative_to(folder).as_posix().replace("/", separator)
+            parts = key[len(prefix):].split(separator) if key.startswith(prefix) else []
+            if len(parts) == len(grid) and all(p.isdigit() and int(p) < g for p, g in zip(parts, grid, strict=True)):
+                present.append(tuple(int(p) for p in parts))
+    if len(present) * 4 > math.prod(grid):
+        return None
+    out = np.full(tuple(int(s) for s in array.shape), array.fill_value, dtype=array.dtype)
+    for coords in present:
+        block = tuple(slice(i * int(c), (i + 1) * int(c)) for i, c in zip(coords, array.chunks, strict=True))
+        out[block] = array[block]
+    return out
+
+
+def _bad_chunk(array: Any) -> str | None:
+    """The key of the first chunk that does not decode, found by reading chunk by chunk (on the error path only)."""
+    grid = [range(-(-int(s) // int(c))) for s, c in zip(array.shape, array.chunks, strict=True)]
+    for number, coords in enumerate(itertools.product(*grid)):
+        if number > _MAX_CHUNKS_SEARCHED:
+            return None
+        block = tuple(slice(i * int(c), (i + 1) * int(c)) for i, c in zip(coords, array.chunks, strict=True))
+        try:
+            array[block]
+        except Exception:
+            try:
+                return array.metadata.encode_chunk_key(coords)
+            except AttributeError:  # pragma: no cover - zarr v2 metadata
+                return ".".join(map(str, coords))
+    return None
 
 
 def _disk_bytes(folder: Path) -> int:
@@ -287,10 +418,18 @@ def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tupl
     """Read the array of a Zarr store (the full-resolution level of OME-Zarr), into ``out`` if given."""
     array, file_info = _describe(path, spec)
     target = output_array(file_info.shape, file_info.dtype, path, out)
+    local = isinstance(path, Path)
+    if local:
+        _check_chunk_files(path, array)
     try:
-        target[...] = array[...]
-    except (ValueError, OSError, RuntimeError) as exc:
-        raise CorruptFileError(f"cannot decode the chunks ({exc})", path=path) from exc
+        data = _sparse_read(path, array) if local else None
+        target[...] = array[...] if data is None else data
+    except ImarrayError:  # a remote store's 403 or timeout is not a damaged chunk
+        raise
+    except (ValueError, OSError, RuntimeError, TypeError, ArithmeticError, zlib.error, KeyError, IndexError) as exc:
+        chunk = _bad_chunk(array)
+        raise CorruptFileError(f"cannot decode {'chunk ' + chunk if chunk else 'the chunks'} ({exc})", path=path,
+                               hint="the chunk is damaged (its checksum or compressed data does not match)") from exc
     return target, file_info
 
 
@@ -343,7 +482,8 @@ def check_writable(array: Any, *, spec: FormatSpec, axes: str | None = None, chu
     if pyramid is not None and (isinstance(pyramid, bool) is False and (not isinstance(pyramid, int) or pyramid < 1)):
         raise InvalidOptionError(f"pyramid={pyramid!r}: pass True, False or a number of levels (1 or more)")
     if spec.name == "ome-zarr" and pyramid is not None and not isinstance(pyramid, bool):
-        side = max(array.shape[named.index("y")], array.shape[named.index("x")])
+        letters = named or ""  # OME-Zarr's are always named: _axes refuses otherwise
+        side = max(array.shape[letters.index("y")], array.shape[letters.index("x")])
         most = 1 + math.ceil(math.log2(side)) if side > 1 else 1
         if pyramid > most:
             raise InvalidOptionError(f"pyramid={pyramid}: a {side}-pixel side halves to one pixel after {most - 1} "
@@ -358,6 +498,39 @@ def _levels(shape: tuple[int, ...], axes: str, pyramid: bool | int | None) -> in
         return int(pyramid)
     y, x = shape[axes.index("y")], shape[axes.index("x")]
     return 1 + max(1, math.ceil(math.log2(max(y, x) / _PYRAMID_TOP))) if max(y, x) > _PYRAMID_TOP else 2
+
+
+@contextlib.contextmanager
+def _writes_settled() -> Iterator[None]:
+    """On failure (a full disk, Ctrl-C), wait for zarr's chunk writes still running before the store is removed.
+
+    zarr writes chunks concurrently on its own event loop; when one fails the
+    others go on, so removing the temporary store at once would race with
+    them (files left behind, "Task was destroyed but it is pending!").
+    """
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            from zarr.core.sync import sync
+
+            sync(_rest_of_the_writes())
+        raise
+
+
+async def _rest_of_the_writes() -> None:
+    import asyncio
+
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=120)
+
+
+def _checksummed(zarr: Any) -> tuple:
+    """Zarr's default compression (zstd) followed by a crc32c of each stored chunk: a flipped byte in a chunk
+    is then an error when read, not a changed value."""
+    return (zarr.codecs.ZstdCodec(level=0, checksum=False), zarr.codecs.Crc32cCodec())
 
 
 def _store(source: Any, target: Any) -> None:
@@ -392,6 +565,7 @@ def write(
     zarr = _zarr()
     geometry = metadata.get("geometry") or {}
     axes = _axes(axes, geometry, array.ndim, spec)
+    named = axes or ""  # OME-Zarr's are always named: _axes refuses otherwise
     chunk_shape = _chunks(chunks, array)
     own: dict[str, Any] = dict(metadata)
     if axes is not None:
@@ -402,30 +576,32 @@ def write(
             path=path, hint="choose another name, or move the folder away first",
         )
     # a local store is built beside the target and renamed into place; an object store is written chunk by chunk
-    with atomic_folder(path) if isinstance(path, Path) else contextlib.nullcontext(path.zarr_store(mode="w")) as to:
+    with (atomic_folder(path) if isinstance(path, Path) else contextlib.nullcontext(path.zarr_store(mode="w")) as to,
+          _writes_settled()):
         store = str(to) if isinstance(to, Path) else to
         if spec.name != "ome-zarr":
             target = zarr.create_array(
                 store=store, shape=array.shape, dtype=array.dtype, chunks=chunk_shape,
                 dimension_names=tuple(axes) if axes else None, attributes={"imarray": own}, zarr_format=3,
+                compressors=_checksummed(zarr),
             )
             _store(array, target)
             return path
         spacing, units, origin = (dict(geometry.get(k) or {}) for k in ("spacing", "units", "origin"))
-        scale = [float(spacing.get(a, 1.0)) if a != "c" else 1.0 for a in axes]
-        shift = [float(origin.get(a, 0.0)) if a != "c" else 0.0 for a in axes]
+        scale = [float(spacing.get(a, 1.0)) if a != "c" else 1.0 for a in named]
+        shift = [float(origin.get(a, 0.0)) if a != "c" else 0.0 for a in named]
         group = zarr.open_group(store, mode="w", zarr_format=3)
         datasets, level = [], array
-        down = tuple(slice(None, None, 2) if a in "zyx" else slice(None) for a in axes)
-        for index in range(_levels(array.shape, axes, pyramid)):
+        down = tuple(slice(None, None, 2) if a in "zyx" else slice(None) for a in named)
+        for index in range(_levels(array.shape, named, pyramid)):
             if index:
                 level = level[down]
             level_chunks = chunk_shape if chunk_shape == "auto" else tuple(
                 min(c, s) for c, s in zip(chunk_shape, level.shape, strict=True))
             target = group.create_array(str(index), shape=level.shape, dtype=level.dtype, chunks=level_chunks,
-                                        dimension_names=tuple(axes))
+                                        dimension_names=tuple(named), compressors=_checksummed(zarr))
             _store(level, target)
-            factor = [2.0**index if a in "zyx" else 1.0 for a in axes]
+            factor = [2.0**index if a in "zyx" else 1.0 for a in named]
             transforms: list[dict] = [{"type": "scale", "scale": [s * f for s, f in zip(scale, factor, strict=True)]}]
             if any(shift):
                 transforms.append({"type": "translation", "translation": shift})
@@ -434,9 +610,13 @@ def write(
                 import dask.array as da
 
                 level = level.reread(da.from_zarr(target))
-        multiscale = {"name": path.name.removesuffix(".ome.zarr"), "axes": _ngff_axes(axes, units),
+        multiscale = {"name": path.name.removesuffix(".ome.zarr"), "axes": _ngff_axes(named, units),
                       "datasets": datasets,
                       "metadata": {"method": "every second sample (nearest)", "description": "imarray pyramid"}}
-        group.attrs.update({"ome": {"version": NGFF_VERSION, "multiscales": [multiscale]}, "imarray": own})
+        ome: dict[str, Any] = {"version": NGFF_VERSION, "multiscales": [multiscale]}
+        omero = _omero(geometry.get("channels"), array.dtype)
+        if omero is not None:
+            ome["omero"] = omero
+        group.attrs.update({"ome": ome, "imarray": own})
     return path
 

@@ -29,7 +29,7 @@ import numpy as np
 from .._optional import import_optional
 from ..dtypes import is_lazy
 from ..errors import AxesError
-from ..image import Image, Kind
+from ..image import Channel, Image, Kind
 
 _NAMES = {"t": "t", "time": "t", "z": "z", "c": "c", "channel": "c", "y": "y", "x": "x"}
 _COORDINATE_AXES = "tzyx"
@@ -50,6 +50,10 @@ def to_xarray(image: Image) -> Any:
             values = image.origin[index] + image.spacing[index] * np.arange(image.shape[index])
             unit = {"units": image.units[index]} if image.units[index] else {}
             coords[letter] = xr.Variable(letter, values, attrs=unit)
+    if image.channels is not None:  # the c axis labelled by channel name; colours as an attribute
+        names = [channel.name or f"c{index}" for index, channel in enumerate(image.channels)]
+        colors = [channel.color or "" for channel in image.channels]
+        coords["c"] = xr.Variable("c", names, attrs={"colors": colors} if any(colors) else {})
     attrs: dict[str, Any] = {"kind": image.kind}
     if image.direction is not None:
         attrs["direction"] = image.direction.tolist()
@@ -97,4 +101,16 @@ def from_xarray(data: Any, *, kind: str | None = None) -> Image:
         spacing.append(step)
         units.append(unit)
     return Image(data.data, axes=axes, spacing=spacing, origin=origin, units=units,
-                 direction=data.attrs.get("direction"), kind=cast(Kind, kind or data.attrs.get("kind", "intensity")))
+                 direction=data.attrs.get("direction"), kind=cast(Kind, kind or data.attrs.get("kind", "intensity")),
+                 channels=_channels(data, axes))
+
+
+def _channels(data: Any, axes: str) -> list[Channel] | None:
+    """Channels from a c axis labelled with text (names), and its ``colors`` attribute, if any."""
+    if "c" not in axes:
+        return None
+    coordinate = data.coords.get(data.dims[axes.index("c")])
+    if coordinate is None or coordinate.ndim != 1 or coordinate.dtype.kind not in "UO":
+        return None
+    colors = list(coordinate.attrs.get("colors") or []) or [None] * coordinate.size
+    return [Channel(str(name), color or None) for name, color in zip(coordinate.values, colors, strict=False)]
