@@ -104,3 +104,16 @@ def test_cli_reads_each_panels_colorbar(tmp_path, capsys):
     assert "range 0 to 0.7" in printed and "range -2 to 1" in printed
     for n, result in enumerate(digitize_panels(rgb, cmap="viridis", ranges=ranges)):
         assert np.array_equal(ia.load(tmp_path / f"field_{n}.tif"), result.values.astype(np.float32), equal_nan=True)
+
+
+@pytest.mark.parametrize("name", ["ggplot grid viridis", "dark background viridis", "two panels, own ranges, viridis"])
+def test_styles_people_use(name):
+    # ggplot's grey ticks stand a pixel off the bar, right before the label: read with it, "- 0.7" is -0.7;
+    # on dark paper the ticks and labels are light
+    from digitize_figures import CASES, render
+
+    case = next(c for c in CASES if c.name == name)
+    rgb = render(case)[0]
+    bars = sorted(find_colorbars(rgb), key=lambda bar: bar.box[2])
+    readings = [read_ticks(rgb, bar) for bar in bars]
+    assert [(r.low, r.high) for r in readings] == [tuple(v) for v in case.ranges]

@@ -30,7 +30,7 @@ import numpy as np
 
 from .._optional import import_optional
 from ..errors import ImarrayError
-from .colorbar import OUTLINE_DARK, Colorbar
+from .colorbar import Colorbar
 from .paper import paper_colour
 
 __all__ = ["TickReading", "TicksNotReadError", "parse_number", "read_ticks"]
@@ -51,6 +51,9 @@ OFFSET_GAP = 6
 BLANK = 6
 #: a pixel this far (sum of channel differences) from the page colour is ink
 INK = 96
+#: tick marks are looked for this far (pixels) from the bar, starting at most TICK_GAP pixels off it
+TICK_STRIP = 10
+TICK_GAP = 3
 #: tick marks at least this share of the longest are major ticks (the labelled ones)
 MAJOR = 0.75
 #: a label whose tick lies within this many pixels of the bar's end states the end's value
@@ -219,25 +222,51 @@ def _value(text: str, log: bool) -> float | None:
     return 10.0 ** int(power.group(1)) if power else parse_number(text)
 
 
-def _tick_marks(rgb: np.ndarray, bar: Colorbar, side: str) -> np.ndarray:
-    """Centres (pixels along the bar) of the tick marks on ``side``: short dark runs across the bar's edge strip."""
+def _tick_marks(rgb: np.ndarray, bar: Colorbar, side: str, page: np.ndarray) -> tuple[np.ndarray, int]:
+    """Centres (pixels along the bar) of the major tick marks on ``side``, and how far from the bar they reach.
+
+    A tick is a short run of ink (any colour off the page: dark on white,
+    light on dark paper) that starts at the bar or a pixel or two off it (ggplot);
+    a label beside it starts past a gap and is not part of the run.
+    """
     y0, y1, x0, x1 = bar.box
     vertical = bar.orientation == "vertical"
     image = rgb if vertical else rgb.transpose(1, 0, 2)
     start, stop = (max(y0, 3) - 3, y1 + 3) if vertical else (max(x0, 3) - 3, x1 + 3)  # end ticks on the outline
-    edge = (x1 if vertical else y1) if side in ("right", "below") else (x0 if vertical else y0) - 8
-    strip = image[start:stop, max(edge, 0) : max(edge, 0) + 8].max(axis=2) <= OUTLINE_DARK
-    if not strip.size:
-        return np.zeros(0)
-    strip = strip[:, strip.mean(axis=0) < 0.5]  # the bar's outline is dark all along: not a tick
-    if not strip.size:
-        return np.zeros(0)
-    length = strip.sum(axis=1)
-    change = np.flatnonzero(np.diff(np.concatenate([[0], (length > 0).astype(np.int8), [0]])))
+    outward = side in ("right", "below")
+    edge = (x1 if vertical else y1) if outward else (x0 if vertical else y0)
+    lo, hi = (edge, edge + TICK_STRIP) if outward else (max(edge - TICK_STRIP, 0), edge)
+    ink = _ink(image[start:stop, lo:hi], page)
+    ink = ink if outward else ink[:, ::-1]  # column 0 next to the bar
+    if not ink.size:
+        return np.zeros(0), 0
+    ink = ink & (ink.mean(axis=0) < 0.5)  # the bar's outline is ink all along: not a tick
+    columns = np.arange(ink.shape[1])
+    first = np.where(ink.any(axis=1), ink.argmax(axis=1), ink.shape[1])
+    gap = ~ink & (columns >= first[:, None])
+    end = np.where(gap.any(axis=1), gap.argmax(axis=1), ink.shape[1])
+    length = np.where(first <= TICK_GAP, end - first, 0)  # the run of ink from (next to) the bar
+    change = np.flatnonzero(np.diff(np.concatenate([[0], (length >= 2).astype(np.int8), [0]])))
     runs = change.reshape(-1, 2)
-    longest = np.maximum.reduceat(length, runs[:, 0]) if runs.size else np.zeros(0, int)
-    runs = runs[longest >= MAJOR * longest.max(initial=0)]  # major ticks: minor ones (log bars) are shorter
-    return start + (runs[:, 0] + runs[:, 1] - 1) / 2.0
+    if not runs.size:
+        return np.zeros(0), 0
+    longest = np.maximum.reduceat(length, runs[:, 0])
+    runs = runs[longest >= MAJOR * longest.max()]  # major ticks: minor ones (log bars) are shorter
+    reach = int(max(end[a:b].max() for a, b in runs))
+    return start + (runs[:, 0] + runs[:, 1] - 1) / 2.0, reach
+
+
+def _beyond_ticks(window: tuple[slice, slice], bar: Colorbar, side: str, reach: int) -> tuple[slice, slice]:
+    """``window`` without the tick marks' strip next to the bar (a tick beside a label reads as a minus sign)."""
+    rows, cols = window
+    y0, y1, x0, x1 = bar.box
+    if side == "right":
+        return rows, slice(max(cols.start, x1 + reach), max(cols.stop, x1 + reach))
+    if side == "left":
+        return rows, slice(min(cols.start, x0 - reach), min(cols.stop, x0 - reach))
+    if side == "below":
+        return slice(max(rows.start, y1 + reach), max(rows.stop, y1 + reach)), cols
+    return slice(min(rows.start, y0 - reach), min(rows.stop, y0 - reach)), cols
 
 
 def _fit(positions: np.ndarray, values: np.ndarray, log: bool) -> tuple[np.ndarray, float, np.ndarray]:
@@ -336,8 +365,8 @@ def _read(rgb: np.ndarray, bar: Colorbar, log: bool) -> TickReading:
     page = paper_colour(rgb)
     tried = []
     for side, window in _crops(rgb, bar, page):
-        marks = _tick_marks(rgb, bar, side)
-        labels = _labels(rgb, bar, window, marks, page)
+        marks, reach = _tick_marks(rgb, bar, side, page)
+        labels = _labels(rgb, bar, _beyond_ticks(window, bar, side, reach), marks, page)
         texts = [text for _, text, _ in labels]
         numbers = [(at, _value(text, log), text, score) for at, text, score in labels]
         numbers = [n for n in numbers if n[1] is not None and (not log or n[1] > 0)]
@@ -362,6 +391,11 @@ def _read(rgb: np.ndarray, bar: Colorbar, log: bool) -> TickReading:
             f"the tick labels read beside the colorbar at {bar.box} do not lie on a "
             f"{'log' if log else 'linear'} scale ({', '.join(n[2] for n in numbers)}; {residual:.1f} px off)",
             hint="pass --range LO HI, or --norm log for a log colorbar")
+    if (coef[0] < 0) != (bar.orientation == "vertical"):  # values rise up a vertical bar, right along a horizontal
+        raise TicksNotReadError(
+            f"the tick labels read beside the colorbar at {bar.box} fall where the bar's values rise "
+            f"({', '.join(n[2] for n in numbers)}): a tick mark read as a minus sign, or an inverted bar",
+            hint="pass --range LO HI")
     y0, y1, x0, x1 = bar.box
     low_end, high_end = (y1 - 0.5, y0 - 0.5) if bar.orientation == "vertical" else (x0 - 0.5, x1 - 0.5)
     ends = np.polyval(coef, [low_end, high_end])
