@@ -236,7 +236,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         magic=_TIFF_MAGIC,
         capabilities=_TIFF_CAN,
         options=_TIFF_OPTIONS,
-        read_options=("mmap",),
+        read_options=("mmap", "series", "level"),
         description="TIFF and BigTIFF (tifffile); every numpy dtype, exact",
     ),
     FormatSpec(
@@ -250,9 +250,10 @@ BUILTIN: tuple[FormatSpec, ...] = (
             "float32", "float64", "complex64", "complex128",
         ),
         capabilities=_TIFF_CAN,
-        options=_TIFF_OPTIONS,
-        read_options=("mmap",),
-        description="OME-TIFF (tifffile); axes and physical sizes in OME-XML",
+        options=(*_TIFF_OPTIONS, Option("pyramid", (bool, int), "True: levels halved in y and x, as SubIFDs; "
+                                        "a number: that many levels")),
+        read_options=("mmap", "series", "level"),
+        description="OME-TIFF (tifffile); axes, physical sizes and channels in OME-XML; pyramids (SubIFDs)",
     ),
     FormatSpec(
         name="imagej",
@@ -263,7 +264,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         dtypes=("uint8", "uint16", "float32"),
         capabilities=_TIFF_CAN,
         options=_TIFF_OPTIONS,
-        read_options=("mmap",),
+        read_options=("mmap", "series", "level"),
         description="ImageJ hyperstack TIFF (tifffile); uint8, uint16, float32 only",
     ),
     FormatSpec(
@@ -297,6 +298,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         capabilities=frozenset({"read", "write", "chunks", "stream_write", "directory", "remote"}),
         options=_options(_AXES, ("chunks", (tuple, list, int), "chunk shape, one size per dimension"),
                          ("pyramid", (bool, int), "True: levels halved in y, x (and z); a number: that many levels")),
+        read_options=("level",),
         multi_file=True,
         description="OME-Zarr (NGFF 0.5; 0.4 read): axes, spacing, units, origin, multiscale pyramid",
     ),

@@ -202,7 +202,7 @@ def _transforms(items: list[dict] | None, ndim: int) -> tuple[list[float], list[
     return scale, translation
 
 
-def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
+def _describe(path: Path, spec: FormatSpec, level: int | None = None) -> tuple[Any, FileInfo]:
     node = _open(path)
     attributes = dict(node.attrs)
     own = attributes.get("imarray") or {}
@@ -220,14 +220,18 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
         try:
             multiscale, version = _multiscale(attributes)
             datasets = multiscale["datasets"]
-            array = node[datasets[0]["path"]]
+            step = 0 if level is None else level
+            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < len(datasets):
+                raise InvalidOptionError(f"level={level!r}: the store holds {len(datasets)} pyramid level(s) (0 to "
+                                         f"{len(datasets) - 1})", path=path)
+            array = node[datasets[step]["path"]]
         except (KeyError, IndexError, TypeError) as exc:
             raise CorruptFileError(f"OME-Zarr multiscales metadata is incomplete ({exc})", path=path) from exc
         fmt = "ome-zarr"
         described = multiscale.get("axes") or []
         names = [a.get("name", "") if isinstance(a, dict) else str(a) for a in described]
         axes = _letters(names) if len(names) == array.ndim else "q" * array.ndim
-        scale, translation = _transforms(datasets[0].get("coordinateTransformations"), array.ndim)
+        scale, translation = _transforms(datasets[step].get("coordinateTransformations"), array.ndim)
         global_scale, global_shift = _transforms(multiscale.get("coordinateTransformations"), array.ndim)
         for index, letter in enumerate(axes):
             if letter == "q" or letter == "c":
@@ -238,6 +242,8 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
             if unit:
                 units[letter] = _SHORT_UNITS.get(unit, unit)
         metadata.update(ngff=version, levels=len(datasets))
+        if len(datasets) > 1:
+            metadata["level_shapes"] = [[int(n) for n in node[entry["path"]].shape] for entry in datasets]
     else:
         arrays = sorted(name for name, _ in node.arrays())
         raise FormatNotFoundError(
@@ -344,9 +350,9 @@ def _disk_bytes(folder: Path) -> int:
     return sum(entry.stat().st_size for entry in folder.rglob("*") if entry.is_file())
 
 
-def info(path: Path, *, spec: FormatSpec) -> FileInfo:
-    """Describe a Zarr or OME-Zarr store from its metadata alone."""
-    return _describe(path, spec)[1]
+def info(path: Path, *, spec: FormatSpec, level: int | None = None) -> FileInfo:
+    """Describe a Zarr or OME-Zarr store (at pyramid ``level``) from its metadata alone."""
+    return _describe(path, spec, level)[1]
 
 
 def claims(path: Path, *, spec: FormatSpec) -> bool:
@@ -354,9 +360,9 @@ def claims(path: Path, *, spec: FormatSpec) -> bool:
     return store_format(path) == spec.name
 
 
-def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
-    """The store's own chunks (level 0 of OME-Zarr), each read by its own task."""
-    array, described = _describe(path, spec)
+def chunk_plan(path: Path, *, spec: FormatSpec, level: int | None = None) -> ChunkPlan:
+    """The store's own chunks (of pyramid ``level`` of OME-Zarr, full resolution by default), one task each."""
+    array, described = _describe(path, spec, level)
     grid = tuple(tuple(range(0, size, step)) for size, step in zip(array.shape, array.chunks, strict=True))
     chunks = tuple(tuple(min(step, size - start) for start in starts)
                    for starts, size, step in zip(grid, array.shape, array.chunks, strict=True))
@@ -414,9 +420,10 @@ def _opened_array(store: str, inner: str, stamp: tuple[int, int, int]) -> Any:
     return zarr.open_array(store=store, path=inner, mode="r")
 
 
-def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
-    """Read the array of a Zarr store (the full-resolution level of OME-Zarr), into ``out`` if given."""
-    array, file_info = _describe(path, spec)
+def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None,
+         level: int | None = None) -> tuple[np.ndarray, FileInfo]:
+    """Read the array of a Zarr store (OME-Zarr: full resolution, or pyramid ``level``), into ``out`` if given."""
+    array, file_info = _describe(path, spec, level)
     target = output_array(file_info.shape, file_info.dtype, path, out)
     local = isinstance(path, Path)
     if local:
