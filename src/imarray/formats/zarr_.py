@@ -480,10 +480,12 @@ def _chunks(chunks: Any, array: Any) -> Any:
 
 
 def check_writable(array: Any, *, spec: FormatSpec, axes: str | None = None, chunks: Any = None,
-                   pyramid: bool | int | None = None, metadata: dict | None = None) -> None:
+                   pyramid: bool | int | None = None, compression: str | None = None, shards: Any = None,
+                   metadata: dict | None = None) -> None:
     """Raise before writing if the store cannot be written as asked (``metadata``: what the writer will get)."""
     named = _axes(axes, (metadata or {}).get("geometry") or {}, array.ndim, spec)
-    _chunks(chunks, array)
+    _shards(shards, _chunks(chunks, array), array)
+    _codec(compression)
     if array.dtype.byteorder not in "=|<>":  # pragma: no cover - numpy knows no other
         raise UnsupportedDtypeError(f"unknown byte order of {array.dtype}")
     if pyramid is not None and (isinstance(pyramid, bool) is False and (not isinstance(pyramid, int) or pyramid < 1)):
@@ -534,10 +536,59 @@ async def _rest_of_the_writes() -> None:
         await asyncio.wait(pending, timeout=120)
 
 
-def _checksummed(zarr: Any) -> tuple:
-    """Zarr's default compression (zstd) followed by a crc32c of each stored chunk: a flipped byte in a chunk
-    is then an error when read, not a changed value."""
-    return (zarr.codecs.ZstdCodec(level=0, checksum=False), zarr.codecs.Crc32cCodec())
+_CODECS = {"zstd": 22, "gzip": 9, "blosc-lz4": 9, "blosc-zstd": 9, "none": 0}  # name -> highest level
+
+
+def _codec(compression: str | None) -> tuple[str, int | None]:
+    """``compression=`` as (codec, level): ``"zstd"``, ``"zstd:5"``, ``"gzip:6"``, ``"blosc-lz4"``, ``"none"``.
+
+    >>> _codec("GZIP:6"), _codec(None)
+    (('gzip', 6), ('zstd', None))
+    """
+    name, _, level = (compression or "zstd").lower().partition(":")
+    if name not in _CODECS or (level and not (level.isdigit() and int(level) <= _CODECS[name])):
+        raise InvalidOptionError(f"compression={compression!r} is not a Zarr codec imarray writes",
+                                 hint="choose zstd (default), gzip, blosc-lz4, blosc-zstd or none, with a level "
+                                 "after a colon: 'zstd:5', 'gzip:6'")
+    return name, int(level) if level else None
+
+
+def _checksummed(zarr: Any, compression: str | None = None) -> tuple:
+    """The chunks' compression (zstd by default) followed by a crc32c of each stored chunk: a flipped byte in a
+    chunk is then an error when read, not a changed value."""
+    name, level = _codec(compression)
+    codecs = zarr.codecs
+    checksum = codecs.Crc32cCodec()
+    if name == "none":
+        return (checksum,)
+    if name == "gzip":
+        return (codecs.GzipCodec(level=6 if level is None else level), checksum)
+    if name.startswith("blosc-"):
+        return (codecs.BloscCodec(cname=name[6:], clevel=5 if level is None else level, shuffle="shuffle"), checksum)
+    return (codecs.ZstdCodec(level=level or 0, checksum=False), checksum)
+
+
+def _level_shards(shards: tuple[int, ...] | None, chunks: Any, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """A pyramid level's shards: no larger than the level needs, still whole chunks."""
+    if shards is None:
+        return None
+    return tuple(min(s, c * -(-n // c)) for s, c, n in zip(shards, chunks, shape, strict=True))
+
+
+def _shards(shards: Any, chunk_shape: Any, array: Any) -> tuple[int, ...] | None:
+    """``shards=``: one size per dimension, each a whole number of chunks (``chunks=`` must be given)."""
+    if shards is None:
+        return None
+    sizes = (shards,) * array.ndim if isinstance(shards, int) else tuple(shards) if isinstance(shards, list | tuple) \
+        else ()
+    if chunk_shape == "auto":
+        raise InvalidOptionError("shards= needs chunks= as well: each shard holds whole chunks",
+                                 hint="e.g. chunks=(16, 256, 256), shards=(64, 1024, 1024)")
+    if len(sizes) != array.ndim or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 and s % c == 0
+                                           for s, c in zip(sizes, chunk_shape, strict=True)):
+        raise InvalidOptionError(f"shards={shards!r}: give one size per dimension, each a multiple of the chunk "
+                                 f"shape {tuple(chunk_shape)}", hint="e.g. four chunks per shard along each axis")
+    return tuple(int(s) for s in sizes)
 
 
 def _store(source: Any, target: Any) -> None:
@@ -567,13 +618,20 @@ def write(
     axes: str | None = None,
     chunks: Any = None,
     pyramid: bool | int | None = None,
+    compression: str | None = None,
+    shards: Any = None,
 ) -> Path:
-    """Write ``array`` (numpy or dask) as a Zarr v3 store, atomically; return ``path``."""
+    """Write ``array`` (numpy or dask) as a Zarr v3 store, atomically; return ``path``.
+
+    Chunks are compressed as ``compression`` says (zstd by default) and carry
+    a crc32c; ``shards`` groups whole chunks into one stored object each.
+    """
     zarr = _zarr()
     geometry = metadata.get("geometry") or {}
     axes = _axes(axes, geometry, array.ndim, spec)
     named = axes or ""  # OME-Zarr's are always named: _axes refuses otherwise
     chunk_shape = _chunks(chunks, array)
+    shard_shape = _shards(shards, chunk_shape, array)
     own: dict[str, Any] = dict(metadata)
     if axes is not None:
         own["axes"] = axes
@@ -590,7 +648,7 @@ def write(
             target = zarr.create_array(
                 store=store, shape=array.shape, dtype=array.dtype, chunks=chunk_shape,
                 dimension_names=tuple(axes) if axes else None, attributes={"imarray": own}, zarr_format=3,
-                compressors=_checksummed(zarr),
+                compressors=_checksummed(zarr, compression), shards=shard_shape,
             )
             _store(array, target)
             return path
@@ -606,7 +664,8 @@ def write(
             level_chunks = chunk_shape if chunk_shape == "auto" else tuple(
                 min(c, s) for c, s in zip(chunk_shape, level.shape, strict=True))
             target = group.create_array(str(index), shape=level.shape, dtype=level.dtype, chunks=level_chunks,
-                                        dimension_names=tuple(named), compressors=_checksummed(zarr))
+                                        dimension_names=tuple(named), compressors=_checksummed(zarr, compression),
+                                        shards=_level_shards(shard_shape, level_chunks, level.shape))
             _store(level, target)
             factor = [2.0**index if a in "zyx" else 1.0 for a in named]
             transforms: list[dict] = [{"type": "scale", "scale": [s * f for s, f in zip(scale, factor, strict=True)]}]
