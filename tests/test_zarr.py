@@ -226,3 +226,9 @@ def test_bad_codecs_and_shards_are_refused_before_writing(tmp_path, options, mes
     with pytest.raises(InvalidOptionError, match=message):
         ia.save(tmp_path / "b.zarr", np.zeros((12, 40, 30), np.uint8), **options)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shard_larger_than_a_chunk_is_not_mistaken_for_damage(tmp_path):
+    array = (np.arange(8 * 256 * 256) % 251).astype(np.uint16).reshape(8, 256, 256)
+    written = ia.save(tmp_path / "s.zarr", array, chunks=(1, 32, 32), shards=(8, 256, 256), compression="none")
+    assert_identical(array, ia.load(written))

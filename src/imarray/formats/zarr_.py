@@ -287,7 +287,8 @@ def _check_grid(array: Any, path: Path) -> None:
 def _check_chunk_files(path: Path, array: Any) -> None:
     """Refuse chunk files that are not regular files (a FIFO blocks, ``/dev/zero`` never ends) or far larger
     than a chunk could be stored in, before zarr reads them."""
-    limit = 2 * math.prod(int(c) for c in array.chunks) * np.dtype(array.dtype).itemsize + _MAX_METADATA_BYTES
+    stored = getattr(array, "shards", None) or array.chunks  # a shard is one file of many chunks
+    limit = 2 * math.prod(int(c) for c in stored) * np.dtype(array.dtype).itemsize + _MAX_METADATA_BYTES
     pending = [path]
     while pending:
         with os.scandir(pending.pop()) as entries:
