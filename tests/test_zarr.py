@@ -229,6 +229,7 @@ def test_bad_codecs_and_shards_are_refused_before_writing(tmp_path, options, mes
 
 
 def test_a_shard_larger_than_a_chunk_is_not_mistaken_for_damage(tmp_path):
-    array = (np.arange(8 * 256 * 256) % 251).astype(np.uint16).reshape(8, 256, 256)
-    written = ia.save(tmp_path / "s.zarr", array, chunks=(1, 32, 32), shards=(8, 256, 256), compression="none")
+    array = (np.arange(40 * 512 * 512) % 251).astype(np.uint16).reshape(40, 512, 512)  # a 20 MiB shard file:
+    written = ia.save(tmp_path / "s.zarr", array, chunks=(1, 64, 64), shards=(40, 512, 512),  # above any chunk's
+                      compression="none")  # size plus the 16 MiB allowance for metadata
     assert_identical(array, ia.load(written))
