@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import imarray as ia
-from imarray.errors import AxesError, FormatNotFoundError
+from imarray.errors import AxesError, FormatNotFoundError, InvalidOptionError
 from imarray.formats import zarr_
 from imarray.registry import BY_NAME
 
@@ -194,3 +194,42 @@ def test_a_pyramid_deeper_than_the_image_is_refused(tmp_path):
         ia.save(tmp_path / "p.ome.zarr", np.zeros((2, 300, 280), np.uint8), pyramid=20)
     assert ia.info(ia.save(tmp_path / "p.ome.zarr", np.zeros((2, 300, 280), np.uint8), pyramid=10)).metadata[
         "levels"] == 10
+
+
+@pytest.mark.parametrize("compression", [None, "zstd:5", "gzip:6", "blosc-lz4", "blosc-zstd", "none"])
+def test_compression_choices_round_trip_and_keep_the_chunk_checksum(tmp_path, compression):
+    array = extreme_array("float32", (6, 20, 30))
+    written = ia.save(tmp_path / "c.zarr", array, chunks=(2, 10, 15), compression=compression)
+    assert_identical(array, ia.load(written))
+    codecs = [type(codec).__name__ for codec in zarr.open_array(str(written)).compressors]
+    assert codecs[-1] == "Crc32cCodec" and len(codecs) == (1 if compression == "none" else 2)
+
+
+def test_shards_hold_whole_chunks_and_stream_with_them(tmp_path):
+    da = pytest.importorskip("dask.array")
+    array = extreme_array("uint16", (12, 40, 30))
+    written = ia.save(tmp_path / "s.zarr", da.from_array(array, chunks=(3, 40, 30)), chunks=(2, 20, 15),
+                      shards=(4, 40, 30))
+    stored = zarr.open_array(str(written))
+    assert (stored.shards, stored.chunks) == ((4, 40, 30), (2, 20, 15))
+    assert_identical(array, ia.load(written))
+    assert len(list((written / "c").rglob("*"))) - len([p for p in (written / "c").rglob("*") if p.is_dir()]) == 3
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"compression": "lzma"}, "not a Zarr codec"),
+    ({"compression": "zstd:99"}, "not a Zarr codec"),
+    ({"shards": (4, 40, 30)}, "needs chunks="),
+    ({"chunks": (2, 20, 15), "shards": (3, 40, 30)}, "multiple of the chunk shape"),
+])
+def test_bad_codecs_and_shards_are_refused_before_writing(tmp_path, options, message):
+    with pytest.raises(InvalidOptionError, match=message):
+        ia.save(tmp_path / "b.zarr", np.zeros((12, 40, 30), np.uint8), **options)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_shard_larger_than_a_chunk_is_not_mistaken_for_damage(tmp_path):
+    array = (np.arange(40 * 512 * 512) % 251).astype(np.uint16).reshape(40, 512, 512)  # a 20 MiB shard file:
+    written = ia.save(tmp_path / "s.zarr", array, chunks=(1, 64, 64), shards=(40, 512, 512),  # above any chunk's
+                      compression="none")  # size plus the 16 MiB allowance for metadata
+    assert_identical(array, ia.load(written))

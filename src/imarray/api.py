@@ -185,7 +185,8 @@ def resolve(path: SourceLike, format: str | None = None, *, storage_options: dic
 
 @overload
 def load(path: SourceLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
-         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ..., series: int | str | None = ...,
+         verify: bool = ..., progress: bool = ..., lazy: Literal[False] = ...,
+         series: int | str | None = ..., level: int | None = ...,
          storage_options: dict | None = ..., timeout: float | None = ..., **dims: int) -> np.ndarray: ...
 @overload
 def load(path: SourceLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[True],
@@ -193,11 +194,11 @@ def load(path: SourceLike, *, format: str | None = ..., dtype: Any = ..., mmap: 
          storage_options: dict | None = ..., timeout: float | None = ..., **dims: int) -> np.memmap: ...
 @overload
 def load(path: SourceLike, *, format: str | None = ..., dtype: Any = ..., mmap: Literal[False] = ...,
-         verify: Literal[False] = ..., progress: bool = ..., lazy: Literal[True],
+         verify: Literal[False] = ..., progress: bool = ..., lazy: Literal[True], level: int | None = ...,
          storage_options: dict | None = ..., timeout: float | None = ..., **dims: int) -> DaskArray: ...
 @overload
 def load(path: SourceLike, *, format: str | None = ..., dtype: Any = ..., mmap: bool = ..., verify: bool = ...,
-         progress: bool = ..., lazy: bool = ..., series: int | str | None = ...,
+         progress: bool = ..., lazy: bool = ..., series: int | str | None = ..., level: int | None = ...,
          storage_options: dict | None = ..., timeout: float | None = ..., **dims: int) -> np.ndarray | DaskArray: ...
 
 
@@ -211,6 +212,7 @@ def load(
     progress: bool = False,
     lazy: bool = False,
     series: int | str | None = None,
+    level: int | None = None,
     storage_options: dict | None = None,
     timeout: float | None = None,
     **dims: int,
@@ -269,7 +271,8 @@ def load(
     >>> big = ia.load("slices/", lazy=True)             # dask array, nothing read  # doctest: +SKIP
     """
     return _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress, lazy=lazy,
-                   dims=dims, caller="load", series=series, storage_options=storage_options, timeout=timeout)[0]
+                   dims=dims, caller="load", series=series, level=level, storage_options=storage_options,
+                   timeout=timeout)[0]
 
 
 def _resolve_source(source: Source, format: str | None) -> FormatSpec:
@@ -306,7 +309,7 @@ def _resolve_source(source: Source, format: str | None) -> FormatSpec:
 
 
 def _pixels(path: SourceLike, *, format: str | None, dtype: Any, mmap: bool, verify: bool, progress: bool,
-            lazy: bool, dims: dict, caller: str, series: int | str | None = None,
+            lazy: bool, dims: dict, caller: str, series: int | str | None = None, level: int | None = None,
             storage_options: dict | None = None, timeout: float | None = None) -> tuple[Any, FileInfo]:
     """The pixels (a dask array if ``lazy``) and what the file says about them: ``load`` and ``read``."""
     _check_dims(dims, caller)
@@ -317,6 +320,7 @@ def _pixels(path: SourceLike, *, format: str | None, dtype: Any, mmap: bool, ver
         raise UnsupportedSourceError("mmap=True maps local files; this is not one", path=path,
                                      hint="load it without mmap=True (lazy=True reads it in pieces)")
     _check_series(series, spec, path)
+    _check_level(level, spec, path)
     if not spec.can("read"):
         raise FormatNotFoundError(f"imarray writes {spec.name} but does not read it", path=path)
     if (dims or verify) and not spec.can("sidecar"):
@@ -324,7 +328,7 @@ def _pixels(path: SourceLike, *, format: str | None, dtype: Any, mmap: bool, ver
     if not lazy:
         if not isinstance(path, Path):  # a URL, bytes or a file object: no local files to watch
             return _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims,
-                         series=series)
+                         series=series, level=level)
         from ._snapshot import Snapshot
 
         snapshot = Snapshot(path)  # another process may replace the files while they are read
@@ -332,7 +336,7 @@ def _pixels(path: SourceLike, *, format: str | None, dtype: Any, mmap: bool, ver
             snapshot.begin()
             try:
                 result = _read(path, spec, dtype=dtype, mmap=mmap, verify=verify, progress=progress, dims=dims,
-                               series=series)
+                               series=series, level=level)
             except (ImarrayError, ValueError, OSError):
                 if snapshot.changed():  # half old, half new: read again
                     continue
@@ -341,7 +345,7 @@ def _pixels(path: SourceLike, *, format: str | None, dtype: Any, mmap: bool, ver
                 return result
     from .lazy import read_lazy
 
-    return read_lazy(path, spec, dtype=dtype, dims=dims)
+    return read_lazy(path, spec, dtype=dtype, dims=dims, level=level)
 
 
 def _check_dims(dims: dict, caller: str = "load") -> None:
@@ -351,13 +355,18 @@ def _check_dims(dims: dict, caller: str = "load") -> None:
                         f"{', '.join(name + '=' for name in _RAW_DIMS)})")
 
 
+def _check_level(level: int | None, spec: FormatSpec, path: Path | Source) -> None:
+    if level is not None and "level" not in spec.read_options:
+        raise TypeError(f"{path}: level= picks a pyramid level of OME-Zarr and TIFF; {spec.name} takes none")
+
+
 def _check_series(series: int | str | None, spec: FormatSpec, path: Path | Source) -> None:
     if series is not None and "series" not in spec.read_options:
-        raise TypeError(f"{path}: series= chooses a series of a DICOM folder; {spec.name} takes none")
+        raise TypeError(f"{path}: series= chooses a series of a DICOM folder or a TIFF; {spec.name} takes none")
 
 
 def _read(path: Path | Source, spec: FormatSpec, *, dtype: Any, mmap: bool, verify: bool, progress: bool,
-          dims: dict, series: int | str | None = None) -> tuple[np.ndarray, FileInfo]:
+          dims: dict, series: int | str | None = None, level: int | None = None) -> tuple[np.ndarray, FileInfo]:
     """Read ``path`` with the row's ``read``, passing on the read options the row declares."""
     wanted = {"mmap": mmap, "verify": verify, "dtype": dtype, "dims": dims, "progress": progress}
     if mmap and "mmap" not in spec.read_options:
@@ -370,13 +379,15 @@ def _read(path: Path | Source, spec: FormatSpec, *, dtype: Any, mmap: bool, veri
     options = {key: value for key, value in wanted.items() if key in spec.read_options and value}
     if series is not None:  # series=0 is a choice too
         options["series"] = series
+    if level is not None:
+        options["level"] = level
     array, file_info = spec.load().read(path, spec=spec, **options)
     if dtype is not None and "dtype" not in spec.read_options:
         array = exact_cast(array, dtype, path=path)
     return array, file_info
 
 
-def info(path: SourceLike, *, format: str | None = None, series: int | str | None = None,
+def info(path: SourceLike, *, format: str | None = None, series: int | str | None = None, level: int | None = None,
          storage_options: dict | None = None, timeout: float | None = None) -> FileInfo:
     """Describe an image file or folder without reading its pixels.
 
@@ -391,7 +402,9 @@ def info(path: SourceLike, *, format: str | None = None, series: int | str | Non
     """
     path, spec = resolve(path, format, storage_options=storage_options, timeout=timeout)
     _check_series(series, spec, path)
-    return spec.load().info(path, spec=spec, **({} if series is None else {"series": series}))
+    _check_level(level, spec, path)
+    chosen = {key: value for key, value in (("series", series), ("level", level)) if value is not None}
+    return spec.load().info(path, spec=spec, **chosen)
 
 
 def iter_frames(path: SourceLike, *, format: str | None = None, storage_options: dict | None = None,
@@ -742,6 +755,7 @@ def read(
     progress: bool = False,
     lazy: bool = False,
     series: int | str | None = None,
+    level: int | None = None,
     storage_options: dict | None = None,
     timeout: float | None = None,
     **dims: int,
@@ -764,7 +778,7 @@ def read(
     ('label', 'zyx', (2.0, 0.5, 0.5))
     """
     array, file_info = _pixels(path, format=format, dtype=dtype, mmap=mmap, verify=verify, progress=progress,
-                               lazy=lazy, dims=dims, caller="read", series=series,
+                               lazy=lazy, dims=dims, caller="read", series=series, level=level,
                                storage_options=storage_options, timeout=timeout)
     return image_from_file(array, file_info)
 

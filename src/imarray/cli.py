@@ -105,7 +105,8 @@ def _parser() -> _Parser:
     convert.add_argument("--input-format", choices=formats, help="read IN as this format instead of detecting it")
     convert.add_argument("--dtype", type=_dtype, help="exact cast (refused if a value does not fit) or scale target")
     convert.add_argument("--scale", type=_scale, help="clip, minmax or LO,HI: map values onto --dtype on request")
-    convert.add_argument("--compression", help="TIFF compression: zlib, zstd, lzw, lzma")
+    convert.add_argument("--compression", help="TIFF: zlib, zstd, lzw, lzma; Zarr: zstd, gzip, blosc-lz4, blosc-zstd, "
+                         "none (a level after ':', e.g. zstd:5)")
     convert.add_argument("--size-cap", help="TIFF: split into files of at most this size, e.g. 3.9GB")
     convert.add_argument("--axes", help="axis letters from tzcyx, one per dimension")
     convert.add_argument("--frame-rate", type=float, help="video and GIF: frames per second (default 30)")
@@ -118,7 +119,8 @@ def _parser() -> _Parser:
     convert.add_argument("--lazy", action="store_true",
                          help="stream chunk by chunk (dask extra); chosen by itself for data over a quarter of RAM")
     convert.add_argument("--chunks", type=_chunks, help="Zarr chunk shape, e.g. 64,256,256 (implies --lazy)")
-    convert.add_argument("--pyramid", action="store_true", help="OME-Zarr: add levels downsampled by 2")
+    convert.add_argument("--shards", type=_chunks, help="Zarr shard shape, whole chunks each, e.g. 64,1024,1024")
+    convert.add_argument("--pyramid", action="store_true", help="OME-Zarr and OME-TIFF: add levels downsampled by 2")
     convert.add_argument("--scheduler", metavar="ADDRESS",
                          help="run on this dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (implies --lazy)")
 
@@ -353,7 +355,7 @@ def _convert(args: argparse.Namespace) -> int:
         written = api.write(
             args.target, image, format=args.format, dtype=args.dtype, scale=args.scale,
             compression=args.compression, size_cap=args.size_cap, axes=args.axes, chunks=args.chunks,
-            frame_rate=args.frame_rate, loop=args.loop, quantize=args.quantize, crf=args.crf,
+            shards=args.shards, frame_rate=args.frame_rate, loop=args.loop, quantize=args.quantize, crf=args.crf,
             pyramid=args.pyramid or None, progress=True, durable=args.durable,
         )
     from .registry import for_writing

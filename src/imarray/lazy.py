@@ -49,12 +49,15 @@ def _dask_array() -> Any:
     return import_optional("dask.array", extra="dask", purpose="lazy loading")
 
 
-def plan_for(path: Path | Source, spec: FormatSpec, *, dtype: Any = None, dims: dict | None = None) -> ChunkPlan:
-    """The chunk plan of ``path`` as ``spec`` reads it: the row's own, or one chunk read whole."""
+def plan_for(path: Path | Source, spec: FormatSpec, *, dtype: Any = None, dims: dict | None = None,
+             level: int | None = None) -> ChunkPlan:
+    """The chunk plan of ``path`` as ``spec`` reads it (at pyramid ``level``): the row's own, or one chunk."""
     module = spec.load()
     if spec.can("chunks"):
-        sidecar = {"dtype": dtype, "dims": dims or {}} if spec.can("sidecar") else {}
-        return module.chunk_plan(path, spec=spec, **sidecar)
+        options: dict[str, Any] = {"dtype": dtype, "dims": dims or {}} if spec.can("sidecar") else {}
+        if level is not None:
+            options["level"] = level
+        return module.chunk_plan(path, spec=spec, **options)
     described = module.info(path, spec=spec)
     task = (read_whole, str(path) if isinstance(path, Path) else path, spec.name, described.shape, described.dtype)
     tasks, chunks = along_first([task], described.shape[:1], described.shape[1:])
@@ -62,14 +65,14 @@ def plan_for(path: Path | Source, spec: FormatSpec, *, dtype: Any = None, dims: 
 
 
 def read_lazy(path: Path | Source, spec: FormatSpec, *, dtype: Any = None,
-              dims: dict | None = None) -> tuple[Any, FileInfo]:
+              dims: dict | None = None, level: int | None = None) -> tuple[Any, FileInfo]:
     """A dask array over the file or folder at ``path`` read as ``spec``, and what its headers say.
 
     ``dtype`` is the stored dtype for rows with a ``sidecar`` (a raw binary
     without one), and an exact cast, checked block by block, for every other.
     """
     _dask_array()
-    plan = plan_for(path, spec, dtype=dtype, dims=dims)
+    plan = plan_for(path, spec, dtype=dtype, dims=dims, level=level)
     array = assemble(spec.name, plan)
     if plan.dtype != plan.dtype.newbyteorder("="):
         array = array.map_blocks(_native, dtype=plan.dtype.newbyteorder("="))

@@ -219,6 +219,8 @@ _TIFF_OPTIONS = _options(
 )
 _AXES = ("axes", (str,), "one letter of tzcyxq per dimension")
 _COMPRESSION_ITK = ("compression", (str, bool), "any value but None/False compresses (zlib in the file)")
+_ZARR_CODECS = (("compression", (str,), "zstd (default), gzip, blosc-lz4, blosc-zstd or none; a level after ':'"),
+                ("shards", (tuple, list, int), "shard shape: whole chunks per stored object, one size per dimension"))
 _FRAME_RATE = ("frame_rate", (int, float), "frames per second, recorded in the file")
 _PROGRESS = ("progress", (bool,), "a progress bar on a terminal")
 # What SimpleITK's writers round-trip bit for bit (measured with SimpleITK 2.5.7 on extreme values, NaN and
@@ -236,7 +238,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         magic=_TIFF_MAGIC,
         capabilities=_TIFF_CAN,
         options=_TIFF_OPTIONS,
-        read_options=("mmap",),
+        read_options=("mmap", "series", "level"),
         description="TIFF and BigTIFF (tifffile); every numpy dtype, exact",
     ),
     FormatSpec(
@@ -250,9 +252,10 @@ BUILTIN: tuple[FormatSpec, ...] = (
             "float32", "float64", "complex64", "complex128",
         ),
         capabilities=_TIFF_CAN,
-        options=_TIFF_OPTIONS,
-        read_options=("mmap",),
-        description="OME-TIFF (tifffile); axes and physical sizes in OME-XML",
+        options=(*_TIFF_OPTIONS, Option("pyramid", (bool, int), "True: levels halved in y and x, as SubIFDs; "
+                                        "a number: that many levels")),
+        read_options=("mmap", "series", "level"),
+        description="OME-TIFF (tifffile); axes, physical sizes and channels in OME-XML; pyramids (SubIFDs)",
     ),
     FormatSpec(
         name="imagej",
@@ -263,7 +266,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         dtypes=("uint8", "uint16", "float32"),
         capabilities=_TIFF_CAN,
         options=_TIFF_OPTIONS,
-        read_options=("mmap",),
+        read_options=("mmap", "series", "level"),
         description="ImageJ hyperstack TIFF (tifffile); uint8, uint16, float32 only",
     ),
     FormatSpec(
@@ -284,7 +287,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         extensions=(".zarr",),
         extra="zarr",
         capabilities=frozenset({"read", "write", "chunks", "stream_write", "directory", "remote"}),
-        options=_options(_AXES, ("chunks", (tuple, list, int), "chunk shape, one size per dimension")),
+        options=_options(_AXES, ("chunks", (tuple, list, int), "chunk shape, one size per dimension"), *_ZARR_CODECS),
         multi_file=True,
         description="Zarr v3 store (v2 read), chunked; every dtype, exact",
     ),
@@ -296,7 +299,9 @@ BUILTIN: tuple[FormatSpec, ...] = (
         extra="zarr",
         capabilities=frozenset({"read", "write", "chunks", "stream_write", "directory", "remote"}),
         options=_options(_AXES, ("chunks", (tuple, list, int), "chunk shape, one size per dimension"),
-                         ("pyramid", (bool, int), "True: levels halved in y, x (and z); a number: that many levels")),
+                         ("pyramid", (bool, int), "True: levels halved in y, x (and z); a number: that many levels"),
+                         *_ZARR_CODECS),
+        read_options=("level",),
         multi_file=True,
         description="OME-Zarr (NGFF 0.5; 0.4 read): axes, spacing, units, origin, multiscale pyramid",
     ),

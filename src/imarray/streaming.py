@@ -181,7 +181,7 @@ def store_chunks(source: Any, target: Any) -> None:
             errors = _run_on_cluster(client, _writes(source, target, tag, 0))
         else:
             errors = []
-            slabs = _slabs(source, int(target.chunks[0]))
+            slabs = _slabs(source, _unit(target)[0])
             for start, stop in progress(slabs, total=len(slabs), desc="writing", enabled=streamed_progress_wanted()):
                 (done,) = dask.compute(_writes(source[start:stop], target, tag, start))
                 errors.extend(done.reshape(-1))
@@ -204,7 +204,7 @@ def _store_in_slabs(source: Any, target: Any) -> None:
 
     from .lazy import read_into
 
-    slabs = _slabs(source, int(target.chunks[0]))
+    slabs = _slabs(source, _unit(target)[0])
     if not slabs:
         return
     rows = max(stop - start for start, stop in slabs)
@@ -226,7 +226,7 @@ def _store_in_slabs(source: Any, target: Any) -> None:
 def _write_slab(target: Any, start: int, buffer: np.ndarray) -> None:
     """``target[start:start + len(buffer)] = buffer``, a few chunks per call: Zarr holds every chunk of a
     call in flight (a copy and its encoding each), and encodes them in parallel."""
-    for piece in _pieces(buffer.shape, tuple(int(c) for c in target.chunks), CHUNKS_PER_CALL):
+    for piece in _pieces(buffer.shape, _unit(target), CHUNKS_PER_CALL):
         target[(slice(piece[0].start + start, piece[0].stop + start), *piece[1:])] = buffer[piece]
 
 
@@ -248,6 +248,13 @@ def _pieces(shape: tuple[int, ...], chunks: tuple[int, ...], limit: int) -> list
         width = step if axis < split else step * group if axis == split else size
         ranges.append([slice(edge, min(edge + width, size)) for edge in range(0, size, width)])
     return list(itertools.product(*ranges))
+
+
+def _unit(target: Any) -> tuple[int, ...]:
+    """What one write to ``target`` covers whole: its shards if it is sharded (two writers must never share
+    one, nor write part of one twice), else its chunks."""
+    shards = getattr(target, "shards", None)
+    return tuple(int(c) for c in (shards or target.chunks))
 
 
 def _in_process(collection: Any) -> bool:
@@ -284,7 +291,7 @@ def _slabs(source: Any, depth: int) -> list[tuple[int, int]]:
 
 def _writes(part: Any, target: Any, tag: str, offset: int) -> Any:
     """Tasks writing ``part`` (rows ``offset`` onwards of the store) into ``target``; their outcomes."""
-    chunks = tuple(int(c) for c in target.chunks)
+    chunks = _unit(target)
     unaligned = {axis: step for axis, (sizes, step) in enumerate(zip(part.chunks, chunks, strict=True))
                  if not _on_grid(sizes, step)}
     if unaligned:  # two tasks must never write parts of one Zarr chunk; aligned axes keep their blocks

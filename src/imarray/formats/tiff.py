@@ -424,11 +424,35 @@ def _check_loop(tif: tifffile.TiffFile, path: Path) -> None:
         offset = struct.unpack(layout.offsetformat, following)[0]
 
 
-def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tifffile.TiffPageSeries, FileInfo]:
+def _chosen(tif: tifffile.TiffFile, path: Path | Source, series: int | None,
+            level: int | None) -> tuple[tifffile.TiffPageSeries, dict[str, float]]:
+    """The series and pyramid level asked for (the first, full resolution by default), and how much coarser
+    than full resolution that level is per axis letter (1 where it is not)."""
+    index = 0 if series is None else series
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(tif.series):
+        raise InvalidOptionError(f"series={series!r}: the file holds {len(tif.series)} image series (0 to "
+                                 f"{len(tif.series) - 1})", path=path, hint="info(path).metadata['series_shapes'] "
+                                 "lists them")
+    base = tif.series[index]
+    levels = base.levels
+    step = 0 if level is None else level
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < len(levels):
+        raise InvalidOptionError(f"level={level!r}: the series holds {len(levels)} pyramid level(s) (0 to "
+                                 f"{len(levels) - 1})", path=path, hint="info(path).metadata['level_shapes'] "
+                                 "lists them")
+    chosen = levels[step]
+    factors = {_AXES.get(letter, "q"): full / part for letter, full, part in
+               zip(base.axes, base.shape, chosen.shape, strict=True) if part and full != part}
+    return chosen, factors
+
+
+def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec, series: int | None = None,
+              level: int | None = None) -> tuple[tifffile.TiffPageSeries, FileInfo]:
     _check_loop(tif, path)
     if not tif.series:
         raise CorruptFileError("the TIFF holds no image", path=path)
-    series = tif.series[0]
+    series_index = series
+    series, factors = _chosen(tif, path, series_index, level)
     shaped = tif.shaped_metadata[0] if tif.is_shaped and tif.shaped_metadata else None
     metadata: dict[str, Any] = {}
     if tif.is_imagej:
@@ -447,7 +471,7 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
                                                       str(tif.pages.first.resolutionunit)).lower()}
         extra = {}
         fmt = "tiff"
-    _check_recorded(series, shaped, extra, path)
+    _check_recorded(tif.series[series_index or 0], shaped, extra, path)  # headers describe full resolution
     _check_chain(tif, path)
     _check_sizes(series, path)
     shape, axes = _shape_axes(series, shaped, extra.pop("axes", None))
@@ -462,6 +486,11 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
     if len(tif.series) > 1:
         metadata["series"] = len(tif.series)
         metadata["series_shapes"] = [[int(n) for n in other.shape] for other in tif.series]
+    levels = tif.series[series_index or 0].levels
+    if len(levels) > 1:
+        metadata["levels"] = len(levels)
+        metadata["level_shapes"] = [[int(n) for n in step.shape] for step in levels]
+    spacing = {axis: value * factors.get(axis, 1.0) for axis, value in spacing.items()}  # a coarser level's pixels
     origin: dict[str, float] = metadata.pop("origin", {})
     if shaped and isinstance(shaped.get("imarray"), dict):
         for key in ("scale",):
@@ -489,10 +518,13 @@ def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec) -> tuple[tif
     return series, info
 
 
-def info(path: Path, *, spec: FormatSpec) -> FileInfo:
-    """Header-only description of a TIFF file; a truncated or damaged one is a CorruptFileError."""
+def info(path: Path, *, spec: FormatSpec, series: int | None = None, level: int | None = None) -> FileInfo:
+    """Header-only description of a TIFF file (its ``series`` and pyramid ``level``); damage is a CorruptFileError.
+
+    ``metadata`` lists the file's series (``series_shapes``) and pyramid levels (``level_shapes``).
+    """
     with _opened(path) as tif:
-        return _describe(tif, path, spec)[1]
+        return _describe(tif, path, spec, series, level)[1]
 
 
 def warn_other_series(tif: tifffile.TiffFile, path: Path, *, stacklevel: int) -> None:
@@ -509,21 +541,26 @@ def warn_other_series(tif: tifffile.TiffFile, path: Path, *, stacklevel: int) ->
 
 
 def read(
-    path: Path, *, spec: FormatSpec, out: np.ndarray | None = None, mmap: bool = False
+    path: Path, *, spec: FormatSpec, out: np.ndarray | None = None, mmap: bool = False,
+    series: int | None = None, level: int | None = None,
 ) -> tuple[np.ndarray, FileInfo]:
-    """Read the first image series of a TIFF, checking sizes first.
+    """Read an image series of a TIFF (the first unless ``series=``), at a pyramid ``level``, checking sizes first.
 
-    A file of several series (pyramids, thumbnails, differently shaped images
-    written one after another) gives its first series with a
+    A file of several series (thumbnails, differently shaped images written
+    one after another) read without ``series=`` gives its first series with a
     :class:`MultiSeriesWarning` naming the others; ``info`` lists their
-    shapes in ``metadata["series_shapes"]``.
+    shapes in ``metadata["series_shapes"]``. ``level=k`` reads the k-th
+    reduced resolution of a pyramidal (SubIFD) series, spacing scaled.
 
     With ``mmap=True`` an uncompressed, contiguous file is returned as a
     read-only ``np.memmap`` without reading it.
     """
     with _opened(path) as tif:
-        series, file_info = _describe(tif, path, spec)
-        warn_other_series(tif, path, stacklevel=6)
+        chosen, file_info = _describe(tif, path, spec, series, level)
+        if series is None:
+            warn_other_series(tif, path, stacklevel=6)
+        series_index = 0 if series is None else series
+        series = chosen
         if mmap:
             if series.dataoffset is None or series.dtype == np.bool_:
                 raise UnsupportedDtypeError(
@@ -547,7 +584,8 @@ def read(
         if isinstance(path, Path) and series.dataoffset is not None and series.dtype != np.bool_:
             array = _read_contiguous(path, series, tif.byteorder, out).reshape(file_info.shape)
         else:  # compressed, tiled or strided pages: tifffile decodes them, on both cores
-            array = tif.asarray(series=0, out=out, maxworkers=READ_THREADS).reshape(file_info.shape)
+            array = tif.asarray(series=series_index, level=level or 0, out=out,
+                                maxworkers=READ_THREADS).reshape(file_info.shape)
     if array.dtype.byteorder not in ("=", "|") and array.dtype != array.dtype.newbyteorder("="):
         array = array.astype(array.dtype.newbyteorder("="))
     return array.view(canonical(array.dtype)), file_info
@@ -564,15 +602,15 @@ def _read_contiguous(path: Path, series: tifffile.TiffPageSeries, byteorder: str
     return target
 
 
-def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
+def chunk_plan(path: Path, *, spec: FormatSpec, level: int | None = None) -> ChunkPlan:
     """Groups of consecutive pages of about 64 MB (at least one page), from the header alone.
 
     An uncompressed, contiguous series is read from file offsets; any other
     decodes its pages from the strip offsets found in the header, with no walk
-    through the file's IFD chain per task.
+    through the file's IFD chain per task. ``level`` picks a pyramid level.
     """
     with _opened(path) as tif:
-        series, described = _describe(tif, path, spec)  # checks the sizes against the file
+        series, described = _describe(tif, path, spec, None, level)  # checks the sizes against the file
         warn_other_series(tif, path, stacklevel=7)
         shape = tuple(int(s) for s in described.shape)
         page_ndim = len(series.keyframe.shape)
@@ -597,7 +635,7 @@ def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
                                                 int(offset or 0) + first * page_bytes, (*block, *page_shape))
         else:
             tasks[(*key, *(0,) * page_ndim)] = (read_pages, _task_path(path), pages[first : first + count],
-                                                (*block, *page_shape), stored.newbyteorder("=").str)
+                                                (*block, *page_shape), stored.newbyteorder("=").str, level or 0)
     return ChunkPlan(chunks=(*grid, *((s,) for s in page_shape)), tasks=tasks, info=described,
                      dtype=stored if contiguous else stored.newbyteorder("="))
 
@@ -608,11 +646,15 @@ def _task_path(path: Path | Source) -> str | Source:
 
 
 def read_pages(path: str | Source, pages: list[tuple[int, tuple, tuple]], shape: tuple[int, ...], dtype: str,
-               out: np.ndarray | None = None) -> np.ndarray:
-    """Task: decode TIFF pages from their strip offsets (no walk through the IFD chain), into ``out`` if given."""
+               level: int = 0, out: np.ndarray | None = None) -> np.ndarray:
+    """Task: decode TIFF pages (of pyramid ``level``) from their strip offsets, into ``out`` if given.
+
+    Full-resolution pages need no walk through the IFD chain; a reduced level's
+    pages are described by its first SubIFD, found through the first series.
+    """
     out = aligned_empty(shape, dtype) if out is None else out
     with _opened(Path(path) if isinstance(path, str) else path) as tif:
-        keyframe = tif.pages.first
+        keyframe = tif.pages.first if not level else tif.series[0].levels[level].keyframe
         planes = out.reshape(len(pages), *keyframe.shape)
         for slot, (index, offsets, counts) in enumerate(pages):
             frame = tifffile.TiffFrame(tif, index=index, dataoffsets=offsets, databytecounts=counts,
@@ -632,10 +674,13 @@ def check_writable(
     axes: str | None = None,
     bigtiff: bool | None = None,
     photometric: str | None = None,
+    pyramid: bool | int | None = None,
     metadata: dict | None = None,
 ) -> None:
     """Raise before writing if the TIFF flavour in ``spec`` cannot hold ``array``."""
     axes = check_axes(axes, array.ndim)
+    if pyramid is not None and not isinstance(pyramid, bool) and pyramid < 1:
+        raise InvalidOptionError(f"pyramid={pyramid!r}: pass True, False or a number of levels (1 or more)")
     if compression is not None:
         if compression.lower() not in _CODECS:
             raise InvalidOptionError(f"compression={compression!r} is not a TIFF codec",
@@ -703,8 +748,9 @@ def write(
     axes: str | None = None,
     bigtiff: bool | None = None,
     photometric: str | None = None,
+    pyramid: bool | int | None = None,
 ) -> None:
-    """Write ``array`` to ``path`` as the TIFF flavour of ``spec``."""
+    """Write ``array`` to ``path`` as the TIFF flavour of ``spec`` (OME-TIFF: with ``pyramid`` levels as SubIFDs)."""
     rgb = photometric is not None and photometric.lower() == "rgb"
     if spec.name == "ome-tiff" and (axes or "").endswith("c"):
         rgb = True  # an interleaved colour axis: OME-TIFF's RGB samples (check_writable allowed 3 or 4 of them)
@@ -734,13 +780,48 @@ def write(
             record["axes"] = axes
         kwargs.update(ome=False, shaped=True, metadata={"imarray": record} if record else {})
     kwargs.update(_resolution(geometry, per_unit=spec.name == "imagej"))
-    if not isinstance(array, np.ndarray):  # a BlockStream: computed and written one page at a time
+    levels = _pyramid_levels(array.shape, page_ndim, pyramid)
+    if levels > 1:
+        _write_pyramid(path, array, levels, page_ndim, kwargs)
+    elif not isinstance(array, np.ndarray):  # a BlockStream: computed and written one page at a time
         tifffile.imwrite(path, array.pages(page_ndim), shape=array.shape, dtype=array.dtype, **kwargs)
     elif array.flags.c_contiguous or array.ndim <= page_ndim:
         tifffile.imwrite(path, np.ascontiguousarray(array), **kwargs)
     else:  # strided input: hand tifffile one dense plane at a time, never a whole copy
         pages = dense_planes(array, plane_ndim=page_ndim, reuse=True)  # tifffile writes each page before the next
         tifffile.imwrite(path, pages, shape=array.shape, dtype=array.dtype, **kwargs)
+
+
+_PYRAMID_TOP = 256  # pyramid=True halves y and x until the larger is at most this (as OME-Zarr's)
+
+
+def _pyramid_levels(shape: tuple[int, ...], page_ndim: int, pyramid: bool | int | None) -> int:
+    """Levels in all, full resolution included: ``pyramid=True`` halves y and x down to about 256 pixels."""
+    if not pyramid:
+        return 1
+    if pyramid is not True:
+        return int(pyramid)
+    side = max(shape[-page_ndim : -page_ndim + 2] if page_ndim == 3 else shape[-2:])
+    return 1 + max(1, math.ceil(math.log2(side / _PYRAMID_TOP))) if side > _PYRAMID_TOP else 2
+
+
+def _write_pyramid(path: Path, array: Any, levels: int, page_ndim: int, kwargs: dict[str, Any]) -> None:
+    """The full-resolution series, then each level (every second y and x sample) as SubIFDs of its pages.
+
+    Each level is written page by page like the full resolution: a
+    BlockStream is computed block by block again for it.
+    """
+    opening = {key: kwargs.pop(key) for key in ("bigtiff", "byteorder", "ome", "imagej", "shaped") if key in kwargs}
+    shared = {key: kwargs[key] for key in ("photometric", "compression") if key in kwargs}
+    yx = (slice(None),) * (len(array.shape) - page_ndim)
+    with tifffile.TiffWriter(path, **opening) as tif:
+        for index in range(levels):
+            step = 2**index
+            level = array if not index else array[(*yx, slice(None, None, step), slice(None, None, step))]
+            pages = level.pages(page_ndim) if not isinstance(level, np.ndarray) else \
+                dense_planes(level, plane_ndim=page_ndim, reuse=True)
+            extra = {"subifds": levels - 1, **kwargs} if not index else {"subfiletype": 1, **shared}
+            tif.write(pages, shape=level.shape, dtype=level.dtype, **extra)
 
 
 def _resolution(geometry: dict, *, per_unit: bool) -> dict[str, Any]:

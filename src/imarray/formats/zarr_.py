@@ -202,7 +202,7 @@ def _transforms(items: list[dict] | None, ndim: int) -> tuple[list[float], list[
     return scale, translation
 
 
-def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
+def _describe(path: Path, spec: FormatSpec, level: int | None = None) -> tuple[Any, FileInfo]:
     node = _open(path)
     attributes = dict(node.attrs)
     own = attributes.get("imarray") or {}
@@ -220,14 +220,18 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
         try:
             multiscale, version = _multiscale(attributes)
             datasets = multiscale["datasets"]
-            array = node[datasets[0]["path"]]
+            step = 0 if level is None else level
+            if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < len(datasets):
+                raise InvalidOptionError(f"level={level!r}: the store holds {len(datasets)} pyramid level(s) (0 to "
+                                         f"{len(datasets) - 1})", path=path)
+            array = node[datasets[step]["path"]]
         except (KeyError, IndexError, TypeError) as exc:
             raise CorruptFileError(f"OME-Zarr multiscales metadata is incomplete ({exc})", path=path) from exc
         fmt = "ome-zarr"
         described = multiscale.get("axes") or []
         names = [a.get("name", "") if isinstance(a, dict) else str(a) for a in described]
         axes = _letters(names) if len(names) == array.ndim else "q" * array.ndim
-        scale, translation = _transforms(datasets[0].get("coordinateTransformations"), array.ndim)
+        scale, translation = _transforms(datasets[step].get("coordinateTransformations"), array.ndim)
         global_scale, global_shift = _transforms(multiscale.get("coordinateTransformations"), array.ndim)
         for index, letter in enumerate(axes):
             if letter == "q" or letter == "c":
@@ -238,6 +242,8 @@ def _describe(path: Path, spec: FormatSpec) -> tuple[Any, FileInfo]:
             if unit:
                 units[letter] = _SHORT_UNITS.get(unit, unit)
         metadata.update(ngff=version, levels=len(datasets))
+        if len(datasets) > 1:
+            metadata["level_shapes"] = [[int(n) for n in node[entry["path"]].shape] for entry in datasets]
     else:
         arrays = sorted(name for name, _ in node.arrays())
         raise FormatNotFoundError(
@@ -281,7 +287,8 @@ def _check_grid(array: Any, path: Path) -> None:
 def _check_chunk_files(path: Path, array: Any) -> None:
     """Refuse chunk files that are not regular files (a FIFO blocks, ``/dev/zero`` never ends) or far larger
     than a chunk could be stored in, before zarr reads them."""
-    limit = 2 * math.prod(int(c) for c in array.chunks) * np.dtype(array.dtype).itemsize + _MAX_METADATA_BYTES
+    stored = getattr(array, "shards", None) or array.chunks  # a shard is one file of many chunks
+    limit = 2 * math.prod(int(c) for c in stored) * np.dtype(array.dtype).itemsize + _MAX_METADATA_BYTES
     pending = [path]
     while pending:
         with os.scandir(pending.pop()) as entries:
@@ -344,9 +351,9 @@ def _disk_bytes(folder: Path) -> int:
     return sum(entry.stat().st_size for entry in folder.rglob("*") if entry.is_file())
 
 
-def info(path: Path, *, spec: FormatSpec) -> FileInfo:
-    """Describe a Zarr or OME-Zarr store from its metadata alone."""
-    return _describe(path, spec)[1]
+def info(path: Path, *, spec: FormatSpec, level: int | None = None) -> FileInfo:
+    """Describe a Zarr or OME-Zarr store (at pyramid ``level``) from its metadata alone."""
+    return _describe(path, spec, level)[1]
 
 
 def claims(path: Path, *, spec: FormatSpec) -> bool:
@@ -354,9 +361,9 @@ def claims(path: Path, *, spec: FormatSpec) -> bool:
     return store_format(path) == spec.name
 
 
-def chunk_plan(path: Path, *, spec: FormatSpec) -> ChunkPlan:
-    """The store's own chunks (level 0 of OME-Zarr), each read by its own task."""
-    array, described = _describe(path, spec)
+def chunk_plan(path: Path, *, spec: FormatSpec, level: int | None = None) -> ChunkPlan:
+    """The store's own chunks (of pyramid ``level`` of OME-Zarr, full resolution by default), one task each."""
+    array, described = _describe(path, spec, level)
     grid = tuple(tuple(range(0, size, step)) for size, step in zip(array.shape, array.chunks, strict=True))
     chunks = tuple(tuple(min(step, size - start) for start in starts)
                    for starts, size, step in zip(grid, array.shape, array.chunks, strict=True))
@@ -414,9 +421,10 @@ def _opened_array(store: str, inner: str, stamp: tuple[int, int, int]) -> Any:
     return zarr.open_array(store=store, path=inner, mode="r")
 
 
-def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None) -> tuple[np.ndarray, FileInfo]:
-    """Read the array of a Zarr store (the full-resolution level of OME-Zarr), into ``out`` if given."""
-    array, file_info = _describe(path, spec)
+def read(path: Path, *, spec: FormatSpec, out: np.ndarray | None = None,
+         level: int | None = None) -> tuple[np.ndarray, FileInfo]:
+    """Read the array of a Zarr store (OME-Zarr: full resolution, or pyramid ``level``), into ``out`` if given."""
+    array, file_info = _describe(path, spec, level)
     target = output_array(file_info.shape, file_info.dtype, path, out)
     local = isinstance(path, Path)
     if local:
@@ -473,10 +481,12 @@ def _chunks(chunks: Any, array: Any) -> Any:
 
 
 def check_writable(array: Any, *, spec: FormatSpec, axes: str | None = None, chunks: Any = None,
-                   pyramid: bool | int | None = None, metadata: dict | None = None) -> None:
+                   pyramid: bool | int | None = None, compression: str | None = None, shards: Any = None,
+                   metadata: dict | None = None) -> None:
     """Raise before writing if the store cannot be written as asked (``metadata``: what the writer will get)."""
     named = _axes(axes, (metadata or {}).get("geometry") or {}, array.ndim, spec)
-    _chunks(chunks, array)
+    _shards(shards, _chunks(chunks, array), array)
+    _codec(compression)
     if array.dtype.byteorder not in "=|<>":  # pragma: no cover - numpy knows no other
         raise UnsupportedDtypeError(f"unknown byte order of {array.dtype}")
     if pyramid is not None and (isinstance(pyramid, bool) is False and (not isinstance(pyramid, int) or pyramid < 1)):
@@ -527,10 +537,59 @@ async def _rest_of_the_writes() -> None:
         await asyncio.wait(pending, timeout=120)
 
 
-def _checksummed(zarr: Any) -> tuple:
-    """Zarr's default compression (zstd) followed by a crc32c of each stored chunk: a flipped byte in a chunk
-    is then an error when read, not a changed value."""
-    return (zarr.codecs.ZstdCodec(level=0, checksum=False), zarr.codecs.Crc32cCodec())
+_CODECS = {"zstd": 22, "gzip": 9, "blosc-lz4": 9, "blosc-zstd": 9, "none": 0}  # name -> highest level
+
+
+def _codec(compression: str | None) -> tuple[str, int | None]:
+    """``compression=`` as (codec, level): ``"zstd"``, ``"zstd:5"``, ``"gzip:6"``, ``"blosc-lz4"``, ``"none"``.
+
+    >>> _codec("GZIP:6"), _codec(None)
+    (('gzip', 6), ('zstd', None))
+    """
+    name, _, level = (compression or "zstd").lower().partition(":")
+    if name not in _CODECS or (level and not (level.isdigit() and int(level) <= _CODECS[name])):
+        raise InvalidOptionError(f"compression={compression!r} is not a Zarr codec imarray writes",
+                                 hint="choose zstd (default), gzip, blosc-lz4, blosc-zstd or none, with a level "
+                                 "after a colon: 'zstd:5', 'gzip:6'")
+    return name, int(level) if level else None
+
+
+def _checksummed(zarr: Any, compression: str | None = None) -> tuple:
+    """The chunks' compression (zstd by default) followed by a crc32c of each stored chunk: a flipped byte in a
+    chunk is then an error when read, not a changed value."""
+    name, level = _codec(compression)
+    codecs = zarr.codecs
+    checksum = codecs.Crc32cCodec()
+    if name == "none":
+        return (checksum,)
+    if name == "gzip":
+        return (codecs.GzipCodec(level=6 if level is None else level), checksum)
+    if name.startswith("blosc-"):
+        return (codecs.BloscCodec(cname=name[6:], clevel=5 if level is None else level, shuffle="shuffle"), checksum)
+    return (codecs.ZstdCodec(level=level or 0, checksum=False), checksum)
+
+
+def _level_shards(shards: tuple[int, ...] | None, chunks: Any, shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    """A pyramid level's shards: no larger than the level needs, still whole chunks."""
+    if shards is None:
+        return None
+    return tuple(min(s, c * -(-n // c)) for s, c, n in zip(shards, chunks, shape, strict=True))
+
+
+def _shards(shards: Any, chunk_shape: Any, array: Any) -> tuple[int, ...] | None:
+    """``shards=``: one size per dimension, each a whole number of chunks (``chunks=`` must be given)."""
+    if shards is None:
+        return None
+    sizes = (shards,) * array.ndim if isinstance(shards, int) else tuple(shards) if isinstance(shards, list | tuple) \
+        else ()
+    if chunk_shape == "auto":
+        raise InvalidOptionError("shards= needs chunks= as well: each shard holds whole chunks",
+                                 hint="e.g. chunks=(16, 256, 256), shards=(64, 1024, 1024)")
+    if len(sizes) != array.ndim or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 and s % c == 0
+                                           for s, c in zip(sizes, chunk_shape, strict=True)):
+        raise InvalidOptionError(f"shards={shards!r}: give one size per dimension, each a multiple of the chunk "
+                                 f"shape {tuple(chunk_shape)}", hint="e.g. four chunks per shard along each axis")
+    return tuple(int(s) for s in sizes)
 
 
 def _store(source: Any, target: Any) -> None:
@@ -560,13 +619,20 @@ def write(
     axes: str | None = None,
     chunks: Any = None,
     pyramid: bool | int | None = None,
+    compression: str | None = None,
+    shards: Any = None,
 ) -> Path:
-    """Write ``array`` (numpy or dask) as a Zarr v3 store, atomically; return ``path``."""
+    """Write ``array`` (numpy or dask) as a Zarr v3 store, atomically; return ``path``.
+
+    Chunks are compressed as ``compression`` says (zstd by default) and carry
+    a crc32c; ``shards`` groups whole chunks into one stored object each.
+    """
     zarr = _zarr()
     geometry = metadata.get("geometry") or {}
     axes = _axes(axes, geometry, array.ndim, spec)
     named = axes or ""  # OME-Zarr's are always named: _axes refuses otherwise
     chunk_shape = _chunks(chunks, array)
+    shard_shape = _shards(shards, chunk_shape, array)
     own: dict[str, Any] = dict(metadata)
     if axes is not None:
         own["axes"] = axes
@@ -583,7 +649,7 @@ def write(
             target = zarr.create_array(
                 store=store, shape=array.shape, dtype=array.dtype, chunks=chunk_shape,
                 dimension_names=tuple(axes) if axes else None, attributes={"imarray": own}, zarr_format=3,
-                compressors=_checksummed(zarr),
+                compressors=_checksummed(zarr, compression), shards=shard_shape,
             )
             _store(array, target)
             return path
@@ -599,7 +665,8 @@ def write(
             level_chunks = chunk_shape if chunk_shape == "auto" else tuple(
                 min(c, s) for c, s in zip(chunk_shape, level.shape, strict=True))
             target = group.create_array(str(index), shape=level.shape, dtype=level.dtype, chunks=level_chunks,
-                                        dimension_names=tuple(named), compressors=_checksummed(zarr))
+                                        dimension_names=tuple(named), compressors=_checksummed(zarr, compression),
+                                        shards=_level_shards(shard_shape, level_chunks, level.shape))
             _store(level, target)
             factor = [2.0**index if a in "zyx" else 1.0 for a in named]
             transforms: list[dict] = [{"type": "scale", "scale": [s * f for s, f in zip(scale, factor, strict=True)]}]
