@@ -29,6 +29,14 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("imarray_pnm") is None,
                                 reason="the example plugin is not installed (make test installs it)")
 
 
+def test_plugins_are_looked_for_only_when_no_built_in_row_answers(tmp_path):
+    done = subprocess.run([sys.executable, "-c", "import numpy as np, sys, imarray as ia; "
+                           "ia.save(sys.argv[1], np.zeros((2, 2), np.uint8)); ia.load(sys.argv[1]); "
+                           "print('importlib.metadata' in sys.modules)", str(tmp_path / "a.tif")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr  # reading every installed package's metadata costs 50+ ms
+
+
 def test_the_plugin_row_is_in_the_table_after_the_built_in_ones():
     spec = registry.by_name("pnm")
     assert spec.plugin == "imarray-pnm" and spec.module == "imarray_pnm.pnm"
@@ -99,11 +107,12 @@ def test_a_plugin_that_fails_to_load_warns_and_imarray_goes_on(tmp_path):
     path = _broken_plugin(tmp_path, "crashing_plugin", "raise RuntimeError('no licence server')\n")
     done = _run(path, """
         import numpy as np, imarray as ia
+        from imarray import registry
         ia.save("a.tif", np.zeros((2, 2), np.uint8))
-        print(len(ia.load("a.tif")))
+        print(len(ia.load("a.tif")), len(registry.formats()) >= len(registry.BUILTIN))  # the table, listed
     """.replace('"a.tif"', repr(str(tmp_path / "a.tif"))))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "2"
+    assert done.stdout.strip() == "2 True"
     assert "crashing_plugin" in done.stderr and "no licence server" in done.stderr and "left out" in done.stderr
 
 
