@@ -61,6 +61,7 @@ def along_first(tasks: list[tuple], sizes: tuple[int, ...], rest: tuple[int, ...
 
 READ_THREADS = min(2, os.cpu_count() or 1)  # threads copying one large read out of the page cache
 PARALLEL_ABOVE = 32 * 2**20  # reads smaller than this are one call: threads would cost more than they give
+PIECE_BYTES = 16 * 2**20
 
 
 def read_file_into(path: str | os.PathLike[str], offset: int, view: memoryview, *,
@@ -72,8 +73,9 @@ def read_file_into(path: str | os.PathLike[str], offset: int, view: memoryview, 
     ends early is a ``CorruptFileError``.
     """
     size = len(view)
-    parts = threads if size >= PARALLEL_ABOVE else 1
-    step = -(-size // parts // 4096) * 4096  # page-aligned pieces
+    # pieces of 16 MiB taken in file order by the threads in turn: the disk still sees one stream it can read
+    # ahead on (two halves read at once made cold loads 0.75x np.fromfile)
+    step = PIECE_BYTES if size >= PARALLEL_ABOVE and threads > 1 else max(size, 1)
     pieces = [(start, min(start + step, size)) for start in range(0, size, step)] or [(0, 0)]
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -90,7 +92,7 @@ def read_file_into(path: str | os.PathLike[str], offset: int, view: memoryview, 
         if len(pieces) == 1:
             fill(pieces[0])
         else:
-            with ThreadPoolExecutor(len(pieces), thread_name_prefix="imarray-read") as pool:
+            with ThreadPoolExecutor(threads, thread_name_prefix="imarray-read") as pool:
                 list(pool.map(fill, pieces))
     finally:
         os.close(fd)

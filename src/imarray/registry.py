@@ -603,14 +603,18 @@ def for_reading(path: Path, head: bytes) -> FormatSpec:
     matching extension decides the row. Formats without magic bytes (raw)
     match by extension only.
     """
-    by_ext = by_extension(path)
-    candidates = [spec for spec in by_magic(head) if spec.can("read")]
-    if candidates:
-        if by_ext is not None and by_ext in candidates:
-            return by_ext
-        return candidates[0]
-    if by_ext is not None:
+    def reading_row(rows: tuple[FormatSpec, ...]) -> FormatSpec | None:
+        name = path.name.lower()
+        matching = [(len(ext), spec) for spec in rows for ext in spec.extensions if name.endswith(ext)]
+        by_ext = max(matching, key=lambda pair: pair[0])[1] if matching else None
+        candidates = [spec for spec in rows if spec.matches(head) and spec.can("read")]
+        if candidates:
+            return by_ext if by_ext is not None and by_ext in candidates else candidates[0]
         return by_ext  # no magic of its own, or content that does not match: the module reports what is wrong
+
+    found = _first_found(reading_row)  # plugins only when no built-in row reads it
+    if found is not None:
+        return found
     raise FormatNotFoundError(
         f"unknown format (extension {path.suffix or 'none'}, first bytes {head[:8]!r})",
         path=path,
