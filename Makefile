@@ -29,6 +29,7 @@ demo: $(CORE_STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: $(STAMP) lint xvfb
 	$(BIN)/python -m pytest -q

@@ -465,7 +465,7 @@ def _digitize(args: argparse.Namespace) -> int:
     ranges = args.range or (_ranges_from_ticks(args) if needs_range else [])
     low, high = ranges[0] if ranges else (None, None)
     axes = {
-        name: Axis(*points, scale="log" if log else "linear") if points else None
+        name: Axis(points[0], points[1], points[2], points[3], scale="log" if log else "linear") if points else None
         for name, points, log in (("x_axis", args.x_axis, args.x_log), ("y_axis", args.y_axis, args.y_log))
     }
     options = dict(

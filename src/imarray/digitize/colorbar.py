@@ -178,9 +178,10 @@ def _outlined(rgb: np.ndarray, rows: slice, cols: slice, vertical: bool) -> tupl
                         (best is None or stop - start > best[1] - best[0]):
                     best = (int(start), int(stop))
         spans.append(best)
-    if None in spans or abs(spans[0][0] - spans[1][0]) > 2 or abs(spans[0][1] - spans[1][1]) > 2:
+    first, second = spans
+    if first is None or second is None or abs(first[0] - second[0]) > 2 or abs(first[1] - second[1]) > 2:
         return rows, cols
-    start, stop = max(spans[0][0], spans[1][0]) + 1, min(spans[0][1], spans[1][1]) - 1
+    start, stop = max(first[0], second[0]) + 1, min(first[1], second[1]) - 1
     if stop - start < MIN_LENGTH:
         return rows, cols
     body = slice(start, stop)

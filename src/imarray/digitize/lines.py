@@ -59,7 +59,7 @@ def _bands_along_rows(rgb: np.ndarray) -> np.ndarray:
     step = max(1, width // SAMPLES)
     planes = [np.ascontiguousarray(rgb[:, ::step, c]).astype(np.int16) for c in range(3)]
     # far[k][r]: L1 colour difference between rows r and r + k, at each sampled column
-    far = [None]
+    far: list[np.ndarray] = [np.empty((0, 0), np.int16)]  # far[0] is never read
     for k in range(1, min(MAX_WIDTH + 1, height - 1) + 1):
         total = np.zeros((height - k, planes[0].shape[1]), np.int16)
         for plane in planes:

@@ -171,7 +171,7 @@ ROUNDING_WIN = 2.0
 
 
 def _rounding(found: Lookup, model: ColorModel, paper: np.ndarray, cmap: str | None, vmin, vmax,
-              options: dict) -> tuple[ColorModel, Lookup, str]:
+              options: dict) -> tuple[ColorModel, Lookup, Literal["truncate", "round"]]:
     """The model (truncated bytes, as imshow writes them, or rounded, as pcolormesh's) that the figure matches.
 
     Pixels that match an entry exactly are counted for both (paper left
@@ -351,12 +351,14 @@ def digitize_panels(
     >>> [p.box for p in digitize_panels(page, cmap="viridis", vmin=0, vmax=1)]
     [(10, 50, 10, 60), (10, 50, 70, 120)]
     """
-    options = {"norm": norm, "boundaries": boundaries, "center": center, "gamma": gamma, "linthresh": linthresh}
+    options: dict[str, Any] = {"norm": norm, "boundaries": boundaries, "center": center, "gamma": gamma,
+                               "linthresh": linthresh}
     if ranges is not None:
-        ranges = [tuple(r) for r in ranges]
-        if not ranges or any(len(r) != 2 for r in ranges):
+        pairs = [tuple(r) for r in ranges]
+        if not pairs or any(len(r) != 2 for r in pairs):
             raise InvalidOptionError(f"ranges must be (vmin, vmax) pairs, got {ranges!r}",
                                      hint="pass one (vmin, vmax) per panel, in reading order")
+        ranges = [(pair[0], pair[1]) for pair in pairs]
         vmin, vmax = ranges[0]
     rgb, model, bars, paper, box = _prepare(
         figure, cmap=cmap, vmin=vmin, vmax=vmax, colorbar=colorbar, threshold=threshold, box=box, alpha=alpha,
@@ -452,7 +454,8 @@ def digitize(
     _check_options(threshold, alpha, median, colorbar)
     if panel is not None and not (isinstance(panel, int | np.integer) and not isinstance(panel, bool) and panel >= 0):
         raise InvalidOptionError(f"panel must be a panel number (0, 1, ...), got {panel!r}", hint="pass panel=0")
-    options = {"norm": norm, "boundaries": boundaries, "center": center, "gamma": gamma, "linthresh": linthresh}
+    options: dict[str, Any] = {"norm": norm, "boundaries": boundaries, "center": center, "gamma": gamma,
+                               "linthresh": linthresh}
     rgb, model, bars, paper, box = _prepare(
         figure, cmap=cmap, vmin=vmin, vmax=vmax, colorbar=colorbar, threshold=threshold, box=box, alpha=alpha,
         median=median, lines=lines, **options)
@@ -484,8 +487,8 @@ def digitize(
                    boxed=box is not None or len(masks) > 1)
 
 
-digitize.__doc__ = digitize.__doc__.format(parameters=_PARAMETERS)
-digitize_panels.__doc__ = digitize_panels.__doc__.replace(
+digitize.__doc__ = (digitize.__doc__ or "").format(parameters=_PARAMETERS)
+digitize_panels.__doc__ = (digitize_panels.__doc__ or "").replace(
     "    Takes the arguments", _PARAMETERS.rstrip() + "\n\n    Takes the arguments", 1)
 
 

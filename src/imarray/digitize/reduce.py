@@ -120,12 +120,13 @@ def reconstruct(points: Points, shape: tuple[int, int], method: Literal["linear"
     """
     interpolate = need("scipy.interpolate")
     try:
-        shape = tuple(int(v) for v in shape)
+        sizes: tuple[int, ...] = tuple(int(v) for v in shape)
     except (TypeError, ValueError):
-        shape = ()
-    if len(shape) != 2 or min(shape) < 1:
+        sizes = ()
+    if len(sizes) != 2 or min(sizes) < 1:
         raise InvalidOptionError("shape must be two positive integers (rows, columns)",
                                  hint="pass result.values.shape")
+    shape = (sizes[0], sizes[1])
     if method not in ("linear", "cubic"):
         raise InvalidOptionError(f"method must be 'linear' or 'cubic', got {method!r}", hint="use 'linear'")
     if len(points) == 0:

@@ -187,7 +187,7 @@ def _span(region: np.ndarray, page: np.ndarray, axis: int) -> tuple[int, int]:
     (outline, tick marks) and up to :data:`BLANK` lines into the first run of that many lines without ink."""
     if not region.size:
         return 0, 0
-    ink = _ink(region, page).any(axis=1 - axis)
+    ink = np.asarray(_ink(region, page).any(axis=1 - axis))
     start = int(np.argmin(ink)) if ink[0] else 0  # past the outline and ticks
     marks = np.concatenate([[0], (~ink[start:]).astype(np.int8), [0]])
     change = np.flatnonzero(np.diff(marks)).reshape(-1, 2)  # runs of blank lines

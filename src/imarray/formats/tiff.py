@@ -446,13 +446,13 @@ def _chosen(tif: tifffile.TiffFile, path: Path | Source, series: int | None,
     return chosen, factors
 
 
-def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec, series: int | None = None,
+def _describe(tif: tifffile.TiffFile, path: Path, spec: FormatSpec, which: int | None = None,
               level: int | None = None) -> tuple[tifffile.TiffPageSeries, FileInfo]:
     _check_loop(tif, path)
     if not tif.series:
         raise CorruptFileError("the TIFF holds no image", path=path)
-    series_index = series
-    series, factors = _chosen(tif, path, series_index, level)
+    series_index = which
+    series, factors = _chosen(tif, path, which, level)
     shaped = tif.shaped_metadata[0] if tif.is_shaped and tif.shaped_metadata else None
     metadata: dict[str, Any] = {}
     if tif.is_imagej:
@@ -560,29 +560,28 @@ def read(
         if series is None:
             warn_other_series(tif, path, stacklevel=6)
         series_index = 0 if series is None else series
-        series = chosen
         if mmap:
-            if series.dataoffset is None or series.dtype == np.bool_:
+            if chosen.dataoffset is None or chosen.dtype == np.bool_:
                 raise UnsupportedDtypeError(
                     "mmap=True needs uncompressed, contiguous pixels; this TIFF is compressed or tiled",
                     path=path,
                     hint="load it without mmap, or save it uncompressed",
                 )
-            mapped = np.memmap(  # tifffile reports the native dtype; the bytes are in the file's order
-                path, dtype=canonical(series.dtype.newbyteorder(tif.byteorder)), mode="r", offset=series.dataoffset,
+            mapped = np.memmap(  # tifffile reports the native dtype; bytes as filed
+                path, dtype=canonical(chosen.dtype.newbyteorder(tif.byteorder)), mode="r", offset=chosen.dataoffset,
                 shape=file_info.shape,
             )
             return mapped, file_info
         if out is not None:
-            if out.size != math.prod(series.shape) or out.dtype != series.dtype.newbyteorder("="):
+            if out.size != math.prod(chosen.shape) or out.dtype != chosen.dtype.newbyteorder("="):
                 raise CorruptFileError(
-                    f"holds {series.dtype} pixels of shape {file_info.shape}, not the {out.dtype} "
+                    f"holds {chosen.dtype} pixels of shape {file_info.shape}, not the {out.dtype} "
                     f"{out.shape} expected", path=path,
                 )
-            out = out.reshape(series.shape)  # same frames, e.g. (1, y, x) into (y, x)
+            out = out.reshape(chosen.shape)  # same frames, e.g. (1, y, x) into (y, x)
         array: np.ndarray
-        if isinstance(path, Path) and series.dataoffset is not None and series.dtype != np.bool_:
-            array = _read_contiguous(path, series, tif.byteorder, out).reshape(file_info.shape)
+        if isinstance(path, Path) and chosen.dataoffset is not None and chosen.dtype != np.bool_:
+            array = _read_contiguous(path, chosen, tif.byteorder, out).reshape(file_info.shape)
         else:  # compressed, tiled or strided pages: tifffile decodes them, on both cores
             array = tif.asarray(series=series_index, level=level or 0, out=out,
                                 maxworkers=READ_THREADS).reshape(file_info.shape)
@@ -812,7 +811,7 @@ def _write_pyramid(path: Path, array: Any, levels: int, page_ndim: int, kwargs: 
     BlockStream is computed block by block again for it.
     """
     opening = {key: kwargs.pop(key) for key in ("bigtiff", "byteorder", "ome", "imagej", "shaped") if key in kwargs}
-    shared = {key: kwargs[key] for key in ("photometric", "compression") if key in kwargs}
+    shared: dict[str, Any] = {key: kwargs[key] for key in ("photometric", "compression") if key in kwargs}
     yx = (slice(None),) * (len(array.shape) - page_ndim)
     with tifffile.TiffWriter(path, **opening) as tif:
         for index in range(levels):
@@ -820,7 +819,7 @@ def _write_pyramid(path: Path, array: Any, levels: int, page_ndim: int, kwargs: 
             level = array if not index else array[(*yx, slice(None, None, step), slice(None, None, step))]
             pages = level.pages(page_ndim) if not isinstance(level, np.ndarray) else \
                 dense_planes(level, plane_ndim=page_ndim, reuse=True)
-            extra = {"subifds": levels - 1, **kwargs} if not index else {"subfiletype": 1, **shared}
+            extra: dict[str, Any] = {"subifds": levels - 1, **kwargs} if not index else {"subfiletype": 1, **shared}
             tif.write(pages, shape=level.shape, dtype=level.dtype, **extra)
 
 
