@@ -9,6 +9,7 @@ which dimension is which, refusing when the sizes leave a choice.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import overload
 
@@ -196,3 +197,22 @@ def ome_unit(unit: str, *, time: bool = False) -> str | None:
         if unit == symbol or unit in spellings:
             return symbol
     return None
+
+
+PYRAMID_TOP = 256  # pyramid=True halves y and x until the larger is at most this
+
+
+def pyramid_levels(side: int, pyramid: bool | int | None) -> int:
+    """Levels in all, full resolution included, of a pyramid whose larger of y and x is ``side``.
+
+    ``pyramid=True`` halves until that side is at most :data:`PYRAMID_TOP` (two
+    levels at least); a number is that many levels; ``None``/``False`` is one.
+
+    >>> pyramid_levels(2048, True), pyramid_levels(100, True), pyramid_levels(2048, 3), pyramid_levels(2048, None)
+    (4, 2, 3, 1)
+    """
+    if not pyramid:
+        return 1
+    if pyramid is not True:
+        return int(pyramid)
+    return 1 + max(1, math.ceil(math.log2(side / PYRAMID_TOP))) if side > PYRAMID_TOP else 2

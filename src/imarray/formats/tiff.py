@@ -44,7 +44,7 @@ from ..errors import (
     UnsupportedDtypeError,
 )
 from ..fileinfo import FileInfo
-from ..geometry import MILLIMETRES, check_axes, ome_unit
+from ..geometry import MILLIMETRES, check_axes, ome_unit, pyramid_levels
 from ..layout import dense_planes
 from ..protocol import ChunkPlan
 from ..registry import FormatSpec
@@ -779,7 +779,8 @@ def write(
             record["axes"] = axes
         kwargs.update(ome=False, shaped=True, metadata={"imarray": record} if record else {})
     kwargs.update(_resolution(geometry, per_unit=spec.name == "imagej"))
-    levels = _pyramid_levels(array.shape, page_ndim, pyramid)
+    yx = array.shape[-page_ndim:][:2]  # colour samples, if any, follow y and x
+    levels = pyramid_levels(max(yx), pyramid)
     if levels > 1:
         _write_pyramid(path, array, levels, page_ndim, kwargs)
     elif not isinstance(array, np.ndarray):  # a BlockStream: computed and written one page at a time
@@ -790,18 +791,6 @@ def write(
         pages = dense_planes(array, plane_ndim=page_ndim, reuse=True)  # tifffile writes each page before the next
         tifffile.imwrite(path, pages, shape=array.shape, dtype=array.dtype, **kwargs)
 
-
-_PYRAMID_TOP = 256  # pyramid=True halves y and x until the larger is at most this (as OME-Zarr's)
-
-
-def _pyramid_levels(shape: tuple[int, ...], page_ndim: int, pyramid: bool | int | None) -> int:
-    """Levels in all, full resolution included: ``pyramid=True`` halves y and x down to about 256 pixels."""
-    if not pyramid:
-        return 1
-    if pyramid is not True:
-        return int(pyramid)
-    side = max(shape[-page_ndim : -page_ndim + 2] if page_ndim == 3 else shape[-2:])
-    return 1 + max(1, math.ceil(math.log2(side / _PYRAMID_TOP))) if side > _PYRAMID_TOP else 2
 
 
 def _write_pyramid(path: Path, array: Any, levels: int, page_ndim: int, kwargs: dict[str, Any]) -> None:

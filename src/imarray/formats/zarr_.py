@@ -59,13 +59,12 @@ from ..errors import (
     UnsupportedDtypeError,
 )
 from ..fileinfo import FileInfo
-from ..geometry import agrees, check_axes, named_as
+from ..geometry import agrees, check_axes, named_as, pyramid_levels
 from ..protocol import ChunkPlan
 from ..registry import FormatSpec
 from ..sources import Source
 
 NGFF_VERSION = "0.5"
-_PYRAMID_TOP = 256  # pyramid=True stops once the larger of y, x is at most this
 _AXIS_TYPES = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
 _NGFF_ORDER = "tczyx"
 _UNITS = {  # imarray's short units -> NGFF (UDUNITS-2) names
@@ -501,15 +500,6 @@ def check_writable(array: Any, *, spec: FormatSpec, axes: str | None = None, chu
     _zarr()
 
 
-def _levels(shape: tuple[int, ...], axes: str, pyramid: bool | int | None) -> int:
-    if not pyramid:
-        return 1
-    if pyramid is not True:
-        return int(pyramid)
-    y, x = shape[axes.index("y")], shape[axes.index("x")]
-    return 1 + max(1, math.ceil(math.log2(max(y, x) / _PYRAMID_TOP))) if max(y, x) > _PYRAMID_TOP else 2
-
-
 @contextlib.contextmanager
 def _writes_settled() -> Iterator[None]:
     """On failure (a full disk, Ctrl-C), wait for zarr's chunk writes still running before the store is removed.
@@ -659,7 +649,8 @@ def write(
         group = zarr.open_group(store, mode="w", zarr_format=3)
         datasets, level = [], array
         down = tuple(slice(None, None, 2) if a in "zyx" else slice(None) for a in named)
-        for index in range(_levels(array.shape, named, pyramid)):
+        side = max(array.shape[named.index("y")], array.shape[named.index("x")])
+        for index in range(pyramid_levels(side, pyramid)):
             if index:
                 level = level[down]
             level_chunks = chunk_shape if chunk_shape == "auto" else tuple(
