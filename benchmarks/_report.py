@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import platform
 import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -38,3 +41,20 @@ def write_section(text: str, section: tuple[str, str]) -> None:
     else:
         new = old.rstrip("\n") + "\n\n" + block + "\n"
     RESULTS.write_text(new)
+
+
+def best(function: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+    """The shortest of ``repeats`` timed calls of ``function`` (the least disturbed), and its last result."""
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def publish(text: str, section: tuple[str, str], *, quick: bool) -> None:
+    """Print a benchmark's section; a full run (not ``--quick``) also writes it into RESULTS.md."""
+    print(text)
+    if not quick:
+        write_section(text, section)

@@ -26,12 +26,11 @@ import datetime
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
-from _report import git_commit, machine, write_section
+from _report import best, git_commit, machine, publish
 
 HERE = Path(__file__).resolve().parent
 SECTION = ("<!-- bench_folder:start -->", "<!-- bench_folder:end -->")
@@ -65,14 +64,6 @@ def make_data(folder: Path, count: int) -> None:
     for index in range(count):
         tifffile.imwrite(folder / f"slice_{index:05d}.tif", rng.integers(0, 4096, PLANE, dtype=np.uint16))
 
-
-def best(function, repeats: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def opens(folder: Path, who: str) -> int:
@@ -127,9 +118,7 @@ def main() -> None:
         "",
         *table,
     ])
-    print(text)
-    if not args.quick:
-        write_section(text, SECTION)
+    publish(text, SECTION, quick=args.quick)
 
 
 if __name__ == "__main__":

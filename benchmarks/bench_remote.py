@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _report import git_commit, machine, write_section
+from _report import git_commit, machine, publish
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
@@ -133,9 +133,7 @@ def main() -> None:
         "",
         *table,
     ])
-    print(text)
-    if not args.quick:
-        write_section(text, SECTION)
+    publish(text, SECTION, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,11 @@ import argparse
 import datetime
 import os
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
 
-from _report import git_commit, machine, write_section
+from _report import best, git_commit, machine, publish
 
 HERE = Path(__file__).resolve().parent
 SECTION = ("<!-- bench_zarr:start -->", "<!-- bench_zarr:end -->")
@@ -44,14 +43,6 @@ def stack(planes: int) -> np.ndarray:
 def size_of(folder: Path) -> int:
     return sum(entry.stat().st_size for entry in folder.rglob("*") if entry.is_file())
 
-
-def best(function, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> None:
@@ -73,16 +64,16 @@ def main() -> None:
         shutil.rmtree(target, ignore_errors=True)
         zarr.create_array(str(target), shape=data.shape, dtype=data.dtype, chunks=CHUNKS)[...] = data
 
-    write = best(zarr_write, args.repeats)
-    read = best(lambda: zarr.open_array(str(target), mode="r")[...], args.repeats)
+    write = best(zarr_write, args.repeats)[0]
+    read = best(lambda: zarr.open_array(str(target), mode="r")[...], args.repeats)[0]
     results.append(("zarr.create_array, zarr's default (zstd, no checksum)", write, read, size_of(target)))
     for name, options in ROWS:
         def ours(options: dict = options) -> None:
             shutil.rmtree(target, ignore_errors=True)
             ia.save(target, data, chunks=CHUNKS, durable=False, **options)
 
-        write = best(ours, args.repeats)
-        read = best(lambda: ia.load(target), args.repeats)
+        write = best(ours, args.repeats)[0]
+        read = best(lambda: ia.load(target), args.repeats)[0]
         assert np.array_equal(ia.load(target), data)
         results.append((name, write, read, size_of(target)))
     shutil.rmtree(target, ignore_errors=True)
@@ -101,9 +92,7 @@ def main() -> None:
         "",
         *table,
     ])
-    print(text)
-    if not args.quick:
-        write_section(text, SECTION)
+    publish(text, SECTION, quick=args.quick)
 
 
 if __name__ == "__main__":
