@@ -319,8 +319,7 @@ def _pixels(path: SourceLike, *, format: str | None, dtype: Any, mmap: bool, ver
     if mmap and not isinstance(path, Path):
         raise UnsupportedSourceError("mmap=True maps local files; this is not one", path=path,
                                      hint="load it without mmap=True (lazy=True reads it in pieces)")
-    _check_series(series, spec, path)
-    _check_level(level, spec, path)
+    _chosen(spec, path, series=series, level=level)
     if not spec.can("read"):
         raise FormatNotFoundError(f"imarray writes {spec.name} but does not read it", path=path)
     if (dims or verify) and not spec.can("sidecar"):
@@ -355,14 +354,17 @@ def _check_dims(dims: dict, caller: str = "load") -> None:
                         f"{', '.join(name + '=' for name in _RAW_DIMS)})")
 
 
-def _check_level(level: int | None, spec: FormatSpec, path: Path | Source) -> None:
-    if level is not None and "level" not in spec.read_options:
-        raise TypeError(f"{path}: level= picks a pyramid level of OME-Zarr and TIFF; {spec.name} takes none")
+_CHOICES = {"series": "series= chooses a series of a DICOM folder or a TIFF",
+            "level": "level= picks a pyramid level of OME-Zarr and TIFF"}
 
 
-def _check_series(series: int | str | None, spec: FormatSpec, path: Path | Source) -> None:
-    if series is not None and "series" not in spec.read_options:
-        raise TypeError(f"{path}: series= chooses a series of a DICOM folder or a TIFF; {spec.name} takes none")
+def _chosen(spec: FormatSpec, path: Path | Source, **given: Any) -> dict[str, Any]:
+    """The ``series=``/``level=`` given (0 is a choice too), refused for rows whose ``read`` takes none."""
+    chosen = {key: value for key, value in given.items() if value is not None}
+    for key in chosen:
+        if key not in spec.read_options:
+            raise TypeError(f"{path}: {_CHOICES[key]}; {spec.name} takes none")
+    return chosen
 
 
 def _read(path: Path | Source, spec: FormatSpec, *, dtype: Any, mmap: bool, verify: bool, progress: bool,
@@ -377,10 +379,7 @@ def _read(path: Path | Source, spec: FormatSpec, *, dtype: Any, mmap: bool, veri
             "uncompressed .tif to map",
         )
     options = {key: value for key, value in wanted.items() if key in spec.read_options and value}
-    if series is not None:  # series=0 is a choice too
-        options["series"] = series
-    if level is not None:
-        options["level"] = level
+    options.update(_chosen(spec, path, series=series, level=level))
     array, file_info = spec.load().read(path, spec=spec, **options)
     if dtype is not None and "dtype" not in spec.read_options:
         array = exact_cast(array, dtype, path=path)
@@ -401,10 +400,7 @@ def info(path: SourceLike, *, format: str | None = None, series: int | str | Non
     ...
     """
     path, spec = resolve(path, format, storage_options=storage_options, timeout=timeout)
-    _check_series(series, spec, path)
-    _check_level(level, spec, path)
-    chosen = {key: value for key, value in (("series", series), ("level", level)) if value is not None}
-    return spec.load().info(path, spec=spec, **chosen)
+    return spec.load().info(path, spec=spec, **_chosen(spec, path, series=series, level=level))
 
 
 def iter_frames(path: SourceLike, *, format: str | None = None, storage_options: dict | None = None,
