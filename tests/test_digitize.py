@@ -107,25 +107,45 @@ def test_specks_dropped_exactly_as_labelling_says():
         assert np.array_equal(kept, data & (np.bincount(labels.ravel()) >= 4)[labels]), data
 
 
-def test_run_distances_from_edge_pixels_equal_the_distance_transform():
-    from imarray.digitize.lookup import _TREE_FROM, _nearest
+def _band_distances(below, above, targets):
+    """The compiled band distances for one patch covering the whole array (sources below and above its run)."""
+    from imarray.digitize._kernels import band_distances
 
+    value = np.where(below, 0.0, np.where(above, 2.0, 1.0))
+    rows, cols = np.nonzero(targets)
+    box = np.array([[0, value.shape[0], 0, value.shape[1]]])
+    near, far, sided = band_distances(value, np.ones(value.shape, bool), box, np.array([[0.5, 1.5]]),
+                                      np.array([0, rows.size]), rows, cols)
+    assert sided.tolist() == [bool(below.any() and above.any())]
+    return near, far
+
+
+def test_run_distances_equal_the_distance_transform():
     rng = np.random.default_rng(7)
-    for trial in range(20):
-        side = int(np.sqrt(_TREE_FROM)) + 1 + trial
+    for trial in range(20):  # small windows, sources grown into patches
+        side = 65 + trial
         sources = ndimage.binary_dilation(rng.random((side, side + 3)) < 0.01, iterations=trial % 4)
+        sources[0, 0] = True
+        below, above = sources & (rng.random(sources.shape) < 0.5), sources.copy()
+        below[0, 0], above[0, 0], above[-1, -1] = True, False, True
+        above &= ~below
         targets = ~sources & (rng.random(sources.shape) < 0.3)
-        expected = ndimage.distance_transform_edt(~sources)[targets]
-        assert np.array_equal(_nearest(sources, targets), expected)
+        targets[-1, -1] = False
+        near, far = _band_distances(below, above, targets)
+        assert np.array_equal(near, ndimage.distance_transform_edt(~below)[targets])
+        assert np.array_equal(far, ndimage.distance_transform_edt(~above)[targets])
     for trial in range(6):  # larger windows: sparse sources, far targets, a band across
         shape = (300 + 37 * trial, 420 - 29 * trial)
         sources = rng.random(shape) < (0.0002, 0.001, 0.01)[trial % 3]
-        sources[0, 0] = True
+        sources[0, 0] = sources[-1, -1] = True
         yy, xx = np.indices(shape)
         band = np.abs(yy - shape[0] / 2 - 60 * np.sin(xx / 40)) < 2
+        below = sources & (yy < shape[0] / 2 + 60 * np.sin(xx / 40))
+        above = sources & ~below
         targets = ~sources & (band if trial % 2 else rng.random(shape) < 0.05)
-        expected = ndimage.distance_transform_edt(~sources)[targets]
-        assert np.array_equal(_nearest(sources, targets), expected)
+        near, far = _band_distances(below, above, targets)
+        assert np.array_equal(near, ndimage.distance_transform_edt(~below)[targets])
+        assert np.array_equal(far, ndimage.distance_transform_edt(~above)[targets])
 
 
 @pytest.mark.parametrize("cmap", ["jet_r", "viridis", "RdBu_r"])

@@ -1,6 +1,6 @@
 """Pictures back to numbers: read the values behind a colour-mapped figure.
 
-Needs the ``digitize`` extra (matplotlib, scipy), imported on
+Needs the ``digitize`` extra (matplotlib, scipy, numba), imported on
 first use. The pieces: :mod:`.colormap` (colour models and
 :func:`colormap_report`), :mod:`.lookup` (per-colour matching), :mod:`.mask`
 (distance threshold, plot boxes and panels, connectivity), :mod:`.paper` (the background
@@ -17,7 +17,7 @@ True
 
 from __future__ import annotations
 
-# Each module imports only numpy at the top; matplotlib and scipy load on first use.
+# Each module imports only numpy at the top; matplotlib, scipy and numba load on first use.
 from .calibrate import Axis, CalibrationError
 from .colorbar import Colorbar, ColorbarNotFoundError, find_colorbar, find_colorbars
 from .colormap import ColormapError, ColorModel, colormap_report, from_cmap, from_samples

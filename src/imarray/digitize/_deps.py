@@ -1,4 +1,4 @@
-"""Late imports of the ``digitize`` extra (matplotlib, scipy)."""
+"""Late imports of the ``digitize`` extra (matplotlib, scipy, numba)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,8 @@ white middle, grey grid over gray). If more than ``MAX_LINES_SHARE`` of the
 rows would be lines, the field itself is that busy and nothing is masked.
 
 The test runs on at most ``SAMPLES`` columns spread over the box (rows) and
-as many rows (columns), so it costs a few milliseconds on any figure.
+as many rows (columns), in one compiled pass (:func:`~imarray.digitize._kernels.line_bumps`),
+so it costs about a millisecond on any figure.
 
 Examples
 --------
@@ -57,31 +58,19 @@ def _bands_along_rows(rgb: np.ndarray) -> np.ndarray:
     if height < 3 or width < MIN_LENGTH:
         return flagged
     step = max(1, width // SAMPLES)
-    planes = [np.ascontiguousarray(rgb[:, ::step, c]).astype(np.int16) for c in range(3)]
-    # far[k][r]: L1 colour difference between rows r and r + k, at each sampled column
-    far: list[np.ndarray] = [np.empty((0, 0), np.int16)]  # far[0] is never read
-    for k in range(1, min(MAX_WIDTH + 1, height - 1) + 1):
-        total = np.zeros((height - k, planes[0].shape[1]), np.int16)
-        for plane in planes:
-            total += np.abs(plane[k:] - plane[:-k])
-        far.append(total)
+    from ._kernels import line_bumps, sample_columns
+
+    sampled = sample_columns(rgb, step)
+    counts = line_bumps(sampled, MAX_WIDTH, CONTRAST)  # [size - 1, r]: columns where rows r+1.. stand out
+    columns = sampled.shape[1]
     for size in range(1, MAX_WIDTH + 1):
         if height < size + 2:
             break
-        rows = height - size - 1  # bands start at rows 1 .. rows; `above` is the row before each
-        above = slice(0, rows)
-        bump = (far[1][above].astype(np.int32) + far[1][size : size + rows] - far[size + 1][above])
-        stands = bump >= CONTRAST
-        # every row of the band differs from both sides: a thinner line beside an unchanged row is not this band
-        half = CONTRAST // 2
-        for inner in range(size):
-            stands &= far[inner + 1][above] >= half  # row r + inner against the row above the band
-            stands &= far[size - inner][1 + inner : 1 + inner + rows] >= half  # against the row below
-        share = stands.mean(axis=1)
+        share = counts[size - 1, : height - size - 1] / columns
         # a line of one colour (a grey grid over gray) stands out only where the field differs from it
         weak = np.flatnonzero((share >= WEAK_SHARE) & (share < SHARE))
         if weak.size:
-            band = np.stack([plane[weak + 1] for plane in planes], axis=-1)  # the band's first row
+            band = sampled[weak + 1].astype(np.int16)  # the band's first row, at the sampled columns
             mode = np.median(band, axis=1, keepdims=True)
             same = (np.abs(band - mode).max(axis=2) <= 2).mean(axis=1) >= ONE_COLOUR
             share[weak[same]] = SHARE

@@ -34,6 +34,13 @@ __all__ = ["Lookup", "lookup", "refine_runs", "rematch", "unpack"]
 _SCRATCH = threading.local()
 
 
+def _kernels():
+    """The compiled loops (numba), imported on first use."""
+    from . import _kernels
+
+    return _kernels
+
+
 class Lookup:
     """Per pixel: the value, the RGB distance to the matched colour, and its ambiguity.
 
@@ -207,7 +214,9 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     pieces of a graph joining equal neighbours among the run pixels (no
     labelling of each colour's bounding box, which for a band curving across
     the field is most of the field); each patch's pixels are then known by
-    position, and only its window's sources are scanned.
+    position, and the distances of all patches come from one compiled call
+    (:func:`~imarray.digitize._kernels.band_distances`: each window scanned
+    once along its rows, then each band pixel's rows outwards).
 
     Examples
     --------
@@ -238,19 +247,13 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     starts = np.searchsorted(patch[order], np.arange(count + 1))
     rows, cols = np.divmod(pos[order], width)
     windows = _windows(rows, cols, starts[:-1], height, width)
+    entry = found.colors_entry[color[order[starts[:-1]]]]  # each patch's colour (one per patch)
+    bounds = np.column_stack([model.low[entry], model.high[entry]])
+    near, far, sided = _kernels().band_distances(value, keep, windows, bounds, starts, rows, cols)
+    to_low, to_high = np.empty(pos.size), np.empty(pos.size)
+    to_low[order], to_high[order] = near, far  # back to row-major order
     entry = found.colors_entry[color]
     low, high = model.low[entry], model.high[entry]
-    to_low, to_high = np.full(pos.size, np.inf), np.full(pos.size, np.inf)
-    sided = np.zeros(count, bool)
-    for number, (y0, y1, x0, x1) in enumerate(windows.tolist()):
-        members = order[starts[number] : starts[number + 1]]
-        seen, kept = value[y0:y1, x0:x1], keep[y0:y1, x0:x1]
-        below, above = kept & (seen < low[members[0]]), kept & (seen > high[members[0]])
-        if not (below.any() and above.any()):
-            continue
-        sided[number] = True
-        local = (rows[starts[number] : starts[number + 1]] - y0, cols[starts[number] : starts[number + 1]] - x0)
-        to_low[members], to_high[members] = _nearest(below, local), _nearest(above, local)
     done = sided[patch]
     share = (to_low[done] - 0.5) / (to_low[done] + to_high[done] - 1)  # edges half a pixel out
     out.reshape(-1)[pos[done]] = low[done] + (high[done] - low[done]) * share
@@ -281,31 +284,3 @@ def _windows(rows: np.ndarray, cols: np.ndarray, starts: np.ndarray, height: int
     x0 = np.maximum(np.minimum.reduceat(cols, starts) - 2, 0)
     x1 = np.minimum(np.maximum.reduceat(cols, starts) + 3, width)
     return np.stack([y0, y1, x0, x1], axis=1)
-
-
-#: from this many pixels on, a window's distances come from a KD-tree over the sources' edge pixels
-_TREE_FROM = 4096
-
-
-def _nearest(sources: np.ndarray, targets: np.ndarray | tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """Euclidean distance from each ``targets`` pixel (a mask, or rows and columns in row-major order) to
-    the nearest ``sources`` pixel.
-
-    Small windows take a distance transform. In large ones (a band of one
-    colour curving across the field has a box of most of the field) only the
-    sources' edge pixels can be nearest (a source pixel whose four neighbours
-    are all sources has one closer to any target), so a KD-tree over those
-    gives the same distances without touching every pixel of the box.
-    """
-    if sources.size < _TREE_FROM:
-        return need("scipy.ndimage").distance_transform_edt(~sources)[targets]
-    inner = sources.copy()
-    inner[1:] &= sources[:-1]
-    inner[:-1] &= sources[1:]
-    inner[:, 1:] &= sources[:, :-1]
-    inner[:, :-1] &= sources[:, 1:]
-    np.not_equal(sources, inner, out=inner)  # the edge: sources with a neighbour that is not
-    edge = np.column_stack(np.divmod(np.flatnonzero(inner), sources.shape[1]))
-    points = np.column_stack(targets) if isinstance(targets, tuple) else np.argwhere(targets)
-    distance, _ = need("scipy.spatial").cKDTree(edge).query(points)
-    return distance

@@ -1,0 +1,183 @@
+"""Compiled per-pixel loops of the digitize pipeline (numba), imported on first use.
+
+Each function here is one pass (or a few fused passes) over a figure's pixels
+that NumPy would make as several whole-array passes with temporaries, or a
+per-patch Python loop. They are compiled once per machine and cached on disk
+(``cache=True``: numba's cache beside this file, or in the user's cache
+folder when that is read-only); later processes load them in milliseconds.
+
+Examples
+--------
+>>> import numpy as np
+>>> from imarray.digitize._kernels import band_distances
+>>> value = np.array([[0.0, 1.0, 1.0, 1.0, 2.0]])
+>>> boxes = np.array([[0, 1, 0, 5]]); bounds = np.array([[0.5, 1.5]])
+>>> near, far, sided = band_distances(value, np.ones((1, 5), bool), boxes, bounds, np.array([0, 3]),
+...                                   np.zeros(3, np.int64), np.arange(1, 4))
+>>> near.tolist(), far.tolist(), sided.tolist()
+([1.0, 2.0, 3.0], [3.0, 2.0, 1.0], [True])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._deps import need
+
+numba = need("numba")
+
+__all__ = ["band_distances", "line_bumps", "sample_columns"]
+
+#: "no source in this row" as a horizontal distance: its square plus any row offset still fits an int64
+_FAR = 1 << 30
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_distances(value, keep, y0, y1, x0, x1, low, high, to_below, to_above):  # pragma: no cover - compiled
+    """Per pixel of the window: horizontal distance to the nearest kept pixel of its row below ``low``
+    (``to_below``) and above ``high`` (``to_above``), ``_FAR`` where the row has none. Returns whether the
+    window holds pixels of both kinds."""
+    any_below = any_above = False
+    for r in range(y1 - y0):
+        last_below = last_above = -_FAR
+        for c in range(x1 - x0):
+            v = value[y0 + r, x0 + c]
+            if keep[y0 + r, x0 + c]:
+                if v < low:
+                    last_below = c
+                    any_below = True
+                if v > high:
+                    last_above = c
+                    any_above = True
+            to_below[r, c] = min(c - last_below, _FAR)
+            to_above[r, c] = min(c - last_above, _FAR)
+        last_below = last_above = 2 * _FAR
+        for c in range(x1 - x0 - 1, -1, -1):
+            if to_below[r, c] == 0:
+                last_below = c
+            if to_above[r, c] == 0:
+                last_above = c
+            to_below[r, c] = min(to_below[r, c], last_below - c)
+            to_above[r, c] = min(to_above[r, c], last_above - c)
+    return any_below and any_above
+
+
+@numba.njit(cache=True, nogil=True)
+def _nearest_squared(across, r, c):  # pragma: no cover - compiled
+    """Squared Euclidean distance from pixel ``(r, c)`` to the nearest source, given each pixel's horizontal
+    distance to the nearest source of its row (``across``): rows are scanned outwards until their offset
+    alone is farther than the best found."""
+    best = across[r, c] * across[r, c]
+    height = across.shape[0]
+    dy = 1
+    while dy * dy < best and (r - dy >= 0 or r + dy < height):
+        for row in (r - dy, r + dy):
+            if 0 <= row < height:
+                d = dy * dy + across[row, c] * across[row, c]
+                if d < best:
+                    best = d
+        dy += 1
+    return best
+
+
+@numba.njit(cache=True, nogil=True)
+def band_distances(value, keep, boxes, bounds, starts, rows, cols):  # pragma: no cover - compiled
+    """Distances of band pixels to the data on either side of their band, exact, all patches in one call.
+
+    Patch ``p`` has the pixels ``rows[starts[p]:starts[p+1]]``, ``cols[...]``
+    (figure coordinates), its window ``boxes[p]`` = ``(y0, y1, x0, x1)`` and
+    its value interval ``bounds[p]`` = ``(low, high)``. Inside the window, the
+    sources are the ``keep`` pixels with ``value`` below ``low`` (for
+    ``near``) and above ``high`` (for ``far``); each is the Euclidean
+    distance (what ``scipy.ndimage.distance_transform_edt`` gives) from the
+    band pixel to the nearest source. One pass over each window finds every
+    pixel's nearest source along its row; each band pixel then scans rows
+    outwards, so a band costs its window once and its pixels by their
+    distance, not a tree query each.
+
+    Returns
+    -------
+    near, far
+        float64 per band pixel (``inf`` in patches without sources on both sides).
+    sided
+        bool per patch: its window holds sources on both sides.
+    """
+    count = boxes.shape[0]
+    near = np.full(rows.size, np.inf)
+    far = np.full(rows.size, np.inf)
+    sided = np.zeros(count, np.bool_)
+    largest = 0
+    for p in range(count):
+        largest = max(largest, (boxes[p, 1] - boxes[p, 0]) * (boxes[p, 3] - boxes[p, 2]))
+    scratch = np.empty((2, largest), np.int64)
+    for p in range(count):
+        y0, y1, x0, x1 = boxes[p, 0], boxes[p, 1], boxes[p, 2], boxes[p, 3]
+        to_below = scratch[0, : (y1 - y0) * (x1 - x0)].reshape((y1 - y0, x1 - x0))
+        to_above = scratch[1, : (y1 - y0) * (x1 - x0)].reshape((y1 - y0, x1 - x0))
+        if not _row_distances(value, keep, y0, y1, x0, x1, bounds[p, 0], bounds[p, 1], to_below, to_above):
+            continue
+        sided[p] = True
+        for t in range(starts[p], starts[p + 1]):
+            near[t] = np.sqrt(np.float64(_nearest_squared(to_below, rows[t] - y0, cols[t] - x0)))
+            far[t] = np.sqrt(np.float64(_nearest_squared(to_above, rows[t] - y0, cols[t] - x0)))
+    return near, far, sided
+
+
+@numba.njit(cache=True, nogil=True)
+def sample_columns(rgb, step):  # pragma: no cover - compiled
+    """Every ``step``-th column of ``rgb`` (``(y, x, 3)`` uint8, any strides: a transposed view too), side by
+    side in a new C-ordered array, read in the order its memory lies."""
+    height, width = rgb.shape[0], rgb.shape[1]
+    out = np.empty((height, (width + step - 1) // step, 3), np.uint8)
+    if rgb.strides[0] >= rgb.strides[1]:
+        for r in range(height):
+            for j in range(out.shape[1]):
+                for ch in range(3):
+                    out[r, j, ch] = rgb[r, j * step, ch]
+    else:
+        for j in range(out.shape[1]):
+            for r in range(height):
+                for ch in range(3):
+                    out[r, j, ch] = rgb[r, j * step, ch]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def line_bumps(columns, widest, contrast):  # pragma: no cover - compiled
+    """Per band width ``1..widest`` and first row: at how many of ``columns`` (``(rows, n, 3)`` uint8, the
+    sampled columns side by side, see :func:`sample_columns`) a band of that many rows stands out from the
+    rows on either side (see :mod:`~imarray.digitize.lines`).
+
+    ``counts[size - 1, r - 1]`` is for the band of ``size`` rows starting at row ``r``. At one column, with
+    ``far(k, r)`` the L1 colour difference of rows ``r`` and ``r + k``, the band stands out when
+    ``far(1, r - 1) + far(1, r - 1 + size) - far(size + 1, r - 1)`` reaches ``contrast`` and each of its rows
+    differs by half that from the row above the band and from the row below it.
+    """
+    height, width = columns.shape[0], columns.shape[1]
+    reach = min(widest + 1, height - 1)
+    counts = np.zeros((widest, height), np.int32)
+    far = np.zeros((reach + 1, height, width), np.int16)
+    half = contrast // 2
+    for k in range(1, reach + 1):
+        for r in range(height - k):
+            for j in range(width):
+                total = 0
+                for ch in range(3):
+                    total += abs(np.int32(columns[r + k, j, ch]) - np.int32(columns[r, j, ch]))
+                far[k, r, j] = total
+    for size in range(1, widest + 1):
+        if height < size + 2:
+            break
+        for r in range(height - size - 1):
+            count = 0
+            for j in range(width):
+                if np.int32(far[1, r, j]) + far[1, r + size, j] - far[size + 1, r, j] < contrast:
+                    continue  # most columns: a smooth field makes no bump
+                stands = True
+                for inner in range(size):
+                    if far[inner + 1, r, j] < half or far[size - inner, r + 1 + inner, j] < half:
+                        stands = False
+                        break
+                count += stands
+            counts[size - 1, r] = count
+    return counts
