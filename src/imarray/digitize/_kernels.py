@@ -26,7 +26,7 @@ from ._deps import need
 
 numba = need("numba")
 
-__all__ = ["band_distances", "line_bumps", "sample_columns"]
+__all__ = ["band_distances", "distinct_colours", "gather", "line_bumps", "patches", "sample_columns"]
 
 #: "no source in this row" as a horizontal distance: its square plus any row offset still fits an int64
 _FAR = 1 << 30
@@ -181,3 +181,116 @@ def line_bumps(columns, widest, contrast):  # pragma: no cover - compiled
                 count += stands
             counts[size - 1, r] = count
     return counts
+
+
+#: slots of the small direct-mapped cache of recent colours in front of the 2**24-entry table
+_RECENT = 4096
+
+
+@numba.njit(cache=True, nogil=True)
+def distinct_colours(rgb, table):  # pragma: no cover - compiled
+    """The distinct colours of ``rgb`` (``(y, x, 3)`` uint8, at least one pixel) as 24-bit codes
+    (``r << 16 | g << 8 | b``), and each pixel's colour number, in one pass (and one renumbering).
+
+    At each change of colour along the rows (paper, flat cells and colormap
+    entries come in runs) the colour's number is looked up in a small cache
+    of recent colours, else in ``table`` (a zeroed int32 per 2**24 code,
+    left zeroed again: it holds number + 1 while the call runs); a new colour
+    gets the next number. Only the distinct colours are sorted: no sort of
+    the pixels, no scan of the 2**24 table.
+
+    Returns
+    -------
+    unique, counts
+        The distinct codes, ascending, and how many pixels have each.
+    index
+        int32 per pixel: the index of its colour in ``unique``.
+    """
+    height, width = rgb.shape[0], rgb.shape[1]
+    index = np.empty((height, width), np.int32)
+    listed = np.empty(min(height * width, 1 << 24), np.int64)  # untouched pages cost nothing: no growing
+    counts = np.empty(listed.size, np.intp)
+    recent_code = np.full(_RECENT, -1, np.int64)
+    recent_number = np.zeros(_RECENT, np.int32)
+    n = 0
+    previous, number, run = np.int64(-1), np.int32(0), 0
+    for y in range(height):
+        for x in range(width):
+            code = (np.int64(rgb[y, x, 0]) << 16) | (np.int64(rgb[y, x, 1]) << 8) | np.int64(rgb[y, x, 2])
+            if code != previous:
+                if run:
+                    counts[number] += run
+                slot = (code ^ (code >> 11)) & (_RECENT - 1)
+                if recent_code[slot] == code:
+                    number = recent_number[slot]
+                else:
+                    if table[code] == 0:
+                        listed[n] = code
+                        counts[n] = 0
+                        n += 1
+                        table[code] = n
+                    number = np.int32(table[code] - 1)
+                    recent_code[slot], recent_number[slot] = code, number
+                previous, run = code, 0
+            index[y, x] = number
+            run += 1
+    counts[number] += run
+    order = np.argsort(listed[:n])
+    rank = np.empty(n, np.int32)
+    for k in range(n):
+        rank[order[k]] = k
+        table[listed[k]] = 0
+    numbers = index.ravel()
+    for i in range(numbers.size):
+        numbers[i] = rank[numbers[i]]
+    return listed[order].astype(np.uint32), counts[order], index
+
+
+@numba.njit(cache=True, nogil=True)
+def gather(per_colour, index):  # pragma: no cover - compiled
+    """``per_colour[index]`` for a 2-D ``index`` (any strides: a window of the figure), C-ordered."""
+    out = np.empty(index.shape, per_colour.dtype)
+    for y in range(index.shape[0]):
+        for x in range(index.shape[1]):
+            out[y, x] = per_colour[index[y, x]]
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _root(parent, i):  # pragma: no cover - compiled
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+@numba.njit(cache=True, nogil=True)
+def patches(pos, color, width):  # pragma: no cover - compiled
+    """4-connected pieces of one colour among pixels at flat positions ``pos`` (ascending) of an image
+    ``width`` wide, with colours ``color``: a piece number per pixel (numbered in order of their first
+    pixel) and the count. Union-find over right and lower neighbours, found by a second pointer into
+    ``pos`` one row ahead."""
+    n = pos.size
+    parent = np.arange(n)
+    ahead = 0
+    for i in range(n):
+        if i + 1 < n and pos[i + 1] == pos[i] + 1 and (pos[i] + 1) % width != 0 and color[i + 1] == color[i]:
+            a, b = _root(parent, i), _root(parent, i + 1)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+        while ahead < n and pos[ahead] < pos[i] + width:
+            ahead += 1
+        if ahead < n and pos[ahead] == pos[i] + width and color[ahead] == color[i]:
+            a, b = _root(parent, i), _root(parent, ahead)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    label = np.empty(n, np.int64)
+    count = 0
+    for i in range(n):
+        root = _root(parent, i)
+        if root == i:
+            label[i] = count
+            count += 1
+        else:
+            label[i] = label[root]
+    return label, count

@@ -1,12 +1,11 @@
 """Per-colour lookup: each distinct colour of a figure is matched once, not each pixel.
 
-A figure of a million pixels holds a few thousand distinct colours. The RGB
-triples are packed into 24-bit integers; runs of one colour along the rows
-are found in one pass, and their colours made distinct (a sort of the runs,
-or a presence table over the 2**24 codes when there are many);
-only the distinct colours are matched against the colour model's KD-tree.
-Answers per pixel (value, distance, a mask) are gathered back in one pass
-through a table over the 2**24 codes, for the whole figure or a window.
+A figure of a million pixels holds a few thousand distinct colours. One
+compiled pass (:func:`~imarray.digitize._kernels.distinct_colours`) packs
+the RGB triples into 24-bit codes, lists the distinct ones and numbers each
+pixel's colour; only the distinct colours are matched against the colour
+model's KD-tree. Answers per pixel (value, distance, a mask) are gathered
+back through the colour numbers in one pass, for the whole figure or a window.
 
 Examples
 --------
@@ -26,8 +25,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ._deps import need
-from .colormap import ColorModel, pack
+from ..errors import PixelKindError
+from .colormap import ColorModel
 
 __all__ = ["Lookup", "lookup", "refine_runs", "rematch", "unpack"]
 
@@ -47,13 +46,14 @@ class Lookup:
     The match is made once per distinct colour (``colors``, ``colors_count``
     pixels, matched to model entry ``colors_entry``, with ``colors_value``,
     ``colors_distance``, ``colors_ambiguous``). Pixels keep their packed colour
-    ``codes``; per-pixel arrays are gathered from them through a table over the
-    2**24 codes (:meth:`gather`), on first access, or for a window only.
+    ``index`` of their colour among ``colors`` (int32); per-pixel arrays,
+    ``codes`` (packed colours) among them, are gathered through it
+    (:meth:`gather`), on first access, or for a window only.
     """
 
-    def __init__(self, codes: np.ndarray, colors_code: np.ndarray, counts: np.ndarray, entry: np.ndarray,
+    def __init__(self, index: np.ndarray, colors_code: np.ndarray, counts: np.ndarray, entry: np.ndarray,
                  value: np.ndarray, distance: np.ndarray, ambiguous: np.ndarray) -> None:
-        self.codes = codes
+        self.index = index
         self.colors_code = colors_code
         self.colors = unpack(colors_code)
         self.colors_count = counts
@@ -65,29 +65,27 @@ class Lookup:
     def gather(self, per_colour: np.ndarray, window: tuple[slice, slice] | None = None) -> np.ndarray:
         """Per pixel (of ``window`` only, if given), ``per_colour`` at its colour.
 
-        One pass over the pixels: ``per_colour`` is written into a table over
-        the 2**24 colour codes (one per thread and dtype, reused; only the
-        figure's own codes are written and read) and taken at each pixel's code.
+        One compiled pass over the pixels' colour indices, reading
+        ``per_colour`` (a few thousand entries: it stays in cache).
         """
         per_colour = np.asarray(per_colour)
-        table = _scratch_table(per_colour.dtype)
-        table[self.colors_code] = per_colour
-        return np.take(table, self.codes if window is None else self.codes[window])
+        index = self.index_in(window)
+        if index.ndim != 2:
+            return np.take(per_colour, index)
+        return _kernels().gather(per_colour, index)
 
     def index_in(self, window: tuple[slice, slice] | None = None) -> np.ndarray:
         """Per pixel (of ``window`` only, if given) the index of its colour among ``colors``, int32."""
-        if "index" in self.__dict__:
-            return self.index if window is None else self.index[window]
-        return self.gather(np.arange(self.colors_code.size, dtype=np.int32), window)
+        return self.index if window is None else self.index[window]
 
     def where(self, keep_colors: np.ndarray, window: tuple[slice, slice] | None = None) -> np.ndarray:
         """Per pixel (of ``window`` only, if given), ``keep_colors`` (a bool per distinct colour)."""
         return self.gather(np.asarray(keep_colors, np.bool_), window)
 
     @cached_property
-    def index(self) -> np.ndarray:
-        """int32 per pixel: the index of its colour among ``colors``."""
-        return self.index_in()
+    def codes(self) -> np.ndarray:
+        """uint32 per pixel: its packed colour (see :func:`~imarray.digitize.colormap.pack`)."""
+        return self.gather(self.colors_code)
 
     @cached_property
     def value(self) -> np.ndarray:
@@ -108,19 +106,18 @@ class Lookup:
         return self.gather(np.where(self.colors_distance <= threshold, self.colors_value, np.nan))
 
 
-def _scratch_table(dtype: np.dtype | type, purpose: str = "gather") -> np.ndarray:
-    """A table over the 2**24 colour codes, one per thread and dtype, reused (filled only where it is read).
+def _number_table() -> np.ndarray:
+    """int32 per 2**24 colour code, zero between calls, one per thread, reused (see
+    :func:`~imarray.digitize._kernels.distinct_colours`, which numbers the colours in it).
 
     The memory is an anonymous map, not a NumPy allocation: NumPy asks for
     huge pages on large arrays, which would make the whole table resident
-    (64 MB for int32) when a figure's few thousand colours touch it; small
-    pages keep only the touched ones (a few MB) and the first call fast.
+    (64 MB) when a figure's few thousand colours touch it; small pages keep
+    only the touched ones (a few MB) and the first call fast.
     """
-    dtype = np.dtype(dtype)
-    tables = _SCRATCH.__dict__.setdefault("tables", {})
-    table = tables.get((dtype, purpose))
+    table = getattr(_SCRATCH, "table", None)
     if table is None:
-        table = tables[dtype, purpose] = np.frombuffer(mmap.mmap(-1, dtype.itemsize << 24), dtype)
+        table = _SCRATCH.table = np.frombuffer(mmap.mmap(-1, 4 << 24), np.int32)
     return table
 
 
@@ -129,48 +126,10 @@ def unpack(codes: np.ndarray) -> np.ndarray:
     return np.stack([(codes >> 16) & 255, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.uint8)
 
 
-def _sorted_distinct(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct ``codes`` (ascending) and how many pixels have each, without sorting the pixels.
-
-    A figure's pixels come in runs of one colour along its rows (paper, flat
-    cells, a colormap entry spanning several pixels), so the runs are found
-    first (one comparison pass) and only their colours are made distinct:
-    by a sort when there are few runs, else through a presence table over
-    the 2**24 codes (no sort of millions of keys).
-    """
-    flat = codes.reshape(-1)
-    if not flat.size:
-        return flat.copy(), np.zeros(0, np.intp)
-    change = np.empty(flat.size, np.bool_)
-    change[0] = True
-    np.not_equal(flat[1:], flat[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
-    run_codes = flat[starts]
-    lengths = np.diff(starts, append=flat.size)
-    if run_codes.size < _SORT_BELOW:
-        unique, inverse = np.unique(run_codes, return_inverse=True)
-    else:
-        present = _scratch_table(np.bool_, "presence")  # all False between calls
-        try:
-            present[run_codes] = True
-            unique = np.flatnonzero(present).astype(codes.dtype)
-        finally:
-            present[run_codes] = False
-        table = _scratch_table(np.int32)
-        table[unique] = np.arange(unique.size, dtype=np.int32)
-        inverse = np.take(table, run_codes)
-    counts = np.bincount(inverse.reshape(-1), weights=lengths, minlength=unique.size)
-    return unique, counts.astype(np.intp)
-
-
-#: with fewer runs of one colour than this, they are made distinct by a sort, else by a presence table
-_SORT_BELOW = 1 << 17
-
-
 def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
     """Match every pixel of ``rgb`` (``(..., 3)`` uint8) to the nearest colour of ``model``.
 
-    Only the distinct colours are matched (a sort of the packed codes finds
+    Only the distinct colours are matched (one pass over the pixels finds
     them); per-pixel results are gathered when asked for.
 
     Returns
@@ -179,20 +138,26 @@ def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
         ``value`` (float64), ``distance`` (float32, Euclidean in 0-255 RGB) and
         ``ambiguous`` (bool), each of the image's shape without the colour axis.
     """
-    codes = pack(rgb)
-    unique, counts = _sorted_distinct(codes)
-    return _match(codes, unique, counts, model)
+    rgb = np.asarray(rgb)
+    if rgb.dtype != np.uint8 or rgb.ndim < 2 or rgb.shape[-1] != 3:
+        raise PixelKindError(f"lookup takes (..., 3) uint8 RGB, got {rgb.dtype} {rgb.shape}",
+                             hint="pass the figure through imarray.digitize.mask.as_rgb first")
+    flat = rgb.reshape(-1, 1, 3) if rgb.ndim != 3 else rgb
+    if not rgb.size:
+        return _match(np.zeros(rgb.shape[:-1], np.int32), np.zeros(0, np.uint32), np.zeros(0, np.intp), model)
+    unique, counts, index = _kernels().distinct_colours(flat, _number_table())
+    return _match(index.reshape(rgb.shape[:-1]), unique, counts, model)
 
 
-def _match(codes: np.ndarray, unique: np.ndarray, counts: np.ndarray, model: ColorModel) -> Lookup:
+def _match(index: np.ndarray, unique: np.ndarray, counts: np.ndarray, model: ColorModel) -> Lookup:
     distance, nearest = model.tree().query(unpack(unique).astype(np.float64), k=1)
-    return Lookup(codes, unique, counts, nearest, model.values[nearest], distance.astype(np.float32),
+    return Lookup(index, unique, counts, nearest, model.values[nearest], distance.astype(np.float32),
                   model.ambiguous[nearest])
 
 
 def rematch(found: Lookup, model: ColorModel) -> Lookup:
     """``found``'s pixels and distinct colours matched to another ``model`` (no pass over the pixels)."""
-    return _match(found.codes, found.colors_code, found.colors_count, model)
+    return _match(found.index, found.colors_code, found.colors_count, model)
 
 
 def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: ColorModel,
@@ -238,11 +203,8 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     pos = np.flatnonzero(found.where(is_run, window) & keep)  # run pixels kept, row-major
     if not pos.size:
         return out
-    codes = (found.codes if window is None else found.codes[window]).reshape(-1)[pos]
-    table = _scratch_table(np.int32)
-    table[found.colors_code[runs]] = runs.astype(np.int32)
-    color = np.take(table, codes)
-    patch, count = _patches(pos, color, width)
+    color = found.index_in(window).reshape(-1)[pos]  # each run pixel's colour
+    patch, count = _kernels().patches(pos, color, width)  # 4-connected pieces of one colour
     order = np.argsort(patch, kind="stable")  # each patch's pixels together, still row-major
     starts = np.searchsorted(patch[order], np.arange(count + 1))
     rows, cols = np.divmod(pos[order], width)
@@ -258,23 +220,6 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     share = (to_low[done] - 0.5) / (to_low[done] + to_high[done] - 1)  # edges half a pixel out
     out.reshape(-1)[pos[done]] = low[done] + (high[done] - low[done]) * share
     return out
-
-
-def _patches(pos: np.ndarray, color: np.ndarray, width: int) -> tuple[np.ndarray, int]:
-    """Patch number of each run pixel (flat, sorted ``pos``): 4-connected pieces of one colour."""
-    csgraph, sparse = need("scipy.sparse.csgraph"), need("scipy.sparse")
-    n = pos.size
-    right = np.flatnonzero((pos[1:] == pos[:-1] + 1) & ((pos[:-1] + 1) % width != 0) & (color[1:] == color[:-1]))
-    below = np.searchsorted(pos, pos + width)
-    inside = below < n
-    below_ok = np.zeros(n, bool)
-    below_ok[inside] = (pos[below[inside]] == pos[inside] + width) & (color[below[inside]] == color[inside])
-    down = np.flatnonzero(below_ok)
-    first = np.concatenate([right, down])
-    second = np.concatenate([right + 1, below[down]])
-    graph = sparse.coo_matrix((np.ones(first.size, np.int8), (first, second)), shape=(n, n))
-    count, patch = csgraph.connected_components(graph, directed=False)
-    return patch, count
 
 
 def _windows(rows: np.ndarray, cols: np.ndarray, starts: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -586,7 +586,7 @@ def data_masks(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[i
         if rows.any() or cols.any():
             inside[rows] = False
             inside[:, cols] = False
-        data = np.zeros(found.codes.shape, np.bool_)
+        data = np.zeros(found.index.shape, np.bool_)
         ruled = (rows[:, None] | cols[None, :]) if rows.any() or cols.any() else None
         data[window] = _drop_fringe(_drop_specks(inside, min_piece), found, window, paper, ruled)
         masks.append(DataMask(data, (y0, y1, x0, x1), threshold, rows, cols))
