@@ -143,6 +143,14 @@ def sample_columns(rgb, step):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, nogil=True)
+def _far(columns, r, k, j):  # pragma: no cover - compiled
+    """L1 colour difference of rows ``r`` and ``r + k`` at column ``j``."""
+    return (abs(np.int32(columns[r + k, j, 0]) - np.int32(columns[r, j, 0]))
+            + abs(np.int32(columns[r + k, j, 1]) - np.int32(columns[r, j, 1]))
+            + abs(np.int32(columns[r + k, j, 2]) - np.int32(columns[r, j, 2])))
+
+
+@numba.njit(cache=True, nogil=True)
 def line_bumps(columns, widest, contrast):  # pragma: no cover - compiled
     """Per band width ``1..widest`` and first row: at how many of ``columns`` (``(rows, n, 3)`` uint8, the
     sampled columns side by side, see :func:`sample_columns`) a band of that many rows stands out from the
@@ -154,28 +162,28 @@ def line_bumps(columns, widest, contrast):  # pragma: no cover - compiled
     differs by half that from the row above the band and from the row below it.
     """
     height, width = columns.shape[0], columns.shape[1]
-    reach = min(widest + 1, height - 1)
     counts = np.zeros((widest, height), np.int32)
-    far = np.zeros((reach + 1, height, width), np.int16)
+    near = np.zeros((height, width), np.int32)  # far(1, r) at each column
+    for r in range(height - 1):
+        for j in range(width):
+            near[r, j] = (abs(np.int32(columns[r + 1, j, 0]) - np.int32(columns[r, j, 0]))
+                          + abs(np.int32(columns[r + 1, j, 1]) - np.int32(columns[r, j, 1]))
+                          + abs(np.int32(columns[r + 1, j, 2]) - np.int32(columns[r, j, 2])))
     half = contrast // 2
-    for k in range(1, reach + 1):
-        for r in range(height - k):
-            for j in range(width):
-                total = 0
-                for ch in range(3):
-                    total += abs(np.int32(columns[r + k, j, ch]) - np.int32(columns[r, j, ch]))
-                far[k, r, j] = total
     for size in range(1, widest + 1):
         if height < size + 2:
             break
         for r in range(height - size - 1):
             count = 0
             for j in range(width):
-                if np.int32(far[1, r, j]) + far[1, r + size, j] - far[size + 1, r, j] < contrast:
-                    continue  # most columns: a smooth field makes no bump
+                # the bump is at most far(1, r) + far(1, r + size): a smooth field stops here, most columns
+                if near[r, j] + near[r + size, j] < contrast:
+                    continue
+                if near[r, j] + near[r + size, j] - _far(columns, r, size + 1, j) < contrast:
+                    continue
                 stands = True
                 for inner in range(size):
-                    if far[inner + 1, r, j] < half or far[size - inner, r + 1 + inner, j] < half:
+                    if _far(columns, r, inner + 1, j) < half or _far(columns, r + 1 + inner, size - inner, j) < half:
                         stands = False
                         break
                 count += stands
