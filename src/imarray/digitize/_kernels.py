@@ -28,7 +28,7 @@ numba = need("numba")
 
 __all__ = ["band_distances", "distinct_colours", "gather", "line_bumps", "patches", "sample_columns"]
 
-#: "no source in this row" as a horizontal distance: its square plus any row offset still fits an int64
+#: "no source in this row" as a horizontal distance (int32); its square plus any row offset's fits an int64
 _FAR = 1 << 30
 
 
@@ -40,9 +40,10 @@ def _row_distances(value, keep, y0, y1, x0, x1, low, high, to_below, to_above): 
     any_below = any_above = False
     for r in range(y1 - y0):
         last_below = last_above = -_FAR
+        seen, kept = value[y0 + r], keep[y0 + r]
         for c in range(x1 - x0):
-            v = value[y0 + r, x0 + c]
-            if keep[y0 + r, x0 + c]:
+            if kept[x0 + c]:
+                v = seen[x0 + c]
                 if v < low:
                     last_below = c
                     any_below = True
@@ -67,13 +68,13 @@ def _nearest_squared(across, r, c):  # pragma: no cover - compiled
     """Squared Euclidean distance from pixel ``(r, c)`` to the nearest source, given each pixel's horizontal
     distance to the nearest source of its row (``across``): rows are scanned outwards until their offset
     alone is farther than the best found."""
-    best = across[r, c] * across[r, c]
+    best = np.int64(across[r, c]) ** 2
     height = across.shape[0]
     dy = 1
     while dy * dy < best and (r - dy >= 0 or r + dy < height):
         for row in (r - dy, r + dy):
             if 0 <= row < height:
-                d = dy * dy + across[row, c] * across[row, c]
+                d = dy * dy + np.int64(across[row, c]) ** 2
                 if d < best:
                     best = d
         dy += 1
@@ -106,14 +107,10 @@ def band_distances(value, keep, boxes, bounds, starts, rows, cols):  # pragma: n
     near = np.full(rows.size, np.inf)
     far = np.full(rows.size, np.inf)
     sided = np.zeros(count, np.bool_)
-    largest = 0
-    for p in range(count):
-        largest = max(largest, (boxes[p, 1] - boxes[p, 0]) * (boxes[p, 3] - boxes[p, 2]))
-    scratch = np.empty((2, largest), np.int64)
     for p in range(count):
         y0, y1, x0, x1 = boxes[p, 0], boxes[p, 1], boxes[p, 2], boxes[p, 3]
-        to_below = scratch[0, : (y1 - y0) * (x1 - x0)].reshape((y1 - y0, x1 - x0))
-        to_above = scratch[1, : (y1 - y0) * (x1 - x0)].reshape((y1 - y0, x1 - x0))
+        to_below = np.empty((y1 - y0, x1 - x0), np.int32)
+        to_above = np.empty((y1 - y0, x1 - x0), np.int32)
         if not _row_distances(value, keep, y0, y1, x0, x1, bounds[p, 0], bounds[p, 1], to_below, to_above):
             continue
         sided[p] = True
