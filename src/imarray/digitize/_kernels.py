@@ -26,7 +26,7 @@ from ._deps import need
 
 numba = need("numba")
 
-__all__ = ["band_distances", "distinct_colours", "gather", "line_bumps", "patches", "sample_columns"]
+__all__ = ["band_distances", "distinct_colours", "gather", "line_bumps", "patches", "sample_columns", "window_medians"]
 
 #: "no source in this row" as a horizontal distance (int32); its square plus any row offset's fits an int64
 _FAR = 1 << 30
@@ -299,3 +299,33 @@ def patches(pos, color, width):  # pragma: no cover - compiled
         else:
             label[i] = label[root]
     return label, count
+
+
+@numba.njit(cache=True, nogil=True)
+def window_medians(data, keep, size):  # pragma: no cover - compiled
+    """Per ``keep`` pixel, the median of the non-NaN ``data`` in the ``size`` x ``size`` window around it
+    (rows ``y - size // 2`` to ``y - size // 2 + size - 1``, columns likewise)
+    (what ``np.nanmedian`` gives: the mean of the two middle values for an even count); NaN elsewhere and
+    where the window holds no data. The window's values are sorted by insertion (at most ``size**2``)."""
+    height, width = data.shape
+    r = size // 2
+    out = np.full((height, width), np.nan)
+    values = np.empty(size * size)
+    for y in range(height):
+        for x in range(width):
+            if not keep[y, x]:
+                continue
+            n = 0
+            for yy in range(max(0, y - r), min(height, y - r + size)):
+                for xx in range(max(0, x - r), min(width, x - r + size)):
+                    v = data[yy, xx]
+                    if v == v:  # not NaN
+                        k = n
+                        while k > 0 and values[k - 1] > v:
+                            values[k] = values[k - 1]
+                            k -= 1
+                        values[k] = v
+                        n += 1
+            if n:
+                out[y, x] = values[n // 2] if n % 2 else (values[n // 2 - 1] + values[n // 2]) / 2.0
+    return out

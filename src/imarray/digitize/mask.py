@@ -37,7 +37,6 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,16 +182,10 @@ def denoise(values: np.ndarray, keep: np.ndarray, size: int = 5) -> tuple[np.nda
     ndimage = need("scipy.ndimage")
     data = np.where(keep, values, np.nan)
     keep = keep & ndimage.binary_erosion(keep)  # the box edge counts as non-data: the frame is there
-    r = size // 2
-    padded = np.pad(data, r, constant_values=np.nan)
-    out = np.full(data.shape, np.nan)
-    rows = max(1, (1 << 22) // (size * size * max(data.shape[1], 1)))  # bound the window stack to ~32 MB
-    for y in range(0, data.shape[0], rows):
-        windows = np.lib.stride_tricks.sliding_window_view(padded[y : y + rows + 2 * r], (size, size))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # windows without data: NaN, as wanted
-            out[y : y + windows.shape[0]] = np.nanmedian(windows.reshape(*windows.shape[:2], -1), axis=-1)
-    return np.where(keep, out, np.nan), keep
+    from ._kernels import window_medians
+
+    out = window_medians(data, keep, size)  # NaN off `keep`
+    return out, keep
 
 
 def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
