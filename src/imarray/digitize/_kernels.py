@@ -2,9 +2,10 @@
 
 Each function here is one pass (or a few fused passes) over a figure's pixels
 that NumPy would make as several whole-array passes with temporaries, or a
-per-patch Python loop. They are compiled once per machine and cached on disk
-(``cache=True``: numba's cache beside this file, or in the user's cache
-folder when that is read-only); later processes load them in milliseconds.
+per-patch Python loop. They are compiled on first use, about 10 s once per
+machine, and cached on disk (numba's cache beside this file, or in the
+user's cache folder when that is read-only; without either, once per
+process); later processes load them in a fraction of a second.
 
 Examples
 --------
@@ -28,50 +29,78 @@ numba = need("numba")
 
 __all__ = ["band_distances", "distinct_colours", "gather", "line_bumps", "patches", "sample_columns", "window_medians"]
 
+
+def _compiled(function):
+    """``numba.njit`` with its machine code cached on disk, or compiled in each process where numba finds no
+    folder it may write its cache to (a read-only install with no writable home)."""
+    try:
+        return numba.njit(cache=True, nogil=True)(function)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return numba.njit(nogil=True)(function)
+
+
 #: "no source in this row" as a horizontal distance (int32); its square plus any row offset's fits an int64
 _FAR = 1 << 30
 
 
-@numba.njit(cache=True, nogil=True)
-def _row_distances(value, keep, y0, y1, x0, x1, low, high, to_below, to_above):  # pragma: no cover - compiled
-    """Per pixel of the window: horizontal distance to the nearest kept pixel of its row below ``low``
-    (``to_below``) and above ``high`` (``to_above``), ``_FAR`` where the row has none. Returns whether the
-    window holds pixels of both kinds."""
+#: band pixels look for their nearest sources first within this many pixels (rows and columns) of themselves
+BAND_REACH = 64
+#: ... on tiles of this many pixels a side around them
+BAND_TILE = 16
+
+
+@_compiled
+def _row_distances(value, keep, y0, x0, marked, low, high, to_below, to_above):  # pragma: no cover - compiled
+    """Per pixel of the window's ``marked`` tiles (``BAND_TILE`` pixels a side; the window's corner is
+    ``(y0, x0)``): the horizontal distance to the nearest kept pixel below ``low`` (``to_below``) and above
+    ``high`` (``to_above``) within the run of marked tiles along its row, ``_FAR`` where it has none.
+    Returns whether the marked tiles hold pixels of both kinds."""
+    height, width = to_below.shape
     any_below = any_above = False
-    for r in range(y1 - y0):
-        last_below = last_above = -_FAR
-        seen, kept = value[y0 + r], keep[y0 + r]
-        for c in range(x1 - x0):
-            if kept[x0 + c]:
-                v = seen[x0 + c]
-                if v < low:
+    for r in range(height):
+        tiles = marked[r // BAND_TILE]
+        j = 0
+        while j < tiles.size:
+            if not tiles[j]:
+                j += 1
+                continue
+            first = j
+            while j < tiles.size and tiles[j]:
+                j += 1
+            start, stop = first * BAND_TILE, min(width, j * BAND_TILE)
+            last_below = last_above = -_FAR
+            seen, kept = value[y0 + r], keep[y0 + r]
+            for c in range(start, stop):
+                if kept[x0 + c]:
+                    v = seen[x0 + c]
+                    if v < low:
+                        last_below = c
+                        any_below = True
+                    if v > high:
+                        last_above = c
+                        any_above = True
+                to_below[r, c] = min(c - last_below, _FAR)
+                to_above[r, c] = min(c - last_above, _FAR)
+            last_below = last_above = 2 * _FAR
+            for c in range(stop - 1, start - 1, -1):
+                if to_below[r, c] == 0:
                     last_below = c
-                    any_below = True
-                if v > high:
+                if to_above[r, c] == 0:
                     last_above = c
-                    any_above = True
-            to_below[r, c] = min(c - last_below, _FAR)
-            to_above[r, c] = min(c - last_above, _FAR)
-        last_below = last_above = 2 * _FAR
-        for c in range(x1 - x0 - 1, -1, -1):
-            if to_below[r, c] == 0:
-                last_below = c
-            if to_above[r, c] == 0:
-                last_above = c
-            to_below[r, c] = min(to_below[r, c], last_below - c)
-            to_above[r, c] = min(to_above[r, c], last_above - c)
+                to_below[r, c] = min(to_below[r, c], last_below - c)
+                to_above[r, c] = min(to_above[r, c], last_above - c)
     return any_below and any_above
 
 
-@numba.njit(cache=True, nogil=True)
-def _nearest_squared(across, r, c):  # pragma: no cover - compiled
+@_compiled
+def _nearest_squared(across, r, c, reach):  # pragma: no cover - compiled
     """Squared Euclidean distance from pixel ``(r, c)`` to the nearest source, given each pixel's horizontal
     distance to the nearest source of its row (``across``): rows are scanned outwards until their offset
-    alone is farther than the best found."""
+    alone is farther than the best found, or ``reach`` rows away."""
     best = np.int64(across[r, c]) ** 2
     height = across.shape[0]
     dy = 1
-    while dy * dy < best and (r - dy >= 0 or r + dy < height):
+    while dy * dy < best and dy <= reach and (r - dy >= 0 or r + dy < height):
         for row in (r - dy, r + dy):
             if 0 <= row < height:
                 d = dy * dy + np.int64(across[row, c]) ** 2
@@ -81,7 +110,28 @@ def _nearest_squared(across, r, c):  # pragma: no cover - compiled
     return best
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
+def _tiles_near(rows, cols, y0, x0, height, width):  # pragma: no cover - compiled
+    """The window's tiles within ``BAND_REACH`` pixels (rows and columns) of a band pixel."""
+    grown = BAND_REACH // BAND_TILE  # tiles: every pixel within BAND_REACH of a tile lies this many tiles away
+    tall, wide = (height + BAND_TILE - 1) // BAND_TILE, (width + BAND_TILE - 1) // BAND_TILE
+    band = np.zeros((tall, wide), np.bool_)
+    for t in range(rows.size):
+        band[(rows[t] - y0) // BAND_TILE, (cols[t] - x0) // BAND_TILE] = True
+    across = np.zeros((tall, wide), np.bool_)
+    for i in range(tall):
+        for j in range(wide):
+            if band[i, j]:
+                across[i, max(0, j - grown) : min(wide, j + grown + 1)] = True
+    marked = np.zeros((tall, wide), np.bool_)
+    for i in range(tall):
+        for j in range(wide):
+            if across[i, j]:
+                marked[max(0, i - grown) : min(tall, i + grown + 1), j] = True
+    return marked
+
+
+@_compiled
 def band_distances(value, keep, boxes, bounds, starts, rows, cols):  # pragma: no cover - compiled
     """Distances of band pixels to the data on either side of their band, exact, all patches in one call.
 
@@ -91,10 +141,17 @@ def band_distances(value, keep, boxes, bounds, starts, rows, cols):  # pragma: n
     sources are the ``keep`` pixels with ``value`` below ``low`` (for
     ``near``) and above ``high`` (for ``far``); each is the Euclidean
     distance (what ``scipy.ndimage.distance_transform_edt`` gives) from the
-    band pixel to the nearest source. One pass over each window finds every
-    pixel's nearest source along its row; each band pixel then scans rows
-    outwards, so a band costs its window once and its pixels by their
-    distance, not a tree query each.
+    band pixel to the nearest source.
+
+    One pass along the rows finds every pixel's nearest source in its row;
+    each band pixel then scans rows outwards. The pass covers first only the
+    tiles of the window within ``BAND_REACH`` pixels of the band: a distance
+    found there that is at most ``BAND_REACH`` is exact (a nearer source
+    would lie on those tiles, in the same run of tiles along its row). A
+    patch with a band pixel farther from either side, or a side missing from
+    its tiles, is scanned again over its whole window. So a band costs its
+    surroundings, not its window (a band curving across the field has a
+    window of most of the field).
 
     Returns
     -------
@@ -107,20 +164,38 @@ def band_distances(value, keep, boxes, bounds, starts, rows, cols):  # pragma: n
     near = np.full(rows.size, np.inf)
     far = np.full(rows.size, np.inf)
     sided = np.zeros(count, np.bool_)
+    reach = BAND_REACH
     for p in range(count):
         y0, y1, x0, x1 = boxes[p, 0], boxes[p, 1], boxes[p, 2], boxes[p, 3]
-        to_below = np.empty((y1 - y0, x1 - x0), np.int32)
-        to_above = np.empty((y1 - y0, x1 - x0), np.int32)
-        if not _row_distances(value, keep, y0, y1, x0, x1, bounds[p, 0], bounds[p, 1], to_below, to_above):
-            continue
+        height, width = y1 - y0, x1 - x0
+        low, high = bounds[p, 0], bounds[p, 1]
+        first, last = starts[p], starts[p + 1]
+        to_below = np.empty((height, width), np.int32)
+        to_above = np.empty((height, width), np.int32)
+        marked = _tiles_near(rows[first:last], cols[first:last], y0, x0, height, width)
+        exact = _row_distances(value, keep, y0, x0, marked, low, high, to_below, to_above)
+        if exact:
+            for t in range(first, last):
+                below = _nearest_squared(to_below, rows[t] - y0, cols[t] - x0, reach)
+                above = _nearest_squared(to_above, rows[t] - y0, cols[t] - x0, reach)
+                if below > reach * reach or above > reach * reach:
+                    exact = False
+                    break
+                near[t], far[t] = np.sqrt(np.float64(below)), np.sqrt(np.float64(above))
+        if not exact:  # the whole window
+            marked[:] = True
+            if not _row_distances(value, keep, y0, x0, marked, low, high, to_below, to_above):
+                near[first:last] = np.inf
+                far[first:last] = np.inf
+                continue
+            for t in range(first, last):
+                near[t] = np.sqrt(np.float64(_nearest_squared(to_below, rows[t] - y0, cols[t] - x0, height)))
+                far[t] = np.sqrt(np.float64(_nearest_squared(to_above, rows[t] - y0, cols[t] - x0, height)))
         sided[p] = True
-        for t in range(starts[p], starts[p + 1]):
-            near[t] = np.sqrt(np.float64(_nearest_squared(to_below, rows[t] - y0, cols[t] - x0)))
-            far[t] = np.sqrt(np.float64(_nearest_squared(to_above, rows[t] - y0, cols[t] - x0)))
     return near, far, sided
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def sample_columns(rgb, step):  # pragma: no cover - compiled
     """Every ``step``-th column of ``rgb`` (``(y, x, 3)`` uint8, any strides: a transposed view too), side by
     side in a new C-ordered array, read in the order its memory lies."""
@@ -139,7 +214,7 @@ def sample_columns(rgb, step):  # pragma: no cover - compiled
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def _far(columns, r, k, j):  # pragma: no cover - compiled
     """L1 colour difference of rows ``r`` and ``r + k`` at column ``j``."""
     return (abs(np.int32(columns[r + k, j, 0]) - np.int32(columns[r, j, 0]))
@@ -147,7 +222,7 @@ def _far(columns, r, k, j):  # pragma: no cover - compiled
             + abs(np.int32(columns[r + k, j, 2]) - np.int32(columns[r, j, 2])))
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def line_bumps(columns, widest, contrast):  # pragma: no cover - compiled
     """Per band width ``1..widest`` and first row: at how many of ``columns`` (``(rows, n, 3)`` uint8, the
     sampled columns side by side, see :func:`sample_columns`) a band of that many rows stands out from the
@@ -192,7 +267,7 @@ def line_bumps(columns, widest, contrast):  # pragma: no cover - compiled
 _RECENT = 4096
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def distinct_colours(rgb, table):  # pragma: no cover - compiled
     """The distinct colours of ``rgb`` (``(y, x, 3)`` uint8, at least one pixel) as 24-bit codes
     (``r << 16 | g << 8 | b``), and each pixel's colour number, in one pass (and one renumbering).
@@ -251,7 +326,7 @@ def distinct_colours(rgb, table):  # pragma: no cover - compiled
     return listed[order].astype(np.uint32), counts[order], index
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def gather(per_colour, index):  # pragma: no cover - compiled
     """``per_colour[index]`` for a 2-D ``index`` (any strides: a window of the figure), C-ordered."""
     out = np.empty(index.shape, per_colour.dtype)
@@ -261,7 +336,7 @@ def gather(per_colour, index):  # pragma: no cover - compiled
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def _root(parent, i):  # pragma: no cover - compiled
     while parent[i] != i:
         parent[i] = parent[parent[i]]
@@ -269,7 +344,7 @@ def _root(parent, i):  # pragma: no cover - compiled
     return i
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def patches(pos, color, width):  # pragma: no cover - compiled
     """4-connected pieces of one colour among pixels at flat positions ``pos`` (ascending) of an image
     ``width`` wide, with colours ``color``: a piece number per pixel (numbered in order of their first
@@ -301,7 +376,7 @@ def patches(pos, color, width):  # pragma: no cover - compiled
     return label, count
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled
 def window_medians(data, keep, size):  # pragma: no cover - compiled
     """Per ``keep`` pixel, the median of the non-NaN ``data`` in the ``size`` x ``size`` window around it
     (rows ``y - size // 2`` to ``y - size // 2 + size - 1``, columns likewise)
