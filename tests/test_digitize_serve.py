@@ -10,6 +10,7 @@ press Save, and compare the saved file with the field the figure was drawn from.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import os
@@ -17,6 +18,7 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -167,6 +169,25 @@ def test_hostile_bodies_are_a_400_and_the_server_goes_on(served, raw, says):
 def test_a_body_announced_huge_is_not_read(served):
     status, answer = ask(served, "/api/digitize", raw=b"{}", headers={"Content-Length": str(10**12)})
     assert status == 400 and "at most" in answer["error"]
+
+
+def test_garbage_and_clients_that_hang_up_do_not_stop_the_server(served, capfd):
+    port = served.server_address[1]
+    host = f"Host: 127.0.0.1:{port}\r\nX-Imarray-Token: {served.token}\r\n"
+    truncated = (f"POST /api/digitize HTTP/1.1\r\n{host}Content-Type: application/json\r\n"
+                 "Content-Length: 5000\r\n\r\n{\"range\": [0,").encode()
+    for raw in (b"GARBAGE\r\n\r\n", b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\n\r\n", truncated):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            reply = b""
+            with contextlib.suppress(OSError):  # the server may answer and close before all is sent
+                client.sendall(raw)
+                client.shutdown(socket.SHUT_WR)  # hang up before the body is complete
+                while chunk := client.recv(4096):  # the server closes the connection after an error
+                    reply += chunk
+            if raw is truncated:
+                assert reply.startswith(b"HTTP/1.1 400") and b"not JSON" in reply, reply[:300]
+    assert ask(served, "/api/digitize", {"cmap": "viridis", "points": ends(served)})[0] == 200
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_save_stays_inside_the_folder(served):

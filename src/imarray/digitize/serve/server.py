@@ -41,6 +41,7 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -80,6 +81,12 @@ class DigitizeServer(ThreadingHTTPServer):
         self.token = secrets.token_urlsafe(24)
         self.figure_png = png(session.rgb)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A request that failed outside the handler's own answers (the page went away): one line, no traceback."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError):
+            print(f"imarray: warning: a request to the page failed: {type(error).__name__}: {error}", file=sys.stderr)
+
     @property
     def address(self) -> str:
         """``http://127.0.0.1:PORT``."""
@@ -111,6 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(answer, allow_nan=False).encode(), "application/json")
 
     def _fail(self, status: int, message: str) -> None:
+        self.close_connection = True  # a body may be left unread: the connection cannot serve another request
         self._json(status, {"error": message})
 
     def _allowed(self) -> bool:
@@ -168,7 +176,6 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise BadRequest("a Content-Length header is needed") from None
         if not 0 <= length <= MAX_BODY:
-            self.close_connection = True  # the body is not read: the connection cannot be reused
             raise BadRequest(f"the body has {length} bytes; at most {MAX_BODY} are read")
         try:
             return json.loads(self.rfile.read(length), parse_constant=_no_constant)
