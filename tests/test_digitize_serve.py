@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import importlib.util
 import io
 import json
 import os
@@ -207,6 +208,18 @@ def test_save_stays_inside_the_folder(served):
     assert status == 200 and (served.session.folder / "look.png").stat().st_size > 1000
 
 
+def test_tick_labels_read_by_ocr_become_calibration_points(served):
+    pytest.importorskip("rapidocr_onnxruntime", reason="the ocr extra is not installed")
+    status, read = ask(served, "/api/ticks", {"bar": 0})
+    assert status == 200, read
+    assert sorted(p["value"] for p in read["points"]) == pytest.approx(list(np.arange(0, 0.75, 0.1)))
+    assert "tick labels" in read["reading"]
+    status, run = ask(served, "/api/digitize", {"cmap": "viridis", "points": read["points"]})
+    assert status == 200 and run["range"] == [LO, HI]  # labels on the bar's ends give them their values
+    for body in ({"bar": 1}, {"bar": -1}, {"bar": 0, "norm": "cubic"}, {"norm": "log"}, {"bar": 0, "x": 1}):
+        assert ask(served, "/api/ticks", body)[0] == 400, body
+
+
 def test_a_doubtful_result_is_not_saved(served):
     body = {"cmap": "jet_r", "points": ends(served), "output": "doubt.tif"}
     status, run = ask(served, "/api/digitize", body)
@@ -298,6 +311,10 @@ def test_browser_calibration_drag_click_type_save(served, rendered):
             page.fill("#output", "clicked.tif")
             page.click("#save")
             expect(page.locator("#saved")).to_contain_text("values ->", timeout=20_000)
+            if importlib.util.find_spec("rapidocr_onnxruntime") is not None:  # the ocr extra: the labels as points
+                page.click("#ticks")
+                expect(page.locator("#reading")).to_contain_text("tick labels", timeout=30_000)
+                expect(page.locator("#points li")).to_have_count(8)
             if os.environ.get("IMARRAY_SERVE_SCREENSHOT"):  # make serve-screenshot: the README's picture
                 shot = PILImage.open(io.BytesIO(page.screenshot(clip={"x": 0, "y": 0, "width": 1270, "height": 700})))
                 shot.convert("RGB").quantize(160).save(os.environ["IMARRAY_SERVE_SCREENSHOT"], optimize=True)

@@ -25,7 +25,7 @@ from typing import Any, Literal
 
 from ...errors import InvalidOptionError
 
-__all__ = ["NORMS", "BadRequest", "Point", "Settings", "parse_settings"]
+__all__ = ["NORMS", "BadRequest", "Point", "Settings", "parse_settings", "parse_ticks"]
 
 NORMS = ("linear", "log", "symlog", "power", "twoslope", "boundary", "contourf")
 LINES = ("mask", "fill", "keep")
@@ -152,3 +152,10 @@ def parse_settings(body: Any) -> Settings:
         else:  # center, gamma, linthresh, threshold
             fields[key] = _optional_number(key, value)
     return Settings(**fields)
+
+
+def parse_ticks(body: Any) -> tuple[int, bool]:
+    """The colorbar (index) whose tick labels to read and whether it is logarithmic, from ``{"bar", "norm"}``."""
+    if not isinstance(body, dict) or not set(body) <= {"bar", "norm"} or "bar" not in body:
+        raise BadRequest(f"an object with keys bar (and norm) expected, got {_short(body)}")
+    return _integer("bar", body["bar"], 0, MAX_ITEMS), _name("norm", body.get("norm", "linear"), NORMS) == "log"

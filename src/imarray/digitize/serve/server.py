@@ -15,6 +15,8 @@ cannot reach it, and neither can a page that does not know the token):
     Settings in (see :mod:`.request`), the recovered field and its error map out.
 ``POST /api/save``
     Settings with ``output`` in; the files written (inside the session's folder only).
+``POST /api/ticks``
+    ``{"bar": N, "norm": ...}``: calibration points from the bar's tick labels, read by OCR (the ``ocr`` extra).
 
 Bad input gets status 400 and ``{"error": message}``; an unexpected failure
 500 with a one-line message. Neither stops the server.
@@ -52,7 +54,7 @@ import numpy as np
 
 from ...errors import ImarrayError
 from .pictures import data_url, error_picture, field_picture, png
-from .request import BadRequest, parse_settings
+from .request import BadRequest, parse_settings, parse_ticks
 from .session import Fixed, Refused, Session, Settings
 
 __all__ = ["DigitizeServer", "Fixed", "Session", "Settings"]
@@ -156,16 +158,18 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._allowed():
             return
         route = urlsplit(self.path).path
-        actions = {"/api/digitize": self._digitize, "/api/save": self._save}
+        actions = {"/api/digitize": (parse_settings, self._digitize), "/api/save": (parse_settings, self._save),
+                   "/api/ticks": (parse_ticks, lambda asked: self.server.session.read_ticks(*asked))}
         if route not in actions:
             self._fail(HTTPStatus.NOT_FOUND, f"no such action: {route}")
             return
+        parse, act = actions[route]
         try:
-            settings = parse_settings(self._body())
+            asked = parse(self._body())
         except BadRequest as err:
             self._fail(HTTPStatus.BAD_REQUEST, str(err))
             return
-        self._answer(lambda: actions[route](settings))
+        self._answer(lambda: act(asked))
 
     def _body(self) -> Any:
         """The request's JSON, at most :data:`MAX_BODY` bytes."""

@@ -143,11 +143,27 @@ class Session:
                          "lines": initial.lines, "output": initial.output, "preview": initial.preview},
         }
 
+    def read_ticks(self, bar: int, log: bool) -> dict[str, Any]:
+        """Calibration points from colorbar ``bar``'s tick labels (OCR, the ``ocr`` extra), and what was read."""
+        from ..ticks import read_ticks
+
+        if not 0 <= bar < len(self.bars):
+            raise BadRequest(f"no colorbar {bar}: {len(self.bars)} found", hint="click a colorbar's ends instead")
+        with self._lock:
+            reading = read_ticks(self.rgb, self.bars[bar], log=log, path=self.figure.name)
+        points = [{"bar": bar, "at": float(at), "value": float(value)}
+                  for at, value in zip(reading.positions, reading.values, strict=True)]
+        return {"points": points, "reading": str(reading)}
+
     def range_from(self, points: tuple[Point, ...], norm: str) -> tuple[float, float]:
         """The values at the bar's ends from points clicked on it: a line (log10 for ``norm="log"``) through them.
 
-        A point on an end gives that end its value as typed.
+        A point on an end, or within :data:`~imarray.digitize.ticks.END_SNAP`
+        pixels of it (as the OCR reading of the labels does), gives that end
+        its value as typed.
         """
+        from ..ticks import END_SNAP
+
         bars = {p.bar for p in points}
         if len(bars) != 1 or not 0 <= next(iter(bars)) < len(self.bars):
             raise BadRequest(f"calibration points must lie on one of the {len(self.bars)} colorbars found",
@@ -164,9 +180,10 @@ class Session:
         slope, offset = np.polyfit(at, np.log10(values) if log else values, 1)
         ends = []
         for end in _ends(bar):
-            on_end = np.abs(at - end) < 1e-6
+            nearest = int(np.argmin(np.abs(at - end)))
             fitted = slope * end + offset
-            ends.append(float(values[on_end][0]) if on_end.any() else float(10.0**fitted if log else fitted))
+            ends.append(float(values[nearest]) if abs(at[nearest] - end) <= END_SNAP
+                        else float(10.0**fitted if log else fitted))
         low, high = ends
         if not (np.isfinite(low) and np.isfinite(high) and low < high):
             raise BadRequest(f"the values typed give the bar's ends {low:g} (low end) and {high:g} (high end)",
