@@ -29,6 +29,7 @@ CAPABILITY_FUNCTIONS = {
     "chunks": ("chunk_plan",),
     "frames": ("iter_frames",),
     "directory": ("claims",),
+    "same_layout": ("plane_layout", "read_like"),
 }
 CAPABILITY_READ_OPTIONS = {"mmap": {"mmap"}, "sidecar": {"verify", "dtype", "dims"}}
 
