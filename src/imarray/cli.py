@@ -171,6 +171,9 @@ def _digitize_parser(commands) -> None:
                               help=f"two {axis} reference points: pixel {'column' if axis == 'x' else 'row'} "
                                    "and data value each")
         digitize.add_argument(f"--{axis}-log", action="store_true", help=f"the {axis} axis is logarithmic")
+    digitize.add_argument("--axes-ocr", action=argparse.BooleanOptionalAction,
+                          help="read the axes not given by --x-axis/--y-axis from each plot box's tick labels (OCR, "
+                               "extra: ocr); default: when the range is read from the colorbar (no --range)")
     digitize.add_argument("--box", nargs=4, type=int, metavar=("Y0", "Y1", "X0", "X1"),
                           help="the plot box in figure pixels (rows Y0-Y1, columns X0-X1); default: detected")
     digitize.add_argument("--panel", type=int, metavar="N", help="read panel N only (0, 1, ... in reading order)")
@@ -464,6 +467,7 @@ def _digitize(args: argparse.Namespace) -> int:
     needs_range = args.ticks is None and args.norm not in ("boundary", "contourf")  # those take --boundaries
     ranges = args.range or (_ranges_from_ticks(args) if needs_range else [])
     low, high = ranges[0] if ranges else (None, None)
+    axes_ocr = args.axes_ocr if args.axes_ocr is not None else not args.range and needs_range
     axes = {
         name: Axis(points[0], points[1], points[2], points[3], scale="log" if log else "linear") if points else None
         for name, points, log in (("x_axis", args.x_axis, args.x_log), ("y_axis", args.y_axis, args.y_log))
@@ -473,6 +477,8 @@ def _digitize(args: argparse.Namespace) -> int:
         linthresh=args.linthresh, colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
         tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise, box=args.box,
         lines=args.lines, threshold="auto" if args.threshold is None else args.threshold, **axes,
+        axes_ocr=axes_ocr and not (args.x_axis and args.y_axis),
+        axis_scales=("log" if args.x_log else "auto", "log" if args.y_log else "auto"),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", DigitizeWarning)  # a doubtful result is not written
@@ -493,7 +499,7 @@ def _digitize(args: argparse.Namespace) -> int:
         print(f"{args.figure}: {len(results)} panels, one output each (reading order; --panel N for one)")
     for number, result in enumerate(results):
         _write_digitized(args, result, _panel_path(args.output, number, len(results)),
-                         _panel_path(args.preview, number, len(results)), axes)
+                         _panel_path(args.preview, number, len(results)))
     return 0
 
 
@@ -531,17 +537,20 @@ def _ranges_from_ticks(args: argparse.Namespace) -> list[tuple[float, float]]:
     return ranges[:1] if len(set(ranges)) == 1 else ranges
 
 
-def _write_digitized(args: argparse.Namespace, result, output: Path | None, preview_path: Path | None,
-                     axes: dict) -> None:
+def _write_digitized(args: argparse.Namespace, result, output: Path | None, preview_path: Path | None) -> None:
     from .digitize import preview
 
     y0, y1, x0, x1 = result.box
     print(f"{args.figure}: plot box rows {y0}-{y1}, columns {x0}-{x1}; {result.mask.mean():.1%} data "
           f"(colour distance <= {result.threshold:.1f})")
+    for reading in (result.x_reading, result.y_reading):
+        if reading is not None:
+            print(f"{args.figure}: {reading} (--{reading.name}-axis overrides)")
     if output is not None:
         from . import api
 
-        if args.x_log or args.y_log:  # no constant spacing: the values alone, coordinates printed below
+        if any(a is not None and a.scale == "log" for a in (result.x_axis, result.y_axis)):
+            # no constant spacing: the values alone, coordinates printed below
             written = api.save(output, result.values.astype(args.dtype), axes="yx")
         else:  # spacing and origin from the axes (or figure pixels) travel with the values
             image = result.to_image(args.dtype)
@@ -551,7 +560,7 @@ def _write_digitized(args: argparse.Namespace, result, output: Path | None, prev
                   + (" (rows flipped: y increases down the file)" if up else ""))
         print(f"values -> {written}  ({args.dtype}, {y1 - y0} x {x1 - x0}, NaN where no data)")
     for name, coords in (("x", result.x), ("y", result.y)):
-        if axes[f"{name}_axis"] is not None:
+        if getattr(result, f"{name}_axis") is not None:
             print(f"{name}: {coords[0]:.6g} .. {coords[-1]:.6g} over {coords.size} pixels (in the figure's order)")
     if preview_path is not None:
         preview(result, preview_path)

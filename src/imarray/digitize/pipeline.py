@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import ImarrayError, InvalidOptionError
+from .axis_ticks import AxisReading, Scale, read_axes
 from .calibrate import Axis, CalibrationError
 from .colorbar import Colorbar, find_colorbar, find_colorbars
 from .colormap import ColorModel, Norm, from_cmap
@@ -89,6 +90,8 @@ class Digitized:
         Data coordinates of the box's columns and rows (pixel indices if no axis was given).
     model, threshold, colorbar
         The colour model, the colour-distance threshold and the colorbar used (or None).
+    x_reading, y_reading
+        What OCR read along the axes with ``axes_ocr=True`` (None for an axis given or not read).
     """
 
     values: np.ndarray
@@ -103,6 +106,8 @@ class Digitized:
     model: ColorModel
     threshold: float
     colorbar: Colorbar | None
+    x_reading: AxisReading | None = None
+    y_reading: AxisReading | None = None
 
     @property
     def _window(self) -> tuple[slice, slice]:
@@ -239,7 +244,15 @@ _PARAMETERS = """
         its end values or ``ticks`` (pixel positions along the bar) with
         ``tick_values``. With ``cmap`` it is only located (and must exist).
     x_axis, y_axis
-        Pixel-to-data calibration; default: pixel indices.
+        Pixel-to-data calibration; default: pixel indices (or read, with ``axes_ocr``).
+    axes_ocr
+        Read the axes not given from the tick labels along each plot box's
+        bottom and left edges (OCR, the ``ocr`` extra; see
+        :func:`~imarray.digitize.axis_ticks.read_axis_ticks`); an axis that
+        cannot be read stays in pixel indices, with an ``AxisTicksWarning``.
+    axis_scales
+        ``(x, y)`` scales for ``axes_ocr``: ``"auto"`` (log when the labels
+        are powers of ten), ``"linear"`` or ``"log"``.
     threshold
         Largest colour distance of a data pixel; ``"auto"`` chooses it.
     box
@@ -322,6 +335,8 @@ def digitize_panels(
     tick_values: Sequence[float] | None = None,
     x_axis: Axis | None = None,
     y_axis: Axis | None = None,
+    axes_ocr: bool = False,
+    axis_scales: tuple[Scale, Scale] = ("auto", "auto"),
     threshold: float | Literal["auto"] = "auto",
     box: tuple[int, int, int, int] | None = None,
     alpha: float | None = None,
@@ -390,7 +405,8 @@ def digitize_panels(
             masks[i] = data_masks(rgb, panel_found, threshold=limit, box=masks[i].box, paper=paper,
                                   lines=lines != "keep")[0]
         results.append(_result(rgb, panel_found, masks[i], panel_model, bar, x_axis, y_axis, refine, median, lines,
-                               paper, boxed=box is not None or len(masks) > 1))
+                               paper, boxed=box is not None or len(masks) > 1,
+                               ocr_scales=axis_scales if axes_ocr else None))
     if len(results) > 1 and ranges is None:  # with cmap= or each panel's own colorbar, one range (or ticks) for all
         _warn_ranges(results, rgb, bars if bars else None)
     return results
@@ -425,6 +441,8 @@ def digitize(
     tick_values: Sequence[float] | None = None,
     x_axis: Axis | None = None,
     y_axis: Axis | None = None,
+    axes_ocr: bool = False,
+    axis_scales: tuple[Scale, Scale] = ("auto", "auto"),
     threshold: float | Literal["auto"] = "auto",
     box: tuple[int, int, int, int] | None = None,
     alpha: float | None = None,
@@ -484,7 +502,7 @@ def digitize(
         masks[chosen] = data_masks(rgb, found, threshold=limit, box=masks[chosen].box, paper=paper,
                                    lines=lines != "keep")[0]
     return _result(rgb, found, masks[chosen], model, bar, x_axis, y_axis, refine, median, lines, paper,
-                   boxed=box is not None or len(masks) > 1)
+                   boxed=box is not None or len(masks) > 1, ocr_scales=axis_scales if axes_ocr else None)
 
 
 digitize.__doc__ = (digitize.__doc__ or "").format(parameters=_PARAMETERS)
@@ -511,7 +529,13 @@ def _check_ink_share(found: Lookup, keep: np.ndarray, window: tuple[slice, slice
 
 def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, bar: Colorbar | None,
             x_axis: Axis | None, y_axis: Axis | None, refine: bool, median: int | None, lines: str,
-            paper: np.ndarray, *, boxed: bool = False) -> Digitized:
+            paper: np.ndarray, *, boxed: bool = False, ocr_scales: tuple[Scale, Scale] | None = None) -> Digitized:
+    """The panel in ``kept.box``; with ``ocr_scales``, the axes not given are read from its tick labels."""
+    x_reading: AxisReading | None = None
+    y_reading: AxisReading | None = None
+    if ocr_scales is not None:
+        x_axis, y_axis, x_reading, y_reading = read_axes(rgb, kept.box, x_axis=x_axis, y_axis=y_axis,
+                                                         scales=ocr_scales)
     y0, y1, x0, x1 = kept.box
     window = (slice(y0, y1), slice(x0, x1))
     keep = kept.keep[window]
@@ -537,4 +561,5 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
         values=values, mask=keep, lookup=found, rgb=rgb[window], box=kept.box,
         x=x_axis(cols) if x_axis else cols.astype(np.float64), y=y_axis(rows) if y_axis else rows.astype(np.float64),
         x_axis=x_axis, y_axis=y_axis, model=model, threshold=kept.threshold, colorbar=bar,
+        x_reading=x_reading, y_reading=y_reading,
     )
