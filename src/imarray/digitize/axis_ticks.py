@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import ImarrayError
 from .calibrate import Axis
 from .paper import paper_colour
-from .ticks import _POWER, MAX_RESIDUAL, TicksNotReadError, _fit, _ink, _ocr, _span, parse_number
+from .ticks import _POWER, BLANK, MAX_RESIDUAL, TicksNotReadError, _fit, _ink, _ocr, _span, parse_number
 
 __all__ = ["AxisReading", "AxisTicksNotReadError", "AxisTicksWarning", "read_axes", "read_axis_ticks"]
 
@@ -199,27 +199,25 @@ def _read_labels(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, mar
         if not texts and _ink(crop, page).any():
             texts = [(row / 2, col / 2, text, score)
                      for row, col, text, score in _ocr(np.kron(crop, np.ones((2, 2, 1), np.uint8)), page)]
-        if name == "x":
-            placed = [(col + a0 + start, row + across.start, text, score) for row, col, text, score in texts]
-        else:
-            placed = [(row + a0 + start, col + across.start, text, score) for row, col, text, score in texts]
-        found += _joined(placed, along_first=name == "x")
+        found += [(col + a0 + start, row + across.start, text, score) if name == "x"
+                  else (row + a0 + start, col + across.start, text, score) for row, col, text, score in _joined(texts)]
     return found
 
 
-def _joined(texts: list[tuple[float, float, str, float]], along_first: bool) -> list[tuple[float, float, str, float]]:
-    """Texts of one piece on one line joined in reading order: the detector splits a label now and then
-    (``10^{-2}`` as ``1`` and ``0-2``); texts on other lines (an offset below the labels) stay apart."""
+def _joined(texts: list[tuple[float, float, str, float]]) -> list[tuple[float, float, str, float]]:
+    """Texts ``(row, column, text, score)`` of one piece on one line (rows within :data:`OFF_LINE`) joined left to
+    right: the detector splits a label now and then (``10^{-2}`` as ``1`` and ``0-2``, a minus sign apart);
+    texts on other lines (an offset below the labels) stay apart."""
     lines: list[list[tuple[float, float, str, float]]] = []
-    for text in sorted(texts, key=lambda t: t[1]):
-        if lines and abs(text[1] - lines[-1][0][1]) <= OFF_LINE:
+    for text in sorted(texts):
+        if lines and abs(text[0] - lines[-1][0][0]) <= OFF_LINE:
             lines[-1].append(text)
         else:
             lines.append([text])
     out = []
     for line in lines:
-        line.sort(key=lambda t: t[0] if along_first else t[1])
-        out.append(((line[0][0] + line[-1][0]) / 2, float(np.mean([t[1] for t in line])),
+        line.sort(key=lambda t: t[1])
+        out.append((float(np.mean([t[0] for t in line])), (line[0][1] + line[-1][1]) / 2,
                     "".join(t[2] for t in line), min(t[3] for t in line)))
     return out
 
@@ -240,18 +238,25 @@ def _offset_zone(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, lab
                  page: np.ndarray) -> list[str]:
     """Texts with digits where matplotlib writes an axis's offset or multiplier (the labels' line excluded).
 
-    x: below the labels at the box's right end; y: above the box's top at its
-    left edge. Ink there that cannot be read counts (``"(unreadable)"``).
+    x: below the labels, right-aligned on the box's right edge; y: above the
+    box's top, left-aligned on its left edge. Only ink that starts at that edge
+    is read (a centred title or axis label does not); ink there that cannot be
+    read counts (``"(unreadable)"``).
     """
     width = rgb.shape[1]
     y0, _, x0, x1 = box
     if name == "x":
         rows = _outward(box, name, label_end, label_end + OFFSET_ROWS)
-        zone = rgb[rows, max(x1 - OFFSET_COLS, x0) : min(x1 + MARGIN_PX, width)]
+        zone = rgb[rows, max(x1 - OFFSET_COLS, x0) : min(x1 + MARGIN_PX, width)][:, ::-1]  # from the edge inward
     else:
         zone = rgb[max(y0 - OFFSET_ROWS, 0) : max(y0 - 3, 0), max(x0 - 3, 0) : min(x0 + OFFSET_COLS, x1)]
-    if not zone.size or not _ink(zone, page).any():
+    columns = _ink(zone, page).any(axis=0) if zone.size else np.zeros(0, bool)
+    if not columns.any() or int(columns.argmax()) > MARGIN_PX + 3:  # nothing, or ink that does not start at the edge
         return []
+    blank = np.convolve(~columns, np.ones(BLANK), mode="valid") == BLANK  # BLANK blank columns from here on
+    after = np.flatnonzero(blank & (np.arange(blank.size) > columns.argmax()))
+    zone = zone[:, : int(after[0]) + BLANK] if after.size else zone  # the text at the edge, not what follows
+    zone = zone[:, ::-1] if name == "x" else zone
     texts = {text for _, _, text, _ in _ocr(zone, page) + _ocr(np.kron(zone, np.ones((2, 2, 1), np.uint8)), page)}
     found = sorted(texts) if texts else ["(unreadable)"]
     return [text for text in found if text == "(unreadable)" or any(c.isdigit() for c in text)]
@@ -333,6 +338,8 @@ def _read(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, scale: Sca
     labels = _read_labels(rgb, box, name, marks, a0, view.shape[0], reach, page)
     texts = [text for _, _, text, _ in labels]
     kind = _scale(texts, scale)
+    if kind == "linear" and _scale(texts, "auto") == "log":  # 10^1 read as the number 101: a line, and wrong
+        raise _refuse(name, box, f"its tick labels read as powers of ten ({texts}) but the axis was said to be linear")
     ticks = a0 + marks
     at = np.array([label[0] for label in labels])
     owner = np.abs(at[:, None] - ticks[None]).argmin(axis=1) if labels else np.zeros(0, int)
@@ -355,9 +362,10 @@ def _read(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, scale: Sca
         raise _refuse(name, box, f"its tick labels are not numbers (dates or categories?): {texts}")
     if len(numbers) < 2:
         raise _refuse(name, box, f"fewer than two tick labels read as numbers ({texts})")
-    line = float(np.median([n[3] for group in numbers.values() for n in group]))
-    beyond = stray + [n[1] for group in numbers.values() for n in group if abs(n[3] - line) > OFF_LINE]
-    beyond += [n[1] for group in numbers.values() if len(group) > 1 for n in group]
+    beyond = stray + [n[1] for group in numbers.values() if len(group) > 1 for n in group]
+    if name == "x":  # labels under an x axis share a line (those left of a y axis are right-aligned)
+        line = float(np.median([n[3] for group in numbers.values() for n in group]))
+        beyond += [n[1] for group in numbers.values() for n in group if abs(n[3] - line) > OFF_LINE]
     label_end = reach + _span(_view(rgb, box, name, reach + LABEL_DEPTH)[0][:, reach:], page, axis=1)[1]
     beyond += _offset_zone(rgb, box, name, label_end, page)
     if beyond:
