@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import ImarrayError
 from .calibrate import Axis
 from .paper import paper_colour
-from .ticks import _POWER, BLANK, MAX_RESIDUAL, TicksNotReadError, _fit, _ink, _ocr, _span, parse_number
+from .ticks import _POWER, BLANK, MAX_RESIDUAL, TicksNotReadError, _fit, _ink, _ocr, parse_number
 
 __all__ = ["AxisReading", "AxisTicksNotReadError", "AxisTicksWarning", "read_axes", "read_axis_ticks"]
 
@@ -187,7 +187,7 @@ def _read_labels(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, mar
     ink and no text is read again at twice the size.
     """
     view, _ = _view(rgb, box, name, reach + LABEL_DEPTH)
-    b0, b1 = _span(view[:, reach:], page, axis=1)
+    b0, b1 = _band(view[:, reach:], page)
     if b1 <= b0:
         return []
     across = _outward(box, name, reach + b0, reach + b1)
@@ -220,6 +220,21 @@ def _joined(texts: list[tuple[float, float, str, float]]) -> list[tuple[float, f
         out.append((float(np.mean([t[0] for t in line])), (line[0][1] + line[-1][1]) / 2,
                     "".join(t[2] for t in line), min(t[3] for t in line)))
     return out
+
+
+def _band(region: np.ndarray, page: np.ndarray) -> tuple[int, int]:
+    """Where the labels lie outward in ``region`` ``(along, outward)`` (index 0 right past the tick marks): up
+    to the first run of :data:`BLANK` lines without ink after them (an axis title lies beyond).
+
+    The band starts at index 0, where a ggplot label may touch its tick mark, never before it (a tick
+    beside a label reads as a minus sign).
+    """
+    ink = _ink(region, page).any(axis=0) if region.size else np.zeros(0, bool)
+    if not ink.any():
+        return 0, 0
+    blank = np.convolve(~ink, np.ones(BLANK), mode="valid") == BLANK
+    after = np.flatnonzero(blank & (np.arange(blank.size) > int(ink.argmax())))
+    return 0, min(int(after[0]) + BLANK // 2, ink.size) if after.size else ink.size  # a margin: the detector needs it
 
 
 def _spaced(marks: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -366,7 +381,7 @@ def _read(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, scale: Sca
     if name == "x":  # labels under an x axis share a line (those left of a y axis are right-aligned)
         line = float(np.median([n[3] for group in numbers.values() for n in group]))
         beyond += [n[1] for group in numbers.values() for n in group if abs(n[3] - line) > OFF_LINE]
-    label_end = reach + _span(_view(rgb, box, name, reach + LABEL_DEPTH)[0][:, reach:], page, axis=1)[1]
+    label_end = reach + _band(_view(rgb, box, name, reach + LABEL_DEPTH)[0][:, reach:], page)[1]
     beyond += _offset_zone(rgb, box, name, label_end, page)
     if beyond:
         raise _refuse(name, box, f"text beyond its tick labels ({', '.join(map(repr, beyond))}) looks like an offset "

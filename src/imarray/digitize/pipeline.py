@@ -32,6 +32,7 @@ from .lines import fill_lines
 from .lookup import Lookup, lookup, refine_runs, rematch
 from .mask import DataMask, as_rgb, auto_threshold, check_median, data_masks, denoise, unblend
 from .paper import paper_colour
+from .stray import warn_stray
 
 __all__ = [
     "DigitizeWarning", "Digitized", "NothingFoundWarning", "PanelRangeWarning", "PanelsWarning", "PlotBoxWarning",
@@ -385,6 +386,8 @@ def digitize_panels(
     model, found, rounding = _rounding(found, model, paper, cmap, vmin, vmax, options)
     limit = auto_threshold(found, paper) if threshold == "auto" else float(threshold)
     masks = data_masks(rgb, found, threshold=limit, box=box, paper=paper, lines=lines != "keep")
+    if box is None:
+        _warn_stray(found, limit, paper, masks)
     order = _reading_order([m.box for m in masks])
     if ranges is not None and len(ranges) != len(masks):
         raise InvalidOptionError(f"{len(ranges)} ranges for {len(masks)} panels", hint="pass one range per panel "
@@ -410,6 +413,12 @@ def digitize_panels(
     if len(results) > 1 and ranges is None:  # with cmap= or each panel's own colorbar, one range (or ticks) for all
         _warn_ranges(results, rgb, bars if bars else None)
     return results
+
+
+def _warn_stray(found: Lookup, limit: float, paper: np.ndarray, masks: list[DataMask]) -> None:
+    """Warn when colour-matching data (not paper-coloured) lie outside every detected plot box."""
+    off_paper = np.sqrt(((found.colors.astype(np.float32) - paper) ** 2).sum(axis=1)) > limit
+    warn_stray(found.where((found.colors_distance <= limit) & off_paper), [m.box for m in masks], stacklevel=4)
 
 
 def _warn_ranges(results: list[Digitized], rgb: np.ndarray, bars: list[Colorbar] | None) -> None:
@@ -483,6 +492,8 @@ def digitize(
     model, found, _ = _rounding(found, model, paper, cmap, vmin, vmax, options)
     limit = auto_threshold(found, paper) if threshold == "auto" else float(threshold)
     masks = data_masks(rgb, found, threshold=limit, box=box, paper=paper, lines=lines != "keep")
+    if box is None:
+        _warn_stray(found, limit, paper, masks)
     order = _reading_order([m.box for m in masks])
     if panel is not None and panel >= len(masks):
         raise InvalidOptionError(f"panel {panel} of a figure with {len(masks)} panel(s)",

@@ -270,18 +270,31 @@ def _beyond_ticks(window: tuple[slice, slice], bar: Colorbar, side: str, reach: 
 
 
 def _fit(positions: np.ndarray, values: np.ndarray, log: bool) -> tuple[np.ndarray, float, np.ndarray]:
-    """Line through (position, value), dropping the worst label while one lies off it; (coef, residual, used)."""
+    """Line through (position, value), dropping a label while one lies off it; (coef, residual, used).
+
+    The label dropped is the one whose absence leaves the others closest to
+    their line (a misread label pulls a least-squares line toward it, so the
+    largest distance need not be its own).
+    """
     used = np.ones(positions.size, bool)
     target = np.log10(values) if log else values
-    while True:
-        coef = np.polyfit(positions[used], target[used], 1)
+
+    def line(keep: np.ndarray) -> tuple[np.ndarray, float]:
+        coef = np.polyfit(positions[keep], target[keep], 1)
         if coef[0] == 0:
             raise TicksNotReadError("the tick labels read are all one number", hint="pass --range LO HI")
-        off = np.abs((target - np.polyval(coef, positions)) / coef[0])  # in pixels along the bar
-        worst = int(np.argmax(np.where(used, off, -1)))
-        if off[worst] <= MAX_RESIDUAL or used.sum() <= 3:
-            return coef, float(off[used].max()), used
-        used[worst] = False
+        return coef, float(np.abs((target[keep] - np.polyval(coef, positions[keep])) / coef[0]).max())  # pixels
+
+    coef, residual = line(used)
+    while residual > MAX_RESIDUAL and used.sum() > 3:
+        trials = []
+        for i in np.flatnonzero(used):
+            keep = used.copy()
+            keep[i] = False
+            trials.append((line(keep)[1], int(i)))
+        used[min(trials)[1]] = False
+        coef, residual = line(used)
+    return coef, residual, used
 
 
 def _check_offset(rgb: np.ndarray, labels: list[tuple[float, str, float]], bar: Colorbar, page: np.ndarray) -> None:
