@@ -39,12 +39,14 @@ from .pipeline import (
 )
 from .plot import preview
 from .reduce import Points, reconstruct, reduce
+from .stray import StrayDataWarning
 from .ticks import TickReading, TicksNotReadError, read_ticks
 
 __all__ = [
     "Axis", "AxisReading", "AxisTicksNotReadError", "AxisTicksWarning",
     "CalibrationError", "ColorModel", "Colorbar", "ColorbarNotFoundError", "ColormapError", "DigitizeWarning",
     "Digitized", "NothingFoundWarning", "PanelRangeWarning", "PanelsWarning", "PlotBoxWarning", "Points",
+    "StrayDataWarning",
     "TickReading", "TicksNotReadError",
     "auto_threshold", "colormap_report", "data_mask", "data_masks", "denoise", "digitize", "digitize_panels",
     "fill_lines", "find_colorbar", "find_colorbars", "from_cmap", "from_samples", "line_bands", "lookup",

@@ -477,6 +477,12 @@ def digitize(
         the colorbar (pass ``box=``, which skips this check).
     PanelsWarning
         The figure has several panels and ``panel`` was not given.
+    StrayDataWarning
+        Colour-matching data lie apart from every plot box and were not read
+        (the warning names the ``box=`` that takes them in).
+    AxisTicksWarning
+        With ``axes_ocr``, an axis's tick labels could not be read (it keeps
+        pixel coordinates; the warning says why).
     """
     _check_options(threshold, alpha, median, colorbar)
     if panel is not None and not (isinstance(panel, int | np.integer) and not isinstance(panel, bool) and panel >= 0):
