@@ -40,8 +40,10 @@ __all__ = ["AxisReading", "AxisTicksNotReadError", "AxisTicksWarning", "read_axe
 
 Scale = Literal["auto", "linear", "log"]
 
-#: how far out from the box (pixels) the tick marks are looked for
+#: how far out from the box (pixels) the tick marks are looked for, and further by this share of the box's size
+#: across the axis (ggplot expands a panel 5% beyond the data on each side)
 SEARCH = 30
+SEARCH_SHARE = 0.06
 #: tick marks start within this many pixels of the first ink met going outward
 TICK_GAP = 1
 #: a tick mark is at most this long (pixels, outward) and this wide (along the axis)
@@ -54,6 +56,8 @@ MARGIN = 0.1
 MARGIN_PX = 8
 #: how far past the tick marks the labels may reach (pixels, outward)
 LABEL_DEPTH = 60
+#: a tick beyond the box's span continues the ticks inside within this share of their spacing
+SPACING_SLACK = 0.15
 #: a label is centred within this many pixels of its tick mark (after the labels' common shift)
 LABEL_SNAP = 6.0
 #: a text whose centre lies this many pixels off the labels' line is not a tick label (an offset, a multiplier)
@@ -124,30 +128,28 @@ def power_of_ten(text: str) -> float | None:
 
 
 def _view(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, depth: int) -> tuple[np.ndarray, int]:
-    """The figure beside the axis as ``(along, outward)``: row 0 at the box's edge, and the first index along."""
+    """The figure beside the axis as ``(along, outward)``, index 0 outward the first line outside the box (the
+    frame, for matplotlib's axes), and the first index along."""
     height, width = rgb.shape[:2]
     y0, y1, x0, x1 = box
     lo, hi = (x0, x1) if name == "x" else (y0, y1)
     margin = max(int(MARGIN * (hi - lo)), MARGIN_PX)
     a0, a1 = max(lo - margin, 0), min(hi + margin, width if name == "x" else height)
     if name == "x":
-        start = max(y1 - 2, 0)
-        return rgb[start : min(start + depth, height), a0:a1].transpose(1, 0, 2), a0
-    stop = min(x0 + 2, width)
-    return rgb[a0:a1, max(stop - depth, 0) : stop][:, ::-1], a0
+        return rgb[y1 : min(y1 + depth, height), a0:a1].transpose(1, 0, 2), a0
+    return rgb[a0:a1, max(x0 - depth, 0) : x0][:, ::-1], a0
 
 
 def _outward(box: tuple[int, int, int, int], name: str, near: int, far: int) -> slice:
     """Figure rows (x) or columns (y) from ``near`` to ``far`` pixels outward of the box's edge."""
     if name == "x":
-        start = max(box[1] - 2, 0)
-        return slice(start + near, start + far)
-    stop = box[2] + 2
-    return slice(max(stop - far, 0), max(stop - near, 0))
+        return slice(box[1] + near, box[1] + far)
+    return slice(max(box[2] - far, 0), max(box[2] - near, 0))
 
 
-def _marks(ink: np.ndarray) -> tuple[np.ndarray, int, int]:
-    """Centres (index along) of the major tick marks in ``ink`` ``(along, outward)``, their start and reach outward.
+def _marks(ink: np.ndarray, search: int) -> tuple[np.ndarray, int, int]:
+    """Centres (index along) of the major tick marks in ``ink`` ``(along, outward)``, their start and reach outward;
+    none when the first ink lies ``search`` pixels or more outward.
 
     Lines along the axis (the frame, the axis line, the field's last rows)
     are ink over most of the length and are left out first.
@@ -158,7 +160,7 @@ def _marks(ink: np.ndarray) -> tuple[np.ndarray, int, int]:
         return np.zeros(0), 0, 0
     first = np.where(has, ink.argmax(axis=1), ink.shape[1])
     start = int(first[has].min())
-    if start >= SEARCH:
+    if start >= search:
         return np.zeros(0), 0, 0
     outward = np.arange(ink.shape[1])
     gap = ~ink & (outward >= first[:, None])
@@ -183,8 +185,9 @@ def _read_labels(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, mar
     Labels under an x axis stand close on one line, where the detector joins
     them: each is read from its own piece (between the midpoints to the
     neighbouring ticks), and so are those left of a y axis. The detector
-    misses a lone short label ("0") in a small crop now and then: a piece with
-    ink and no text is read again at twice the size.
+    misses or misreads a small label ("0", "10^0") now and then: a piece with
+    ink and no number is read again, cropped to its ink, at twice and three
+    times the size.
     """
     view, _ = _view(rgb, box, name, reach + LABEL_DEPTH)
     b0, b1 = _band(view[:, reach:], page)
@@ -195,13 +198,33 @@ def _read_labels(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, mar
     found = []
     for start, stop in itertools.pairwise(cuts):
         crop = rgb[across, a0 + start : a0 + stop] if name == "x" else rgb[a0 + start : a0 + stop, across]
-        texts = _ocr(crop, page)
-        if not texts and _ink(crop, page).any():
-            texts = [(row / 2, col / 2, text, score)
-                     for row, col, text, score in _ocr(np.kron(crop, np.ones((2, 2, 1), np.uint8)), page)]
         found += [(col + a0 + start, row + across.start, text, score) if name == "x"
-                  else (row + a0 + start, col + across.start, text, score) for row, col, text, score in _joined(texts)]
+                  else (row + a0 + start, col + across.start, text, score)
+                  for row, col, text, score in _read_piece(crop, page)]
     return found
+
+
+def _read_piece(crop: np.ndarray, page: np.ndarray) -> list[tuple[float, float, str, float]]:
+    """Texts ``(row, column, text, score)`` in one label's piece; read again larger when none is a number."""
+    texts = _joined(_ocr(crop, page))
+    ink = _ink(crop, page)
+    if any(_numeric(t[2]) for t in texts) or not ink.any():
+        return texts
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    r0, c0 = max(int(rows[0]) - 4, 0), max(int(cols[0]) - 4, 0)
+    tight = crop[r0 : int(rows[-1]) + 5, c0 : int(cols[-1]) + 5]
+    first = texts
+    for k in (2, 3):
+        again = _joined([(r0 + row / k, c0 + col / k, text, score)
+                         for row, col, text, score in _ocr(np.kron(tight, np.ones((k, k, 1), np.uint8)), page)])
+        if any(_numeric(t[2]) for t in again):
+            return again
+        first = first or again
+    return first
+
+
+def _numeric(text: str) -> bool:
+    return parse_number(text) is not None or power_of_ten(text) is not None
 
 
 def _joined(texts: list[tuple[float, float, str, float]]) -> list[tuple[float, float, str, float]]:
@@ -238,15 +261,16 @@ def _band(region: np.ndarray, page: np.ndarray) -> tuple[int, int]:
 
 
 def _spaced(marks: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """``marks`` without those outside ``lo``-``hi`` (the box's span) that stand closer than half the ticks' spacing
-    to a neighbour: a label's stroke or a neighbour axis's tick seen in the margin, not a tick of this axis."""
+    """``marks`` without those outside ``lo``-``hi`` (the box's span) that do not continue the ticks' spacing: a
+    label's stroke or a neighbour axis's tick seen in the margin, not a tick of this axis (a ggplot panel's
+    ticks beyond the data do continue it)."""
     inside = (marks >= lo - 3) & (marks <= hi + 3)  # the frame (and the ticks on it) may lie just outside
-    within = marks[inside] if inside.sum() >= 2 else marks
+    within = marks[inside]
     if within.size < 2:
         return marks
     spacing = float(np.median(np.diff(within)))
-    near = np.abs(marks[:, None] - within[None]).min(axis=1)
-    return marks[inside | (near >= spacing / 2)]
+    beyond = np.where(marks < within[0], within[0] - marks, marks - within[-1]) / spacing
+    return marks[inside | (np.abs(beyond - np.round(beyond)) <= SPACING_SLACK) & (beyond >= 0.5)]
 
 
 def _offset_zone(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, label_end: int,
@@ -344,8 +368,10 @@ def _refuse(name: str, box: tuple[int, int, int, int], why: str) -> AxisTicksNot
 
 def _read(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, scale: Scale) -> AxisReading:
     page = paper_colour(rgb)
-    view, a0 = _view(rgb, box, name, SEARCH + TICK_LONG)
-    marks, _, reach = _marks(_ink(view, page))
+    across = box[1] - box[0] if name == "x" else box[3] - box[2]
+    search = SEARCH + int(SEARCH_SHARE * across)
+    view, a0 = _view(rgb, box, name, search + TICK_LONG)
+    marks, _, reach = _marks(_ink(view, page), search)
     lo, hi = (box[2], box[3]) if name == "x" else (box[0], box[1])
     marks = _spaced(marks, lo - a0, hi - 1 - a0)
     if marks.size < 2:
@@ -432,7 +458,7 @@ def read_axes(rgb: np.ndarray, box: tuple[int, int, int, int], *, x_axis: Axis |
         try:
             readings[name] = read_axis_ticks(rgb, box, name, scale=scale, path=path)  # type: ignore[arg-type]
         except AxisTicksNotReadError as err:
-            warnings.warn(f"{err}", AxisTicksWarning, stacklevel=3)
+            warnings.warn(f"{err}", AxisTicksWarning, stacklevel=4)
             continue
         axes[name] = readings[name].axis  # type: ignore[union-attr]
     return axes["x"], axes["y"], readings["x"], readings["y"]
