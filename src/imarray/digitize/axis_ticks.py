@@ -368,8 +368,8 @@ def _refuse(name: str, box: tuple[int, int, int, int], why: str) -> AxisTicksNot
 
 def _read(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, scale: Scale) -> AxisReading:
     page = paper_colour(rgb)
-    across = box[1] - box[0] if name == "x" else box[3] - box[2]
-    search = SEARCH + int(SEARCH_SHARE * across)
+    size = box[1] - box[0] if name == "x" else box[3] - box[2]  # the box's size across the axis
+    search = SEARCH + int(SEARCH_SHARE * size)
     view, a0 = _view(rgb, box, name, search + TICK_LONG)
     marks, _, reach = _marks(_ink(view, page), search)
     lo, hi = (box[2], box[3]) if name == "x" else (box[0], box[1])
