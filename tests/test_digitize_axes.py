@@ -53,6 +53,9 @@ def _draw(kind: str, ax, field: np.ndarray):
         return mesh
     if kind == "offset":  # matplotlib writes "1e7" under x and "1e-5" over y: the labels alone are wrong
         return ax.imshow(field, cmap="viridis", extent=(1e7, 1e7 + 40, 0, 3e-5), origin="lower", aspect="auto")
+    if kind == "dates":  # matplotlib's date axis: "01-05", "01-09", ... (or with the year, the month)
+        days = np.datetime64("2024-01-01") + np.arange(field.shape[1] + 1)
+        return ax.pcolormesh(days, np.arange(field.shape[0] + 1), field, cmap="viridis")
     if kind == "categories":
         image = ax.imshow(field, cmap="viridis", aspect="auto")
         ax.set_xticks([0, 10, 20, 30], ["north", "east", "south", "west"])
@@ -89,7 +92,7 @@ def render(kinds: list[str]) -> tuple[np.ndarray, list]:
 
 @pytest.fixture(scope="module")
 def figures():
-    return {kind: render([kind]) for kind in ("extent", "mesh", "log", "offset", "categories")}
+    return {kind: render([kind]) for kind in ("extent", "mesh", "log", "offset", "categories", "dates")}
 
 
 def _read(rgb, **options):
@@ -162,6 +165,12 @@ def test_categories_are_refused_and_the_numeric_axis_read(figures):
     assert "x axis" in str(warning.message) and "not numbers" in str(warning.message)
     assert result.x_axis is None and result.y_reading is not None
     assert _pixels_off(result, truth)[1] <= 1.0
+
+
+def test_dates_are_refused(figures):
+    rgb, _ = figures["dates"]
+    (result,), refused = _read(rgb)
+    assert result.x_axis is None and any("x axis" in str(w.message) for w in refused)
 
 
 def test_fewer_than_two_ticks_or_none_are_refused():

@@ -147,19 +147,21 @@ def _outward(box: tuple[int, int, int, int], name: str, near: int, far: int) -> 
     return slice(max(box[2] - far, 0), max(box[2] - near, 0))
 
 
-def _marks(ink: np.ndarray, search: int) -> tuple[np.ndarray, int, int]:
+def _marks(ink: np.ndarray, search: int, span: slice) -> tuple[np.ndarray, int, int]:
     """Centres (index along) of the major tick marks in ``ink`` ``(along, outward)``, their start and reach outward;
     none when the first ink lies ``search`` pixels or more outward.
 
     Lines along the axis (the frame, the axis line, the field's last rows)
-    are ink over most of the length and are left out first.
+    are ink over most of the length and are left out first. The ticks start
+    where the first ink does along the box's ``span`` (in the margins beyond
+    it, the other axis's labels may come closer).
     """
     ink = ink & (ink.mean(axis=0) < 0.5)
     has = ink.any(axis=1)
     if not has.any():
         return np.zeros(0), 0, 0
     first = np.where(has, ink.argmax(axis=1), ink.shape[1])
-    start = int(first[has].min())
+    start = int(first[span].min()) if has[span].any() else int(first[has].min())
     if start >= search:
         return np.zeros(0), 0, 0
     outward = np.arange(ink.shape[1])
@@ -173,9 +175,14 @@ def _marks(ink: np.ndarray, search: int) -> tuple[np.ndarray, int, int]:
     if not runs.size:
         return np.zeros(0), start, start
     longest = np.maximum.reduceat(length, runs[:, 0])
-    runs = runs[longest >= MAJOR * longest.max()]
-    reach = int(max(end[a:b].max() for a, b in runs))
-    return (runs[:, 0] + runs[:, 1] - 1) / 2.0, start, reach
+    centres = (runs[:, 0] + runs[:, 1] - 1) / 2.0
+    within = (centres >= span.start - 3) & (centres < span.stop + 3)
+    major = longest[within].max() if within.any() else longest.max()  # a label's stroke in the margin is longer
+    keep = (longest >= MAJOR * major) & (longest <= major / MAJOR)
+    if not keep.any():
+        return np.zeros(0), start, start
+    reach = int(max(end[a:b].max() for a, b in runs[keep]))
+    return centres[keep], start, reach
 
 
 def _read_labels(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, marks: np.ndarray, a0: int,
@@ -371,8 +378,8 @@ def _read(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, scale: Sca
     size = box[1] - box[0] if name == "x" else box[3] - box[2]  # the box's size across the axis
     search = SEARCH + int(SEARCH_SHARE * size)
     view, a0 = _view(rgb, box, name, search + TICK_LONG)
-    marks, _, reach = _marks(_ink(view, page), search)
     lo, hi = (box[2], box[3]) if name == "x" else (box[0], box[1])
+    marks, _, reach = _marks(_ink(view, page), search, slice(lo - a0, hi - a0))
     marks = _spaced(marks, lo - a0, hi - 1 - a0)
     if marks.size < 2:
         raise _refuse(name, box, "fewer than two tick marks found along its edge")
