@@ -199,7 +199,7 @@ def real_set(repeats: int) -> list[tuple]:
         rgb = figure.load()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            worst = steps_off(figure, read_real(figure, rgb))
+            worst = steps_off(figure, read_real(figure, rgb), rgb)
         seconds = best_of(repeats, lambda figure=figure, rgb=rgb: read_real(figure, rgb))
         rows.append((figure, rgb.shape, worst, sorted({type(w.message).__name__ for w in caught}),
                      seconds / (rgb.shape[0] * rgb.shape[1] / 1e6)))

@@ -270,13 +270,13 @@ def _beyond_ticks(window: tuple[slice, slice], bar: Colorbar, side: str, reach: 
 
 
 def _fit(positions: np.ndarray, values: np.ndarray, log: bool) -> tuple[np.ndarray, float, np.ndarray]:
-    """Line through (position, value), dropping a label while one lies off it; (coef, residual, used).
+    """Line through (position, value) and the labels on it; (coef, residual in pixels, used).
 
-    The label dropped is the one whose absence leaves the others closest to
-    their line (a misread label pulls a least-squares line toward it, so the
-    largest distance need not be its own).
+    The labels used are the largest set within :data:`MAX_RESIDUAL` pixels of
+    a line through two of them (misread labels, "1002." for a clipped
+    "1002.5", lie off it whatever their number), at least three; fewer, and
+    all are used (the residual then says the labels do not line up).
     """
-    used = np.ones(positions.size, bool)
     target = np.log10(values) if log else values
 
     def line(keep: np.ndarray) -> tuple[np.ndarray, float]:
@@ -285,15 +285,18 @@ def _fit(positions: np.ndarray, values: np.ndarray, log: bool) -> tuple[np.ndarr
             raise TicksNotReadError("the tick labels read are all one number", hint="pass --range LO HI")
         return coef, float(np.abs((target[keep] - np.polyval(coef, positions[keep])) / coef[0]).max())  # pixels
 
+    best: tuple[tuple[int, float], np.ndarray] | None = None
+    for i, j in itertools.combinations(range(positions.size), 2):
+        if positions[i] == positions[j] or target[i] == target[j]:
+            continue
+        slope = (target[j] - target[i]) / (positions[j] - positions[i])
+        off = np.abs((target - target[i]) / slope - (positions - positions[i]))
+        inside = off <= MAX_RESIDUAL
+        key = (int(inside.sum()), -float(off[inside].max()))
+        if best is None or key > best[0]:
+            best = (key, inside)
+    used = best[1] if best is not None and best[1].sum() >= 3 else np.ones(positions.size, bool)
     coef, residual = line(used)
-    while residual > MAX_RESIDUAL and used.sum() > 3:
-        trials = []
-        for i in np.flatnonzero(used):
-            keep = used.copy()
-            keep[i] = False
-            trials.append((line(keep)[1], int(i)))
-        used[min(trials)[1]] = False
-        coef, residual = line(used)
     return coef, residual, used
 
 
