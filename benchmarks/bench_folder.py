@@ -6,7 +6,8 @@ the page cache (an untimed pass reads them first):
 - lazy build: ``ia.load(folder, lazy=True)`` against
   ``dask.array.image.imread(pattern, imread=tifffile.imread)``; the files each
   opens while building (counted in a fresh interpreter with ``builtins.open``
-  wrapped: tifffile opens files through it);
+  and ``os.open`` wrapped: tifffile opens files through the first, imarray's
+  slice reader through the second);
 - lazy compute: ``.compute()`` of imarray's lazy array against imarray's eager load;
 - eager load: ``ia.load(folder)`` against ``tifffile.imread(list_of_files)``.
 
@@ -36,14 +37,15 @@ HERE = Path(__file__).resolve().parent
 SECTION = ("<!-- bench_folder:start -->", "<!-- bench_folder:end -->")
 PLANE = (128, 128)
 COUNT_OPENS = """
-import builtins, sys
+import builtins, os, sys
 opened = set()
-real = builtins.open
-def counting(file, *args, **kwargs):
-    if str(file).startswith(sys.argv[1]):
-        opened.add(str(file))
-    return real(file, *args, **kwargs)
-builtins.open = counting
+def counting(real):
+    def opening(file, *args, **kwargs):
+        if str(file).startswith(sys.argv[1]):
+            opened.add(str(file))
+        return real(file, *args, **kwargs)
+    return opening
+builtins.open, os.open = counting(builtins.open), counting(os.open)
 if sys.argv[2] == "imarray":
     import imarray as ia
     ia.load(sys.argv[1], lazy=True)

@@ -9,8 +9,9 @@ from /proc/self/status; ``ru_maxrss`` would be inherited from this parent):
 - dask: ``dask.array.image.imread(pattern, imread=tifffile.imread)``, rechunked
   to CHUNKS, ``.to_zarr(out)``
 
-All write Zarr v3 with zarr's default codec (zstd) and the same chunk shape,
-and none flushes to disk (``durable=False``: imarray's default durable save
+All write Zarr v3 with the same codecs (imarray's default: zstd level 0 and a
+crc32c of each chunk, handed to zarr by the loop and by dask) and the same
+chunk shape, and none flushes to disk (``durable=False``: imarray's default durable save
 adds an fsync of every chunk file). The source is read from the page cache
 (an untimed pass reads it first). Each contender's output is checked against
 the source on a few planes, then deleted.
@@ -69,6 +70,15 @@ def run_imarray(folder: Path, out: Path) -> None:
     ia.save(out, ia.load(folder, lazy=True), chunks=CHUNKS, durable=False)
 
 
+def same_codecs() -> tuple:
+    """The codecs imarray writes by default, for the peers: the same work per chunk."""
+    import zarr
+
+    from imarray.formats.zarr_ import _checksummed
+
+    return _checksummed(zarr)
+
+
 def run_loop(folder: Path, out: Path) -> None:
     import tifffile
     import zarr
@@ -76,7 +86,7 @@ def run_loop(folder: Path, out: Path) -> None:
     files = sorted(folder.glob("*.tif"))
     first = tifffile.imread(files[0])
     target = zarr.create_array(store=str(out), shape=(len(files), *first.shape), dtype=first.dtype,
-                               chunks=CHUNKS, zarr_format=3)
+                               chunks=CHUNKS, zarr_format=3, compressors=same_codecs())
     buffer = np.empty((CHUNKS[0], *first.shape), first.dtype)
     for start in range(0, len(files), CHUNKS[0]):
         group = files[start : start + CHUNKS[0]]
@@ -90,7 +100,7 @@ def run_dask(folder: Path, out: Path) -> None:
     import tifffile
 
     stack = dask.array.image.imread(str(folder / "*.tif"), imread=tifffile.imread)
-    stack.rechunk(CHUNKS).to_zarr(str(out), zarr_format=3)
+    stack.rechunk(CHUNKS).to_zarr(str(out), zarr_format=3, compressors=same_codecs())
 
 
 CONTENDERS = {
@@ -156,6 +166,10 @@ def versions() -> str:
             f"zarr {zarr.__version__}, dask {dask.__version__}, imarray {imarray.__version__} ({git_commit()})")
 
 
+def codec_names() -> str:
+    return " + ".join(type(codec).__name__.removesuffix("Codec").lower() for codec in same_codecs())
+
+
 def report(rows: list[dict], nbytes: int, count: int, repeats: int, load: float) -> str:
     best_peer = min(r["seconds"] for r in rows if not r["name"].startswith("imarray"))
     ours = next(r for r in rows if r["name"].startswith("imarray"))
@@ -166,7 +180,8 @@ def report(rows: list[dict], nbytes: int, count: int, repeats: int, load: float)
         "(above 0.5, other jobs shared the 2 cores and the timings are indicative).",
         f"- Versions: {versions()}",
         f"- Data: {count} TIFF slices of {PLANE[0]} x {PLANE[1]} uint16 ({nbytes / 2**30:.2f} GiB), 12-bit "
-        f"random values; Zarr v3, zstd (zarr's default), chunks {CHUNKS}; page cache warm; no fsync. Each "
+        f"random values; Zarr v3, every contender with imarray's default codecs ({codec_names()}), chunks "
+        f"{CHUNKS}; page cache warm; no fsync. Each "
         f"contender runs in a fresh process; best time of {repeats} run(s), contenders alternating, and the "
         "highest peak of any run. Peak RSS is the process's VmHWM (interpreter and libraries included); "
         "growth is VmHWM minus RSS after imports.",

@@ -249,3 +249,14 @@ def test_a_series_is_not_written_into_a_folder_holding_other_images(tmp_path):
     assert caught.value.path == str(first)
     assert_identical(stack, ia.load(first))
     assert_identical(stack[:4], ia.load(ia.save(tmp_path / "cap.tif", stack[:4], size_cap=2 * stack[0].nbytes)))
+
+
+def test_the_current_folder_loads_by_its_dot(tmp_path, monkeypatch):
+    stack = extreme_array("uint16", (3, 4, 5))
+    for index, plane in enumerate(stack):
+        tifffile.imwrite(tmp_path / f"s_{index}.tif", plane)
+    (tmp_path / "inner").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert_identical(ia.load("."), stack)
+    monkeypatch.chdir(tmp_path / "inner")
+    assert_identical(ia.load(".."), stack)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 
 import numpy as np
 import pytest
@@ -16,18 +17,35 @@ from helpers import assert_identical, extreme_array
 dask = pytest.importorskip("dask")
 
 
+@pytest.fixture(autouse=True)
+def a_chunk_per_slice(monkeypatch):
+    """These tests follow each slice's read: one slice per chunk, as for slices of 1 MiB and more.
+
+    (Smaller slices share chunks: test_small_slices_share_chunks_... sets its own size.)
+    """
+    from imarray.formats import folder as folder_format
+
+    monkeypatch.setattr(folder_format, "SLICE_CHUNK_BYTES", 1)
+
+
 @pytest.fixture
 def opened(monkeypatch, tmp_path):
-    """Paths under tmp_path opened by anything in this process (tifffile, numpy, zarr, imarray)."""
+    """Paths under tmp_path opened by anything in this process (tifffile, numpy, zarr, imarray's os.open)."""
     seen: list[str] = []
-    real_open = builtins.open
+    real_open, real_os_open = builtins.open, os.open
 
     def counting_open(file, *args, **kwargs):
         if str(tmp_path) in str(file):
             seen.append(str(file))
         return real_open(file, *args, **kwargs)
 
+    def counting_os_open(file, *args, **kwargs):
+        if str(tmp_path) in str(file):
+            seen.append(str(file))
+        return real_os_open(file, *args, **kwargs)
+
     monkeypatch.setattr(builtins, "open", counting_open)
+    monkeypatch.setattr(os, "open", counting_os_open)
     with dask.config.set(scheduler="synchronous"):
         yield seen
 
@@ -53,6 +71,20 @@ def test_folder_reads_nothing_until_computed_and_one_plane_opens_one_file(tmp_pa
     opened.clear()
     assert int(total.compute()) == int(stack.astype(np.int64).sum())
     assert sorted(opened) == sorted(str(folder / f"slice_{i}.tif") for i in range(12))
+
+
+def test_small_slices_share_chunks_and_a_plane_opens_only_its_chunks_files(tmp_path, opened, monkeypatch):
+    from imarray.formats import folder as folder_format
+
+    monkeypatch.setattr(folder_format, "SLICE_CHUNK_BYTES", 4 * 9 * 7 * 2)  # four slices a chunk
+    stack = extreme_array("int16", (10, 9, 7))
+    folder = _slices(tmp_path / "slices", stack)
+    lazy = ia.load(folder, lazy=True)
+    assert lazy.chunks[0] == (4, 4, 2)
+    opened.clear()
+    assert_identical(stack[5], lazy[5].compute())
+    assert sorted(set(opened)) == sorted(str(folder / f"slice_{i}.tif") for i in range(4, 8))
+    assert_identical(stack, lazy.compute())
 
 
 @pytest.mark.parametrize("compression", [None, "zlib"])

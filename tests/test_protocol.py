@@ -29,6 +29,7 @@ CAPABILITY_FUNCTIONS = {
     "chunks": ("chunk_plan",),
     "frames": ("iter_frames",),
     "directory": ("claims",),
+    "same_layout": ("plane_layout", "read_like"),
 }
 CAPABILITY_READ_OPTIONS = {"mmap": {"mmap"}, "sidecar": {"verify", "dtype", "dims"}}
 
@@ -180,6 +181,8 @@ def test_sources_are_read_exactly_where_declared_and_refused_elsewhere(tmp_path,
     written = ia.save(_target(tmp_path, spec), array, format=spec.name)
     url = f"memory://conformance-{spec.name}/{written.name}"  # fsspec's in-memory file system: a remote source
     fsspec.filesystem("memory").put(str(written), url, recursive=written.is_dir())
+    if spec.can("sidecar"):  # a raw binary's description travels beside it
+        fsspec.filesystem("memory").put(str(written.with_suffix(".json")), url.rsplit(".", 1)[0] + ".json")
     if spec.can("remote"):
         _same(spec, array, ia.load(url, format=spec.name))
         _same(spec, array, ia.load(url, format=spec.name, lazy=True).compute())

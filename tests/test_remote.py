@@ -40,6 +40,8 @@ def served(http_root):
     ia.save(http_root / "plane.png", stack[3])
     ia.save(http_root / "movie.gif", (stack[:4, :64, :64] >> 8).astype(np.uint8))
     ia.save(http_root / "volume.nrrd", stack[:2, :8, :8])
+    ia.write(http_root / "stack.bin", ia.Image.from_array(stack, axes="zyx", spacing=(2.0, 0.5, 0.5), units="um"))
+    stack[:3].tofile(http_root / "bare.raw")  # no sidecar: the caller says what it holds
     return stack
 
 
@@ -65,6 +67,22 @@ def test_one_plane_of_a_lazy_remote_zarr_store_transfers_about_one_chunk(http_se
     assert_identical(served[9], lazy[9].compute())
     assert http_server.total_sent() < 3 * PLANE_BYTES + HEADERS
     assert [path for _, path, _ in http_server.requests if "/c/" in path] == ["/stack.zarr/c/9/0/0"]
+
+
+def test_a_raw_binary_over_http_reads_its_sidecar_and_one_plane_transfers_about_one_plane(http_server, served):
+    url = f"{http_server.url}/stack.bin"
+    http_server.reset()
+    described = ia.info(url)
+    assert described.shape == served.shape and str(described.path) == url
+    assert http_server.total_sent() < HEADERS  # the sidecar and a few bytes of the data file
+    image = ia.read(url, verify=True)
+    assert_identical(served, image.array)
+    assert (image.axes, image.spacing) == ("zyx", (2.0, 0.5, 0.5))
+    lazy = ia.load(url, lazy=True)
+    http_server.reset()
+    assert_identical(served[9], lazy[9].compute())
+    assert http_server.total_sent() < 3 * PLANE_BYTES + HEADERS
+    assert_identical(served[:3], ia.load(f"{http_server.url}/bare.raw", dtype="uint16", y=PLANE[0], x=PLANE[1]))
 
 
 def test_geometry_travels_from_a_remote_ome_tiff(http_server, served):
@@ -128,3 +146,21 @@ def test_s3_round_trips_single_files_and_zarr_stores(s3_server):
     assert_identical(stack[:, :64, :64], back.array.compute())
     with pytest.raises(UnsupportedSourceError, match="local"):
         ia.save(f"{base}/big.tif", stack, size_cap="3MB", storage_options=options)
+
+
+def test_s3_raw_binaries_land_with_their_sidecars_and_read_back(s3_server):
+    import fsspec
+
+    options = s3_server.storage_options
+    url = f"s3://{s3_server.bucket}/raw/run1.bin"
+    image = ia.Image.from_array(_stack(2)[:, :48, :40], axes="zyx", spacing=(4.0, 0.25, 0.25), units="um")
+    assert str(ia.write(url, image, storage_options=options)) == url
+    store = fsspec.filesystem("s3", **options)
+    assert sorted(p.rsplit("/", 1)[-1] for p in store.ls(f"{s3_server.bucket}/raw")) == ["run1.bin", "run1.json"]
+    back = ia.read(url, storage_options=options, verify=True)
+    assert_identical(image.array, back.array)
+    assert (back.axes, back.spacing, back.units) == (image.axes, image.spacing, image.units)
+    assert_identical(image.array, ia.load(url, storage_options=options, lazy=True).compute())
+    store.pipe(f"{s3_server.bucket}/raw/run1.bin", b"\0" * 16)  # changed behind its sidecar's back
+    with pytest.raises(CorruptFileError, match="sidecar describes"):
+        ia.load(url, storage_options=options)

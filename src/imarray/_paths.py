@@ -6,8 +6,9 @@ import contextlib
 import io
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import overload
 
 from ._temporaries import TEMP_MARKER
 from .sources import Source
@@ -23,8 +24,9 @@ def natural_key(path: Path | str) -> tuple:
     >>> sorted(["s10.tif", "s2.tif", "s1.tif"], key=lambda p: natural_key(Path(p)))
     ['s1.tif', 's2.tif', 's10.tif']
     """
-    parts = _DIGITS.split((path if isinstance(path, str) else path.name).lower())
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+    parts: list = _DIGITS.split((path if isinstance(path, str) else path.name).lower())
+    parts[1::2] = map(int, parts[1::2])  # text at even places, numbers at odd ones: always the same kinds meet
+    return tuple(parts)
 
 
 def visible_files(folder: Path) -> list[Path]:
@@ -32,12 +34,52 @@ def visible_files(folder: Path) -> list[Path]:
     return [folder / name for name in visible_names(folder)]
 
 
-def visible_names(folder: Path) -> list[str]:
-    """The names of :func:`visible_files` (no Path made per file: a folder may hold 100,000)."""
+def visible_names(folder: Path, *, ordered: bool = True) -> list[str]:
+    """The names of :func:`visible_files` (no Path made per file: a folder may hold 100,000).
+
+    ``ordered=False``: in the directory's own order, for a question any name may answer.
+    """
     with os.scandir(folder) as entries:  # the directory's own file types: no stat per file
         names = [entry.name for entry in entries
                  if entry.is_file() and not entry.name.startswith(".") and TEMP_MARKER not in entry.name]
-    return sorted(names, key=natural_key)
+    return sorted(names, key=natural_key) if ordered else names
+
+
+class FolderFiles(Sequence[Path]):
+    """Files of one folder as paths, each made when asked for: a lazy plan of 100,000 slices makes none.
+
+    Examples
+    --------
+    >>> files = FolderFiles(Path("slices"), ["s_1.tif", "s_2.tif"])
+    >>> len(files), files[-1].name, files == (Path("slices/s_1.tif"), Path("slices/s_2.tif"))
+    (2, 's_2.tif', True)
+    """
+
+    def __init__(self, folder: Path, names: Sequence[str]) -> None:
+        self.folder, self.names = folder, tuple(names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @overload
+    def __getitem__(self, index: int) -> Path: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Path]: ...
+
+    def __getitem__(self, index: int | slice) -> Path | Sequence[Path]:
+        if isinstance(index, slice):
+            return FolderFiles(self.folder, self.names[index])
+        return self.folder / self.names[index]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash((self.folder, self.names))
+
+    def __repr__(self) -> str:
+        return f"FolderFiles({str(self.folder)!r}, {len(self.names)} files)"
 
 
 def file_size(path: Path | Source) -> int:

@@ -160,7 +160,8 @@ def found(folder: Path, targets: list[Path] | None = None) -> list[Temporary]:
     """The temporaries in ``folder`` (of ``targets`` only, where given), without touching them."""
     tags = None if targets is None else {split_name(t.name)[0] for t in targets}
     try:
-        names = [entry.name for entry in Path(folder).iterdir()]
+        with os.scandir(folder) as entries:  # no Path per name: a folder may hold 100,000 slices
+            names = [entry.name for entry in entries]
     except OSError:
         return []
     result = []

@@ -665,7 +665,8 @@ def _save(path: SourceLike, array: Any, *, format: str | None, dtype: Any, scale
         spec = registry.for_writing(Path(source.name or "unnamed") if isinstance(path, Source) else path, format)
     except ImarrayError as err:
         raise type(err)(err.message, path=path, hint=err.hint) from None
-    if isinstance(path, Source) and ((spec.multi_file and not spec.can("remote")) or "size_cap" in options):
+    if isinstance(path, Source) and ((spec.multi_file and not (spec.can("remote") and path.is_remote))
+                                     or "size_cap" in options):
         raise UnsupportedSourceError(f"{spec.name} writes several files, which imarray writes to local folders only"
                                      if spec.multi_file else "size_cap= writes a folder of files, a local one only",
                                      path=path, hint="save to a local path, then copy it; to an object store, "

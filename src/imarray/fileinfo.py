@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,8 @@ class FileInfo:
     files
         Every file that holds pixels (several for folders and series).
     disk_bytes
-        Bytes on disk of ``files`` (and sidecars).
+        Bytes on disk of ``files`` (and sidecars); ``None`` where not counted
+        (a lazy folder, planned without a look at each file: ``info`` counts).
     metadata
         Format details: compression, ImageJ/OME flags, a recorded scale, ...
 
@@ -61,8 +63,8 @@ class FileInfo:
     spacing: dict[str, float] = field(default_factory=dict)
     units: dict[str, str] = field(default_factory=dict)
     origin: dict[str, float] = field(default_factory=dict)
-    files: tuple[Path | Source, ...] = ()
-    disk_bytes: int = 0
+    files: Sequence[Path | Source] = ()
+    disk_bytes: int | None = 0
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -108,7 +110,7 @@ class FileInfo:
             ("spacing", geometry(self.spacing) or "-"),
             ("origin", geometry(self.origin) or "-"),
             ("files", str(len(self.files))),
-            ("on disk", human_bytes(self.disk_bytes)),
+            ("on disk", "not counted" if self.disk_bytes is None else human_bytes(self.disk_bytes)),
             ("in memory", human_bytes(self.nbytes)),
         ]
         for key, value in self.metadata.items():

@@ -3,7 +3,7 @@
 ``ia.load(path, lazy=True)`` asks the format's registry row how to read it:
 
 - a row with the ``chunks`` capability gives a :class:`~imarray.protocol.ChunkPlan`
-  (``chunk_plan``): a folder one chunk per file, a multi-page TIFF groups of
+  (``chunk_plan``): a folder one chunk per file (small slices about 1 MiB of them), a multi-page TIFF groups of
   pages of about 64 MB, a raw binary groups of frames read from their byte
   offsets (never ``dask.array.from_array(np.memmap(...))``, which copies the
   whole map when the graph is built), a Zarr store its own chunks;
@@ -24,7 +24,7 @@ Examples
 ...         _ = ia.save(folder / f"slice_{index}.tif", np.full((4, 5), index, np.uint16))
 ...     stack = ia.load(folder, lazy=True)
 ...     print(stack.shape, stack.chunks[0], int(stack[2].max().compute()))
-(3, 4, 5) (1, 1, 1) 2
+(3, 4, 5) (3,) 2
 """
 
 from __future__ import annotations

@@ -67,6 +67,8 @@ CAPABILITIES: dict[str, str] = {
     "sidecar": "read(..., verify=, dtype=, dims=): a raw binary described by a sidecar, or by the caller without one",
     "file_objects": "reads bytes, io.BytesIO and open binary files",
     "remote": "reads fsspec URLs (s3://, https://, ...) with range requests",
+    "same_layout": "plane_layout(path, *, nbytes) and read_like(layout, path, out) -> bool: a folder's slices read "
+    "from the first slice's layout when their headers say the same",
 }
 
 
@@ -209,7 +211,8 @@ class FormatSpec:
 
 
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-_TIFF_CAN = frozenset({"read", "write", "chunks", "stream_write", "mmap", "series", "file_objects", "remote"})
+_TIFF_CAN = frozenset({"read", "write", "chunks", "stream_write", "mmap", "series", "file_objects", "remote",
+                       "same_layout"})
 _PICTURE_CAN = frozenset({"read", "write", "file_objects", "remote"})  # decoded whole: fetched in one request
 _TIFF_OPTIONS = _options(
     ("compression", (str,), "zlib, zstd, lzw, lzma, ... (codecs beyond zlib/lzma: the codecs extra)"),
@@ -274,7 +277,7 @@ BUILTIN: tuple[FormatSpec, ...] = (
         ndim=(1, 32),
         module="imarray.formats.raw",
         extensions=(".bin", ".raw"),
-        capabilities=frozenset({"read", "write", "chunks", "stream_write", "mmap", "sidecar"}),
+        capabilities=frozenset({"read", "write", "chunks", "stream_write", "mmap", "sidecar", "remote"}),
         read_options=("mmap", "verify", "dtype", "dims"),
         options=_options(_AXES, ("checksum", (bool,), "False skips the CRC-32 recorded in the sidecar")),
         multi_file=True,

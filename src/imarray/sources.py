@@ -353,6 +353,29 @@ class Source:
         return Source("remote", text, url=self.url.rstrip("/") + "/" + name,
                       storage_options=self._options, timeout=self.timeout)
 
+    def sibling(self, name: str) -> Source:
+        """The source ``name`` beside this one (a raw binary's sidecar), with the same options and timeout.
+
+        A URL keeps its scheme, host and folder; its query (a signature made for
+        this object alone) is not carried over.
+
+        >>> as_source("s3://bucket/run1/cells.bin").sibling("cells.json").text
+        's3://bucket/run1/cells.json'
+        """
+        self._not_memory("name a file beside it")
+        if not name or "/" in name or name in (".", ".."):
+            raise ValueError(f"{name!r} is not a file name")
+        if self._path is not None:
+            return Source("local", str(self._path.with_name(name)), path=self._path.with_name(name),
+                          timeout=self.timeout)
+        chain, _, last = self.url.rpartition("::")
+        parts = urllib.parse.urlsplit(last)
+        folder = parts.path.rsplit("/", 1)[0]
+        url = urllib.parse.urlunsplit((parts.scheme, parts.netloc, f"{folder}/{name}", "", ""))
+        url = f"{chain}::{url}" if chain else url
+        text = self.text.rsplit("/", 1)[0] + "/" + name if "?" not in self.text else url
+        return Source("remote", text, url=url, storage_options=self._options, timeout=self.timeout)
+
     # -- reading ------------------------------------------------------------------------------
 
     def open(self) -> IO[bytes]:

@@ -27,7 +27,7 @@ from typing import cast
 import numpy as np
 
 from .. import api
-from .._paths import visible_files
+from .._paths import local, visible_files
 from ..dtypes import as_dtype
 from ..errors import ImageFileNotFoundError
 from ..formats import folder as folder_format
@@ -143,8 +143,9 @@ def save_binary(path: str | Path, images: np.ndarray, name: str | None = None) -
     target = _target(path, name, ".bin", "binary_video")
     images = np.asarray(images)
     calscipy = images.ndim == 3 and images.dtype.byteorder != ">"
-    return raw.write(target, images, spec=BY_NAME["raw"], metadata={},
-                     sidecar="calscipy" if calscipy else "imarray")
+    written = raw.write(target, images, spec=BY_NAME["raw"], metadata={},
+                        sidecar="calscipy" if calscipy else "imarray")
+    return local(written)  # a local target gives a local path
 
 
 def _with_default_suffix(path: str | Path, extension: str) -> Path:

@@ -331,7 +331,7 @@ def claims(path: Path, *, spec: FormatSpec) -> bool:
     from ..registry import by_extension
 
     found = False
-    for name in visible_names(path):  # names first: a folder of 100,000 TIFF slices says no at its first file
+    for name in visible_names(path, ordered=False):  # a folder of 100,000 TIFF slices says no at its first file
         other = by_extension(name)
         if other is not None and other.name != spec.name:
             return False

@@ -14,6 +14,7 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
@@ -21,10 +22,10 @@ from typing import NamedTuple
 import numpy as np
 
 from .._atomic import atomic_files
-from .._chunking import along_first, still_there
+from .._chunking import along_first, groups, still_there
 from .._commit import sweep
-from .._memory import aligned_empty
-from .._paths import disk_bytes, visible_files, visible_names
+from .._memory import aligned_empty, byte_view
+from .._paths import FolderFiles, disk_bytes, visible_files, visible_names
 from .._progress import progress as progress_bar
 from ..errors import (
     CorruptFileError,
@@ -141,6 +142,7 @@ def info(folder: Path, *, spec: FormatSpec | None = None) -> FileInfo:
 
 
 _READERS = min(2, os.cpu_count() or 1)  # threads reading a folder's files into one array
+SLICE_CHUNK_BYTES = 2**20  # a lazy folder's chunk: one slice, or consecutive slices of about this many bytes
 
 
 class MixedGeometryWarning(UserWarning):
@@ -185,13 +187,17 @@ def read(folder: Path, *, spec: FormatSpec | None = None, out: np.ndarray | None
 
 
 def chunk_plan(folder: Path, *, spec: FormatSpec) -> ChunkPlan:
-    """One chunk per file, without opening every file.
+    """Chunks of whole files, planned without opening every file.
 
     A folder of single planes (slices) is planned from its first and last
     files' headers: every other file is checked when its chunk is read (a
     file of another shape or dtype is a ``CorruptFileError`` naming it, other
-    spacing a ``MixedGeometryWarning``). A folder of stacks, whose lengths
-    may differ, is planned from every header, as ``read`` plans it.
+    spacing a ``MixedGeometryWarning``). A chunk is one slice, or as many
+    consecutive slices as make about ``SLICE_CHUNK_BYTES`` when they are
+    smaller: dask's cost per task (a fraction of a millisecond) would
+    otherwise exceed the read of a small slice. A folder of stacks, whose
+    lengths may differ, is planned from every header, as ``read`` plans it,
+    one chunk per file.
     """
     member, names = image_names(folder)  # an unreadable file fails when its chunk is read
     if not member.multi_file:
@@ -200,26 +206,30 @@ def chunk_plan(folder: Path, *, spec: FormatSpec) -> ChunkPlan:
         last = module.info(folder / names[-1], spec=member) if len(names) > 1 else first
         count, frame_shape = _frames(first)
         if count == 1 == _frames(last)[0] and first.shape == last.shape == frame_shape and first.dtype == last.dtype:
-            expected = _Expected(first.path.name, first.dtype, first.spacing, first.units, first.origin)
+            plane_bytes = math.prod(frame_shape) * np.dtype(first.dtype).itemsize
+            expected = _Expected(first.path.name, first.dtype, first.spacing, first.units, first.origin,
+                                 _layout(member, first.path, plane_bytes))
             base = f"{folder}{os.sep}"  # names joined as text: a Path per file costs more than the plan
-            per_file = [(read_member, base + name, member.name, (1, *frame_shape), first.dtype, True, expected)
-                        for name in names]
-            keyed, chunks = along_first(per_file, (1,) * len(names), frame_shape)
+            paths = [base + name for name in names]
+            ranges = groups(len(paths), plane_bytes, SLICE_CHUNK_BYTES)
+            tasks = [(read_members, tuple(paths[start:stop]), member.name, (stop - start, *frame_shape), first.dtype,
+                      True, expected) for start, stop in ranges]
+            keyed, chunks = along_first(tasks, tuple(stop - start for start, stop in ranges), frame_shape)
             shape = (len(names), *frame_shape)
             return ChunkPlan(chunks=chunks, dtype=np.dtype(first.dtype), tasks=keyed,
                              info=_combined_info(folder, member, [first, last], shape, first.dtype,
-                                                 files=[folder / name for name in names]))
+                                                 files=FolderFiles(folder, names), count_bytes=False))
     member, infos, shape, dtype = _plan(folder)
     if member.multi_file:  # a folder holding one raw binary
         return member.load().chunk_plan(infos[0].path, spec=member)
-    tasks: list[tuple] = []
+    per_file: list[tuple] = []
     counts = []
     for file_info in infos:
         count, frame_shape = _frames(file_info)
-        tasks.append((read_member, str(file_info.path), member.name, (count, *frame_shape), dtype,
-                      frame_shape == file_info.shape, None))
+        per_file.append((read_members, (str(file_info.path),), member.name, (count, *frame_shape), dtype,
+                         frame_shape == file_info.shape, None))
         counts.append(count)
-    keyed, chunks = along_first(tasks, tuple(counts), shape[1:])
+    keyed, chunks = along_first(per_file, tuple(counts), shape[1:])
     return ChunkPlan(chunks=chunks, dtype=np.dtype(dtype), tasks=keyed,
                      info=_combined_info(folder, member, infos, shape, dtype))
 
@@ -232,33 +242,47 @@ class _Expected(NamedTuple):
     spacing: dict
     units: dict
     origin: dict
+    layout: object | None = None  # the first file's layout: files whose headers say the same are read from it
 
 
-def read_member(path: str, spec_name: str, shape: tuple[int, ...], dtype: str, is_plane: bool,
-                expected: _Expected | None = None, out: np.ndarray | None = None) -> np.ndarray:
-    """Task: read one whole file of a folder into a chunk of ``shape`` (into ``out`` if given).
+def read_members(paths: tuple[str, ...], spec_name: str, shape: tuple[int, ...], dtype: str, is_plane: bool,
+                 expected: _Expected | None = None, out: np.ndarray | None = None) -> np.ndarray:
+    """Task: read whole files of a folder into a chunk of ``shape`` (into ``out`` if given).
 
-    With ``expected`` (a folder planned from its first file), a file of
-    another shape or dtype is a ``CorruptFileError`` naming it and the first
-    file, and other spacing, units or origin a ``MixedGeometryWarning``.
+    ``is_plane``: each file is one plane of the chunk; otherwise the one file
+    is the whole chunk. With ``expected`` (a folder planned from its first
+    file), a file of another shape or dtype is a ``CorruptFileError`` naming
+    it and the first file, and other spacing, units or origin a
+    ``MixedGeometryWarning``.
     """
     member = by_name(spec_name)
     out = aligned_empty(shape, dtype) if out is None else out
+    for index, path in enumerate(paths):
+        _read_member(member, path, out[index] if is_plane else out, expected)
+    return out
+
+
+def _read_member(member: FormatSpec, path: str, out: np.ndarray, expected: _Expected | None) -> None:
+    module = member.load()
+    if expected is not None and expected.layout is not None:
+        with still_there(path):
+            if module.read_like(expected.layout, path, byte_view(out)):
+                return
     try:
         with still_there(path):
-            _, described = member.load().read(Path(path), spec=member, out=out[0] if is_plane else out)
+            _, described = module.read(Path(path), spec=member, out=out)
     except CorruptFileError as err:
         if expected is None:
             raise
         raise CorruptFileError(err.message, path=path, hint=f"every file of the folder must hold one "
-                               f"{'x'.join(map(str, shape[1:]))} {dtype} frame like {expected.first}; move the odd "
-                               "file out, or load the folder without lazy=True to stack files of any length") from None
+                               f"{'x'.join(map(str, out.shape))} {out.dtype} frame like {expected.first}; move the "
+                               "odd file out, or load the folder without lazy=True to stack files of any length"
+                               ) from None
     geometry = (described.spacing, described.units, described.origin)
     if expected is not None and geometry != (expected.spacing, expected.units, expected.origin):
         warnings.warn(f"{path}: records spacing {described.spacing} {described.units} and origin "
                       f"{described.origin}, {expected.first} spacing {expected.spacing} {expected.units} and origin "
-                      f"{expected.origin}; the folder takes the first file's", MixedGeometryWarning, stacklevel=2)
-    return out
+                      f"{expected.origin}; the folder takes the first file's", MixedGeometryWarning, stacklevel=3)
 
 
 def _read_uniform(
@@ -273,11 +297,14 @@ def _read_uniform(
     if last_frame_shape != frame_shape or last.dtype != first.dtype or (last.shape == frame_shape) != is_plane:
         raise _NotUniform
     out = aligned_empty((count * (len(files) - 1) + last_count, *frame_shape), first.dtype)
+    layout = _layout(spec, files[0], out[0].nbytes) if is_plane else None
 
-    def read_one(index: int) -> FileInfo:
+    def read_one(index: int) -> FileInfo | None:
         expected = last_count if index == len(files) - 1 else count
         start = index * count
         view = out[start] if is_plane else out[start : start + expected]
+        if layout is not None and module.read_like(layout, files[index], byte_view(view)):
+            return None  # its header says what the first file's says
         try:
             _, described = module.read(files[index], spec=spec, out=view)
         except (ImarrayError, ValueError) as exc:
@@ -287,9 +314,15 @@ def _read_uniform(
         return described
 
     with ThreadPoolExecutor(_READERS, thread_name_prefix="imarray-folder") as pool:  # file reads and decoding
-        infos = list(progress_bar(pool.map(read_one, range(len(files))), total=len(files), desc="reading",
-                                  enabled=show_progress))  # release the GIL: both cores take files in turn
-    return out, _combined_info(folder, spec, infos, out.shape, first.dtype)
+        read = list(progress_bar(pool.map(read_one, range(len(files))), total=len(files), desc="reading",
+                                 enabled=show_progress))  # release the GIL: both cores take files in turn
+    infos = [first, *(described for described in read if described is not None)]
+    return out, _combined_info(folder, spec, infos, out.shape, first.dtype, files=files)
+
+
+def _layout(spec: FormatSpec, first: Path, nbytes: int) -> object | None:
+    """The first slice's layout, for rows that read slices laid out like it (``same_layout``); else None."""
+    return spec.load().plane_layout(first, nbytes=nbytes) if spec.can("same_layout") else None
 
 
 # metadata describing one file, not the folder's image (a series part, a TIFF's own series)
@@ -298,9 +331,12 @@ _PER_FILE = ("series", "series_shapes")
 
 def _combined_info(
     folder: Path, spec: FormatSpec, infos: list[FileInfo], shape: tuple[int, ...], dtype: str,
-    files: list[Path] | None = None,
+    files: Sequence[Path] | None = None, *, count_bytes: bool = True,
 ) -> FileInfo:
-    """The folder's description from its files' ``infos`` (all of them, or the first and last of ``files``)."""
+    """The folder's description from its files' ``infos`` (all of them, or some of ``files``).
+
+    ``count_bytes=False`` leaves the bytes on disk uncounted (a lazy plan: a stat per file).
+    """
     first = infos[0]
     members = [i.path for i in infos if isinstance(i.path, Path)] if files is None else files
     odd = next((i for i in infos if (i.spacing, i.units, i.origin) != (first.spacing, first.units, first.origin)),
@@ -324,7 +360,7 @@ def _combined_info(
         units=first.units,
         origin=first.origin,
         files=tuple(members),
-        disk_bytes=disk_bytes(members),
+        disk_bytes=disk_bytes(members) if count_bytes else None,
         metadata={key: value for key, value in first.metadata.items() if key not in _PER_FILE},
     )
 

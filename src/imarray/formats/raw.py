@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .._atomic import atomic_files, prepare_target, writes_are_durable
-from .._chunking import along_first, groups, read_bytes, read_file_into
+from .._chunking import REMOTE_CHUNK_BYTES, along_first, groups, read_bytes, read_file_into
 from .._disk import preallocate, start_writeback
 from .._memory import aligned_empty, byte_view
 from .._paths import local
@@ -46,6 +46,7 @@ from ..geometry import check_axes
 from ..layout import dense_planes
 from ..protocol import ChunkPlan
 from ..registry import ALL_DTYPES, FormatSpec
+from ..sources import Source, writing_all
 
 _CHUNK = 16 * 2**20  # small enough for the CRC thread to keep pace, large enough for few syscalls
 _CALSCIPY_KEYS = ("frames", "y", "x")
@@ -64,7 +65,7 @@ def bin_path(path: Path) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
-def _dtype(value: Any, source: Path) -> np.dtype:
+def _dtype(value: Any, source: Path | Source) -> np.dtype:
     """The dtype a sidecar (or ``dtype=``) names, if it is one of the image dtypes imarray holds.
 
     Sidecars are untrusted input: an object, void, string or datetime dtype
@@ -82,7 +83,7 @@ def _dtype(value: Any, source: Path) -> np.dtype:
     return dtype
 
 
-def _shape(value: Any, source: Path) -> tuple[int, ...]:
+def _shape(value: Any, source: Path | Source) -> tuple[int, ...]:
     if (not isinstance(value, list) or len(value) > _MAX_DIMS
             or not all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s < 2**62 for s in value)):
         raise SidecarError(f"the shape {value!r} is not a list of sizes", path=source,
@@ -90,16 +91,28 @@ def _shape(value: Any, source: Path) -> tuple[int, ...]:
     return tuple(value)
 
 
-def _sidecar(path: Path) -> dict | None:
-    sidecar = path.with_suffix(".json")
+def _sidecar_of(path: Path | Source) -> Path | Source:
+    """Where the sidecar of the data file ``path`` is: ``name.json`` beside it."""
+    return path.with_suffix(".json") if isinstance(path, Path) else path.sibling(Path(path.name).stem + ".json")
+
+
+def _sidecar(path: Path | Source) -> dict | None:
+    sidecar = _sidecar_of(path)
     if not sidecar.exists():
         return None
-    if not sidecar.is_file() or sidecar.stat().st_size > _MAX_SIDECAR_BYTES:
-        raise SidecarError(f"the sidecar is not a regular file of at most {_MAX_SIDECAR_BYTES} bytes", path=sidecar,
-                           hint="a sidecar is a small JSON file; delete it and pass dtype= and sizes")
-    try:
+    if isinstance(sidecar, Path):
+        if not sidecar.is_file() or sidecar.stat().st_size > _MAX_SIDECAR_BYTES:
+            raise SidecarError(f"the sidecar is not a regular file of at most {_MAX_SIDECAR_BYTES} bytes",
+                               path=sidecar, hint="a sidecar is a small JSON file; delete it and pass dtype= and sizes")
         with open(sidecar, "rb") as handle:
-            data = json.loads(handle.read(_MAX_SIDECAR_BYTES + 1).decode())
+            text = handle.read(_MAX_SIDECAR_BYTES + 1)
+    else:
+        if sidecar.size() > _MAX_SIDECAR_BYTES:
+            raise SidecarError(f"the sidecar holds more than {_MAX_SIDECAR_BYTES} bytes", path=sidecar,
+                               hint="a sidecar is a small JSON file; delete it and pass dtype= and sizes")
+        text = sidecar.read_range(0, sidecar.size())
+    try:
+        data = json.loads(text.decode())
     except RecursionError:
         raise SidecarError("the sidecar's JSON is nested too deeply", path=sidecar,
                            hint="fix it, or delete it and pass dtype= and sizes") from None
@@ -151,7 +164,8 @@ def _claim(path: Path) -> None:
                               "overwrite them", path=path, hint=f"choose another name, or delete {header.name} first")
 
 
-def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tuple[int, ...], np.dtype, str, dict]:
+def _layout_from_sidecar(data: dict, sidecar: Path | Source,
+                         file_size: int) -> tuple[tuple[int, ...], np.dtype, str, dict]:
     if "shape" in data and "dtype" in data:
         dtype = _dtype(data["dtype"], sidecar)
         order = data.get("byte_order")
@@ -188,7 +202,8 @@ def _layout_from_sidecar(data: dict, sidecar: Path, file_size: int) -> tuple[tup
     )
 
 
-def _infer(sizes: dict, order: tuple[str, ...], dtype: np.dtype, file_size: int, path: Path) -> tuple[int, ...]:
+def _infer(sizes: dict, order: tuple[str, ...], dtype: np.dtype, file_size: int,
+           path: Path | Source) -> tuple[int, ...]:
     unknown = [k for k in order if k not in sizes]
     known = math.prod(int(sizes[k]) for k in order if k in sizes) * dtype.itemsize
     if len(unknown) > 1:
@@ -203,10 +218,11 @@ def _infer(sizes: dict, order: tuple[str, ...], dtype: np.dtype, file_size: int,
     return tuple(int(sizes[k]) for k in order)
 
 
-def _layout_from_caller(dtype: Any, dims: dict, path: Path, file_size: int) -> tuple[tuple[int, ...], np.dtype]:
+def _layout_from_caller(dtype: Any, dims: dict, path: Path | Source,
+                        file_size: int) -> tuple[tuple[int, ...], np.dtype]:
     if dtype is None:
         raise SidecarError(
-            f"no sidecar {path.with_suffix('.json').name} beside it, and no dtype= given",
+            f"no sidecar {_sidecar_of(path).name} beside it, and no dtype= given",
             path=path,
             hint="pass dtype= and all but one size, e.g. ia.load(path, dtype='uint16', y=512, x=512)",
         )
@@ -226,28 +242,34 @@ def _layout_from_caller(dtype: Any, dims: dict, path: Path, file_size: int) -> t
     return _infer(dict(dims), order, dtype, file_size, path), dtype
 
 
-def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[FileInfo, np.dtype]:
-    path = bin_path(path)
-    if not path.exists():
-        raise CorruptFileError("the sidecar is here but the .bin it describes is not", path=path)
-    if not path.is_file():  # a FIFO would block, /dev/zero never end
-        raise CorruptFileError("the data file is not a regular file", path=path,
-                               hint="raw pixels are read from a regular file")
-    file_size = path.stat().st_size
+def _describe(path: Path | Source, dtype: Any = None, dims: dict | None = None) -> tuple[FileInfo, np.dtype]:
+    if isinstance(path, Source):  # a URL: the data file's size and its sidecar, two small requests
+        if Path(path.name).suffix.lower() not in (".bin", ".raw"):
+            path = path.sibling(path.name + ".bin")
+        file_size = path.size()
+    else:
+        path = bin_path(path)
+        if not path.exists():
+            raise CorruptFileError("the sidecar is here but the .bin it describes is not", path=path)
+        if not path.is_file():  # a FIFO would block, /dev/zero never end
+            raise CorruptFileError("the data file is not a regular file", path=path,
+                                   hint="raw pixels are read from a regular file")
+        file_size = path.stat().st_size
     data = _sidecar(path)
     dims = dims or {}
     if data is not None:
         owner = data.get("data_file")
         if owner not in (None, path.name):
-            raise SidecarError(f"the sidecar {path.with_suffix('.json').name} describes {owner}, not {path.name}",
+            raise SidecarError(f"the sidecar {_sidecar_of(path).name} describes {owner}, not {path.name}",
                                path=path, hint=f"load {owner}; for this file pass dtype= and sizes after moving "
                                "it to a folder of its own")
-        shape, stored, axes, metadata = _layout_from_sidecar(data, path.with_suffix(".json"), file_size)
+        sidecar = _sidecar_of(path)
+        shape, stored, axes, metadata = _layout_from_sidecar(data, sidecar, file_size)
         if dtype is not None and _dtype(dtype, path).newbyteorder("=") != stored.newbyteorder("="):
             raise SidecarError(f"dtype={dtype!r} contradicts the sidecar's {stored}", path=path,
                                hint="drop dtype=, or fix the sidecar")
         files = (path,)
-        disk = file_size + path.with_suffix(".json").stat().st_size
+        disk = file_size + (sidecar.stat().st_size if isinstance(sidecar, Path) else sidecar.size())
     else:
         shape, stored = _layout_from_caller(dtype, dims, path, file_size)
         axes, metadata, files, disk = "q" * len(shape), {"sidecar": None}, (path,), file_size
@@ -265,14 +287,14 @@ def _describe(path: Path, dtype: Any = None, dims: dict | None = None) -> tuple[
     return info, stored
 
 
-def _per_axis(data: dict, key: str, path: Path) -> dict:
+def _per_axis(data: dict, key: str, path: Path | Source) -> dict:
     """A sidecar's ``spacing``/``units``/``origin``: axis letter -> number (unit: text); empty if absent."""
     values = data.get(key) or {}
     wanted = str if key == "units" else (int, float)
     if not isinstance(values, dict) or not all(isinstance(v, wanted) and not isinstance(v, bool)
                                                for v in values.values()):
         raise SidecarError(f"the sidecar's {key!r} is not a mapping of axis letters to "
-                           f"{'text' if key == 'units' else 'numbers'}", path=path.with_suffix(".json"))
+                           f"{'text' if key == 'units' else 'numbers'}", path=_sidecar_of(path))
     return values
 
 
@@ -340,10 +362,16 @@ def read(
         raise InvalidOptionError(f"mode={mode!r} is not a mode to map an existing file", path=path,
                                  hint="pass 'r' (read-only), 'r+' (writes go to the file) or 'c' (copy on write)")
     file_info, stored = _describe(path, dtype, dims)
-    path = local(file_info.path)
     recorded: dict = (file_info.metadata.get("checksum") or {}) if verify else {}
     if verify and not recorded:
-        raise SidecarError("verify=True, but the sidecar records no checksum", path=path)
+        raise SidecarError("verify=True, but the sidecar records no checksum", path=file_info.path)
+    if isinstance(file_info.path, Source):  # one ranged read of the whole file (api refuses mmap=True)
+        array = aligned_empty(file_info.shape, stored) if out is None else out
+        file_info.path.read_into(0, byte_view(array))
+        if verify:
+            _compare_checksum(recorded, f"{zlib.crc32(byte_view(array)):08x}", file_info.path)
+        return array, file_info
+    path = local(file_info.path)
     if mmap:
         if verify:
             _compare_checksum(recorded, _crc32(path), path)
@@ -366,19 +394,20 @@ def read(
 
 
 def chunk_plan(path: Path, *, spec: FormatSpec, dtype: Any = None, dims: dict | None = None) -> ChunkPlan:
-    """Groups of whole frames of about 64 MB, each read from its own byte offset (``dtype``/``dims`` as ``read``)."""
+    """Groups of whole frames of about 64 MB (4 MB from a URL: one request), each read from its own byte offset
+    (``dtype``/``dims`` as ``read``)."""
     described, stored = _describe(path, dtype, dims)
     shape = described.shape
     frame = shape[1:]
     frame_bytes = math.prod(frame) * stored.itemsize
-    ranges = groups(shape[0], frame_bytes)
-    tasks = [(read_bytes, str(described.path), stored.str, start * frame_bytes, (stop - start, *frame))
-             for start, stop in ranges]
+    ranges = groups(shape[0], frame_bytes, REMOTE_CHUNK_BYTES if isinstance(described.path, Source) else None)
+    where = described.path if isinstance(described.path, Source) else str(described.path)  # a source pickles
+    tasks = [(read_bytes, where, stored.str, start * frame_bytes, (stop - start, *frame)) for start, stop in ranges]
     keyed, chunks = along_first(tasks, tuple(stop - start for start, stop in ranges), frame)
     return ChunkPlan(chunks=chunks, dtype=stored, tasks=keyed, info=described)
 
 
-def _compare_checksum(recorded: dict, actual: str, path: Path) -> None:
+def _compare_checksum(recorded: dict, actual: str, path: Path | Source) -> None:
     if actual != recorded.get("value"):
         raise CorruptFileError(
             f"checksum mismatch: the sidecar records {recorded.get('value')}, the file gives {actual}",
@@ -399,7 +428,7 @@ def _write_all(handle: Any, data: memoryview) -> None:
 
 
 def write(
-    path: Path,
+    path: Path | Source,
     array: np.ndarray,
     *,
     spec: FormatSpec,
@@ -407,11 +436,16 @@ def write(
     axes: str | None = None,
     checksum: bool | None = None,
     sidecar: str = "imarray",
-) -> Path:
-    """Write ``path`` (.bin) and its sidecar atomically; return the .bin path."""
-    path = bin_path(path)  # through a link: the sidecar goes beside the data file it points to
-    prepare_target(path.with_suffix(".json"))  # a name too long for its sidecar is refused before any check
-    _claim(path)
+) -> Path | Source:
+    """Write ``path`` (.bin) and its sidecar atomically (to a URL: the data file, then the sidecar, each put whole
+    once both are complete); return the .bin path."""
+    if isinstance(path, Source):
+        files = writing_all([path, path.sibling(Path(path.name).stem + ".json")])
+    else:
+        path = bin_path(path)  # through a link: the sidecar goes beside the data file it points to
+        prepare_target(path.with_suffix(".json"))  # a name too long for its sidecar is refused before any check
+        _claim(path)
+        files = atomic_files([path, path.with_suffix(".json")])
     byte_order = "big" if array.dtype.byteorder == ">" else "little"
     if sidecar == "calscipy":
         if array.ndim != 3 or byte_order == "big":
@@ -422,7 +456,7 @@ def write(
             )
         meta: dict = dict(zip(_CALSCIPY_KEYS, (int(s) for s in array.shape), strict=True))
         meta["dtype"] = array.dtype.name
-    with atomic_files([path, path.with_suffix(".json")]) as (tmp_bin, tmp_json):
+    with files as (tmp_bin, tmp_json):
         with open(tmp_bin, "wb", buffering=0) as handle, _OverlappedCrc(enabled=checksum is not False) as crc:
             preallocate(handle.fileno(), array.nbytes)
             durable, offset = writes_are_durable(), 0

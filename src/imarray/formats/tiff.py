@@ -49,6 +49,8 @@ from ..layout import dense_planes
 from ..protocol import ChunkPlan
 from ..registry import FormatSpec
 from ..sources import Source
+from ._tiff_layout import plane_layout as plane_layout  # same_layout: a folder's slices read from the first's
+from ._tiff_layout import read_like as read_like
 
 _BIGTIFF_ABOVE = int(0.95 * 2**32)
 _BUILTIN_CODECS = {"zlib", "deflate", "lzma"}
