@@ -24,6 +24,7 @@ from digitize_render import smooth_field
 from imarray.cli import main
 from imarray.digitize import Axis, AxisTicksWarning, CalibrationError, digitize_panels, read_axis_ticks
 from imarray.digitize.axis_ticks import AxisTicksNotReadError
+from imarray.errors import InvalidOptionError
 
 FIELD = smooth_field((30, 40))
 
@@ -178,6 +179,11 @@ def test_fewer_than_two_ticks_or_none_are_refused():
     page[50:150, 60:260] = 90  # a grey block without frame, ticks or labels
     with pytest.raises(AxisTicksNotReadError, match="fewer than two tick marks"):
         read_axis_ticks(page, (50, 150, 60, 260), "x")
+    with pytest.raises(InvalidOptionError, match="'auto', 'linear' or 'log'"):
+        read_axis_ticks(page, (50, 150, 60, 260), "x", scale="log10")
+    for scales in (("auto", "ln"), ("log",), "log"):
+        with pytest.raises(InvalidOptionError, match="'auto', 'linear' or 'log'"):
+            digitize_panels(page, cmap="gray", vmin=0, vmax=1, axes_ocr=True, axis_scales=scales)
 
 
 def test_each_panel_its_own_axes():

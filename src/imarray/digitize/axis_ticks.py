@@ -31,12 +31,12 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import ImarrayError
+from ..errors import ImarrayError, InvalidOptionError
 from .calibrate import Axis
 from .paper import paper_colour
 from .ticks import _POWER, BLANK, MAX_RESIDUAL, TicksNotReadError, _fit, _ink, _ocr, parse_number
 
-__all__ = ["AxisReading", "AxisTicksNotReadError", "AxisTicksWarning", "read_axes", "read_axis_ticks"]
+__all__ = ["AxisReading", "AxisTicksNotReadError", "AxisTicksWarning", "check_scales", "read_axes", "read_axis_ticks"]
 
 Scale = Literal["auto", "linear", "log"]
 
@@ -157,7 +157,7 @@ def _marks(ink: np.ndarray, search: int, span: slice) -> tuple[np.ndarray, int, 
     it, the other axis's labels may come closer).
     """
     ink = ink & (ink.mean(axis=0) < 0.5)
-    has = ink.any(axis=1)
+    has = np.asarray(ink.any(axis=1))
     if not has.any():
         return np.zeros(0), 0, 0
     first = np.where(has, ink.argmax(axis=1), ink.shape[1])
@@ -360,11 +360,20 @@ def read_axis_ticks(rgb: np.ndarray, box: tuple[int, int, int, int], name: Liter
     (0.08, 0.99, 0.4)
     """
     if name not in ("x", "y"):
-        raise ValueError(f"name must be 'x' or 'y', got {name!r}")
+        raise InvalidOptionError(f"the axis must be 'x' or 'y', got {name!r}", hint="pass 'x' (bottom) or 'y' (left)")
+    check_scales((scale, "auto"))
     try:
         return _read(rgb, box, name, scale)
     except (AxisTicksNotReadError, TicksNotReadError) as err:
         raise AxisTicksNotReadError(err.message, path=path, hint=err.hint) from None
+
+
+def check_scales(scales: object) -> None:
+    """Refuse anything but an ``(x, y)`` pair of ``"auto"``, ``"linear"`` or ``"log"`` (before any work)."""
+    pair = tuple(scales) if isinstance(scales, tuple | list) else ()
+    if len(pair) != 2 or any(scale not in ("auto", "linear", "log") for scale in pair):
+        raise InvalidOptionError(f"axis scales must be an (x, y) pair of 'auto', 'linear' or 'log', got {scales!r}",
+                                 hint="pass e.g. ('auto', 'log'): 'auto' is log when the labels are powers of ten")
 
 
 def _refuse(name: str, box: tuple[int, int, int, int], why: str) -> AxisTicksNotReadError:

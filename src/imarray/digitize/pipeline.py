@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import ImarrayError, InvalidOptionError
-from .axis_ticks import AxisReading, Scale, read_axes
+from .axis_ticks import AxisReading, Scale, check_scales, read_axes
 from .calibrate import Axis, CalibrationError
 from .colorbar import Colorbar, find_colorbar, find_colorbars
 from .colormap import ColorModel, Norm, from_cmap
@@ -367,6 +367,8 @@ def digitize_panels(
     >>> [p.box for p in digitize_panels(page, cmap="viridis", vmin=0, vmax=1)]
     [(10, 50, 10, 60), (10, 50, 70, 120)]
     """
+    if axes_ocr:
+        check_scales(axis_scales)
     options: dict[str, Any] = {"norm": norm, "boundaries": boundaries, "center": center, "gamma": gamma,
                                "linthresh": linthresh}
     if ranges is not None:
@@ -487,6 +489,8 @@ def digitize(
     _check_options(threshold, alpha, median, colorbar)
     if panel is not None and not (isinstance(panel, int | np.integer) and not isinstance(panel, bool) and panel >= 0):
         raise InvalidOptionError(f"panel must be a panel number (0, 1, ...), got {panel!r}", hint="pass panel=0")
+    if axes_ocr:
+        check_scales(axis_scales)
     options: dict[str, Any] = {"norm": norm, "boundaries": boundaries, "center": center, "gamma": gamma,
                                "linthresh": linthresh}
     rgb, model, bars, paper, box = _prepare(
