@@ -171,6 +171,9 @@ def _digitize_parser(commands) -> None:
                               help=f"two {axis} reference points: pixel {'column' if axis == 'x' else 'row'} "
                                    "and data value each")
         digitize.add_argument(f"--{axis}-log", action="store_true", help=f"the {axis} axis is logarithmic")
+    digitize.add_argument("--axes-ocr", action=argparse.BooleanOptionalAction,
+                          help="read the axes not given by --x-axis/--y-axis from each plot box's tick labels (OCR, "
+                               "extra: ocr); default: when the range is read from the colorbar (no --range)")
     digitize.add_argument("--box", nargs=4, type=int, metavar=("Y0", "Y1", "X0", "X1"),
                           help="the plot box in figure pixels (rows Y0-Y1, columns X0-X1); default: detected")
     digitize.add_argument("--panel", type=int, metavar="N", help="read panel N only (0, 1, ... in reading order)")
@@ -483,6 +486,7 @@ def _digitize(args: argparse.Namespace) -> int:
     needs_range = args.ticks is None and args.norm not in ("boundary", "contourf")  # those take --boundaries
     ranges = args.range or (_ranges_from_ticks(args) if needs_range else [])
     low, high = ranges[0] if ranges else (None, None)
+    axes_ocr = args.axes_ocr if args.axes_ocr is not None else not args.range and needs_range
     axes = {
         name: Axis(points[0], points[1], points[2], points[3], scale="log" if log else "linear") if points else None
         for name, points, log in (("x_axis", args.x_axis, args.x_log), ("y_axis", args.y_axis, args.y_log))
@@ -492,6 +496,8 @@ def _digitize(args: argparse.Namespace) -> int:
         linthresh=args.linthresh, colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
         tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise, box=args.box,
         lines=args.lines, threshold="auto" if args.threshold is None else args.threshold, **axes,
+        axes_ocr=axes_ocr and not (args.x_axis and args.y_axis),
+        axis_scales=("log" if args.x_log else "auto", "log" if args.y_log else "auto"),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", DigitizeWarning)  # a doubtful result is not written

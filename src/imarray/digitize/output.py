@@ -46,11 +46,17 @@ def write_result(result: Digitized, output: Path | None, *, figure: str | os.Pat
         Where the preview picture goes (see :func:`~imarray.digitize.preview`), or None.
     log_axes
         An axis is logarithmic (``--x-log``/``--y-log``): no constant
-        spacing, so the values are saved alone and the coordinates reported.
+        spacing, so the values are saved alone and the coordinates reported
+        (so too when an axis read from the tick labels is logarithmic).
+
+    What was read from the axes' tick labels (``axes_ocr``) is reported too.
     """
     y0, y1, x0, x1 = result.box
     lines = [f"{figure}: plot box rows {y0}-{y1}, columns {x0}-{x1}; {result.mask.mean():.1%} data "
              f"(colour distance <= {result.threshold:.1f})"]
+    lines += [f"{figure}: {reading} (--{reading.name}-axis overrides)"
+              for reading in (result.x_reading, result.y_reading) if reading is not None]
+    log_axes = log_axes or any(axis is not None and axis.scale == "log" for axis in (result.x_axis, result.y_axis))
     if output is not None:
         from .. import api
 
