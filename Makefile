@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CORE_STAMP := $(VENV)/.installed-core
 
-.PHONY: demo test lint fuzz xvfb napari-screenshot bench bench-env clean
+.PHONY: demo test lint fuzz xvfb chromium napari-screenshot serve-screenshot bench bench-env clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(STAMP) lint xvfb
+test: $(STAMP) lint xvfb chromium
 	$(BIN)/python -m pytest -q
 
 # A long mutation-fuzzing campaign (1,000 damaged files per format); its table goes to benchmarks/RESULTS.md.
@@ -46,6 +46,20 @@ xvfb:
 		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 		xvfb xauth libgl1-mesa-dri libglx-mesa0 >/dev/null; } \
 		|| echo "Xvfb is not installed and cannot be installed here: napari's viewer tests will skip"
+
+# The `imarray digitize --serve` page is tested in a real headless browser (tests/test_digitize_serve.py): Playwright
+# (the test extra) drives Debian's chromium, installed here as root with apt-get (Playwright's own browser download
+# is not used); elsewhere the browser test skips and says why.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		chromium >/dev/null; } \
+		|| echo "chromium is not installed and cannot be installed here: the digitize --serve browser test will skip"
+
+# docs/digitize-serve.png, the README's picture of the --serve page, taken by its browser test
+serve-screenshot: $(STAMP) chromium
+	IMARRAY_SERVE_SCREENSHOT=docs/digitize-serve.png $(BIN)/python -m pytest -q -p no:xvfb \
+		tests/test_digitize_serve.py -k browser
 
 # docs/napari-imarray.png, the README's picture of napari showing files opened through imarray
 napari-screenshot: $(STAMP) xvfb

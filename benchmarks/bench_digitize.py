@@ -8,7 +8,8 @@ panels) read back from PNG; per megapixel, the recipe as the seed writes it (10,
 samples in a cKDTree, every pixel queried, mask at distance 70) and with a 256-entry table,
 against imarray's per-colour lookup (+ automatic threshold), the whole `digitize`, and
 `colorbar="auto"`. Figure set: the 23 figures of tests/digitize_figures.py (grids, cell edges,
-dark paper, panels, norms, JPEG), each against its truth and the recipe (256), accuracy and speed.
+dark paper, panels, norms, JPEG), each against its truth and the recipe (256), accuracy and speed;
+and the real figures of tests/digitize_real_figures.py (mplhep, plotnine), cell by cell.
 Accuracy: the targets of issue 5, on fields rendered in this run.
 """
 
@@ -34,6 +35,8 @@ import sklearn  # noqa: E402
 from _report import RESULTS, git_commit, machine, write_section  # noqa: E402
 from digitize_baseline import recipe_lookup, recipe_reduce  # noqa: E402
 from digitize_figures import CASES, FLOOR, drawn, evaluate, read  # noqa: E402
+from digitize_real_figures import REAL, steps_off  # noqa: E402
+from digitize_real_figures import read as read_real  # noqa: E402
 from digitize_render import clean_render, encode, figure_render, smooth_field, styled_render  # noqa: E402
 from imarray.digitize import (  # noqa: E402
     DigitizeWarning,
@@ -189,7 +192,38 @@ def accuracy() -> list[dict[str, str]]:
     return rows
 
 
-def report(speed_rows, set_rows, accuracy_rows, repeats: int, load: tuple[str, str]) -> str:
+def real_set(repeats: int) -> list[tuple]:
+    """Per real figure of tests/digitize_real_figures.py: the worst cell in colormap steps, warnings, speed."""
+    rows = []
+    for figure in REAL:
+        rgb = figure.load()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            worst = steps_off(figure, read_real(figure, rgb), rgb)
+        seconds = best_of(repeats, lambda figure=figure, rgb=rgb: read_real(figure, rgb))
+        rows.append((figure, rgb.shape, worst, sorted({type(w.message).__name__ for w in caught}),
+                     seconds / (rgb.shape[0] * rgb.shape[1] / 1e6)))
+    return rows
+
+
+def report_real(rows) -> list[str]:
+    lines = [
+        "",
+        "Real figures (tests/digitize_real_figures.py: mplhep's and plotnine's baseline images, their data "
+        "recomputed from the producing tests; tests/data/digitize_real/PROVENANCE). A cell's value read = the "
+        "median over the cell without a 3-pixel rim, against the value drawn there, in colormap steps (1/256 of "
+        "the panel's range).",
+        "",
+        "| figure | size | worst cell (steps) | warnings | imarray ms/MP |",
+        "| --- | --- | ---: | --- | ---: |",
+    ]
+    for figure, shape, worst, warned, per_mp in rows:
+        lines.append(f"| {figure.name} | {shape[0]}x{shape[1]} | {worst:.2f} | {', '.join(warned) or 'none'} | "
+                     f"{per_mp * 1e3:.1f} |")
+    return lines
+
+
+def report(speed_rows, set_rows, accuracy_rows, repeats: int, load: tuple[str, str], real_rows=()) -> str:
     lines = [
         f"## bench_digitize: pictures back to numbers ({time.strftime('%Y-%m-%d')})",
         "",
@@ -239,6 +273,7 @@ def report(speed_rows, set_rows, accuracy_rows, repeats: int, load: tuple[str, s
             f"| {outcome.case.name} | {outcome.rmse / FLOOR:.2f} | {outcome.covered:.1%} | {outcome.stray} | "
             f"{outcome.both_ours / FLOOR:.2f} / {outcome.both_recipe / FLOOR:.2f} | {warned} | {ours * 1e3:.1f} | "
             f"{recipe * 1e3:.0f} | {recipe / ours:.0f}x |")
+    lines += report_real(real_rows)
     keys = list(accuracy_rows[0])
     lines += [
         "",
@@ -267,8 +302,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else args.repeats
     start_load = _load()
-    speed_rows, set_rows, accuracy_rows = speed(repeats), figure_set(repeats), accuracy()
-    text = report(speed_rows, set_rows, accuracy_rows, repeats, (start_load, _load()))
+    speed_rows, set_rows, accuracy_rows, real_rows = speed(repeats), figure_set(repeats), accuracy(), real_set(repeats)
+    text = report(speed_rows, set_rows, accuracy_rows, repeats, (start_load, _load()), real_rows)
     print(text)
     if not args.quick:
         write_section(text, SECTION)

@@ -577,6 +577,37 @@ def test_contourf_bands_come_back_as_their_midpoints():
     assert as_boundary.mask.mean() < 0.5
 
 
+def test_contourf_levels_read_the_same_however_typed(tmp_path):
+    # matplotlib drew the bands with np.linspace's levels (0.30000000000000004, ...); a user types 0.3, or .3, or
+    # -0.25 as -.25: the band colours and the values read back must not depend on it
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    levels = np.linspace(-1.0, 0.75, 8)
+    fig = Figure(figsize=(3, 2.25), dpi=100)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    ax.contourf(smooth_field((90, 120), -1.0, 0.75), levels=levels, cmap="viridis", antialiased=False)
+    canvas.draw()
+    figure = tmp_path / "bands.png"
+    PILImage.fromarray(np.asarray(canvas.buffer_rgba())[..., :3].copy()).save(figure)
+    typings = (["-1", "-.75", "-.5", "-.25", "0", ".25", ".5", ".75"],
+               ["-1.0", "-0.75", "-0.50", "-0.25", "0.0", "0.25", "0.5", "0.750"],
+               ["-1e0", "-7.5e-1", "-0.5", "-2.5E-1", "0", "2.5e-1", "5e-1", "0.75"])
+    written = []
+    for n, typed in enumerate(typings):
+        out = tmp_path / f"read{n}.tif"
+        assert main(["digitize", str(figure), "--cmap", "viridis", "--norm", "contourf", "--boundaries", *typed,
+                     "-o", str(out)]) == 0
+        written.append(ia.load(out))
+    from_linspace = digitize(str(figure), cmap="viridis", norm="contourf", boundaries=levels)
+    assert from_linspace.mask.mean() >= 0.95
+    for values in written:
+        assert np.array_equal(values, written[0], equal_nan=True)
+        assert np.allclose(values, from_linspace.values.astype(np.float32), equal_nan=True, rtol=0, atol=1e-7)
+
+
 def _map_render(field: np.ndarray, cmap: str, overlays: bool) -> np.ndarray:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure

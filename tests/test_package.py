@@ -62,6 +62,7 @@ def test_wheel_carries_license_classifiers_and_one_version(built):
         metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "imarray/py.typed" in names
+    assert "imarray/digitize/serve/page.html" in names  # package data: the digitize --serve page
     assert "License-Expression: BSD-3-Clause" in metadata
     assert "Classifier: Programming Language :: Python :: 3" in metadata
     for extra in ("medical", "itk", "dicom", "dicom-codecs"):

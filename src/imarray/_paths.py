@@ -39,10 +39,15 @@ def visible_names(folder: Path, *, ordered: bool = True) -> list[str]:
 
     ``ordered=False``: in the directory's own order, for a question any name may answer.
     """
-    with os.scandir(folder) as entries:  # the directory's own file types: no stat per file
-        names = [entry.name for entry in entries
-                 if entry.is_file() and not entry.name.startswith(".") and TEMP_MARKER not in entry.name]
+    names = [entry.name for entry in visible_entries(folder)]
     return sorted(names, key=natural_key) if ordered else names
+
+
+def visible_entries(folder: Path) -> list[os.DirEntry]:
+    """The directory entries of :func:`visible_files`, in the directory's order (its own file types: no stat)."""
+    with os.scandir(folder) as entries:
+        return [entry for entry in entries
+                if entry.is_file() and not entry.name.startswith(".") and TEMP_MARKER not in entry.name]
 
 
 class FolderFiles(Sequence[Path]):

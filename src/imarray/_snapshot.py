@@ -36,13 +36,21 @@ from .errors import ChangedWhileReadingError
 TRIES = 12
 
 
-def _identity(path: Path) -> tuple | None:
+def _identity(path: Path | os.DirEntry) -> tuple | None:
     """Device, inode, size and change times: a new file behind the name differs even if it reuses the inode."""
     try:
         st = path.stat()
     except OSError:
         return None
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _folder_identity(folder: Path) -> tuple:
+    """Name and identity of each visible file of ``folder``, in name order: one stat per file, no Path made
+    (a folder may hold 100,000 slices)."""
+    from ._paths import visible_entries
+
+    return tuple(sorted((entry.name, _identity(entry)) for entry in visible_entries(folder)))
 
 
 def _members(path: Path) -> list[Path]:
@@ -64,9 +72,7 @@ def fingerprint(path: Path) -> tuple:
     if path.is_dir():
         if any((path / name).is_file() for name in ("zarr.json", ".zarray", ".zgroup")):
             return (journal, _identity(path))  # a store is swapped whole: its folder
-        from ._paths import visible_files
-
-        return (journal, tuple((p.name, _identity(p)) for p in visible_files(path)))
+        return (journal, _folder_identity(path))
     return (journal, tuple(_identity(p) for p in _members(path)))
 
 

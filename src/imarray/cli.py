@@ -171,6 +171,9 @@ def _digitize_parser(commands) -> None:
                               help=f"two {axis} reference points: pixel {'column' if axis == 'x' else 'row'} "
                                    "and data value each")
         digitize.add_argument(f"--{axis}-log", action="store_true", help=f"the {axis} axis is logarithmic")
+    digitize.add_argument("--axes-ocr", action=argparse.BooleanOptionalAction,
+                          help="read the axes not given by --x-axis/--y-axis from each plot box's tick labels (OCR, "
+                               "extra: ocr); default: when the range is read from the colorbar (no --range)")
     digitize.add_argument("--box", nargs=4, type=int, metavar=("Y0", "Y1", "X0", "X1"),
                           help="the plot box in figure pixels (rows Y0-Y1, columns X0-X1); default: detected")
     digitize.add_argument("--panel", type=int, metavar="N", help="read panel N only (0, 1, ... in reading order)")
@@ -186,6 +189,23 @@ def _digitize_parser(commands) -> None:
     digitize.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     digitize.add_argument("--preview", type=Path, help="save source, field, mask and reconstruction side by side")
     digitize.add_argument("--audit", metavar="CMAP", help="report how invertible a colormap is, and stop")
+    digitize.add_argument("--serve", action="store_true",
+                          help="open a local web page (127.0.0.1) to correct the reading by hand: drag the plot box, "
+                               "click the colorbar's ends and type their values, see the field and its error map; "
+                               "Save writes what -o would, in -o's folder (default: the figure's) only")
+    digitize.add_argument("--port", type=_port, default=0, help="--serve: the port (default: a free one)")
+    digitize.add_argument("--browser", action=argparse.BooleanOptionalAction, default=None,
+                          help="--serve: open the page in a web browser (default: when run in a terminal)")
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"--port takes 0 (a free port) to 65535; got {text!r}")
+    return port
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -453,6 +473,8 @@ def _digitize(args: argparse.Namespace) -> int:
     if args.audit:
         print(colormap_report(args.audit))
         return 0
+    if args.serve:
+        return _serve(args)
     if args.figure is None or (args.output is None and args.preview is None):
         print("imarray: error: digitize needs a FIGURE and -o OUT (or --preview), or --audit CMAP", file=sys.stderr)
         return USAGE
@@ -464,6 +486,7 @@ def _digitize(args: argparse.Namespace) -> int:
     needs_range = args.ticks is None and args.norm not in ("boundary", "contourf")  # those take --boundaries
     ranges = args.range or (_ranges_from_ticks(args) if needs_range else [])
     low, high = ranges[0] if ranges else (None, None)
+    axes_ocr = args.axes_ocr if args.axes_ocr is not None else not args.range and needs_range
     axes = {
         name: Axis(points[0], points[1], points[2], points[3], scale="log" if log else "linear") if points else None
         for name, points, log in (("x_axis", args.x_axis, args.x_log), ("y_axis", args.y_axis, args.y_log))
@@ -473,6 +496,8 @@ def _digitize(args: argparse.Namespace) -> int:
         linthresh=args.linthresh, colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
         tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise, box=args.box,
         lines=args.lines, threshold="auto" if args.threshold is None else args.threshold, **axes,
+        axes_ocr=axes_ocr and not (args.x_axis and args.y_axis),
+        axis_scales=("log" if args.x_log else "auto", "log" if args.y_log else "auto"),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", DigitizeWarning)  # a doubtful result is not written
@@ -493,7 +518,44 @@ def _digitize(args: argparse.Namespace) -> int:
         print(f"{args.figure}: {len(results)} panels, one output each (reading order; --panel N for one)")
     for number, result in enumerate(results):
         _write_digitized(args, result, _panel_path(args.output, number, len(results)),
-                         _panel_path(args.preview, number, len(results)), axes)
+                         _panel_path(args.preview, number, len(results)))
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """``--serve``: the correction page, its first settings and fixed options from the command line."""
+    from .digitize import Axis
+    from .digitize.serve import Fixed, Settings, serve
+    from .errors import InvalidOptionError
+
+    if args.figure is None or args.ticks is not None or (args.range and len(args.range) > 1):
+        raise InvalidOptionError("--serve takes a FIGURE and at most one --range (no --ticks: click them on the page)",
+                                 hint="run imarray digitize FIGURE --serve [--cmap NAME] [-o OUT]")
+    folder = (args.output or args.figure).parent
+    if args.preview is not None and args.preview.parent.resolve() != folder.resolve():
+        raise InvalidOptionError(f"--preview {args.preview} is not in {folder}, where the page saves",
+                                 hint="put --preview in the folder of -o")
+    axes = {name: Axis(points[0], points[1], points[2], points[3], scale="log" if log else "linear") if points else None
+            for name, points, log in (("x", args.x_axis, args.x_log), ("y", args.y_axis, args.y_log))}
+    flags: list[str] = []
+    for name in ("x", "y"):
+        points = getattr(args, f"{name}_axis")
+        flags += [f"--{name}-axis", *map(repr, points)] if points else []
+        flags += [f"--{name}-log"] if getattr(args, f"{name}_log") else []
+    flags += ["--alpha", repr(args.alpha)] if args.alpha is not None else []
+    flags += ["--denoise", str(args.denoise)] if args.denoise is not None else []
+    flags += ["--colorbar", "auto"] if args.colorbar and args.cmap else []
+    flags += ["--dtype", args.dtype] if args.dtype != "float32" else []
+    fixed = Fixed(x_axis=axes["x"], y_axis=axes["y"], log_axes=args.x_log or args.y_log, alpha=args.alpha,
+                  median=args.denoise, colorbar=args.colorbar, dtype=args.dtype, flags=tuple(flags))
+    settings = Settings(
+        cmap=args.cmap, norm=args.norm, range=tuple(args.range[0]) if args.range else None, center=args.center,
+        gamma=args.gamma, linthresh=args.linthresh, boundaries=tuple(args.boundaries) if args.boundaries else None,
+        box=tuple(args.box) if args.box else None, threshold=args.threshold, lines=args.lines,
+        output=args.output.name if args.output else f"{args.figure.stem}_values.tif",
+        preview=args.preview.name if args.preview else None,
+    )
+    serve(args.figure, folder, fixed, settings, port=args.port, browser=args.browser)
     return 0
 
 
@@ -531,31 +593,12 @@ def _ranges_from_ticks(args: argparse.Namespace) -> list[tuple[float, float]]:
     return ranges[:1] if len(set(ranges)) == 1 else ranges
 
 
-def _write_digitized(args: argparse.Namespace, result, output: Path | None, preview_path: Path | None,
-                     axes: dict) -> None:
-    from .digitize import preview
+def _write_digitized(args: argparse.Namespace, result, output: Path | None, preview_path: Path | None) -> None:
+    from .digitize.output import write_result
 
-    y0, y1, x0, x1 = result.box
-    print(f"{args.figure}: plot box rows {y0}-{y1}, columns {x0}-{x1}; {result.mask.mean():.1%} data "
-          f"(colour distance <= {result.threshold:.1f})")
-    if output is not None:
-        from . import api
-
-        if args.x_log or args.y_log:  # no constant spacing: the values alone, coordinates printed below
-            written = api.save(output, result.values.astype(args.dtype), axes="yx")
-        else:  # spacing and origin from the axes (or figure pixels) travel with the values
-            image = result.to_image(args.dtype)
-            written = api.write(output, image)
-            up = result.y_axis is not None and result.y_axis.spacing < 0
-            print(f"geometry (y, x): spacing {image.spacing}, origin {image.origin}"
-                  + (" (rows flipped: y increases down the file)" if up else ""))
-        print(f"values -> {written}  ({args.dtype}, {y1 - y0} x {x1 - x0}, NaN where no data)")
-    for name, coords in (("x", result.x), ("y", result.y)):
-        if axes[f"{name}_axis"] is not None:
-            print(f"{name}: {coords[0]:.6g} .. {coords[-1]:.6g} over {coords.size} pixels (in the figure's order)")
-    if preview_path is not None:
-        preview(result, preview_path)
-        print(f"preview -> {preview_path}")
+    for line in write_result(result, output, figure=args.figure, dtype=args.dtype, preview_path=preview_path,
+                             log_axes=args.x_log or args.y_log):
+        print(line)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import ImarrayError, InvalidOptionError
+from .axis_ticks import AxisReading, Scale, check_scales, read_axes
 from .calibrate import Axis, CalibrationError
 from .colorbar import Colorbar, find_colorbar, find_colorbars
 from .colormap import ColorModel, Norm, from_cmap
@@ -31,6 +32,7 @@ from .lines import fill_lines
 from .lookup import Lookup, lookup, refine_runs, rematch
 from .mask import DataMask, as_rgb, auto_threshold, check_median, data_masks, denoise, unblend
 from .paper import paper_colour
+from .stray import warn_stray
 
 __all__ = [
     "DigitizeWarning", "Digitized", "NothingFoundWarning", "PanelRangeWarning", "PanelsWarning", "PlotBoxWarning",
@@ -89,6 +91,8 @@ class Digitized:
         Data coordinates of the box's columns and rows (pixel indices if no axis was given).
     model, threshold, colorbar
         The colour model, the colour-distance threshold and the colorbar used (or None).
+    x_reading, y_reading
+        What OCR read along the axes with ``axes_ocr=True`` (None for an axis given or not read).
     """
 
     values: np.ndarray
@@ -103,6 +107,8 @@ class Digitized:
     model: ColorModel
     threshold: float
     colorbar: Colorbar | None
+    x_reading: AxisReading | None = None
+    y_reading: AxisReading | None = None
 
     @property
     def _window(self) -> tuple[slice, slice]:
@@ -239,7 +245,15 @@ _PARAMETERS = """
         its end values or ``ticks`` (pixel positions along the bar) with
         ``tick_values``. With ``cmap`` it is only located (and must exist).
     x_axis, y_axis
-        Pixel-to-data calibration; default: pixel indices.
+        Pixel-to-data calibration; default: pixel indices (or read, with ``axes_ocr``).
+    axes_ocr
+        Read the axes not given from the tick labels along each plot box's
+        bottom and left edges (OCR, the ``ocr`` extra; see
+        :func:`~imarray.digitize.axis_ticks.read_axis_ticks`); an axis that
+        cannot be read stays in pixel indices, with an ``AxisTicksWarning``.
+    axis_scales
+        ``(x, y)`` scales for ``axes_ocr``: ``"auto"`` (log when the labels
+        are powers of ten), ``"linear"`` or ``"log"``.
     threshold
         Largest colour distance of a data pixel; ``"auto"`` chooses it.
     box
@@ -322,6 +336,8 @@ def digitize_panels(
     tick_values: Sequence[float] | None = None,
     x_axis: Axis | None = None,
     y_axis: Axis | None = None,
+    axes_ocr: bool = False,
+    axis_scales: tuple[Scale, Scale] = ("auto", "auto"),
     threshold: float | Literal["auto"] = "auto",
     box: tuple[int, int, int, int] | None = None,
     alpha: float | None = None,
@@ -351,6 +367,8 @@ def digitize_panels(
     >>> [p.box for p in digitize_panels(page, cmap="viridis", vmin=0, vmax=1)]
     [(10, 50, 10, 60), (10, 50, 70, 120)]
     """
+    if axes_ocr:
+        check_scales(axis_scales)
     options: dict[str, Any] = {"norm": norm, "boundaries": boundaries, "center": center, "gamma": gamma,
                                "linthresh": linthresh}
     if ranges is not None:
@@ -370,6 +388,8 @@ def digitize_panels(
     model, found, rounding = _rounding(found, model, paper, cmap, vmin, vmax, options)
     limit = auto_threshold(found, paper) if threshold == "auto" else float(threshold)
     masks = data_masks(rgb, found, threshold=limit, box=box, paper=paper, lines=lines != "keep")
+    if box is None:
+        _warn_stray(found, limit, paper, masks)
     order = _reading_order([m.box for m in masks])
     if ranges is not None and len(ranges) != len(masks):
         raise InvalidOptionError(f"{len(ranges)} ranges for {len(masks)} panels", hint="pass one range per panel "
@@ -390,10 +410,17 @@ def digitize_panels(
             masks[i] = data_masks(rgb, panel_found, threshold=limit, box=masks[i].box, paper=paper,
                                   lines=lines != "keep")[0]
         results.append(_result(rgb, panel_found, masks[i], panel_model, bar, x_axis, y_axis, refine, median, lines,
-                               paper, boxed=box is not None or len(masks) > 1))
+                               paper, boxed=box is not None or len(masks) > 1,
+                               ocr_scales=axis_scales if axes_ocr else None))
     if len(results) > 1 and ranges is None:  # with cmap= or each panel's own colorbar, one range (or ticks) for all
         _warn_ranges(results, rgb, bars if bars else None)
     return results
+
+
+def _warn_stray(found: Lookup, limit: float, paper: np.ndarray, masks: list[DataMask]) -> None:
+    """Warn when colour-matching data (not paper-coloured) lie outside every detected plot box."""
+    off_paper = np.sqrt(((found.colors.astype(np.float32) - paper) ** 2).sum(axis=1)) > limit
+    warn_stray(found.where((found.colors_distance <= limit) & off_paper), [m.box for m in masks], stacklevel=4)
 
 
 def _warn_ranges(results: list[Digitized], rgb: np.ndarray, bars: list[Colorbar] | None) -> None:
@@ -425,6 +452,8 @@ def digitize(
     tick_values: Sequence[float] | None = None,
     x_axis: Axis | None = None,
     y_axis: Axis | None = None,
+    axes_ocr: bool = False,
+    axis_scales: tuple[Scale, Scale] = ("auto", "auto"),
     threshold: float | Literal["auto"] = "auto",
     box: tuple[int, int, int, int] | None = None,
     alpha: float | None = None,
@@ -450,10 +479,18 @@ def digitize(
         the colorbar (pass ``box=``, which skips this check).
     PanelsWarning
         The figure has several panels and ``panel`` was not given.
+    StrayDataWarning
+        Colour-matching data lie apart from every plot box and were not read
+        (the warning names the ``box=`` that takes them in).
+    AxisTicksWarning
+        With ``axes_ocr``, an axis's tick labels could not be read (it keeps
+        pixel coordinates; the warning says why).
     """
     _check_options(threshold, alpha, median, colorbar)
     if panel is not None and not (isinstance(panel, int | np.integer) and not isinstance(panel, bool) and panel >= 0):
         raise InvalidOptionError(f"panel must be a panel number (0, 1, ...), got {panel!r}", hint="pass panel=0")
+    if axes_ocr:
+        check_scales(axis_scales)
     options: dict[str, Any] = {"norm": norm, "boundaries": boundaries, "center": center, "gamma": gamma,
                                "linthresh": linthresh}
     rgb, model, bars, paper, box = _prepare(
@@ -465,6 +502,8 @@ def digitize(
     model, found, _ = _rounding(found, model, paper, cmap, vmin, vmax, options)
     limit = auto_threshold(found, paper) if threshold == "auto" else float(threshold)
     masks = data_masks(rgb, found, threshold=limit, box=box, paper=paper, lines=lines != "keep")
+    if box is None:
+        _warn_stray(found, limit, paper, masks)
     order = _reading_order([m.box for m in masks])
     if panel is not None and panel >= len(masks):
         raise InvalidOptionError(f"panel {panel} of a figure with {len(masks)} panel(s)",
@@ -484,7 +523,7 @@ def digitize(
         masks[chosen] = data_masks(rgb, found, threshold=limit, box=masks[chosen].box, paper=paper,
                                    lines=lines != "keep")[0]
     return _result(rgb, found, masks[chosen], model, bar, x_axis, y_axis, refine, median, lines, paper,
-                   boxed=box is not None or len(masks) > 1)
+                   boxed=box is not None or len(masks) > 1, ocr_scales=axis_scales if axes_ocr else None)
 
 
 digitize.__doc__ = (digitize.__doc__ or "").format(parameters=_PARAMETERS)
@@ -511,7 +550,13 @@ def _check_ink_share(found: Lookup, keep: np.ndarray, window: tuple[slice, slice
 
 def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, bar: Colorbar | None,
             x_axis: Axis | None, y_axis: Axis | None, refine: bool, median: int | None, lines: str,
-            paper: np.ndarray, *, boxed: bool = False) -> Digitized:
+            paper: np.ndarray, *, boxed: bool = False, ocr_scales: tuple[Scale, Scale] | None = None) -> Digitized:
+    """The panel in ``kept.box``; with ``ocr_scales``, the axes not given are read from its tick labels."""
+    x_reading: AxisReading | None = None
+    y_reading: AxisReading | None = None
+    if ocr_scales is not None:
+        x_axis, y_axis, x_reading, y_reading = read_axes(rgb, kept.box, x_axis=x_axis, y_axis=y_axis,
+                                                         scales=ocr_scales)
     y0, y1, x0, x1 = kept.box
     window = (slice(y0, y1), slice(x0, x1))
     keep = kept.keep[window]
@@ -537,4 +582,5 @@ def _result(rgb: np.ndarray, found: Lookup, kept: DataMask, model: ColorModel, b
         values=values, mask=keep, lookup=found, rgb=rgb[window], box=kept.box,
         x=x_axis(cols) if x_axis else cols.astype(np.float64), y=y_axis(rows) if y_axis else rows.astype(np.float64),
         x_axis=x_axis, y_axis=y_axis, model=model, threshold=kept.threshold, colorbar=bar,
+        x_reading=x_reading, y_reading=y_reading,
     )

@@ -270,18 +270,34 @@ def _beyond_ticks(window: tuple[slice, slice], bar: Colorbar, side: str, reach: 
 
 
 def _fit(positions: np.ndarray, values: np.ndarray, log: bool) -> tuple[np.ndarray, float, np.ndarray]:
-    """Line through (position, value), dropping the worst label while one lies off it; (coef, residual, used)."""
-    used = np.ones(positions.size, bool)
+    """Line through (position, value) and the labels on it; (coef, residual in pixels, used).
+
+    The labels used are the largest set within :data:`MAX_RESIDUAL` pixels of
+    a line through two of them (misread labels, "1002." for a clipped
+    "1002.5", lie off it whatever their number), at least three; fewer, and
+    all are used (the residual then says the labels do not line up).
+    """
     target = np.log10(values) if log else values
-    while True:
-        coef = np.polyfit(positions[used], target[used], 1)
+
+    def line(keep: np.ndarray) -> tuple[np.ndarray, float]:
+        coef = np.polyfit(positions[keep], target[keep], 1)
         if coef[0] == 0:
             raise TicksNotReadError("the tick labels read are all one number", hint="pass --range LO HI")
-        off = np.abs((target - np.polyval(coef, positions)) / coef[0])  # in pixels along the bar
-        worst = int(np.argmax(np.where(used, off, -1)))
-        if off[worst] <= MAX_RESIDUAL or used.sum() <= 3:
-            return coef, float(off[used].max()), used
-        used[worst] = False
+        return coef, float(np.abs((target[keep] - np.polyval(coef, positions[keep])) / coef[0]).max())  # pixels
+
+    best: tuple[tuple[int, float], np.ndarray] | None = None
+    for i, j in itertools.combinations(range(positions.size), 2):
+        if positions[i] == positions[j] or target[i] == target[j]:
+            continue
+        slope = (target[j] - target[i]) / (positions[j] - positions[i])
+        off = np.abs((target - target[i]) / slope - (positions - positions[i]))
+        inside = off <= MAX_RESIDUAL
+        key = (int(inside.sum()), -float(off[inside].max()))
+        if best is None or key > best[0]:
+            best = (key, inside)
+    used = best[1] if best is not None and best[1].sum() >= 3 else np.ones(positions.size, bool)
+    coef, residual = line(used)
+    return coef, residual, used
 
 
 def _check_offset(rgb: np.ndarray, labels: list[tuple[float, str, float]], bar: Colorbar, page: np.ndarray) -> None:

@@ -359,7 +359,7 @@ def _combined_info(
         spacing=first.spacing,
         units=first.units,
         origin=first.origin,
-        files=tuple(members),
+        files=members if isinstance(members, FolderFiles) else tuple(members),  # paths made when asked for
         disk_bytes=disk_bytes(members) if count_bytes else None,
         metadata={key: value for key, value in first.metadata.items() if key not in _PER_FILE},
     )
