@@ -449,6 +449,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--frames", type=int, default=1000)
     parser.add_argument("--no-calscipy", action="store_true", help="skip CalSciPy even if its environment exists")
+    parser.add_argument("--only", nargs="+", metavar="TASK", help="re-run the tasks whose names contain these "
+                        "words (e.g. 'raw save' 'cold'); prints the rows, writes nothing")
     args = parser.parse_args(argv)
     frames, repeats = (100, 3) if args.quick else (args.frames, args.repeats)
     with_calscipy = CALSCIPY_PYTHON.exists() and not args.no_calscipy
@@ -461,6 +463,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"preparing {stack.nbytes / 1e9:.2f} GB of files in {work} ...", file=sys.stderr)
     prepare(stack, work, npy, with_calscipy)
     rows = contenders(stack, work, npy, with_calscipy, cold)
+    if args.only:
+        rows = [row for row in rows if any(word in row.task for word in args.only)]
     tasks: dict[str, list[Contender]] = {}
     for row in rows:
         tasks.setdefault(row.task, []).append(row)
@@ -470,6 +474,12 @@ def main(argv: list[str] | None = None) -> None:
             for row in group[shift:] + group[:shift]:
                 row.seconds.append(row.run())
         print(f"repeat {repeat + 1}/{repeats} done", file=sys.stderr)
+    if args.only:
+        for row in rows:
+            print(f"| {row.task} | {row.name} | {row.median:.3f} s | every run: "
+                  f"{', '.join(f'{t:.3f}' for t in row.seconds)} |")
+        remove(work, npy)
+        return
     series = ia.save(work / "series.tif", stack, size_cap="256MB", durable=False)
     memory = peak_memory(series)
     damage, notes = [], []
