@@ -60,7 +60,9 @@ def stray_pieces(near: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> li
     if outside.sum() < least:
         return []
     ndimage = need("scipy.ndimage")
-    labels, count = ndimage.label(outside)
+    rows_in, cols_in = np.flatnonzero(outside.any(axis=1)), np.flatnonzero(outside.any(axis=0))
+    top, left = int(rows_in[0]), int(cols_in[0])  # labelled where they are (a colorbar's strip), not the figure
+    labels, count = ndimage.label(outside[top : rows_in[-1] + 1, left : cols_in[-1] + 1])
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     pieces = []
     for n, found in enumerate(ndimage.find_objects(labels), start=1):
@@ -70,7 +72,8 @@ def stray_pieces(near: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> li
         height, width = rows.stop - rows.start, cols.stop - cols.start
         if max(height, width) >= BAR_ASPECT * min(height, width):
             continue  # a colorbar
-        pieces.append(StrayPiece((rows.start, rows.stop, cols.start, cols.stop), int(sizes[n])))
+        pieces.append(StrayPiece((top + rows.start, top + rows.stop, left + cols.start, left + cols.stop),
+                                 int(sizes[n])))
     return pieces
 
 
