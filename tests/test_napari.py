@@ -279,6 +279,19 @@ def test_reader_functions_without_a_viewer(tmp_path):
     assert meta["channel_axis"] == 0 and meta["name"] == ["c [c=0]", "c [c=1]"] and kind == "image"
 
 
+def test_urls_open_through_range_requests_lazily_when_large(http_root, http_server, monkeypatch):
+    pytest.importorskip("fsspec", reason="URLs need the remote extra")
+    image = _volume()
+    ia.write(http_root / "napari-cells.ome.tif", image)
+    url = f"{http_server.url}/napari-cells.ome.tif"
+    monkeypatch.setenv(budget.BUDGET_VARIABLE, "1")  # larger than the budget: a lazy layer
+    [(data, meta, kind)] = reader.get_reader(url)(url)
+    assert hasattr(data, "dask") and meta["metadata"]["imarray"]["path"] == url
+    assert kind == "labels" and meta["scale"] == (2.0, 0.5, 0.25) and meta["name"] == "napari-cells.ome.tif"
+    assert_identical(image.array, np.asarray(data))
+    assert reader.get_reader(f"{http_server.url}/no-such.tif") is None
+
+
 def test_budget_variable_is_checked(monkeypatch):
     monkeypatch.setenv(budget.BUDGET_VARIABLE, "lots")
     with pytest.raises(ia.errors.InvalidOptionError, match=budget.BUDGET_VARIABLE):

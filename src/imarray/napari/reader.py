@@ -59,15 +59,17 @@ def _raise(error: ImarrayError, path: PathOrPaths) -> list[LayerData]:
 def read(path: PathOrPaths) -> list[LayerData]:
     """Layer data for each path: the pixels with their placement, lazily when larger than the memory budget."""
     paths = [path] if isinstance(path, str | os.PathLike) else list(path)
-    return [layer for one in paths for layer in read_one(Path(one))]
+    return [layer for one in paths for layer in read_one(one)]
 
 
-def read_one(path: Path, *, budget: int | None = None) -> list[LayerData]:
-    """Layer data for one file, folder or store (see :func:`imarray.napari.layers.layer_data`).
+def read_one(path: str | os.PathLike[str], *, budget: int | None = None) -> list[LayerData]:
+    """Layer data for one file, folder, store or URL (see :func:`imarray.napari.layers.layer_data`).
 
     Images of more than ``budget`` bytes (default :func:`memory_budget`) are
     read with ``lazy=True`` where their format reads in chunks; napari then
-    reads only what it shows. OME-Zarr pyramids become multiscale layers.
+    reads only what it shows. OME-Zarr pyramids become multiscale layers. A
+    URL (``https://``, ``s3://``, ... with the remote extra) is read as
+    :func:`imarray.load` reads it: by range requests, lazily when large.
     """
     found, spec = api.resolve(path)
     described = api.info(found)
