@@ -80,8 +80,8 @@ class FolderFiles(Sequence[Path]):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Sequence) and tuple(self) == tuple(other)
 
-    def __hash__(self) -> int:
-        return hash((self.folder, self.names))
+    def __hash__(self) -> int:  # equal to a tuple of the same paths, so hashed as one (rarely asked: it makes them)
+        return hash(tuple(self))
 
     def __repr__(self) -> str:
         return f"FolderFiles({str(self.folder)!r}, {len(self.names)} files)"
