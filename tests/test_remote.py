@@ -164,3 +164,24 @@ def test_s3_raw_binaries_land_with_their_sidecars_and_read_back(s3_server):
     store.pipe(f"{s3_server.bucket}/raw/run1.bin", b"\0" * 16)  # changed behind its sidecar's back
     with pytest.raises(CorruptFileError, match="sidecar describes"):
         ia.load(url, storage_options=options)
+
+
+def test_s3_raw_saves_refuse_to_take_over_another_files_sidecar(s3_server):
+    import fsspec
+
+    from imarray.errors import TargetError
+
+    options = s3_server.storage_options
+    store = fsspec.filesystem("s3", **options)
+    folder = f"s3://{s3_server.bucket}/claims"
+    stack = _stack(1)[:, :8, :8]
+    ia.save(f"{folder}/scan.bin", stack, storage_options=options)
+    with pytest.raises(TargetError, match=r"belongs to scan\.bin"):  # scan.raw would share scan.json
+        ia.save(f"{folder}/scan.raw", stack, storage_options=options)
+    store.pipe(f"{s3_server.bucket}/claims/notes.json", b'{"author": "me"}')
+    with pytest.raises(TargetError, match="not a sidecar"):
+        ia.save(f"{folder}/notes.bin", stack, storage_options=options)
+    assert store.cat(f"{s3_server.bucket}/claims/notes.json") == b'{"author": "me"}'
+    assert not store.exists(f"{s3_server.bucket}/claims/scan.raw")
+    ia.save(f"{folder}/scan.bin", stack + 1, storage_options=options)  # its own sidecar: replaced
+    assert_identical(stack + 1, ia.load(f"{folder}/scan.bin", storage_options=options))

@@ -131,16 +131,18 @@ def _is_sidecar(data: dict | None) -> bool:
         "shape" in data or sum(k in data for k in _CALSCIPY_KEYS) >= 2)
 
 
-def _claim(path: Path) -> None:
+def _claim(path: Path | Source) -> None:
     """Refuse, before writing, to overwrite a sidecar or data file that belongs to another file.
 
     ``scan.raw`` and ``scan.bin`` would share ``scan.json``, and ``scan.raw``
     may be the pixels of ``scan.mhd``: each data file owns its sidecar (named
     in it as ``data_file``), and a CalSciPy sidecar, which names none, is
-    taken over only when no twin data file beside it could own it.
+    taken over only when no twin data file beside it could own it. At a URL
+    the same questions are asked of the objects beside it.
     """
-    sidecar = path.with_suffix(".json")
-    if sidecar.is_file():
+    stem = Path(path.name).stem
+    sidecar = _sidecar_of(path)
+    if sidecar.is_file() if isinstance(sidecar, Path) else sidecar.exists():
         try:
             data = _sidecar(path)
         except SidecarError:
@@ -149,11 +151,17 @@ def _claim(path: Path) -> None:
             raise TargetError(f"{sidecar.name} is not a sidecar imarray or CalSciPy wrote, and saving would "
                               "overwrite it", path=path, hint="choose another name, or move that JSON file away")
         owner = data.get("data_file")
-        twins = [p.name for p in (path.with_suffix(".bin"), path.with_suffix(".raw")) if p != path and p.exists()]
-        if (owner not in (None, path.name) and (path.parent / owner).exists()) or (owner is None and twins):
+        twins = [name for name in (stem + ".bin", stem + ".raw") if name != path.name and _beside(path, name).exists()]
+        if (owner not in (None, path.name) and _beside(path, owner).exists()) or (owner is None and twins):
             other = owner or twins[0]
             raise TargetError(f"the sidecar {sidecar.name} belongs to {other}, and saving would take it over",
                               path=path, hint=f"choose another name, or delete {other} and {sidecar.name} first")
+    if isinstance(path, Source):  # a MetaImage at a URL is not parsed: a .raw beside one is left alone
+        header_url = path.sibling(stem + ".mhd")
+        if path.name.lower().endswith(".raw") and header_url.exists() and path.exists():
+            raise TargetError(f"{path.name} may hold the pixels of the MetaImage {header_url.name} beside it, and "
+                              "saving would overwrite them", path=path, hint="choose another name")
+        return
     header = path.with_suffix(".mhd")
     if header.is_file() and path.exists():
         from .medical import _metaimage_data_file
@@ -162,6 +170,11 @@ def _claim(path: Path) -> None:
         if data_file is not None and data_file.exists() and data_file.samefile(path):
             raise TargetError(f"{path.name} holds the pixels of the MetaImage {header.name}, and saving would "
                               "overwrite them", path=path, hint=f"choose another name, or delete {header.name} first")
+
+
+def _beside(path: Path | Source, name: str) -> Path | Source:
+    """The file or object ``name`` in the folder of ``path``."""
+    return path.with_name(name) if isinstance(path, Path) else path.sibling(name)
 
 
 def _layout_from_sidecar(data: dict, sidecar: Path | Source,
@@ -440,6 +453,7 @@ def write(
     """Write ``path`` (.bin) and its sidecar atomically (to a URL: the data file, then the sidecar, each put whole
     once both are complete); return the .bin path."""
     if isinstance(path, Source):
+        _claim(path)
         files = writing_all([path, path.sibling(Path(path.name).stem + ".json")])
     else:
         path = bin_path(path)  # through a link: the sidecar goes beside the data file it points to
