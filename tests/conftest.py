@@ -54,3 +54,14 @@ def s3_server():
 
     with moto_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def ocr_engine():
+    """The OCR engine (the ``ocr`` extra), loaded once; a test using it skips, saying why, if it cannot load here."""
+    from imarray.digitize.ticks import _engine
+
+    try:
+        return _engine()
+    except Exception as err:  # a missing package, or a native library the wheels need (libGL for OpenCV)
+        pytest.skip(f"the OCR engine (rapidocr-onnxruntime) cannot load here: {type(err).__name__}: {err}")

@@ -29,15 +29,7 @@ from imarray.errors import InvalidOptionError
 FIELD = smooth_field((30, 40))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def engine():
-    """The OCR engine, loaded once; every test here skips, saying why, if it cannot load on this machine."""
-    from imarray.digitize.ticks import _engine
-
-    try:
-        return _engine()
-    except Exception as err:  # a missing package, or a native library the wheels need (libGL for OpenCV)
-        pytest.skip(f"the OCR engine (rapidocr-onnxruntime) cannot load here: {type(err).__name__}: {err}")
+pytestmark = pytest.mark.usefixtures("ocr_engine")  # every test here reads labels by OCR
 
 
 def _draw(kind: str, ax, field: np.ndarray):

@@ -18,15 +18,7 @@ from imarray.digitize import TicksNotReadError, digitize, digitize_panels, find_
 FIELD = smooth_field((60, 80))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def engine():
-    """The OCR engine, loaded once; every test here skips, saying why, if it cannot load on this machine."""
-    from imarray.digitize.ticks import _engine
-
-    try:
-        return _engine()
-    except Exception as err:  # a missing package, or a native library the wheels need (libGL for OpenCV)
-        pytest.skip(f"the OCR engine (rapidocr-onnxruntime) cannot load here: {type(err).__name__}: {err}")
+pytestmark = pytest.mark.usefixtures("ocr_engine")  # every test here reads labels by OCR
 
 
 def _reading(rendered, log: bool = False):

@@ -49,16 +49,10 @@ def test_plotnine_row_apart_is_named_with_the_box_that_takes_it_in():
     assert alone.box[0] > figure.options["box"][0]  # the detected box: the two lower rows only
 
 
-def test_plotnine_colorbar_range_is_right_or_refused():
+def test_plotnine_colorbar_range_is_right_or_refused(ocr_engine):
     # plotnine's colorbar runs from the data's min to max, its labels (0.3 ... 0.7) inside; the legend's title
     # ("g") stands above the bar where matplotlib writes an offset. Whatever OCR makes of it, the range read is
     # never wrong: within a pixel's step of the truth, or refused saying what to pass
-    from imarray.digitize.ticks import _engine
-
-    try:
-        _engine()
-    except Exception as err:  # a missing package, or a native library the wheels need (libGL for OpenCV)
-        pytest.skip(f"the OCR engine (rapidocr-onnxruntime) cannot load here: {type(err).__name__}: {err}")
     figure = next(f for f in REAL if f.file.startswith("plotnine"))
     rgb = figure.load()
     (bar,) = find_colorbars(rgb)
@@ -72,15 +66,9 @@ def test_plotnine_colorbar_range_is_right_or_refused():
         assert abs(reading.high - np.nanmax(truth)) <= reading.step
 
 
-def test_mplhep_clipped_colorbar_labels_give_the_range():
+def test_mplhep_clipped_colorbar_labels_give_the_range(ocr_engine):
     # the figure's right edge clips the labels ("1007." for 1007.5): those are left out as off the line, named,
     # and the rest give the range (the smallest mean shown to cmax) that reads every cell
-    from imarray.digitize.ticks import _engine
-
-    try:
-        _engine()
-    except Exception as err:  # a missing package, or a native library the wheels need (libGL for OpenCV)
-        pytest.skip(f"the OCR engine (rapidocr-onnxruntime) cannot load here: {type(err).__name__}: {err}")
     figure = next(f for f in REAL if "hist_mask" in f.file)
     rgb = figure.load()
     (bar,) = find_colorbars(rgb)
