@@ -274,10 +274,9 @@ def prepare(stack: np.ndarray, work: Path, npy: Path, with_calscipy: bool) -> No
         calscipy("save_binary", work / "calscipy" / "binary_video.bin", npy)
 
 
-def peak_memory(folder: Path) -> dict:
-    """Peak resident growth (VmHWM) of loading a size-capped series, in a fresh process each."""
-    script = """
+PEAK = """
 import json, sys, numpy as np, tifffile, imarray, imarray.api, imarray.formats.folder, imarray.formats.tiff
+import imarray.formats.raw
 def status(key):
     for line in open('/proc/self/status'):
         if line.startswith(key):
@@ -290,13 +289,14 @@ else:
     array = np.concatenate([tifffile.imread(f) for f in sorted(Path(sys.argv[1]).glob('*.tif'))])
 print(json.dumps({'growth': status('VmHWM') - base, 'nbytes': array.nbytes}))
 """
-    result = {}
-    for who in ("imarray", "tifffile per file + np.concatenate"):
-        out = subprocess.run([sys.executable, "-c", script, str(folder), who.split()[0]],
-                             capture_output=True, text=True, check=True).stdout
-        measured = json.loads(out)
-        result[who] = measured["growth"] / measured["nbytes"]
-    return result
+
+
+def peak_growth(path: Path, who: str = "imarray") -> float:
+    """Peak resident growth (VmHWM) / the array's bytes of loading ``path`` in a fresh process: ``ia.load``, or
+    (``who="tifffile"``) tifffile per file + np.concatenate."""
+    measured = json.loads(subprocess.run([sys.executable, "-c", PEAK, str(path), who], capture_output=True,
+                                         text=True, check=True).stdout)
+    return measured["growth"] / measured["nbytes"]
 
 
 def memcpy_bandwidth(nbytes: int, repeats: int = 5) -> float:
@@ -309,26 +309,6 @@ print(best)
 """
     return nbytes / float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                          check=True).stdout)
-
-
-def load_peaks(paths: dict[str, Path]) -> dict[str, float]:
-    """Peak resident growth (VmHWM) of ``ia.load`` of each file / the array's bytes, in a fresh process each."""
-    script = """
-import json, sys, imarray, imarray.api, imarray.formats.tiff, imarray.formats.raw
-def status(key):
-    for line in open('/proc/self/status'):
-        if line.startswith(key):
-            return int(line.split()[1]) * 1024
-base = status('VmRSS')
-array = imarray.load(sys.argv[1])
-print(json.dumps({'growth': status('VmHWM') - base, 'nbytes': array.nbytes}))
-"""
-    peaks = {}
-    for label, path in paths.items():
-        out = json.loads(subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
-                                        check=True).stdout)
-        peaks[label] = out["growth"] / out["nbytes"]
-    return peaks
 
 
 def import_time(repeats: int = 7) -> float:
@@ -481,15 +461,15 @@ def main(argv: list[str] | None = None) -> None:
         remove(work, npy)
         return
     series = ia.save(work / "series.tif", stack, size_cap="256MB", durable=False)
-    memory = peak_memory(series)
+    memory = {who: peak_growth(series, who.split()[0]) for who in ("imarray", "tifffile per file + np.concatenate")}
     damage, notes = [], []
     if with_calscipy:
         damage = calscipy_damage(work)
         in_order = calscipy("load_images", work / "slices", npy)["exact"]
         notes.append(f"CalSciPy's folder load {'kept' if in_order else 'did not keep'} the slice order "
                      "(it globs without sorting); imarray sorts naturally (slice_2 before slice_10).")
-    peaks = load_peaks({"uncompressed TIFF": work / "stack.tif", "zstd TIFF": work / "stack-zstd.tif",
-                        "raw binary": work / "stack.bin"})
+    peaks = {label: peak_growth(work / name) for label, name in
+             (("uncompressed TIFF", "stack.tif"), ("zstd TIFF", "stack-zstd.tif"), ("raw binary", "stack.bin"))}
     text = report(rows, stack, repeats, memory, import_time(), damage, notes, with_calscipy, cold,
                   memcpy_bandwidth(stack.nbytes), peaks)
     print(text)
