@@ -383,12 +383,16 @@ def test_s3_missing_key_and_bucket(s3_server):
     assert caught.value.path == "s3://no-such-bucket/x.tif"
 
 
+def _s3_endpoint(url: str) -> dict:
+    """storage_options pointing s3fs at ``url`` (the test HTTP server standing in for a misbehaving endpoint)."""
+    return {"key": "testing", "secret": "testing", "client_kwargs": {"endpoint_url": url, "region_name": "us-east-1"}}
+
+
 def test_s3_stalled_endpoint_times_out(http_server):
     """s3fs and botocore against an endpoint that accepts the connection and never answers."""
     pytest.importorskip("s3fs")
     http_server.stalled.add("/bucket/key.tif")
-    options = {"key": "testing", "secret": "testing",
-               "client_kwargs": {"endpoint_url": http_server.url, "region_name": "us-east-1"}}
+    options = _s3_endpoint(http_server.url)
     source = as_source("s3://bucket/key.tif", storage_options=options, timeout=0.5)
     start = time.monotonic()
     with pytest.raises(SourceTimeoutError):
@@ -400,8 +404,7 @@ def test_s3_forbidden_endpoint(http_server):
     """An S3 endpoint answering 403 is an access error, not 'not found'."""
     pytest.importorskip("s3fs")
     http_server.forbidden.add("/bucket/key.tif")
-    options = {"key": "testing", "secret": "testing",
-               "client_kwargs": {"endpoint_url": http_server.url, "region_name": "us-east-1"}}
+    options = _s3_endpoint(http_server.url)
     source = as_source("s3://bucket/key.tif", storage_options=options, timeout=5)
     with pytest.raises(SourcePermissionError, match="access refused"):
         source.size()
