@@ -91,7 +91,7 @@ def plane_layout(path: str | os.PathLike[str], *, nbytes: int) -> PlaneLayout | 
     fd = os.open(path, os.O_RDONLY)
     try:
         page = _page(fd)
-        start = None if page is None else _run_start(PlaneLayout(page.byteorder, page.big, page.tags, nbytes), page)
+        start = None if page is None else _run_start(nbytes, page)
         prefix = os.pread(fd, start, 0) if page is not None and start is not None and page.extent <= start <= _HEAD \
             else b""
     finally:
@@ -128,7 +128,7 @@ def read_like(layout: PlaneLayout, path: str | os.PathLike[str], out: memoryview
         page = _page(fd)
         if page is None or (page.byteorder, page.big, page.tags) != layout[:3]:
             return False
-        start = _run_start(layout, page)
+        start = _run_start(layout.nbytes, page)
         if start is None:
             return False
         done = 0
@@ -142,11 +142,11 @@ def read_like(layout: PlaneLayout, path: str | os.PathLike[str], out: memoryview
         os.close(fd)
 
 
-def _run_start(layout: PlaneLayout, page: _Page) -> int | None:
+def _run_start(nbytes: int, page: _Page) -> int | None:
     """Where the pixels start, if the strips follow one another, hold exactly the plane and lie inside the file."""
     counts = next((_integers(page.byteorder, kind, count, value)
                    for code, kind, count, value in page.tags if code == _STRIP_BYTES), None)
-    if not counts or len(counts) != len(page.strips) or sum(counts) != layout.nbytes:
+    if not counts or len(counts) != len(page.strips) or sum(counts) != nbytes:
         return None
     position = page.strips[0]
     for offset, count in zip(page.strips, counts, strict=True):
