@@ -24,7 +24,7 @@ import os
 import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -91,9 +91,17 @@ def _shape(value: Any, source: Path | Source) -> tuple[int, ...]:
     return tuple(value)
 
 
+@overload
+def _sidecar_of(path: Path) -> Path: ...
+
+
+@overload
+def _sidecar_of(path: Source) -> Source: ...
+
+
 def _sidecar_of(path: Path | Source) -> Path | Source:
     """Where the sidecar of the data file ``path`` is: ``name.json`` beside it."""
-    return path.with_suffix(".json") if isinstance(path, Path) else path.sibling(Path(path.name).stem + ".json")
+    return _beside(path, Path(path.name).stem + ".json")
 
 
 def _sidecar(path: Path | Source) -> dict | None:
@@ -157,7 +165,7 @@ def _claim(path: Path | Source) -> None:
             raise TargetError(f"the sidecar {sidecar.name} belongs to {other}, and saving would take it over",
                               path=path, hint=f"choose another name, or delete {other} and {sidecar.name} first")
     if isinstance(path, Source):  # a MetaImage at a URL is not parsed: a .raw beside one is left alone
-        header_url = path.sibling(stem + ".mhd")
+        header_url = _beside(path, stem + ".mhd")
         if path.name.lower().endswith(".raw") and header_url.exists() and path.exists():
             raise TargetError(f"{path.name} may hold the pixels of the MetaImage {header_url.name} beside it, and "
                               "saving would overwrite them", path=path, hint="choose another name")
@@ -170,6 +178,14 @@ def _claim(path: Path | Source) -> None:
         if data_file is not None and data_file.exists() and data_file.samefile(path):
             raise TargetError(f"{path.name} holds the pixels of the MetaImage {header.name}, and saving would "
                               "overwrite them", path=path, hint=f"choose another name, or delete {header.name} first")
+
+
+@overload
+def _beside(path: Path, name: str) -> Path: ...
+
+
+@overload
+def _beside(path: Source, name: str) -> Source: ...
 
 
 def _beside(path: Path | Source, name: str) -> Path | Source:
@@ -258,7 +274,7 @@ def _layout_from_caller(dtype: Any, dims: dict, path: Path | Source,
 def _describe(path: Path | Source, dtype: Any = None, dims: dict | None = None) -> tuple[FileInfo, np.dtype]:
     if isinstance(path, Source):  # a URL: the data file's size and its sidecar, two small requests
         if Path(path.name).suffix.lower() not in (".bin", ".raw"):
-            path = path.sibling(path.name + ".bin")
+            path = _beside(path, path.name + ".bin")
         file_size = path.size()
     else:
         path = bin_path(path)
@@ -454,7 +470,7 @@ def write(
     once both are complete); return the .bin path."""
     if isinstance(path, Source):
         _claim(path)
-        files = writing_all([path, path.sibling(Path(path.name).stem + ".json")])
+        files = writing_all([path, _sidecar_of(path)])
     else:
         path = bin_path(path)  # through a link: the sidecar goes beside the data file it points to
         prepare_target(path.with_suffix(".json"))  # a name too long for its sidecar is refused before any check
