@@ -33,8 +33,19 @@ import numpy as np
 
 from ..errors import ImarrayError, InvalidOptionError
 from .calibrate import Axis
+from .lines import true_runs
 from .paper import paper_colour
-from .ticks import _POWER, BLANK, MAX_RESIDUAL, TicksNotReadError, _fit, _ink, _ocr, parse_number
+from .ticks import (
+    _POWER,
+    BLANK,
+    MAX_RESIDUAL,
+    TicksNotReadError,
+    _fit,
+    _ink,
+    _ocr,
+    parse_number,
+    runs_from_edge,
+)
 
 __all__ = ["AxisReading", "AxisTicksNotReadError", "AxisTicksWarning", "check_scales", "read_axes", "read_axis_ticks"]
 
@@ -160,17 +171,13 @@ def _marks(ink: np.ndarray, search: int, span: slice) -> tuple[np.ndarray, int, 
     has = np.asarray(ink.any(axis=1))
     if not has.any():
         return np.zeros(0), 0, 0
-    first = np.where(has, ink.argmax(axis=1), ink.shape[1])
+    first, end = runs_from_edge(ink)
     start = int(first[span].min()) if has[span].any() else int(first[has].min())
     if start >= search:
         return np.zeros(0), 0, 0
-    outward = np.arange(ink.shape[1])
-    gap = ~ink & (outward >= first[:, None])
-    end = np.where(gap.any(axis=1), gap.argmax(axis=1), ink.shape[1])
     length = np.where(first <= start + TICK_GAP, end - first, 0)
     length = np.where(length <= TICK_LONG, length, 0)
-    change = np.flatnonzero(np.diff(np.concatenate([[0], (length >= 2).astype(np.int8), [0]])))
-    runs = change.reshape(-1, 2)
+    runs = true_runs(length >= 2)
     runs = runs[runs[:, 1] - runs[:, 0] <= TICK_WIDE] if runs.size else runs
     if not runs.size:
         return np.zeros(0), start, start

@@ -87,6 +87,15 @@ def line_bands(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return _bands_along_rows(rgb), _bands_along_rows(rgb.transpose(1, 0, 2))
 
 
+def true_runs(flags: np.ndarray) -> np.ndarray:
+    """``[start, stop)`` of each run of True in the 1-D ``flags``, as an ``(n, 2)`` array.
+
+    >>> true_runs(np.array([0, 1, 1, 0, 1], bool)).tolist()
+    [[1, 3], [4, 5]]
+    """
+    return np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))).reshape(-1, 2)
+
+
 def line_mask(rgb: np.ndarray) -> np.ndarray:
     """bool per pixel of ``rgb``: on a straight line across it (grid line, cell edge) or its antialiased rows."""
     rows, cols = line_bands(rgb)
@@ -95,9 +104,7 @@ def line_mask(rgb: np.ndarray) -> np.ndarray:
 
 def _fill_axis(values: np.ndarray, keep: np.ndarray, lines: np.ndarray) -> None:
     """Fill the rows flagged in ``lines`` (bool per row) by linear interpolation between the kept rows around."""
-    flagged = np.concatenate([[False], lines, [False]])
-    edges = np.flatnonzero(np.diff(flagged.astype(np.int8)))
-    for start, stop in zip(edges[::2], edges[1::2], strict=True):
+    for start, stop in true_runs(lines):
         if start == 0 or stop == len(lines):
             continue  # a line at the box's edge has one side only
         above, below = values[start - 1], values[stop]

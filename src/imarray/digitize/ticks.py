@@ -31,6 +31,7 @@ import numpy as np
 from .._optional import import_optional
 from ..errors import ImarrayError
 from .colorbar import Colorbar
+from .lines import true_runs
 from .paper import paper_colour
 
 __all__ = ["TickReading", "TicksNotReadError", "parse_number", "read_ticks"]
@@ -182,6 +183,15 @@ def _crops(rgb: np.ndarray, bar: Colorbar, page: np.ndarray) -> list[tuple[str, 
     return [("below", (slice(y1 + b0, y1 + b1), cols)), ("above", (slice(y0 - a1, y0 - a0), cols))]
 
 
+def runs_from_edge(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per line of ``ink`` ``(lines, depth)``: where its first ink lies, and where the run of ink from there ends
+    (``depth`` for a line with none)."""
+    depth = np.arange(ink.shape[1])
+    first = np.where(ink.any(axis=1), ink.argmax(axis=1), ink.shape[1])
+    gap = ~ink & (depth >= first[:, None])
+    return first, np.where(gap.any(axis=1), gap.argmax(axis=1), ink.shape[1])
+
+
 def _span(region: np.ndarray, page: np.ndarray, axis: int) -> tuple[int, int]:
     """Where the labels lie along ``axis`` of ``region`` (the bar at index 0): after the ink touching the bar
     (outline, tick marks) and up to :data:`BLANK` lines into the first run of that many lines without ink."""
@@ -189,8 +199,7 @@ def _span(region: np.ndarray, page: np.ndarray, axis: int) -> tuple[int, int]:
         return 0, 0
     ink = np.asarray(_ink(region, page).any(axis=1 - axis))
     start = int(np.argmin(ink)) if ink[0] else 0  # past the outline and ticks
-    marks = np.concatenate([[0], (~ink[start:]).astype(np.int8), [0]])
-    change = np.flatnonzero(np.diff(marks)).reshape(-1, 2)  # runs of blank lines
+    change = true_runs(~ink[start:])  # runs of blank lines
     after = change[(change[:, 0] > 0) & (change[:, 1] - change[:, 0] >= BLANK)] if change.size else change
     stop = start + int(after[0, 0]) + BLANK if after.size else ink.size
     return start, min(stop, ink.size)
@@ -241,13 +250,9 @@ def _tick_marks(rgb: np.ndarray, bar: Colorbar, side: str, page: np.ndarray) -> 
     if not ink.size:
         return np.zeros(0), 0
     ink = ink & (ink.mean(axis=0) < 0.5)  # the bar's outline is ink all along: not a tick
-    columns = np.arange(ink.shape[1])
-    first = np.where(ink.any(axis=1), ink.argmax(axis=1), ink.shape[1])
-    gap = ~ink & (columns >= first[:, None])
-    end = np.where(gap.any(axis=1), gap.argmax(axis=1), ink.shape[1])
+    first, end = runs_from_edge(ink)
     length = np.where(first <= TICK_GAP, end - first, 0)  # the run of ink from (next to) the bar
-    change = np.flatnonzero(np.diff(np.concatenate([[0], (length >= 2).astype(np.int8), [0]])))
-    runs = change.reshape(-1, 2)
+    runs = true_runs(length >= 2)
     if not runs.size:
         return np.zeros(0), 0
     longest = np.maximum.reduceat(length, runs[:, 0])
