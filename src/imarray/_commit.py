@@ -58,8 +58,7 @@ def _step(what: str) -> None:
 
 def journal_path(primary: Path) -> Path:
     """Where the journal of a set whose main file (or series folder, or store) is ``primary`` lives."""
-    # "." and "..": the folder's own name; abspath, not resolve(): the journal stays beside a link, not its target
-    return side_name(Path(os.path.abspath(primary)), JOURNAL)  # noqa: PTH100
+    return side_name(Path(primary), JOURNAL)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -132,7 +132,12 @@ def temporary_name(target: Path) -> Path:
 
 
 def side_name(target: Path, kind: str) -> Path:
-    """A fixed hidden name beside ``target`` for its ``kind`` (``imarray-commit``), within NAME_MAX."""
+    """A fixed hidden name beside ``target`` for its ``kind`` (``imarray-commit``), within NAME_MAX.
+
+    ``target`` is made absolute first, so "." and ".." name their folders; abspath, not resolve(): the
+    side file stays beside a link, not beside its target.
+    """
+    target = Path(os.path.abspath(target))  # noqa: PTH100
     return target.with_name(f".{_fits(target.name, NAME_MAX - 2 - len(kind))}.{kind}")
 
 
