@@ -14,6 +14,9 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
@@ -146,6 +149,31 @@ def test_run_distances_equal_the_distance_transform():
         near, far = _band_distances(below, above, targets)
         assert np.array_equal(near, ndimage.distance_transform_edt(~below)[targets])
         assert np.array_equal(far, ndimage.distance_transform_edt(~above)[targets])
+
+
+@settings(max_examples=150, deadline=None)
+@given(hnp.arrays(np.bool_, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=24)), st.booleans(),
+       st.integers(1, 6))
+def test_compiled_pieces_equal_scipy_label(mask, transposed, least):
+    """The compiled 4-connected pieces (labels, boxes, sizes, first pixels, small ones dropped, the ones
+    reaching the border) are what scipy.ndimage.label and find_objects give, on any strides."""
+    from imarray.digitize._kernels import border_reach, components, piece_boxes, without_small
+
+    mask = mask.T if transposed else mask
+    labels, count = ndimage.label(mask)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    boxes = [(r.start, r.stop, c.start, c.stop) for r, c in ndimage.find_objects(labels)]
+    ours, our_boxes, our_sizes = components(mask)
+    assert np.array_equal(ours, labels)
+    assert [tuple(b) for b in our_boxes.tolist()] == boxes and our_sizes.tolist() == sizes.tolist()
+    only_boxes, only_sizes, first = piece_boxes(mask)
+    assert np.array_equal(only_boxes, our_boxes) and np.array_equal(only_sizes, our_sizes)
+    flat_first = [int(np.flatnonzero(labels.ravel() == n)[0]) for n in range(1, count + 1)]
+    assert [y * mask.shape[1] + x for y, x in first.tolist()] == flat_first
+    small = np.concatenate([[False], sizes < least])
+    assert np.array_equal(without_small(mask, least), mask & ~small[labels])
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    assert np.array_equal(border_reach(mask), np.isin(labels, border[border > 0]))
 
 
 @pytest.mark.parametrize("cmap", ["jet_r", "viridis", "RdBu_r"])

@@ -27,7 +27,10 @@ from ._deps import need
 
 numba = need("numba")
 
-__all__ = ["band_distances", "distinct_colours", "gather", "line_bumps", "patches", "sample_columns", "window_medians"]
+__all__ = [
+    "band_distances", "border_reach", "components", "distinct_colours", "gather", "line_bumps", "patches",
+    "piece_boxes", "sample_columns", "window_medians", "without_small",
+]
 
 
 def _compiled(function):
@@ -374,6 +377,157 @@ def patches(pos, color, width):  # pragma: no cover - compiled
         else:
             label[i] = label[root]
     return label, count
+
+
+@_compiled
+def _pieces(mask):  # pragma: no cover - compiled
+    """The runs of True along the rows of the 2-D bool ``mask`` (any strides) and the 4-connected piece of each.
+
+    A run joins every run of the row above that it overlaps by a column
+    (union-find, the earlier run staying the root), so a piece's root is its
+    first run along the rows, and pieces are numbered from 1 in the order of
+    their first pixel, as ``scipy.ndimage.label`` numbers them.
+
+    Returns
+    -------
+    row, start, stop
+        Each run's row and columns ``[start, stop)``, in order along the rows.
+    piece
+        Each run's piece number (1..count).
+    count
+        The number of pieces.
+    """
+    height, width = mask.shape
+    most = height * ((width + 1) // 2)  # a run needs a gap after it
+    row = np.empty(most, np.int64)
+    start = np.empty(most, np.int64)
+    stop = np.empty(most, np.int64)
+    parent = np.empty(most, np.int64)
+    n = 0
+    above = 0  # first run of the row above
+    for y in range(height):
+        first = n
+        x = 0
+        while x < width:
+            if not mask[y, x]:
+                x += 1
+                continue
+            x0 = x
+            while x < width and mask[y, x]:
+                x += 1
+            row[n], start[n], stop[n], parent[n] = y, x0, x, n
+            while above < first and stop[above] <= x0:  # runs above ending before this one cannot touch it
+                above += 1
+            k = above
+            while k < first and start[k] < x:
+                a, b = _root(parent, k), _root(parent, n)
+                if a < b:
+                    parent[b] = a
+                elif b < a:
+                    parent[a] = b
+                k += 1
+            n += 1
+        above = first
+    piece = np.zeros(n, np.int64)
+    count = 0
+    for k in range(n):
+        root = _root(parent, k)
+        if root == k:
+            count += 1
+            piece[k] = count
+        else:
+            piece[k] = piece[root]  # a root comes before the runs joined to it: numbered already
+    return row[:n], start[:n], stop[:n], piece, count
+
+
+@_compiled
+def components(mask):  # pragma: no cover - compiled
+    """4-connected pieces of True in the 2-D bool ``mask`` (any strides), numbered from 1 in the order of
+    their first pixel along the rows (what ``scipy.ndimage.label`` gives), from the runs along the rows.
+
+    Returns
+    -------
+    labels
+        int32 per pixel, 0 off ``mask``.
+    boxes
+        ``(count, 4)`` int64: ``y0, y1, x0, x1`` of each piece (stops exclusive), piece ``n`` in row ``n - 1``.
+    sizes
+        int64 pixels per piece.
+    """
+    height, width = mask.shape
+    row, start, stop, piece, count = _pieces(mask)
+    labels = np.zeros((height, width), np.int32)
+    boxes = np.empty((count, 4), np.int64)
+    boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3] = height, 0, width, 0
+    sizes = np.zeros(count, np.int64)
+    for k in range(row.size):
+        p = piece[k] - 1
+        y, x0, x1 = row[k], start[k], stop[k]
+        for x in range(x0, x1):
+            labels[y, x] = p + 1
+        sizes[p] += x1 - x0
+        boxes[p, 0] = min(boxes[p, 0], y)
+        boxes[p, 1] = max(boxes[p, 1], y + 1)
+        boxes[p, 2] = min(boxes[p, 2], x0)
+        boxes[p, 3] = max(boxes[p, 3], x1)
+    return labels, boxes, sizes
+
+
+@_compiled
+def piece_boxes(mask):  # pragma: no cover - compiled
+    """The 4-connected pieces of True in the 2-D bool ``mask`` (numbered as :func:`components` numbers them)
+    without a label per pixel: ``boxes`` ``(count, 4)`` (``y0, y1, x0, x1``, stops exclusive), ``sizes`` and
+    ``first``, ``(count, 2)``: each piece's first pixel ``(y, x)`` along the rows."""
+    height, width = mask.shape
+    row, start, stop, piece, count = _pieces(mask)
+    boxes = np.empty((count, 4), np.int64)
+    boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3] = height, 0, width, 0
+    sizes = np.zeros(count, np.int64)
+    first = np.full((count, 2), -1, np.int64)
+    for k in range(row.size):
+        p = piece[k] - 1
+        y, x0, x1 = row[k], start[k], stop[k]
+        if first[p, 0] < 0:
+            first[p, 0], first[p, 1] = y, x0
+        sizes[p] += x1 - x0
+        boxes[p, 0] = min(boxes[p, 0], y)
+        boxes[p, 1] = max(boxes[p, 1], y + 1)
+        boxes[p, 2] = min(boxes[p, 2], x0)
+        boxes[p, 3] = max(boxes[p, 3], x1)
+    return boxes, sizes, first
+
+
+@_compiled
+def without_small(mask, least):  # pragma: no cover - compiled
+    """A copy of the 2-D bool ``mask`` without its 4-connected pieces of fewer than ``least`` pixels."""
+    height, width = mask.shape
+    row, start, stop, piece, count = _pieces(mask)
+    sizes = np.zeros(count + 1, np.int64)
+    for k in range(row.size):
+        sizes[piece[k]] += stop[k] - start[k]
+    out = np.zeros((height, width), np.bool_)
+    for k in range(row.size):
+        if sizes[piece[k]] >= least:
+            for x in range(start[k], stop[k]):
+                out[row[k], x] = True
+    return out
+
+
+@_compiled
+def border_reach(mask):  # pragma: no cover - compiled
+    """bool per pixel: True where ``mask`` (2-D bool) is True and 4-connected through it to the image's border."""
+    height, width = mask.shape
+    row, start, stop, piece, count = _pieces(mask)
+    touches = np.zeros(count + 1, np.bool_)
+    for k in range(row.size):
+        if row[k] == 0 or row[k] == height - 1 or start[k] == 0 or stop[k] == width:
+            touches[piece[k]] = True
+    reached = np.zeros((height, width), np.bool_)
+    for k in range(row.size):
+        if touches[piece[k]]:
+            for x in range(start[k], stop[k]):
+                reached[row[k], x] = True
+    return reached
 
 
 @_compiled

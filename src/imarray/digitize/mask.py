@@ -225,11 +225,9 @@ def _paper_background(paper: np.ndarray) -> np.ndarray | None:
     """The ``paper`` pixels connected to the border, if the border is mostly paper."""
     if _border(paper).mean() < 0.5:
         return None
-    labels, count = need("scipy.ndimage").label(paper)
-    outside = np.zeros(count + 1, np.bool_)
-    outside[_border(labels)] = True
-    outside[0] = False
-    return np.take(outside, labels)
+    from ._kernels import border_reach
+
+    return border_reach(paper)
 
 
 def _blocks(keep: np.ndarray, scale: int) -> np.ndarray:
@@ -277,19 +275,14 @@ def _plot_boxes(keep: np.ndarray, min_piece: int = MIN_PIECE, reach: int = BOX_R
     edges. Pieces of fewer than ``min_piece`` pixels do not grow a box.
     Figures without a solid block of data are searched at full resolution.
     """
-    ndimage = need("scipy.ndimage")
+    from ._kernels import components, piece_boxes
+
     cells = _blocks(keep, scale)
-    labels, count = ndimage.label(cells)
-    if count == 0:
+    boxes, sizes, first = piece_boxes(cells)
+    if sizes.size == 0:
         return _plot_boxes(keep, min_piece, reach, 1) if scale > 1 else [(0, keep.shape[0], 0, keep.shape[1])]
-    objects = ndimage.find_objects(labels)
-    boxes = np.array([(r.start, r.stop, c.start, c.stop) for r, c in objects])
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
     # groups: pieces at most two cells apart (grid lines and cell edges cut a field into cells)
-    groups, _ = ndimage.label(_dilate3(cells))
-    group_of = np.zeros(count + 1, np.int64)
-    group_of[labels[cells]] = groups[cells]
-    group_of = group_of[1:]
+    group_of = components(_dilate3(cells))[0][first[:, 0], first[:, 1]].astype(np.int64)
     group_sizes = np.bincount(group_of, weights=sizes)
     area = scale * scale  # pixels per cell
     grows = area * sizes >= min_piece
@@ -497,12 +490,9 @@ def _drop_specks(keep: np.ndarray, min_piece: int) -> np.ndarray:
             keep = keep.copy()
             keep[tuple(np.array(corners).T)] = False
         return keep
-    labels, count = need("scipy.ndimage").label(keep)
-    if count <= 1:  # one piece (a field) or none: nothing to count per piece
-        return keep if count == 0 or np.count_nonzero(keep) >= min_piece else np.zeros_like(keep)
-    small = np.bincount(labels.ravel(), minlength=count + 1) < min_piece
-    small[0] = False
-    return keep & ~np.take(small, labels) if small.any() else keep
+    from ._kernels import without_small
+
+    return without_small(keep, min_piece)
 
 
 def _drop_fringe(inside: np.ndarray, found: Lookup, window: tuple[slice, slice], paper: np.ndarray,

@@ -187,6 +187,8 @@ def _rounding(found: Lookup, model: ColorModel, paper: np.ndarray, cmap: str | N
         return model, found, "truncate"
     blank = np.abs(found.colors.astype(np.int16) - paper).max(axis=1) <= 2
     exact = int(found.colors_count[(found.colors_distance == 0) & ~blank].sum())
+    if ROUNDING_WIN * exact >= int(found.colors_count[~blank].sum()):
+        return model, found, "truncate"  # the rounded model cannot match more than every pixel: no query needed
     rounded = from_cmap(cmap, vmin, vmax, rounding="round", **options)
     if np.array_equal(rounded.colors, model.colors):
         return model, found, "truncate"
