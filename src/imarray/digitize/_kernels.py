@@ -226,32 +226,39 @@ def _far(columns, r, k, j):  # pragma: no cover - compiled
 
 
 @_compiled
-def line_bumps(columns, widest, contrast):  # pragma: no cover - compiled
+def line_bumps(columns, widest, contrast, least):  # pragma: no cover - compiled
     """Per band width ``1..widest`` and first row: at how many of ``columns`` (``(rows, n, 3)`` uint8, the
     sampled columns side by side, see :func:`sample_columns`) a band of that many rows stands out from the
-    rows on either side (see :mod:`~imarray.digitize.lines`).
+    rows on either side (see :mod:`~imarray.digitize.lines`); 0 where fewer than ``least`` columns could.
 
     ``counts[size - 1, r - 1]`` is for the band of ``size`` rows starting at row ``r``. At one column, with
     ``far(k, r)`` the L1 colour difference of rows ``r`` and ``r + k``, the band stands out when
     ``far(1, r - 1) + far(1, r - 1 + size) - far(size + 1, r - 1)`` reaches ``contrast`` and each of its rows
-    differs by half that from the row above the band and from the row below it.
+    differs by half that from the row above the band and from the row below it. The bump is at most
+    ``far(1, r - 1) + far(1, r - 1 + size)``: the columns where that bound reaches ``contrast`` are counted
+    first in one vectorised pass, and a band with fewer than ``least`` of them (a smooth field's rows, almost
+    all) is not looked at column by column.
     """
     height, width = columns.shape[0], columns.shape[1]
     counts = np.zeros((widest, height), np.int32)
-    near = np.zeros((height, width), np.int32)  # far(1, r) at each column
+    near = np.zeros((height, width), np.int16)  # far(1, r) at each column: at most 765
     for r in range(height - 1):
         for j in range(width):
-            near[r, j] = (abs(np.int32(columns[r + 1, j, 0]) - np.int32(columns[r, j, 0]))
-                          + abs(np.int32(columns[r + 1, j, 1]) - np.int32(columns[r, j, 1]))
-                          + abs(np.int32(columns[r + 1, j, 2]) - np.int32(columns[r, j, 2])))
+            near[r, j] = (abs(np.int16(columns[r + 1, j, 0]) - np.int16(columns[r, j, 0]))
+                          + abs(np.int16(columns[r + 1, j, 1]) - np.int16(columns[r, j, 1]))
+                          + abs(np.int16(columns[r + 1, j, 2]) - np.int16(columns[r, j, 2])))
     half = contrast // 2
     for size in range(1, widest + 1):
         if height < size + 2:
             break
         for r in range(height - size - 1):
+            bound = 0
+            for j in range(width):
+                bound += near[r, j] + near[r + size, j] >= contrast
+            if bound < least:
+                continue
             count = 0
             for j in range(width):
-                # the bump is at most far(1, r) + far(1, r + size): a smooth field stops here, most columns
                 if near[r, j] + near[r + size, j] < contrast:
                     continue
                 if near[r, j] + near[r + size, j] - _far(columns, r, size + 1, j) < contrast:
