@@ -176,6 +176,35 @@ def test_compiled_pieces_equal_scipy_label(mask, transposed, least):
     assert np.array_equal(border_reach(mask), np.isin(labels, border[border > 0]))
 
 
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.uint8, st.tuples(st.integers(1, 60), st.just(3)), elements=st.integers(0, 40)),
+       hnp.arrays(np.uint8, st.tuples(st.integers(1, 80), st.just(3)), elements=st.integers(0, 40)))
+def test_nearest_colours_are_the_brute_force_nearest_with_every_tie(palette, queries):
+    """The walk along one channel finds the Euclidean nearest colour exactly, and the lowest and highest
+    index among equally near ones (small values: many ties)."""
+    from imarray.digitize.colormap import from_samples
+
+    model = from_samples(palette, np.arange(len(palette), dtype=float), np.arange(1, len(palette) + 1.0),
+                         name="test")
+    distance, lowest, highest = model.nearest(queries)
+    squared = ((queries[:, None, :].astype(int) - model.colors[None].astype(int)) ** 2).sum(axis=2)
+    assert np.array_equal(distance, np.sqrt(squared.min(axis=1)))
+    assert np.array_equal(lowest, squared.argmin(axis=1))
+    assert np.array_equal(highest, squared.shape[1] - 1 - squared[:, ::-1].argmin(axis=1))
+
+
+def test_a_colour_between_two_entries_gets_the_edge_between_them():
+    """A colour as near one entry as the next (a colorbar's sample one unit off) reads their shared edge,
+    not the lower (or higher) entry: ties do not pull values one way."""
+    from imarray.digitize.colormap import from_samples
+
+    model = from_samples(np.array([[0, 0, 0], [2, 0, 0], [4, 0, 0], [10, 0, 0]], np.uint8), np.arange(4.0),
+                         np.arange(1.0, 5), name="test")
+    found = lookup(np.array([[[1, 0, 0], [3, 0, 0], [2, 0, 0], [7, 0, 0]]], np.uint8), model)
+    assert found.value.tolist() == [[1.0, 2.0, 1.5, 3.0]]  # edges 1 and 2; entry 1 itself; the 4 to 10 tie's edge
+    assert found.distance.tolist() == [[1.0, 1.0, 0.0, 3.0]]
+
+
 @pytest.mark.parametrize("cmap", ["jet_r", "viridis", "RdBu_r"])
 def test_model_is_the_bytes_agg_writes_and_truncation_not_rounding(cmap):
     model = from_cmap(cmap, LO, HI)

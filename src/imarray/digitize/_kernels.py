@@ -28,8 +28,8 @@ from ._deps import need
 numba = need("numba")
 
 __all__ = [
-    "band_distances", "border_reach", "components", "distinct_colours", "gather", "line_bumps", "patches",
-    "piece_boxes", "sample_columns", "window_medians", "without_small",
+    "band_distances", "border_reach", "components", "distinct_colours", "gather", "line_bumps", "nearest_colours",
+    "patches", "piece_boxes", "sample_columns", "window_medians", "without_small",
 ]
 
 
@@ -334,6 +334,55 @@ def distinct_colours(rgb, table):  # pragma: no cover - compiled
     for i in range(numbers.size):
         numbers[i] = rank[numbers[i]]
     return listed[order].astype(np.uint32), counts[order], index
+
+
+@_compiled
+def nearest_colours(queries, colors, channel, order):  # pragma: no cover - compiled
+    """Per row of ``queries`` (``(n, 3)`` uint8), the nearest rows of ``colors`` (``(m, 3)`` uint8, m >= 1)
+    in Euclidean RGB distance: ``distance`` (float64), and ``lowest`` and ``highest`` (int64), the lowest and
+    the highest index among the colours that near (the same index but for ties).
+
+    ``order`` lists ``colors``' indices by their value in ``channel`` (0-2, the
+    one they spread most over). Each query starts at its own value in that
+    list and walks both ways until the difference in that channel alone
+    exceeds the best distance found: exact, integer arithmetic, a few dozen
+    colours looked at per query.
+    """
+    n, m = queries.shape[0], order.size
+    other1, other2 = (channel + 1) % 3, (channel + 2) % 3
+    key = np.empty(m, np.int32)
+    for k in range(m):
+        key[k] = colors[order[k], channel]
+    distance = np.empty(n, np.float64)
+    lowest = np.empty(n, np.int64)
+    highest = np.empty(n, np.int64)
+    for i in range(n):
+        r, g, b = np.int32(queries[i, channel]), np.int32(queries[i, other1]), np.int32(queries[i, other2])
+        lo, hi = 0, m  # first place with key >= r
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if key[mid] < r:
+                lo = mid + 1
+            else:
+                hi = mid
+        best, first, last = np.int32(1 << 30), m, -1
+        for direction in (-1, 1):
+            k = lo if direction == 1 else lo - 1
+            while 0 <= k < m:
+                dr = key[k] - r
+                if dr * dr > best:
+                    break
+                j = order[k]
+                dg, db = np.int32(colors[j, other1]) - g, np.int32(colors[j, other2]) - b
+                d = dr * dr + dg * dg + db * db
+                if d < best:
+                    best, first, last = d, j, j
+                elif d == best:
+                    first, last = min(first, j), max(last, j)
+                k += direction
+        distance[i] = np.sqrt(np.float64(best))
+        lowest[i], highest[i] = first, last
+    return distance, lowest, highest
 
 
 @_compiled

@@ -192,7 +192,7 @@ def _rounding(found: Lookup, model: ColorModel, paper: np.ndarray, cmap: str | N
     rounded = from_cmap(cmap, vmin, vmax, rounding="round", **options)
     if np.array_equal(rounded.colors, model.colors):
         return model, found, "truncate"
-    distance, _ = rounded.tree().query(found.colors[~blank].astype(np.float64), k=1)
+    distance, _, _ = rounded.nearest(found.colors[~blank])
     exact_rounded = int(found.colors_count[~blank][distance == 0].sum())
     if exact_rounded > ROUNDING_WIN * exact:
         return rounded, rematch(found, rounded), "round"
