@@ -176,6 +176,24 @@ def test_compiled_pieces_equal_scipy_label(mask, transposed, least):
     assert np.array_equal(border_reach(mask), np.isin(labels, border[border > 0]))
 
 
+@settings(max_examples=150, deadline=None)
+@given(hnp.arrays(np.bool_, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=30)), st.booleans(),
+       st.integers(1, 10))
+def test_clear_runs_are_the_long_runs_with_a_side_mostly_clear(lines, transposed, length):
+    from imarray.digitize._kernels import clear_runs
+
+    lines = lines.T if transposed else lines
+    expected = []
+    for y, row in enumerate(lines):
+        padded = np.concatenate([[0], row.astype(np.int8), [0]])
+        edges = np.flatnonzero(np.diff(padded))
+        for x0, x1 in zip(edges[::2], edges[1::2], strict=True):
+            sides = [lines[y + d, x0:x1].mean() if 0 <= y + d < len(lines) else 0.0 for d in (-3, 3)]
+            if x1 - x0 >= length and min(sides) <= 0.5:
+                expected.append((y, x0, x1))
+    assert clear_runs(lines, length, 3).tolist() == [list(run) for run in expected]
+
+
 @settings(max_examples=100, deadline=None)
 @given(hnp.arrays(np.uint8, st.tuples(st.integers(1, 60), st.just(3)), elements=st.integers(0, 40)),
        hnp.arrays(np.uint8, st.tuples(st.integers(1, 80), st.just(3)), elements=st.integers(0, 40)))

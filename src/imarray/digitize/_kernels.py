@@ -28,8 +28,8 @@ from ._deps import need
 numba = need("numba")
 
 __all__ = [
-    "band_distances", "border_reach", "components", "distinct_colours", "gather", "line_bumps", "nearest_colours",
-    "patches", "piece_boxes", "sample_columns", "window_medians", "without_small",
+    "band_distances", "border_reach", "clear_runs", "components", "distinct_colours", "gather", "line_bumps",
+    "nearest_colours", "patches", "piece_boxes", "sample_columns", "window_medians", "without_small",
 ]
 
 
@@ -567,6 +567,48 @@ def without_small(mask, least):  # pragma: no cover - compiled
             for x in range(start[k], stop[k]):
                 out[row[k], x] = True
     return out
+
+
+@_compiled
+def clear_runs(lines, length, clear):  # pragma: no cover - compiled
+    """``(row, start, stop)`` of each run of True along the rows of the 2-D bool ``lines`` (any strides: a
+    transposed view for the columns) at least ``length`` long and with a clear side: ``clear`` rows above
+    or below it (off the image counts as clear), at most half of its columns are True. In order along the
+    rows. A frame's spine has paper on its outer side; the dark parts of a field are thick."""
+    height, width = lines.shape
+    found = np.empty((16, 3), np.int64)
+    n = 0
+    for y in range(height):
+        x = 0
+        while x < width:
+            if not lines[y, x]:
+                x += 1
+                continue
+            x0 = x
+            while x < width and lines[y, x]:
+                x += 1
+            if x - x0 < length:
+                continue
+            is_clear = False
+            for side in (y - clear, y + clear):
+                if side < 0 or side >= height:
+                    is_clear = True
+                    break
+                ink = 0
+                for k in range(x0, x):
+                    ink += lines[side, k]
+                if 2 * ink <= x - x0:
+                    is_clear = True
+                    break
+            if not is_clear:
+                continue
+            if n == found.shape[0]:
+                grown = np.empty((2 * n, 3), np.int64)
+                grown[:n] = found
+                found = grown
+            found[n, 0], found[n, 1], found[n, 2] = y, x0, x
+            n += 1
+    return found[:n].copy()
 
 
 @_compiled

@@ -341,49 +341,6 @@ def _to_edges(keep: np.ndarray, box: tuple[int, int, int, int], reach: int) -> t
     return (y0, y1, x0, x1)
 
 
-def _runs(lines: np.ndarray, length: int, vertical: bool = False) -> np.ndarray:
-    """``(row, start, stop)`` of the runs of True along the rows of ``lines`` (its columns if ``vertical``:
-    ``(column, start, stop)``) at least ``length`` long.
-
-    Only rows with ``length`` True pixels in all are searched: few are (a figure's lines, not its text).
-    """
-    axis = 0 if vertical else 1
-    counts = lines.view(np.uint8).sum(axis=axis, dtype=np.uint16 if lines.shape[axis] < 1 << 16 else np.int64)
-    rows = np.flatnonzero(counts >= length)
-    chosen = lines[:, rows].T if vertical else lines[rows]
-    padded = np.zeros((rows.size, chosen.shape[1] + 2), np.int8)
-    padded[:, 1:-1] = chosen
-    steps = np.diff(padded, axis=1).ravel()
-    start, stop = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)  # in order: each run's stop follows
-    row, start, stop = start // (chosen.shape[1] + 1), start % (chosen.shape[1] + 1), stop % (chosen.shape[1] + 1)
-    long = stop - start >= length
-    return np.column_stack([rows[row[long]], start[long], stop[long]])
-
-
-def _thin(lines: np.ndarray, runs: np.ndarray, vertical: bool = False) -> np.ndarray:
-    """``runs`` (of :func:`_runs`) with a clear side: at ``LINE_CLEAR`` pixels off the line, one side is mostly not ink.
-
-    A frame's spine has paper on its outer side (tick marks cover little of
-    it); the dark parts of a field drawn with magma or gray are thick, and
-    their rows of dark runs lie between more dark rows.
-    """
-    if not runs.size:
-        return runs
-    image = lines.T if vertical else lines
-    clear = np.zeros(len(runs), np.bool_)
-    for offset in (-LINE_CLEAR, LINE_CLEAR):
-        rows = runs[:, 0] + offset
-        inside = (rows >= 0) & (rows < image.shape[0])
-        needed, where = np.unique(rows[inside], return_inverse=True)
-        sums = np.zeros((needed.size, image.shape[1] + 1), np.int32)
-        np.cumsum(image[needed], axis=1, out=sums[:, 1:])
-        start, stop = runs[inside, 1], runs[inside, 2]
-        share = (sums[where, stop] - sums[where, start]) / (stop - start)
-        clear[np.flatnonzero(inside)[share <= 0.5]] = True
-        clear[~inside] = True  # the figure's edge is clear
-    return runs[clear]
-
-
 def _frames(lines: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Insides ``(y0, y1, x0, x1)`` of rectangles drawn with long straight ink lines, tallest first.
 
@@ -393,9 +350,11 @@ def _frames(lines: np.ndarray) -> list[tuple[int, int, int, int]]:
     antialiasing. A colormap with the ink's colour (magma, gray) matches frame,
     ticks and text by colour, so the frame bounds the plot instead.
     """
+    from ._kernels import clear_runs
+
     length = max(LINE_MIN, min(lines.shape) // LINE_SHARE)
-    across = _thin(lines, _runs(lines, length))  # (row, x0, x1)
-    down = _thin(lines, _runs(lines, length, vertical=True), vertical=True)  # (column, y0, y1)
+    across = clear_runs(lines, length, LINE_CLEAR)  # (row, x0, x1), one side clear of ink
+    down = clear_runs(lines.T, length, LINE_CLEAR)  # (column, y0, y1)
     across = across[np.argsort(across[:, 1] - across[:, 2], kind="stable")[:MAX_LINES]]
     down = down[np.argsort(down[:, 1] - down[:, 2], kind="stable")[:MAX_LINES]]
     tolerance = 2  # pixels: a corner's lines may stop short of each other
