@@ -570,45 +570,45 @@ def without_small(mask, least):  # pragma: no cover - compiled
 
 
 @_compiled
+def _has_clear_side(lines, y, x0, x1, clear):  # pragma: no cover - compiled
+    """Whether row ``y - clear`` or ``y + clear`` of ``lines`` is off the image or True at most at half of
+    the columns ``x0:x1``."""
+    height = lines.shape[0]
+    for side in (y - clear, y + clear):
+        if side < 0 or side >= height:
+            return True
+        ink = 0
+        for k in range(x0, x1):
+            ink += lines[side, k]
+        if 2 * ink <= x1 - x0:
+            return True
+    return False
+
+
+@_compiled
 def clear_runs(lines, length, clear):  # pragma: no cover - compiled
     """``(row, start, stop)`` of each run of True along the rows of the 2-D bool ``lines`` (any strides: a
     transposed view for the columns) at least ``length`` long and with a clear side: ``clear`` rows above
     or below it (off the image counts as clear), at most half of its columns are True. In order along the
     rows. A frame's spine has paper on its outer side; the dark parts of a field are thick."""
     height, width = lines.shape
-    found = np.empty((16, 3), np.int64)
-    n = 0
+    rows, starts, stops = [], [], []
     for y in range(height):
-        x = 0
-        while x < width:
-            if not lines[y, x]:
-                x += 1
-                continue
-            x0 = x
-            while x < width and lines[y, x]:
-                x += 1
-            if x - x0 < length:
-                continue
-            is_clear = False
-            for side in (y - clear, y + clear):
-                if side < 0 or side >= height:
-                    is_clear = True
-                    break
-                ink = 0
-                for k in range(x0, x):
-                    ink += lines[side, k]
-                if 2 * ink <= x - x0:
-                    is_clear = True
-                    break
-            if not is_clear:
-                continue
-            if n == found.shape[0]:
-                grown = np.empty((2 * n, 3), np.int64)
-                grown[:n] = found
-                found = grown
-            found[n, 0], found[n, 1], found[n, 2] = y, x0, x
-            n += 1
-    return found[:n].copy()
+        x0 = -1
+        for x in range(width + 1):
+            if x < width and lines[y, x]:
+                if x0 < 0:
+                    x0 = x
+            elif x0 >= 0:
+                if x - x0 >= length and _has_clear_side(lines, y, x0, x, clear):
+                    rows.append(y)
+                    starts.append(x0)
+                    stops.append(x)
+                x0 = -1
+    found = np.empty((len(rows), 3), np.int64)
+    for k in range(len(rows)):
+        found[k, 0], found[k, 1], found[k, 2] = rows[k], starts[k], stops[k]
+    return found
 
 
 @_compiled
