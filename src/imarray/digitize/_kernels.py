@@ -29,7 +29,7 @@ numba = need("numba")
 
 __all__ = [
     "band_distances", "border_reach", "clear_runs", "components", "distinct_colours", "gather", "line_bumps",
-    "nearest_colours", "patches", "piece_boxes", "sample_columns", "window_medians", "without_small",
+    "nearest_colours", "patches", "piece_boxes", "window_medians", "without_small",
 ]
 
 
@@ -199,79 +199,114 @@ def band_distances(value, keep, boxes, bounds, starts, rows, cols):  # pragma: n
 
 
 @_compiled
-def sample_columns(rgb, step):  # pragma: no cover - compiled
-    """Every ``step``-th column of ``rgb`` (``(y, x, 3)`` uint8, any strides: a transposed view too), side by
-    side as three int16 planes ``(3, y, columns)``, read in the order the figure's memory lies."""
-    height, width = rgb.shape[0], rgb.shape[1]
-    out = np.empty((3, height, (width + step - 1) // step), np.int16)
-    if rgb.strides[0] >= rgb.strides[1]:
-        for r in range(height):
-            for j in range(out.shape[2]):
-                for ch in range(3):
-                    out[ch, r, j] = rgb[r, j * step, ch]
-    else:
-        for j in range(out.shape[2]):
-            for r in range(height):
-                for ch in range(3):
-                    out[ch, r, j] = rgb[r, j * step, ch]
-    return out
+def _far(rgb, r, k, j, step, across):  # pragma: no cover - compiled
+    """L1 colour difference of lines ``r`` and ``r + k`` at sample ``j``: rows at column ``j * step``, or
+    columns at row ``j * step`` (``across``), of ``rgb`` (``(y, x, 3)`` uint8)."""
+    y0, x0, y1, x1 = (j * step, r, j * step, r + k) if across else (r, j * step, r + k, j * step)
+    return (abs(np.int16(rgb[y1, x1, 0]) - np.int16(rgb[y0, x0, 0]))
+            + abs(np.int16(rgb[y1, x1, 1]) - np.int16(rgb[y0, x0, 1]))
+            + abs(np.int16(rgb[y1, x1, 2]) - np.int16(rgb[y0, x0, 2])))
 
 
 @_compiled
-def _far(planes, r, k, j):  # pragma: no cover - compiled
-    """L1 colour difference of rows ``r`` and ``r + k`` at column ``j``."""
-    return (abs(planes[0, r + k, j] - planes[0, r, j]) + abs(planes[1, r + k, j] - planes[1, r, j])
-            + abs(planes[2, r + k, j] - planes[2, r, j]))
+def _stands_out(rgb, near, r, size, j, step, across, contrast):  # pragma: no cover - compiled
+    """Whether the band of ``size`` lines after line ``r`` stands out at sample ``j`` (see :func:`line_bumps`)."""
+    if near[r, j] + near[r + size, j] - _far(rgb, r, size + 1, j, step, across) < contrast:
+        return False
+    half = contrast // 2
+    for inner in range(size):
+        if (_far(rgb, r, inner + 1, j, step, across) < half
+                or _far(rgb, r + 1 + inner, size - inner, j, step, across) < half):
+            return False
+    return True
 
 
 @_compiled
-def line_bumps(planes, widest, contrast, least):  # pragma: no cover - compiled
-    """Per band width ``1..widest`` and first row: at how many of the sampled columns (``planes``, see
-    :func:`sample_columns`) a band of that many rows stands out from the
-    rows on either side (see :mod:`~imarray.digitize.lines`); 0 where fewer than ``least`` columns could.
-
-    ``counts[size - 1, r - 1]`` is for the band of ``size`` rows starting at row ``r``. At one column, with
-    ``far(k, r)`` the L1 colour difference of rows ``r`` and ``r + k``, the band stands out when
-    ``far(1, r - 1) + far(1, r - 1 + size) - far(size + 1, r - 1)`` reaches ``contrast`` and each of its rows
-    differs by half that from the row above the band and from the row below it. The bump is at most
-    ``far(1, r - 1) + far(1, r - 1 + size)``: the columns where that bound reaches ``contrast`` are counted
-    first in one vectorised pass, and a band with fewer than ``least`` of them (a smooth field's rows, almost
-    all) is not looked at column by column.
-    """
-    height, width = planes.shape[1], planes.shape[2]
-    counts = np.zeros((widest, height), np.int32)
-    near = np.zeros((height, width), np.int16)  # far(1, r) at each column: at most 765
-    for ch in range(3):
-        for r in range(height - 1):
-            for j in range(width):
-                near[r, j] += abs(planes[ch, r + 1, j] - planes[ch, r, j])
+def _bump_counts(rgb, near, step, across, widest, contrast, least):  # pragma: no cover - compiled
+    """``counts[size - 1, r]`` of :func:`line_bumps` for one direction, from ``near[r, j]``, the L1
+    difference of lines ``r`` and ``r + 1`` at sample ``j``."""
+    lines, samples = near.shape
+    counts = np.zeros((widest, lines), np.int32)
+    if least < 0:
+        return counts
+    largest = np.zeros(lines, np.int64)  # per line, its largest difference: two smooth lines make no band
+    for r in range(lines):
+        for j in range(samples):
+            largest[r] = max(largest[r], near[r, j])
     for size in range(1, widest + 1):
-        if height < size + 2:
+        if lines < size + 2:
             break
-        for r in range(height - size - 1):
+        for r in range(lines - size - 1):
+            if largest[r] + largest[r + size] < contrast:
+                continue
             bound = 0
-            for j in range(width):
+            for j in range(samples):
                 bound += near[r, j] + near[r + size, j] >= contrast
             if bound < least:
                 continue
             count = 0
-            for j in range(width):
+            for j in range(samples):
                 if near[r, j] + near[r + size, j] >= contrast:
-                    count += _stands_out(planes, near, r, size, j, contrast)
+                    count += _stands_out(rgb, near, r, size, j, step, across, contrast)
             counts[size - 1, r] = count
     return counts
 
 
 @_compiled
-def _stands_out(planes, near, r, size, j, contrast):  # pragma: no cover - compiled
-    """Whether the band of ``size`` rows after row ``r`` stands out at column ``j`` (see :func:`line_bumps`)."""
-    if near[r, j] + near[r + size, j] - _far(planes, r, size + 1, j) < contrast:
-        return False
-    half = contrast // 2
-    for inner in range(size):
-        if _far(planes, r, inner + 1, j) < half or _far(planes, r + 1 + inner, size - inner, j) < half:
-            return False
-    return True
+def _byte_differences(first, second, out):  # pragma: no cover - compiled
+    """``out[b] = |first[b] - second[b]|`` over 1-D uint8 runs (contiguous: one vectorised loop)."""
+    for b in range(out.size):
+        out[b] = abs(np.int16(first[b]) - np.int16(second[b]))
+
+
+@_compiled
+def line_bumps(figure, y0, y1, x0, x1, row_step, column_step, widest, contrast, least_rows,
+               least_columns):  # pragma: no cover - compiled
+    """Per band width ``1..widest`` and first line: at how many sampled places a band of that many rows
+    (columns) stands out from the rows (columns) on either side (see :mod:`~imarray.digitize.lines`), in the
+    box ``y0:y1, x0:x1`` of ``figure`` (``(y, x, 3)`` uint8, C-ordered), read in place.
+
+    Rows are sampled at every ``column_step``-th column, columns at every
+    ``row_step``-th row. ``counts[size - 1, r - 1]`` is for the band of
+    ``size`` lines starting at line ``r``. At one sample, with ``far(k, r)``
+    the L1 colour difference of lines ``r`` and ``r + k``, the band stands out
+    when ``far(1, r - 1) + far(1, r - 1 + size) - far(size + 1, r - 1)``
+    reaches ``contrast`` and each of its lines differs by half that from the
+    line before the band and from the line after it. The bump is at most
+    ``far(1, r - 1) + far(1, r - 1 + size)``: the samples where that bound
+    reaches ``contrast`` are counted first in one vectorised pass, and a band
+    with fewer than ``least_rows`` (``least_columns``) of them (a smooth
+    field's lines, almost all) is not looked at sample by sample; counts
+    there are 0, as are all counts of a direction whose ``least`` is negative.
+    The differences of neighbouring lines are taken byte by byte along the
+    figure's rows (contiguous, vectorised), then summed per pixel.
+
+    Returns
+    -------
+    along_rows, along_columns
+        int32 ``(widest, y1 - y0)`` and ``(widest, x1 - x0)``.
+    """
+    height, width = y1 - y0, x1 - x0
+    rgb = figure[y0:y1, x0:x1]
+    flat = figure.reshape(figure.shape[0], figure.shape[1] * 3)
+    down = np.zeros((height, (width + column_step - 1) // column_step), np.int16)  # rows y, y + 1; at most 765
+    across = np.zeros((width, (height + row_step - 1) // row_step), np.int16)  # columns x, x + 1
+    bytes_ = np.empty(3 * width, np.int16)
+    if least_rows >= 0:
+        for y in range(height - 1):
+            _byte_differences(flat[y0 + y + 1, 3 * x0 : 3 * x1], flat[y0 + y, 3 * x0 : 3 * x1], bytes_)
+            for j in range(down.shape[1]):
+                b = 3 * j * column_step
+                down[y, j] = bytes_[b] + bytes_[b + 1] + bytes_[b + 2]
+    if least_columns >= 0 and width > 1:
+        for i in range(across.shape[1]):
+            row = flat[y0 + i * row_step]
+            part = bytes_[: 3 * (width - 1)]
+            _byte_differences(row[3 * x0 + 3 : 3 * x1], row[3 * x0 : 3 * x1 - 3], part)
+            for x in range(width - 1):
+                across[x, i] = part[3 * x] + part[3 * x + 1] + part[3 * x + 2]
+    return (_bump_counts(rgb, down, column_step, False, widest, contrast, least_rows),
+            _bump_counts(rgb, across, row_step, True, widest, contrast, least_columns))
 
 
 #: slots of the small direct-mapped cache of recent colours in front of the 2**24-entry table

@@ -15,8 +15,8 @@ white middle, grey grid over gray). If more than ``MAX_LINES_SHARE`` of the
 rows would be lines, the field itself is that busy and nothing is masked.
 
 The test runs on at most ``SAMPLES`` columns spread over the box (rows) and
-as many rows (columns), in one compiled pass (:func:`~imarray.digitize._kernels.line_bumps`),
-so it costs about a millisecond on any figure.
+as many rows (columns), in one compiled pass over the pixels in place
+(:func:`~imarray.digitize._kernels.line_bumps`), a fraction of a millisecond on any figure.
 
 Examples
 --------
@@ -51,40 +51,59 @@ SAMPLES = 256
 MAX_LINES_SHARE = 0.2
 
 
-def _bands_along_rows(rgb: np.ndarray) -> np.ndarray:
-    """bool per row: inside a line band running along the rows."""
-    height, width = rgb.shape[:2]
-    flagged = np.zeros(height, np.bool_)
-    if height < 3 or width < MIN_LENGTH:
-        return flagged
-    step = max(1, width // SAMPLES)
-    from ._kernels import line_bumps, sample_columns
+def _least(samples: int) -> int:
+    """The fewest of ``samples`` places at which a band can make a line (a weak one); -1 when there are too
+    few places to tell a line from data."""
+    if samples < MIN_LENGTH:
+        return -1
+    return int(np.searchsorted(np.arange(samples + 1) / samples, WEAK_SHARE))
 
-    planes = sample_columns(rgb, step)  # (3, rows, columns) int16
-    columns = planes.shape[2]
-    least = int(np.searchsorted(np.arange(columns + 1) / columns, WEAK_SHARE))  # fewer never make a line
-    counts = line_bumps(planes, MAX_WIDTH, CONTRAST, least)  # [size - 1, r]: columns where rows r+1.. stand out
-    share = counts / columns
+
+def _flag(counts: np.ndarray, samples: np.ndarray) -> np.ndarray:
+    """bool per line (row, or column): inside a line band, from the band counts of one direction of
+    :func:`~imarray.digitize._kernels.line_bumps` and the sampled pixels ``samples`` (``(lines, n, 3)``)."""
+    lines = counts.shape[1]
+    flagged = np.zeros(lines, np.bool_)
+    share = counts / samples.shape[1]
     line = share >= SHARE
     weak = (share >= WEAK_SHARE) & ~line
     if weak.any():  # a line of one colour (a grey grid over gray) stands out only where the field differs from it
         rows = np.unique(np.nonzero(weak)[1])
-        band = planes[:, rows + 1].transpose(1, 2, 0)  # each band's first row, at the sampled columns
+        band = samples[rows + 1].astype(np.int16)  # each band's first line, at the sampled places
         mode = np.median(band, axis=1, keepdims=True)
-        uniform = np.zeros(height, np.bool_)
+        uniform = np.zeros(lines, np.bool_)
         uniform[rows] = (np.abs(band - mode).max(axis=2) <= 2).mean(axis=1) >= ONE_COLOUR
         line |= weak & uniform
-    for size in range(1, MAX_WIDTH + 1):  # the band of `size` rows from row r + 1 (r < height - size - 1)
+    for size in range(1, MAX_WIDTH + 1):  # the band of `size` lines from line r + 1 (r < lines - size - 1)
         for inner in range(size):
-            flagged[1 + inner :] |= line[size - 1, : height - 1 - inner]
+            flagged[1 + inner :] |= line[size - 1, : lines - 1 - inner]
     if flagged.mean() > MAX_LINES_SHARE:
-        return np.zeros(height, np.bool_)
+        return np.zeros(lines, np.bool_)
     return flagged
 
 
-def line_bands(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns (bool per row, per column) of ``rgb`` covered by straight lines across it."""
-    return _bands_along_rows(rgb), _bands_along_rows(rgb.transpose(1, 0, 2))
+def line_bands(rgb: np.ndarray, box: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns (bool per row, per column) of ``rgb`` (or of its ``box`` ``(y0, y1, x0, x1)``)
+    covered by straight lines across it.
+
+    Both directions come from one compiled pass over the pixels in place
+    (:func:`~imarray.digitize._kernels.line_bumps`), at most ``SAMPLES``
+    columns (rows) looked at.
+    """
+    y0, y1, x0, x1 = (0, rgb.shape[0], 0, rgb.shape[1]) if box is None else box
+    height, width = y1 - y0, x1 - x0
+    if height < 3 or width < 3:
+        return np.zeros(height, np.bool_), np.zeros(width, np.bool_)
+    row_step, column_step = max(1, height // SAMPLES), max(1, width // SAMPLES)
+    from ._kernels import line_bumps
+
+    figure = np.ascontiguousarray(rgb)
+    window = figure[y0:y1, x0:x1]
+    across_columns = window[:, ::column_step]  # the samples of each row, and of each column
+    across_rows = window[::row_step].transpose(1, 0, 2)
+    rows, columns = line_bumps(figure, y0, y1, x0, x1, row_step, column_step, MAX_WIDTH, CONTRAST,
+                               _least(across_columns.shape[1]), _least(across_rows.shape[1]))
+    return _flag(rows, across_columns), _flag(columns, across_rows)
 
 
 def true_runs(flags: np.ndarray) -> np.ndarray:

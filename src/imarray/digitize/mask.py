@@ -524,7 +524,7 @@ def data_masks(rgb: np.ndarray, found: Lookup, *, threshold: float, box: tuple[i
     for y0, y1, x0, x1 in ((int(v) for v in b) for b in boxes):
         window = (slice(y0, y1), slice(x0, x1))
         inside = found.where(near, window) if keep is None else keep[window].copy()
-        rows, cols = line_bands(rgb[window]) if lines else (np.zeros(y1 - y0, bool), np.zeros(x1 - x0, bool))
+        rows, cols = line_bands(rgb, (y0, y1, x0, x1)) if lines else (np.zeros(y1 - y0, bool), np.zeros(x1 - x0, bool))
         if rows.any() or cols.any():
             inside[rows] = False
             inside[:, cols] = False
