@@ -417,20 +417,12 @@ def _trim(keep: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, i
     if window.size == 0:
         return box
     rows, cols = window.sum(axis=1), window.sum(axis=0)
-    row_limit, col_limit = TRIM_FILL * np.median(rows), TRIM_FILL * np.median(cols)
-    top, bottom = 0, rows.size
-    while top < bottom and rows[top] < row_limit:
-        top += 1
-    while bottom > top and rows[bottom - 1] < row_limit:
-        bottom -= 1
-    left, right = 0, cols.size
-    while left < right and cols[left] < col_limit:
-        left += 1
-    while right > left and cols[right - 1] < col_limit:
-        right -= 1
-    if top >= bottom or left >= right:
+    full_rows = np.flatnonzero(rows >= TRIM_FILL * np.median(rows))
+    full_cols = np.flatnonzero(cols >= TRIM_FILL * np.median(cols))
+    if not full_rows.size or not full_cols.size:
         return box
-    return (y0 + top, y0 + bottom, x0 + left, x0 + right)
+    top, bottom, left, right = full_rows[0], full_rows[-1] + 1, full_cols[0], full_cols[-1] + 1
+    return (y0 + int(top), y0 + int(bottom), x0 + int(left), x0 + int(right))
 
 
 def _drop_specks(keep: np.ndarray, min_piece: int) -> np.ndarray:
