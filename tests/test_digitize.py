@@ -180,9 +180,11 @@ def test_compiled_pieces_equal_scipy_label(mask, transposed, least):
 @given(hnp.arrays(np.bool_, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=30)), st.booleans(),
        st.integers(1, 10))
 def test_clear_runs_are_the_long_runs_with_a_side_mostly_clear(lines, transposed, length):
-    from imarray.digitize._kernels import clear_runs
+    """Runs along the rows (clear_runs) and down the columns (clear_column_runs, of the transpose) equal a
+    direct reading: each run of True, at least `length` long, with a side 3 lines away at most half True."""
+    from imarray.digitize._kernels import clear_column_runs, clear_runs
 
-    lines = lines.T if transposed else lines
+    lines = np.ascontiguousarray(lines.T) if transposed else lines
     expected = []
     for y, row in enumerate(lines):
         padded = np.concatenate([[0], row.astype(np.int8), [0]])
@@ -190,8 +192,9 @@ def test_clear_runs_are_the_long_runs_with_a_side_mostly_clear(lines, transposed
         for x0, x1 in zip(edges[::2], edges[1::2], strict=True):
             sides = [lines[y + d, x0:x1].mean() if 0 <= y + d < len(lines) else 0.0 for d in (-3, 3)]
             if x1 - x0 >= length and min(sides) <= 0.5:
-                expected.append((y, x0, x1))
-    assert clear_runs(lines, length, 3).tolist() == [list(run) for run in expected]
+                expected.append([y, x0, x1])
+    assert clear_runs(lines, length, 3).tolist() == expected
+    assert clear_column_runs(np.ascontiguousarray(lines.T), length, 3).tolist() == expected
 
 
 @settings(max_examples=100, deadline=None)

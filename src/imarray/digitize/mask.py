@@ -350,11 +350,11 @@ def _frames(lines: np.ndarray) -> list[tuple[int, int, int, int]]:
     antialiasing. A colormap with the ink's colour (magma, gray) matches frame,
     ticks and text by colour, so the frame bounds the plot instead.
     """
-    from ._kernels import clear_runs
+    from ._kernels import clear_column_runs, clear_runs
 
     length = max(LINE_MIN, min(lines.shape) // LINE_SHARE)
     across = clear_runs(lines, length, LINE_CLEAR)  # (row, x0, x1), one side clear of ink
-    down = clear_runs(lines.T, length, LINE_CLEAR)  # (column, y0, y1)
+    down = clear_column_runs(lines, length, LINE_CLEAR)  # (column, y0, y1)
     across = across[np.argsort(across[:, 1] - across[:, 2], kind="stable")[:MAX_LINES]]
     down = down[np.argsort(down[:, 1] - down[:, 2], kind="stable")[:MAX_LINES]]
     tolerance = 2  # pixels: a corner's lines may stop short of each other
