@@ -405,12 +405,31 @@ def _tick_marks(rgb: np.ndarray, bar: Colorbar, side: str, page: np.ndarray) -> 
     first, end = runs_from_edge(ink)
     length = np.where(first <= TICK_GAP, end - first, 0)  # the run of ink from (next to) the bar
     runs = true_runs(length >= 2)
+    longest = np.maximum.reduceat(length, runs[:, 0]) if runs.size else np.zeros(0, int)
+    # a tick is longer (outward) than thick: a label's first stroke next to the bar is not one (the labels
+    # are read from before it)
+    dash = longest >= runs[:, 1] - runs[:, 0] if runs.size else np.zeros(0, bool)
+    runs, longest = runs[dash], longest[dash]
     if not runs.size:
-        return np.zeros(0), 0
-    longest = np.maximum.reduceat(length, runs[:, 0])
+        across = (x0, x1) if vertical else (y0, y1)
+        return _inner_marks(image[start:stop], across, outward) + start, 0
     runs = runs[longest >= MAJOR * longest.max()]  # major ticks: minor ones (log bars) are shorter
     reach = int(max(end[a:b].max() for a, b in runs))
     return start + (runs[:, 0] + runs[:, 1] - 1) / 2.0, reach
+
+
+def _inner_marks(image: np.ndarray, across: tuple[int, int], outward: bool) -> np.ndarray:
+    """Centres (lines of ``image``, the bar's lines) of tick marks drawn on the bar by its edge (plotnine's, white on
+    the colours): short runs of lines where a strip by that edge differs from the bar's middle."""
+    c0, c1 = across
+    if c1 - c0 < 8:
+        return np.zeros(0)
+    strip = image[:, c1 - 4 : c1 - 1] if outward else image[:, c0 + 1 : c0 + 4]  # not the outermost column
+    middle = image[:, (c0 + c1) // 2][:, None].astype(np.int16)
+    differs = (np.abs(strip.astype(np.int16) - middle).sum(axis=2) > INK).any(axis=1)
+    runs = true_runs(differs)
+    runs = runs[runs[:, 1] - runs[:, 0] <= 3] if runs.size else runs  # a tick is thin; an outline runs all along
+    return (runs[:, 0] + runs[:, 1] - 1) / 2.0 if runs.size >= 4 else np.zeros(0)
 
 
 def _beyond_ticks(window: tuple[slice, slice], bar: Colorbar, side: str, reach: int) -> tuple[slice, slice]:
