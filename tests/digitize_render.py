@@ -56,8 +56,12 @@ class Rendered:
 
 def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, size=(4.0, 3.0), dpi=100,
                   extent=(0.0, 40.0, 0.0, 30.0), alpha: float | None = None, norm=None,
-                  orientation: str = "vertical", coastline: bool = False, extend: str = "neither") -> Rendered:
-    """imshow with axes, ticks, labels, title and a colorbar, saved to PNG and read back."""
+                  orientation: str = "vertical", coastline: bool = False, extend: str = "neither",
+                  bar_formatter=None) -> Rendered:
+    """imshow with axes, ticks, labels, title and a colorbar, saved to PNG and read back.
+
+    ``bar_formatter``: a matplotlib tick formatter for the colorbar's labels (and its offset text).
+    """
     fig = Figure(figsize=size, dpi=dpi)
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_subplot()
@@ -74,6 +78,8 @@ def figure_render(field: np.ndarray, cmap: str, vmin: float, vmax: float, *, siz
     ax.set_xlabel("x (km)")
     ax.set_ylabel("y (km)")
     bar = fig.colorbar(im, ax=ax, orientation=orientation, extend=extend)
+    if bar_formatter is not None:
+        bar.formatter = bar_formatter
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     buffer.seek(0)

@@ -17,6 +17,7 @@ pytest.importorskip("matplotlib")
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
 from PIL import Image as PILImage
 
 import imarray as ia
@@ -44,7 +45,16 @@ def _draw(kind: str, ax, field: np.ndarray):
                              cmap="viridis")
         ax.set_xscale("log")
         return mesh
-    if kind == "offset":  # matplotlib writes "1e7" under x and "1e-5" over y: the labels alone are wrong
+    if kind == "offset":  # matplotlib writes "+1e7" under x (cut off by the figure's edge) and "1e-5" over y
+        return ax.imshow(field, cmap="viridis", extent=(1e7, 1e7 + 40, 0, 3e-5), origin="lower", aspect="auto")
+    if kind == "offsets":  # "1e-5+1.2e1" under x (labels 0 ... 4), "+1e6" over y (labels 0 ... 10)
+        return ax.imshow(field, cmap="viridis", extent=(12.0, 12.0 + 4e-5, 1e6, 1e6 + 10), origin="lower",
+                         aspect="auto")
+    if kind == "negative":  # "-2e3" under x (labels -0.4 ... 0.4), "1e8" over y (labels 5.0 ... 9.0)
+        return ax.imshow(field, cmap="viridis", extent=(-2000.5, -1999.5, 5e8, 9e8), origin="lower", aspect="auto")
+    if kind == "mathtext":  # "+10^7" under x (reads "+107": a number), "x10^-5" over y (reads "x10-5")
+        ax.xaxis.set_major_formatter(ScalarFormatter(useMathText=True))
+        ax.yaxis.set_major_formatter(ScalarFormatter(useMathText=True))
         return ax.imshow(field, cmap="viridis", extent=(1e7, 1e7 + 40, 0, 3e-5), origin="lower", aspect="auto")
     if kind == "dates":  # matplotlib's date axis: "01-05", "01-09", ... (or with the year, the month)
         days = np.datetime64("2024-01-01") + np.arange(field.shape[1] + 1)
@@ -56,9 +66,12 @@ def _draw(kind: str, ax, field: np.ndarray):
     raise ValueError(kind)
 
 
-def render(kinds: list[str]) -> tuple[np.ndarray, list]:
-    """One panel per kind side by side, each with its colorbar; the figure and, per panel, pixel -> data x and y."""
-    fig = Figure(figsize=(4.0 * len(kinds), 3.0), dpi=100)
+def render(kinds: list[str], layout: str | None = None) -> tuple[np.ndarray, list]:
+    """One panel per kind side by side, each with its colorbar; the figure and, per panel, pixel -> data x and y.
+
+    ``layout="constrained"`` makes room for everything drawn (the x axis's offset text below its labels).
+    """
+    fig = Figure(figsize=(4.0 * len(kinds), 3.0), dpi=100, layout=layout)
     FigureCanvasAgg(fig)
     truths = []
     for n, kind in enumerate(kinds):
@@ -85,7 +98,8 @@ def render(kinds: list[str]) -> tuple[np.ndarray, list]:
 
 @pytest.fixture(scope="module")
 def figures():
-    return {kind: render([kind]) for kind in ("extent", "mesh", "log", "offset", "categories", "dates")}
+    drawn = {kind: render([kind]) for kind in ("extent", "mesh", "log", "offset", "categories", "dates")}
+    return drawn | {kind: render([kind], layout="constrained") for kind in ("offsets", "negative", "mathtext")}
 
 
 def _read(rgb, **options):
@@ -141,14 +155,42 @@ def test_log_axis_from_powers_of_ten(figures):
     assert linear.x_axis is None and any("powers of ten" in str(w.message) for w in refused)
 
 
-def test_offset_and_multiplier_are_refused_not_ignored(figures):
-    rgb, _ = figures["offset"]
+@pytest.mark.parametrize(("kind", "x_offset", "y_offset"), [("offsets", (1e-5, 12.0), (1.0, 1e6)),
+                                                             ("negative", (1.0, -2000.0), (1e8, 0.0))])
+def test_offset_and_multiplier_are_read_and_applied(figures, kind, x_offset, y_offset):
+    rgb, (truth,) = figures[kind]
     (result,), refused = _read(rgb)
-    messages = " ".join(str(w.message) for w in refused)
-    assert "x axis" in messages and "y axis" in messages and "offset or a multiplier" in messages
-    assert result.x_axis is None and result.y_axis is None
-    y0, y1, x0, x1 = result.box
-    assert np.array_equal(result.x, np.arange(x0, x1)) and np.array_equal(result.y, np.arange(y0, y1))
+    assert not refused
+    for reading, (multiplier, offset) in ((result.x_reading, x_offset), (result.y_reading, y_offset)):
+        assert (reading.offset.multiplier, reading.offset.offset) == (multiplier, offset)
+        assert f"offset text {reading.offset.text!r}" in str(reading) and reading.confidence <= reading.offset.score
+    # within a pixel of matplotlib's own transform (read without the offset text: 1e6 or 1e8 times off)
+    x_off, y_off = _pixels_off(result, truth)
+    assert x_off <= 1.0 and y_off <= 1.0
+
+
+def test_offset_text_not_read_with_confidence_is_refused(figures):
+    # the x axis's "+1e7" is cut off by the figure's edge: refused; the y axis's "1e-5" is read
+    rgb, (truth,) = figures["offset"]
+    (result,), refused = _read(rgb)
+    (warning,) = refused
+    assert "x axis" in str(warning.message) and "offset or a multiplier" in str(warning.message)
+    _, _, x0, x1 = result.box
+    assert result.x_axis is None and np.array_equal(result.x, np.arange(x0, x1))
+    assert result.y_reading.offset.multiplier == 1e-5 and _y_pixels_off(result, truth) <= 1.0
+    # mathtext: "x10^{-5}" over y reads "x10-5", applied; "+10^{7}" under x reads "+107", a number too: refused
+    rgb, (truth,) = figures["mathtext"]
+    (result,), refused = _read(rgb)
+    (warning,) = refused
+    assert "x axis" in str(warning.message) and "'+107'" in str(warning.message) and result.x_axis is None
+    assert result.y_reading.offset.multiplier == 1e-5 and result.y_reading.offset.text in ("x10-5", "\u00d710-5")
+    assert _y_pixels_off(result, truth) <= 1.0
+
+
+def _y_pixels_off(result, truth) -> float:
+    """Largest error of the result's y coordinates, in pixels (its x may be pixel indices)."""
+    want = truth[1][result.box[0] : result.box[1]]
+    return float(np.abs(result.y - want).max() / np.abs(np.diff(want)).mean())
 
 
 def test_categories_are_refused_and_the_numeric_axis_read(figures):

@@ -12,8 +12,13 @@ the line.
 The reading is refused (:class:`AxisTicksNotReadError`), never guessed, when
 fewer than two ticks carry numbers, when most labels are not numbers (dates,
 categories), when the numbers do not lie on a line, when x falls to the right
-(an inverted axis, or minus signs the engine did not see), or when digits
-stand beyond the labels (matplotlib's offset or multiplier, ``1e7``, ``x10^3``).
+(an inverted axis, or minus signs the engine did not see), or when text
+stands beyond the labels that does not read as matplotlib's offset text.
+
+matplotlib's offset text (x: below the labels, right-aligned on the box's
+right edge; y: above the box, left-aligned on its left edge) is read and
+applied as for a colorbar (:func:`~imarray.digitize.ticks.read_offset`): a
+multiplier ``1e7`` or ``x10^{7}``, an offset ``+1e5``, or both.
 
 Examples
 --------
@@ -39,11 +44,16 @@ from .ticks import (
     _POWER,
     BLANK,
     MAX_RESIDUAL,
+    OFFSET_LONG,
+    OFFSET_ROWS,
+    OffsetText,
     TicksNotReadError,
     _fit,
     _ink,
     _ocr,
+    _OffsetNotRead,
     parse_number,
+    read_offset_at_edge,
     runs_from_edge,
 )
 
@@ -73,9 +83,6 @@ SPACING_SLACK = 0.15
 LABEL_SNAP = 6.0
 #: a text whose centre lies this many pixels off the labels' line is not a tick label (an offset, a multiplier)
 OFF_LINE = 5.0
-#: the zone above the y axis's top where matplotlib writes the y offset: rows above the box, columns from its edge
-OFFSET_ROWS = 24
-OFFSET_COLS = 60
 
 
 class AxisTicksNotReadError(ImarrayError, ValueError):
@@ -104,11 +111,14 @@ class AxisReading:
     scale
         ``"linear"`` or ``"log"``.
     confidence
-        The engine's lowest score among the labels used.
+        The engine's lowest score among the labels used and the offset text.
     residual
         The largest distance, in pixels along the axis, of a tick from the line.
     axis
         The calibration: pixel position to data coordinate.
+    scale
+        matplotlib's offset or multiplier read beyond the labels, applied to
+        them (``values`` are what the labels stand for); None when there is none.
     """
 
     name: str
@@ -120,15 +130,18 @@ class AxisReading:
     confidence: float
     residual: float
     axis: Axis
+    offset: OffsetText | None = None
 
     def __str__(self) -> str:
-        values = " ".join(f"{v:g}" for v in self.values)
+        written = self.values if self.offset is None else (self.values - self.offset.offset) / self.offset.multiplier
+        values = " ".join(f"{v:.6g}" for v in written)
         where = "below the plot box (x)" if self.name == "x" else "left of the plot box (y)"
+        scaled = f", {self.offset}" if self.offset is not None else ""
         check = (f"on a {self.scale} line within {self.residual:.1f} px" if len(self.values) > 2
                  else f"two labels only, {self.scale}: no check of the line")
         dropped = f"; off the line, not used: {', '.join(map(repr, self.left_out))}" if self.left_out else ""
         unit = "log10 units" if self.scale == "log" else "units"
-        return (f"{len(self.values)} tick labels {where} ({values}), OCR confidence {self.confidence:.2f}, "
+        return (f"{len(self.values)} tick labels {where} ({values}){scaled}, OCR confidence {self.confidence:.2f}, "
                 f"{check}{dropped}: one pixel = {abs(self.axis.spacing):.3g} {unit}")
 
 
@@ -287,32 +300,23 @@ def _spaced(marks: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return marks[inside | (np.abs(beyond - np.round(beyond)) <= SPACING_SLACK) & (beyond >= 0.5)]
 
 
-def _offset_zone(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, label_end: int,
-                 page: np.ndarray) -> list[str]:
-    """Texts with digits where matplotlib writes an axis's offset or multiplier (the labels' line excluded).
+def _offset_text(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, label_end: int,
+                 page: np.ndarray) -> OffsetText | None:
+    """matplotlib's offset text of an axis, read; None when there is none (raises ``_OffsetNotRead`` when text
+    stands there that does not read as one).
 
     x: below the labels, right-aligned on the box's right edge; y: above the
     box's top, left-aligned on its left edge. Only ink that starts at that edge
-    is read (a centred title or axis label does not); ink there that cannot be
-    read counts (``"(unreadable)"``).
+    counts (a centred title or axis label does not).
     """
     width = rgb.shape[1]
     y0, _, x0, x1 = box
     if name == "x":
         rows = _outward(box, name, label_end, label_end + OFFSET_ROWS)
-        zone = rgb[rows, max(x1 - OFFSET_COLS, x0) : min(x1 + MARGIN_PX, width)][:, ::-1]  # from the edge inward
-    else:
-        zone = rgb[max(y0 - OFFSET_ROWS, 0) : max(y0 - 3, 0), max(x0 - 3, 0) : min(x0 + OFFSET_COLS, x1)]
-    columns = _ink(zone, page).any(axis=0) if zone.size else np.zeros(0, bool)
-    if not columns.any() or int(columns.argmax()) > MARGIN_PX + 3:  # nothing, or ink that does not start at the edge
-        return []
-    blank = np.convolve(~columns, np.ones(BLANK), mode="valid") == BLANK  # BLANK blank columns from here on
-    after = np.flatnonzero(blank & (np.arange(blank.size) > columns.argmax()))
-    zone = zone[:, : int(after[0]) + BLANK] if after.size else zone  # the text at the edge, not what follows
-    zone = zone[:, ::-1] if name == "x" else zone
-    texts = {text for _, _, text, _ in _ocr(zone, page) + _ocr(np.kron(zone, np.ones((2, 2, 1), np.uint8)), page)}
-    found = sorted(texts) if texts else ["(unreadable)"]
-    return [text for text in found if text == "(unreadable)" or any(c.isdigit() for c in text)]
+        edge = min(x1 + MARGIN_PX, width)
+        return read_offset_at_edge(rgb[rows, max(edge - OFFSET_LONG, x0) : edge], page, right=True)
+    zone = rgb[max(y0 - OFFSET_ROWS, 0) : max(y0 - 3, 0), max(x0 - 3, 0) : min(x0 + OFFSET_LONG, x1)]
+    return read_offset_at_edge(zone, page, right=False)
 
 
 def _scale(texts: list[str], scale: Scale) -> str:
@@ -358,7 +362,8 @@ def read_axis_ticks(rgb: np.ndarray, box: tuple[int, int, int, int], name: Liter
     AxisTicksNotReadError
         No tick marks, fewer than two numbers, labels that are not numbers
         (dates, categories), numbers off a line, x falling to the right, or
-        digits beyond the labels (an offset or multiplier).
+        text beyond the labels that does not read as matplotlib's offset text
+        with confidence (an offset or multiplier read is applied).
 
     Examples
     --------
@@ -431,10 +436,17 @@ def _read(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, scale: Sca
         line = float(np.median([n[3] for group in numbers.values() for n in group]))
         beyond += [n[1] for group in numbers.values() for n in group if abs(n[3] - line) > OFF_LINE]
     label_end = reach + _band(_view(rgb, box, name, reach + LABEL_DEPTH)[0][:, reach:], page)[1]
-    beyond += _offset_zone(rgb, box, name, label_end, page)
+    try:
+        offset = _offset_text(rgb, box, name, label_end, page)
+    except _OffsetNotRead as err:
+        beyond, offset = err.texts + beyond, None
+    if offset is not None and kind == "log":  # a log axis's labels have no offset text: not one read right
+        beyond, offset = [offset.text, *beyond], None
     if beyond:
         raise _refuse(name, box, f"text beyond its tick labels ({', '.join(map(repr, beyond))}) looks like an offset "
-                      "or a multiplier (matplotlib writes '1e7' or '+1e5' there), which OCR does not read reliably")
+                      "or a multiplier (matplotlib writes '1e7' or '+1e5' there) but does not read as one with "
+                      "confidence (two reads must agree; a mathtext offset such as '+10^{6}' reads as the number "
+                      "'+106')")
     order = sorted(numbers)
     positions = ticks[order]
     values = np.array([numbers[i][0][0] for i in order], np.float64)
@@ -449,12 +461,14 @@ def _read(rgb: np.ndarray, box: tuple[int, int, int, int], name: str, scale: Sca
     fitted = np.polyval(coef, [first, last])
     if kind == "log":
         fitted = 10.0**fitted
+    values, confidence = values[used], min(numbers[i][0][2] for i, u in zip(order, used, strict=True) if u)
+    if offset is not None:  # the labels as written, then what they stand for
+        fitted, values, confidence = offset.apply(fitted), offset.apply(values), min(confidence, offset.score)
     axis = Axis(first, float(fitted[0]), last, float(fitted[1]), scale="log" if kind == "log" else "linear")
     return AxisReading(
-        name=name, positions=positions[used], values=values[used], texts=tuple(texts),
+        name=name, positions=positions[used], values=values, texts=tuple(texts),
         left_out=tuple(numbers[i][0][1] for i, u in zip(order, used, strict=True) if not u), scale=kind,
-        confidence=float(min(numbers[i][0][2] for i, u in zip(order, used, strict=True) if u)),
-        residual=residual, axis=axis,
+        confidence=float(confidence), residual=residual, axis=axis, offset=offset,
     )
 
 

@@ -6,7 +6,17 @@ parse as numbers are placed at their centres along the bar, moved onto the
 tick mark beside them when there is one, and a line (in ``log10`` for a log
 bar) is fitted through position and value. The bar's outer edges then give
 its end values. How sure the reading is: the OCR engine's lowest score among
-the labels used and the largest distance (pixels) of a label from the line.
+the labels used (and the offset text) and the largest distance (pixels) of a
+label from the line.
+
+matplotlib's offset text, written beyond the bar's high end (above a
+vertical bar, at the right end of a horizontal one, beyond its labels), is
+read and applied: a multiplier ``1e-7`` (a value is the label times 1e-7), an
+offset ``+1e6`` or ``-1.5e3`` (the label plus it), both ``1e-5+1.2e1``, or a
+mathtext multiplier ``x10^{-7}`` (its exponent read inline, ``x10-7``). It is
+read at two sizes (three when they differ) and used only when two reads agree;
+text there that does not read as one (a mathtext offset ``+10^{6}`` reads
+``+106``, the same as a number) stops the reading.
 
 The engine (its models ship inside the ``rapidocr-onnxruntime`` wheel, so
 nothing is downloaded) is loaded once per process, on first use.
@@ -15,6 +25,8 @@ Examples
 --------
 >>> parse_number("\\u22120.25"), parse_number("1e\\u22123"), parse_number("Pa")
 (-0.25, 0.001, None)
+>>> parse_offset("1e\\u22125+1.2e1"), parse_offset("\\u00d710\\u22127"), parse_offset("+106")
+((1e-05, 12.0), (1e-07, 0.0), None)
 """
 
 from __future__ import annotations
@@ -34,7 +46,7 @@ from .colorbar import Colorbar
 from .lines import true_runs
 from .paper import paper_colour
 
-__all__ = ["TickReading", "TicksNotReadError", "parse_number", "read_ticks"]
+__all__ = ["OffsetText", "TickReading", "TicksNotReadError", "parse_number", "parse_offset", "read_ticks"]
 
 #: how far beside the bar (pixels) the labels are looked for, and beyond its ends
 LABEL_REACH = 150
@@ -48,6 +60,11 @@ TICK_SNAP = 4
 #: a text centred farther than this (pixels) beyond the bar's ends is no tick label (an offset, a title):
 #: with digits in it, the reading is refused
 OFFSET_GAP = 6
+#: the offset text: within this many rows of the bar's top (a vertical bar) or the labels (a horizontal one),
+#: starting within OFFSET_EDGE pixels of the edge it is aligned on, at most OFFSET_LONG pixels long
+OFFSET_ROWS = 24
+OFFSET_EDGE = 11
+OFFSET_LONG = 120
 #: this many blank lines (columns beside a vertical bar) after the labels end them
 BLANK = 6
 #: a pixel this far (sum of channel differences) from the page colour is ink
@@ -66,12 +83,51 @@ DETECT_SIDE = 480
 
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
 _POWER = re.compile(r"^10(-?\d+)$")
+#: matplotlib's offset text (ScalarFormatter.get_offset): "1e-7", "+1e6", "-1.5e3", "1e-5+1.2e1" (the offset's
+#: significand has one digit before its point: "+106" is no plain offset); with mathtext a
+#: multiplier "x10^{-7}" (read "x10-7"), whose exponent is the only superscript OCR reads inline without doubt
+_SCALED = re.compile(r"^(?:1e(?P<power>-?\d+))?(?P<offset>[+-]\d(?:\.\d+)?(?:e-?\d+)?)?$")  # one digit, then e
+_MATH_MULTIPLIER = re.compile(r"^\u00d710(?P<power>-?\d{1,3})$")
 _LOCK = threading.Lock()
 _QT_VARIABLES = ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR")
 
 
 class TicksNotReadError(ImarrayError, ValueError):
     """The colorbar's tick labels could not be read (too few numbers, or numbers that do not line up)."""
+
+
+@dataclass(frozen=True)
+class OffsetText:
+    """matplotlib's offset text beyond the tick labels, read: a value is ``label * multiplier + offset``.
+
+    Attributes
+    ----------
+    text
+        What the engine read (``"1e-7"``, ``"+1e6"``, ``"1e-5+1.2e1"``, ``"x10-7"``).
+    multiplier, offset
+        The power of ten the labels are multiplied by, and the number added.
+    score
+        The engine's lowest score among the reads that agree.
+
+    Examples
+    --------
+    >>> OffsetText("1e-5+1.2e1", 1e-5, 12.0, 0.95).apply(np.array([0.0, 5.0]))
+    array([12.     , 12.00005])
+    """
+
+    text: str
+    multiplier: float
+    offset: float
+    score: float
+
+    def apply(self, labels: np.ndarray) -> np.ndarray:
+        """The values the ``labels`` (numbers as written) stand for."""
+        return np.asarray(labels, np.float64) * self.multiplier + self.offset
+
+    def __str__(self) -> str:
+        parts = ([f"x {self.multiplier:g}"] if self.multiplier != 1 else []) + (
+            [f"{self.offset:+.10g}"] if self.offset else [])
+        return f"offset text {self.text!r} (labels {' '.join(parts)}, OCR confidence {self.score:.2f})"
 
 
 @dataclass(frozen=True)
@@ -82,7 +138,8 @@ class TickReading:
     ----------
     positions, values
         Pixel positions along the bar (rows of a vertical bar, columns of a
-        horizontal one) and the numbers written there, the labels used.
+        horizontal one) and the values the labels used state there (the
+        offset text applied).
     texts, scores
         Every text the engine read beside the bar and its score (0-1).
     left_out
@@ -92,11 +149,14 @@ class TickReading:
     low, high
         The values at the bar's low and high ends (from the fitted line).
     confidence
-        The engine's lowest score among the labels used.
+        The engine's lowest score among the labels used and the offset text.
     residual
         The largest distance, in pixels along the bar, of a label from the line.
     step
         The value one pixel along the bar stands for (near the low end for a log bar).
+    offset
+        matplotlib's offset or multiplier read beyond the bar's high end, applied
+        to the labels; None when there is none.
     """
 
     positions: np.ndarray
@@ -110,15 +170,18 @@ class TickReading:
     confidence: float
     residual: float
     step: float
+    offset: OffsetText | None = None
 
     def __str__(self) -> str:
-        values = " ".join(f"{v:g}" for v in self.values)
+        written = self.values if self.offset is None else (self.values - self.offset.offset) / self.offset.multiplier
+        values = " ".join(f"{v:.6g}" for v in written)
         where = f"{self.side} of" if self.side in ("left", "right") else self.side
+        scaled = f", {self.offset}" if self.offset is not None else ""
         check = (f"on a line within {self.residual:.1f} px" if len(self.values) > 2
                  else "two labels only: no check of the line")
         dropped = f"; off the line, not used: {', '.join(map(repr, self.left_out))}" if self.left_out else ""
-        return (f"{len(self.values)} tick labels {where} the colorbar ({values}), OCR confidence "
-                f"{self.confidence:.2f}, {check}{dropped}: range {self.low:.6g} to {self.high:.6g} "
+        return (f"{len(self.values)} tick labels {where} the colorbar ({values}){scaled}, OCR confidence "
+                f"{self.confidence:.2f}, {check}{dropped}: range {self.low:.10g} to {self.high:.10g} "
                 f"(one pixel = {self.step:.2g})")
 
 
@@ -128,6 +191,95 @@ def parse_number(text: str) -> float | None:
     if cleaned.startswith("$") and cleaned.endswith("$"):
         cleaned = cleaned[1:-1]
     return float(cleaned) if _NUMBER.match(cleaned) else None
+
+
+def parse_offset(text: str) -> tuple[float, float] | None:
+    """The ``(multiplier, offset)`` matplotlib's offset text states, or None (see the module's examples).
+
+    Plain text as ScalarFormatter writes it (``1e-7``, ``+1e6``, ``-1.5e3``,
+    ``1e-5+1.2e1``; ``l`` read for ``1``), or a mathtext multiplier alone
+    (``x10^{-7}`` read inline, ``x10-7``). Spaces inside a number, a mathtext
+    offset (``+10^{6}`` reads ``+106``, a number too) and anything else: None.
+    """
+    cleaned = text.strip().replace("\u2212", "-").replace("\u2013", "-").replace("l", "1").replace("E", "e")
+    cleaned = re.sub(r"\s*[x\u00d7X]\s*", "\u00d7", cleaned)
+    plain = _SCALED.match(cleaned)
+    if plain and (plain["power"] or plain["offset"]):
+        return 10.0 ** int(plain["power"] or 0), float(plain["offset"] or 0.0)
+    math = _MATH_MULTIPLIER.match(cleaned)
+    return (10.0 ** int(math["power"]), 0.0) if math else None
+
+
+class _OffsetNotRead(TicksNotReadError):
+    """Text where the offset text stands that does not read as one with confidence (its reads in ``texts``)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        super().__init__("the offset text does not read as one")
+        self.texts = texts
+
+
+def read_offset(crop: np.ndarray, page: np.ndarray) -> OffsetText | None:
+    """matplotlib's offset text in ``crop`` (the text alone), read at twice and once its size, and three times
+    when those two differ: two reads must agree and none state another value.
+
+    None when the text has no digits (a title, a unit: no offset text).
+    Raises ``_OffsetNotRead`` (a :class:`TicksNotReadError`) with the texts read otherwise.
+    """
+    texts: list[str] = []
+    parsed: list[tuple[tuple[float, float], str, float]] = []
+    for k in (2, 1, 3):
+        found = sorted(_ocr(crop if k == 1 else np.kron(crop, np.ones((k, k, 1), np.uint8)), page),
+                       key=lambda f: f[1])  # left to right: the detector splits a text now and then
+        text = "".join(f[2] for f in found)
+        texts.append(text or "(unreadable)")
+        scale = parse_offset(text) if text else None
+        parsed += [(scale, text, min(f[3] for f in found))] if scale is not None else []
+        if len(parsed) >= 2:
+            break
+    if len(parsed) < 2 or len({p[0] for p in parsed}) > 1:
+        if not any(c.isdigit() for t in texts for c in t) and any(t != "(unreadable)" for t in texts):
+            return None
+        raise _OffsetNotRead(texts)
+    (multiplier, offset), text, _ = parsed[0]
+    return OffsetText(text, multiplier, offset, min(p[2] for p in parsed))
+
+
+def text_at_edge(zone: np.ndarray, page: np.ndarray) -> np.ndarray | None:
+    """The text in ``zone`` that starts near its column 0 (within :data:`OFFSET_EDGE` pixels): its columns up to
+    twice :data:`BLANK` blank ones after it, and its rows; None when no ink starts there (a centred title does not).
+
+    A wide gap ends the text, never a narrow one: cut short, ``1e-5+1.2e1``
+    would state an offset alone (``x10^{-5} + 1.2x10^{1}`` has spaces: all of
+    it is read, and refused). Text closer than that (a title) is read with it,
+    and stops the reading.
+    """
+    ink = _ink(zone, page) if zone.size else np.zeros((0, 0), bool)
+    columns = ink.any(axis=0)
+    if not columns.any() or int(columns.argmax()) > OFFSET_EDGE:
+        return None
+    gap = 2 * BLANK
+    blank = np.convolve(~columns, np.ones(gap), mode="valid") == gap  # that many blank columns from here on
+    after = np.flatnonzero(blank & (np.arange(blank.size) > columns.argmax()))
+    stop = int(after[0]) + BLANK if after.size else columns.size
+    rows = np.flatnonzero(ink[:, :stop].any(axis=1))
+    return zone[max(int(rows[0]) - 3, 0) : int(rows[-1]) + 4, :stop]
+
+
+def read_offset_at_edge(zone: np.ndarray, page: np.ndarray, *, right: bool) -> OffsetText | None:
+    """matplotlib's offset text in ``zone`` aligned on its left edge (or its ``right`` one: ``zone`` reaches a few
+    blank columns past the edge matplotlib aligns it on); None when there is none.
+
+    A text that runs on past that edge is not where matplotlib writes one: cut
+    there, ``1e-12`` reads ``1e-1``; with digits it stops the reading (raises
+    ``_OffsetNotRead``), without (a title over the bar) it is no offset text.
+    """
+    text = text_at_edge(zone[:, ::-1] if right else zone, page)
+    if text is None:
+        return None
+    found = read_offset(text[:, ::-1] if right else text, page)
+    if found is not None and _ink(text[:, :1], page).any():
+        raise _OffsetNotRead([f"{found.text} (cut: the text runs on past the edge it would be aligned on)"])
+    return found
 
 
 @lru_cache(maxsize=1)
@@ -253,12 +405,31 @@ def _tick_marks(rgb: np.ndarray, bar: Colorbar, side: str, page: np.ndarray) -> 
     first, end = runs_from_edge(ink)
     length = np.where(first <= TICK_GAP, end - first, 0)  # the run of ink from (next to) the bar
     runs = true_runs(length >= 2)
+    longest = np.maximum.reduceat(length, runs[:, 0]) if runs.size else np.zeros(0, int)
+    # a tick is longer (outward) than thick: a label's first stroke next to the bar is not one (the labels
+    # are read from before it)
+    dash = longest >= runs[:, 1] - runs[:, 0] if runs.size else np.zeros(0, bool)
+    runs, longest = runs[dash], longest[dash]
     if not runs.size:
-        return np.zeros(0), 0
-    longest = np.maximum.reduceat(length, runs[:, 0])
+        across = (x0, x1) if vertical else (y0, y1)
+        return _inner_marks(image[start:stop], across, outward) + start, 0
     runs = runs[longest >= MAJOR * longest.max()]  # major ticks: minor ones (log bars) are shorter
     reach = int(max(end[a:b].max() for a, b in runs))
     return start + (runs[:, 0] + runs[:, 1] - 1) / 2.0, reach
+
+
+def _inner_marks(image: np.ndarray, across: tuple[int, int], outward: bool) -> np.ndarray:
+    """Centres (lines of ``image``, the bar's lines) of tick marks drawn on the bar by its edge (plotnine's, white on
+    the colours): short runs of lines where a strip by that edge differs from the bar's middle."""
+    c0, c1 = across
+    if c1 - c0 < 8:
+        return np.zeros(0)
+    strip = image[:, c1 - 4 : c1 - 1] if outward else image[:, c0 + 1 : c0 + 4]  # not the outermost column
+    middle = image[:, (c0 + c1) // 2][:, None].astype(np.int16)
+    differs = (np.abs(strip.astype(np.int16) - middle).sum(axis=2) > INK).any(axis=1)
+    runs = true_runs(differs)
+    runs = runs[runs[:, 1] - runs[:, 0] <= 3] if runs.size else runs  # a tick is thin; an outline runs all along
+    return (runs[:, 0] + runs[:, 1] - 1) / 2.0 if runs.size >= 4 else np.zeros(0)
 
 
 def _beyond_ticks(window: tuple[slice, slice], bar: Colorbar, side: str, reach: int) -> tuple[slice, slice]:
@@ -305,34 +476,46 @@ def _fit(positions: np.ndarray, values: np.ndarray, log: bool) -> tuple[np.ndarr
     return coef, residual, used
 
 
-def _check_offset(rgb: np.ndarray, labels: list[tuple[float, str, float]], bar: Colorbar, page: np.ndarray) -> None:
-    """Refuse when digits stand beyond the bar's high end: matplotlib's offset or multiplier (``1e7``, ``+1e5``).
+def _offset_text(rgb: np.ndarray, labels: list[tuple[float, str, float]], bar: Colorbar, side: str,
+                 window: tuple[slice, slice], page: np.ndarray, log: bool) -> OffsetText | None:
+    """matplotlib's offset text beyond the bar's high end, read; None when there is none.
 
-    Looked for among the labels read and in the zone past the high end (above
-    a vertical bar, right of a horizontal one), where matplotlib writes it:
-    ink there that reads as digits, or cannot be read, stops the reading (a
-    title without digits does not).
+    A vertical bar's is above it, right-aligned on the bar's right edge
+    (labels on the right) or left-aligned on its left; a horizontal bar's
+    beyond its labels (below or above them), right-aligned on the bar's right
+    end. Text there that does not read as one, or digits among the labels
+    beyond the bar's ends, stop the reading.
     """
     y0, y1, x0, x1 = bar.box
-    height, width = rgb.shape[:2]
-    if bar.orientation == "vertical":  # above the bar, not above the labels beside it (their tops reach up there)
+    width = rgb.shape[1]
+    if bar.orientation == "vertical":
         start, stop = y0, y1
-        zone = rgb[max(y0 - END_MARGIN - 10, 0) : max(y0 - 3, 0), max(x0 - 10, 0) : min(x1 + OFFSET_GAP, width)]
-    else:  # right of the bar's end, past the last label
+        rows = slice(max(y0 - OFFSET_ROWS, 0), max(y0 - 3, 0))
+        right = side == "right"
+    else:
         start, stop = x0, x1
-        zone = rgb[max(y0 - END_MARGIN, 0) : min(y1 + LABEL_DEPTH, height), min(x1 + 2 * OFFSET_GAP, width) :
-                   min(x1 + 80, width)]
-    beyond = []
-    if zone.size and _ink(zone, page).any():  # the detector misses small texts now and then: read it twice
-        texts = {text for _, _, text, _ in _ocr(zone, page) + _ocr(np.kron(zone, np.ones((2, 2, 1), np.uint8)), page)}
-        beyond += sorted(texts) if texts else ["(unreadable)"]
-    beyond += [text for at, text, _ in labels if at < start - OFFSET_GAP or at > stop - 1 + OFFSET_GAP]
-    beyond = [text for text in beyond if text == "(unreadable)" or any(c.isdigit() for c in text)]
+        labels_rows = window[0]
+        rows = (slice(max(labels_rows.stop - BLANK, 0), labels_rows.stop + OFFSET_ROWS) if side == "below"
+                else slice(max(labels_rows.start - OFFSET_ROWS, 0), labels_rows.start + BLANK))
+        right = True
+    edge = min(x1 + 3, width) if right else max(x0 - 3, 0)
+    zone = rgb[rows, max(edge - OFFSET_LONG, 0) : edge] if right else rgb[rows, edge : edge + OFFSET_LONG]
+    beyond = [t for at, t, _ in labels if (at < start - OFFSET_GAP or at > stop - 1 + OFFSET_GAP)
+              and any(c.isdigit() for c in t)]
+    try:
+        found = read_offset_at_edge(zone, page, right=right)
+    except _OffsetNotRead as err:
+        beyond = err.texts + beyond
+        found = None
+    if found is not None and log:
+        beyond = [found.text, *beyond]
     if beyond:
         raise TicksNotReadError(
             f"text beyond the end of the colorbar at {bar.box} ({', '.join(map(repr, beyond))}) looks like an offset "
-            "or a multiplier of its tick labels (matplotlib writes '1e7' or '+1e5' there), which OCR does not read "
-            "reliably", hint="pass --range LO HI (the values at the bar's ends)")
+            "or a multiplier of its tick labels (matplotlib writes '1e7' or '+1e5' there) but does not read as one "
+            "with confidence (two reads must agree; a mathtext offset such as '+10^{6}' reads as the number '+106')",
+            hint="pass --range LO HI (the values at the bar's ends)")
+    return found
 
 
 def _ink(region: np.ndarray, page: np.ndarray) -> np.ndarray:
@@ -363,7 +546,9 @@ def read_ticks(rgb: np.ndarray, bar: Colorbar, *, log: bool = False, path: objec
     Raises
     ------
     TicksNotReadError
-        Fewer than two numbers beside the bar, or numbers that do not lie on a line.
+        Fewer than two numbers beside the bar, numbers that do not lie on a
+        line, or text beyond the bar's high end that does not read as
+        matplotlib's offset text with confidence (one read is applied).
     MissingDependencyError
         The ``ocr`` extra is not installed.
 
@@ -398,7 +583,7 @@ def _read(rgb: np.ndarray, bar: Colorbar, log: bool) -> TickReading:
         raise TicksNotReadError(
             f"fewer than two tick labels read as numbers beside the colorbar at {bar.box} ({'; '.join(tried)})",
             hint="pass --range LO HI (the values at the bar's ends)")
-    _check_offset(rgb, labels, bar, page)
+    offset = _offset_text(rgb, labels, bar, side, window, page, log)
     positions = np.array([n[0] for n in numbers])
     if marks.size:  # labels sit a few pixels off their ticks (matplotlib centres the baseline); the marks are exact
         shift = np.median(positions - marks[np.abs(positions[:, None] - marks[None]).argmin(axis=1)])
@@ -425,9 +610,13 @@ def _read(rgb: np.ndarray, bar: Colorbar, log: bool) -> TickReading:
                  for at, fitted in ((low_end, low), (high_end, high)))
     step = abs(coef[0]) * (low * np.log(10) if log else 1.0)
     left_out = tuple(n[2] for n, u in zip(numbers, used, strict=True) if not u)
+    confidence = min(n[3] for n, u in zip(numbers, used, strict=True) if u)
+    values = values[used]
+    if offset is not None:  # labels as written, then what they stand for
+        low, high = offset.apply(np.array([low, high]))
+        values, step, confidence = offset.apply(values), step * offset.multiplier, min(confidence, offset.score)
     return TickReading(
-        positions=positions[used], values=values[used], texts=tuple(texts),
+        positions=positions[used], values=values, texts=tuple(texts),
         scores=tuple(score for _, _, score in labels), left_out=left_out, side=side, low=float(low), high=float(high),
-        confidence=float(min(n[3] for n, u in zip(numbers, used, strict=True) if u)), residual=residual,
-        step=float(step),
+        confidence=float(confidence), residual=residual, step=float(step), offset=offset,
     )
