@@ -36,7 +36,9 @@ from PIL import Image as PILImage
 import imarray as ia
 from digitize_render import figure_render, smooth_field
 from imarray.cli import main
-from imarray.digitize.serve import DigitizeServer, Fixed, Session, Settings
+from imarray.digitize import Axis
+from imarray.digitize.serve import BadRequest, DigitizeServer, Fixed, Session, Settings
+from imarray.digitize.serve.request import parse_settings
 
 LO, HI = 0.0, 0.7
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -265,6 +267,150 @@ def test_cli_serve_prints_the_address_and_stops_on_ctrl_c(rendered, tmp_path):
     assert process.returncode == 0, err
     assert main(["digitize", str(figure), "--serve", "--ticks", "1", "0", "9", "1"]) == 2
     assert main(["digitize", str(figure), "--serve", "--preview", str(tmp_path / "x" / "p.png")]) == 2
+
+
+# ------------------------------------------------------------------ axes calibrated on the page
+
+def axis_points(rendered) -> dict:
+    """The x and y axes through the image's edges, as two clicks each would give them: x 0..40, y 0..30 (upward)."""
+    x0, x1, top, bottom = map(float, rendered.extent_px)
+    return {"x_axis": [x0 - 0.5, 0.0, x1 - 0.5, 40.0], "y_axis": [bottom - 0.5, 0.0, top - 0.5, 30.0]}
+
+
+def test_axes_from_two_points_give_coordinates_the_command_and_the_saved_geometry(served, rendered, capsys):
+    body = {"cmap": "viridis", "points": ends(served), **axis_points(rendered)}
+    status, run = ask(served, "/api/digitize", body)
+    assert status == 200, run
+    x0, x1, top, bottom = rendered.extent_px
+    y0, y1, c0, c1 = run["box"]
+    assert run["calibrated"] == [True, True]
+    assert run["x"] == pytest.approx([(c0 - (x0 - 0.5)) * 40 / (x1 - x0), (c1 - 1 - (x0 - 0.5)) * 40 / (x1 - x0)])
+    assert run["y"] == pytest.approx([(bottom - 0.5 - y0) * 30 / (bottom - top), (bottom - 0.5 - (y1 - 1)) * 30 /
+                                      (bottom - top)])
+    words = shlex.split(run["command"])
+    assert words[words.index("--x-axis") + 1:][:4] == [repr(v) for v in body["x_axis"]] and "--y-axis" in words
+    status, saved = ask(served, "/api/save", {**body, "box": run["box"], "output": "axes.tif"})
+    assert status == 200, saved
+    image = ia.read(served.session.folder / "axes.tif")
+    assert image.spacing == pytest.approx((30 / (bottom - top), 40 / (x1 - x0)))
+    assert image.origin == pytest.approx((run["y"][1], run["x"][0]))  # y upward: rows flipped, origin the lowest
+    assert main(shlex.split(saved["command"].replace("axes.tif", "axes_again.tif"))[1:]) == 0
+    again = ia.read(served.session.folder / "axes_again.tif")
+    assert again.spacing == image.spacing and again.origin == image.origin
+    assert np.array_equal(again.array, image.array, equal_nan=True)
+    capsys.readouterr()
+
+
+def test_a_log_axis_is_geometric_and_said_in_the_command(served):
+    body = {"cmap": "viridis", "points": ends(served), "x_axis": [10, 1.0, 110, 100.0], "x_log": True}
+    status, run = ask(served, "/api/digitize", body)
+    assert status == 200, run
+    c0, c1 = run["box"][2:]
+    assert run["x"] == pytest.approx([10 ** ((c0 - 10) / 50), 10 ** ((c1 - 1 - 10) / 50)])
+    assert run["calibrated"] == [True, False] and "--x-log" in shlex.split(run["command"])
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ({"x_axis": [100, 0, 100.5, 40]}, "x axis: the two points are at column 100 and 100.5"),
+    ({"y_axis": [10, 5, 90, 5]}, "y axis: both points have the value 5"),
+    ({"x_axis": [10, 0, 90, 40], "x_log": True}, "x axis: a log axis has values above 0"),
+    ({"y_log": True, "y_axis": [10, -1, 90, 40]}, "y axis: a log axis"),  # the flag may come after the points
+    ({"x_axis": [10, 0, 90]}, "x_axis: a list of 4 numbers"),
+    ({"x_axis": [10, 0, 90, float("inf")]}, "finite"),
+    ({"x_log": "yes"}, "x_log: true or false"),
+    ({"bar_box": [0, 1, 2]}, "bar_box: four integers"),
+])
+def test_bad_axes_are_refused_saying_what_to_click(body, says):
+    with pytest.raises(BadRequest, match=re.escape(says)) as caught:
+        parse_settings({"cmap": "viridis", "range": [0, 1], **body})
+    if " axis:" in says:
+        assert "click two distinct places" in caught.value.hint or "untick" in caught.value.hint
+
+
+def test_axis_points_off_the_figure_are_refused(served):
+    height, width = served.session.rgb.shape[:2]
+    for axis, size, where in (("x_axis", width, "column"), ("y_axis", height, "row")):
+        for pixel in (-1, size):
+            settings = parse_settings({axis: [pixel, 0, size // 2, 10]})
+            with pytest.raises(BadRequest, match=f"{axis[0]} axis: {where} {pixel} is off the figure"):
+                served.session.axes(settings)
+    status, answer = ask(served, "/api/digitize", {"cmap": "viridis", "points": ends(served),
+                                                   "x_axis": [width + 5, 0, 10, 40]})
+    assert status == 400 and "off the figure" in answer["error"] and "click two places" in answer["error"]
+
+
+def test_axes_read_by_ocr_become_two_points_each(served, rendered, ocr_engine):
+    box = ask(served, "/api/state")[1]["boxes"][0]
+    status, read = ask(served, "/api/axes", {"box": box})
+    assert status == 200, read
+    x0, x1, top, bottom = rendered.extent_px
+    for name, (p1, v1, p2, v2) in (("x", (x0 - 0.5, 0, x1 - 0.5, 40)), ("y", (bottom - 0.5, 0, top - 0.5, 30))):
+        got = read[name]
+        assert not got["log"] and got["confidence"] > 0.5 and "OCR confidence" in got["reading"], got
+        axis = Axis(*got["axis"])
+        assert axis([p1, p2]) == pytest.approx([v1, v2], abs=0.02 * (v2 - v1 if v2 > v1 else v1 - v2))
+    for body in ({"box": [0, 10**6, 0, 5]}, {"box": box, "x_log": 1}, {"box": box, "z": 1}, {}):
+        assert ask(served, "/api/axes", body)[0] == 400, body
+
+
+# ------------------------------------------------------------------ a colorbar drawn by hand
+
+def test_a_colorbar_drawn_over_the_found_one_reads_the_same(served, capsys):
+    state = ask(served, "/api/state")[1]
+    (found,) = state["bars"]
+    status, drawn = ask(served, "/api/bar", {"box": found["box"]})
+    assert status == 200, drawn
+    assert drawn["index"] == 1 and drawn["orientation"] == found["orientation"] == "vertical"
+    assert drawn["ends"] == found["ends"] and drawn["ticks"] == found["ticks"]
+    box = state["boxes"][0]
+    on_drawn = [{**point, "bar": 1} for point in ends(served)]
+    status, by_hand = ask(served, "/api/save", {"points": on_drawn, "bar_box": found["box"], "box": box,
+                                                "output": "by_hand.tif"})
+    assert status == 200, by_hand
+    status, auto = ask(served, "/api/save", {"points": ends(served), "box": box, "output": "auto.tif"})
+    assert status == 200, auto
+    folder = served.session.folder
+    assert np.array_equal(ia.load(folder / "by_hand.tif"), ia.load(folder / "auto.tif"), equal_nan=True)
+    words = shlex.split(by_hand["command"])
+    assert words[3:8] == ["--colorbar-box", *map(str, found["box"])] and "--colorbar" not in words
+    assert main(shlex.split(by_hand["command"].replace("by_hand.tif", "by_hand_cli.tif"))[1:]) == 0
+    assert np.array_equal(ia.load(folder / "by_hand_cli.tif"), ia.load(folder / "by_hand.tif"), equal_nan=True)
+    capsys.readouterr()
+
+
+def test_a_drawn_colorbar_bends_to_the_values_clicked_on_it(served):
+    """Half the bar drawn: its model spans only the values clicked on that half."""
+    (found,) = ask(served, "/api/state")[1]["bars"]
+    y0, y1, x0, x1 = found["box"]
+    middle = (y0 + y1) // 2
+    status, drawn = ask(served, "/api/bar", {"box": [y0, middle, x0, x1]})
+    assert status == 200 and drawn["ends"] == [middle - 0.5, y0 - 0.5], drawn
+    points = [{"bar": 1, "at": middle - 0.5, "value": 0.35}, {"bar": 1, "at": y0 - 0.5, "value": 0.7}]
+    status, run = ask(served, "/api/digitize", {"points": points, "bar_box": [y0, middle, x0, x1]})
+    assert status == 200 and run["range"] == [0.35, 0.7] and run["low"] >= 0.35 - 0.01, run
+
+
+@pytest.mark.parametrize(("box", "says"), [
+    ([0, 10**6, 0, 5], "leaves the"),
+    ([40, 30, 5, 9], "empty"),
+    ("top", "four integers"),
+    (None, "four integers"),
+])
+def test_bad_colorbar_rectangles_are_a_400(served, box, says):
+    status, answer = ask(served, "/api/bar", {"box": box})
+    assert status == 400 and says in answer["error"], answer
+
+
+def test_colorbar_rectangles_that_hold_no_strip_are_refused(served):
+    session = served.session
+    y0, y1, x0, x1 = session.bars[0].box
+    for box, says in (((y0, y1, x0, x0 + 2), "2 px thick"), ((y0, y0 + 12, x0, x1), "12 px long"),
+                      ((y0, y0 + 25, x0, x0 + 20), "times longer than thick"), ((0, 4, 0, 40), "one colour only")):
+        with pytest.raises(BadRequest, match=re.escape(says)) as caught:
+            session.drawn(box)
+        assert "drag the rectangle over the colorbar's colour strip" in caught.value.hint
+    status, answer = ask(served, "/api/digitize", {"range": [0, 0.7], "bar_box": [0, 4, 0, 40]})
+    assert status == 400 and "one colour only" in answer["error"]
 
 
 # ------------------------------------------------------------------ a real browser
