@@ -253,7 +253,8 @@ def test_cli_serve_prints_the_address_and_stops_on_ctrl_c(rendered, tmp_path):
     figure = tmp_path / "fig.png"
     PILImage.fromarray(rendered.rgb).save(figure)
     command = [sys.executable, "-m", "imarray", "digitize", str(figure), "--serve", "--no-browser",
-               "--cmap", "viridis", "--range", "0", "0.7", "-o", str(tmp_path / "out.tif")]
+               "--cmap", "viridis", "--range", "0", "0.7", "-o", str(tmp_path / "out.tif"), "--x-axis", "50", "1",
+               "298", "100", "--x-log"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline()
@@ -261,11 +262,15 @@ def test_cli_serve_prints_the_address_and_stops_on_ctrl_c(rendered, tmp_path):
         url = line.split()[1]
         with urllib.request.urlopen(url, timeout=30) as page:
             assert b"imarray digitize" in page.read()
+        with urllib.request.urlopen(url.replace("/?", "/api/state?"), timeout=30) as answer:
+            settings = json.load(answer)["settings"]  # the command line's axes are the page's first ones
+        assert settings["x_axis"] == [50, 1, 298, 100] and settings["x_log"] and settings["y_axis"] is None
     finally:
         process.send_signal(signal.SIGINT)
         _out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     assert main(["digitize", str(figure), "--serve", "--ticks", "1", "0", "9", "1"]) == 2
+    assert main(["digitize", str(figure), "--serve", "--x-axis", "5", "0", "5", "1"]) == 2  # checked before serving
     assert main(["digitize", str(figure), "--serve", "--preview", str(tmp_path / "x" / "p.png")]) == 2
 
 
@@ -376,6 +381,9 @@ def test_a_colorbar_drawn_over_the_found_one_reads_the_same(served, capsys):
     assert main(shlex.split(by_hand["command"].replace("by_hand.tif", "by_hand_cli.tif"))[1:]) == 0
     assert np.array_equal(ia.load(folder / "by_hand_cli.tif"), ia.load(folder / "by_hand.tif"), equal_nan=True)
     capsys.readouterr()
+    thin = ["digitize", str(served.session.figure), "--colorbar-box", *map(str, found["box"][:3]),
+            str(found["box"][2] + 2), "--range", "0", "1", "-o", str(folder / "thin.tif")]
+    assert main(thin) == 2 and "2 px thick" in capsys.readouterr().err and not (folder / "thin.tif").exists()
 
 
 def test_a_drawn_colorbar_bends_to_the_values_clicked_on_it(served):
@@ -415,59 +423,142 @@ def test_colorbar_rectangles_that_hold_no_strip_are_refused(served):
 
 # ------------------------------------------------------------------ a real browser
 
-def _browser():
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright, launched once for the browser tests."""
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (the test extra)")
     if CHROMIUM is None:
         pytest.skip("no chromium: install Debian's (apt-get install chromium; make test does as root)")
-    return playwright
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
-def test_browser_calibration_drag_click_type_save(served, rendered):
-    playwright = _browser()
+def open_page(browser, server: DigitizeServer, width: int):
+    """The page, loaded; and a function from figure pixel coordinates (edges at integers) to page coordinates."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(server.url)
+    page.wait_for_selector("#stack[data-ready=true]", timeout=20_000)
+    frame = page.locator("#overlay").bounding_box()
+    scale = frame["width"] / width
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return frame["x"] + x * scale, frame["y"] + y * scale
+
+    return page, at
+
+
+def test_browser_calibration_drag_click_type_save(served, rendered, browser):
+    from playwright.sync_api import expect
+
     state = ask(served, "/api/state")[1]
     (bar,) = state["bars"]
     y0, y1, x0, x1 = bar["box"]
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.goto(served.url)
-            page.wait_for_selector("#stack[data-ready=true]", timeout=20_000)
-            frame = page.locator("#overlay").bounding_box()
-            scale = frame["width"] / state["width"]
-
-            def at(x: float, y: float) -> tuple[float, float]:  # figure pixel -> page coordinates
-                return frame["x"] + x * scale, frame["y"] + y * scale
-
-            box = page.evaluate("box")
-            handle = page.locator("[data-edge=right]").bounding_box()
-            page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
-            page.mouse.down()
-            page.mouse.move(*at(box[3] - 4, (box[0] + box[1]) / 2), steps=4)
-            page.mouse.up()
-            assert page.evaluate("box") == [*box[:3], box[3] - 4]
-            page.mouse.click(*at((x0 + x1) / 2, y0 + 1.5))  # near the top: lands on the high end
-            page.keyboard.type(str(HI))
-            page.mouse.click(*at((x0 + x1) / 2, y1 - 2))  # near the bottom: the low end
-            page.keyboard.type(str(LO))
-            expect = playwright.expect
-            expect(page.locator("#low")).to_have_value("0", timeout=20_000)  # the range from the two ends
-            expect(page.locator("#high")).to_have_value(str(HI))
-            expect(page.locator("#fieldinfo")).to_contain_text("% of the box is data")
-            page.fill("#output", "clicked.tif")
-            page.click("#save")
-            expect(page.locator("#saved")).to_contain_text("values ->", timeout=20_000)
-            if importlib.util.find_spec("rapidocr_onnxruntime") is not None:  # the ocr extra: the labels as points
-                page.click("#ticks")
-                expect(page.locator("#reading")).to_contain_text("tick labels", timeout=30_000)
-                expect(page.locator("#points li")).to_have_count(8)
-            if os.environ.get("IMARRAY_SERVE_SCREENSHOT"):  # make serve-screenshot: the README's picture
-                shot = PILImage.open(io.BytesIO(page.screenshot(clip={"x": 0, "y": 0, "width": 1270, "height": 700})))
-                shot.convert("RGB").quantize(160).save(os.environ["IMARRAY_SERVE_SCREENSHOT"], optimize=True)
-        finally:
-            browser.close()
+    page, at = open_page(browser, served, state["width"])
+    try:
+        box = page.evaluate("box")
+        handle = page.locator("[data-edge=right]").bounding_box()
+        page.mouse.move(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(*at(box[3] - 4, (box[0] + box[1]) / 2), steps=4)
+        page.mouse.up()
+        assert page.evaluate("box") == [*box[:3], box[3] - 4]
+        page.mouse.click(*at((x0 + x1) / 2, y0 + 1.5))  # near the top: lands on the high end
+        page.keyboard.type(str(HI))
+        page.mouse.click(*at((x0 + x1) / 2, y1 - 2))  # near the bottom: the low end
+        page.keyboard.type(str(LO))
+        expect(page.locator("#low")).to_have_value("0", timeout=20_000)  # the range from the two ends
+        expect(page.locator("#high")).to_have_value(str(HI))
+        expect(page.locator("#fieldinfo")).to_contain_text("% of the box is data")
+        page.fill("#output", "clicked.tif")
+        page.click("#save")
+        expect(page.locator("#saved")).to_contain_text("values ->", timeout=20_000)
+        if importlib.util.find_spec("rapidocr_onnxruntime") is not None:  # the ocr extra: the labels as points
+            page.click("#ticks")
+            expect(page.locator("#reading")).to_contain_text("tick labels", timeout=30_000)
+            expect(page.locator("#points li")).to_have_count(8)
+        if os.environ.get("IMARRAY_SERVE_SCREENSHOT"):  # make serve-screenshot: the README's picture
+            shot = PILImage.open(io.BytesIO(page.screenshot(clip={"x": 0, "y": 0, "width": 1270, "height": 700})))
+            shot.convert("RGB").quantize(160).save(os.environ["IMARRAY_SERVE_SCREENSHOT"], optimize=True)
+    finally:
+        page.close()
     values = ia.load(served.session.folder / "clicked.tif")
     assert values.shape == (box[1] - box[0], box[3] - 4 - box[2])
     truth = rendered.truth[box[0]:box[1], box[2]:box[3] - 4]
     kept = np.isfinite(values) & np.isfinite(truth)
     assert kept.mean() > 0.9 and rmse(values[kept] - truth[kept]) <= 1.5 * (HI - LO) / 256 / np.sqrt(12)
+
+
+def test_browser_axes_clicked_and_a_colorbar_drawn_by_hand(served, rendered, browser):
+    """Calibrate x and y by two clicks each, draw the colorbar over its strip, click its ends, save; read the axes."""
+    from playwright.sync_api import expect
+
+    state = ask(served, "/api/state")[1]
+    (found,) = state["bars"]
+    y0, y1, x0, x1 = found["box"]
+    left, right, top, bottom = map(float, rendered.extent_px)
+    page, at = open_page(browser, served, state["width"])
+    try:
+        box = page.evaluate("box")
+        page.fill("#cmap", "")  # the colorbar's colours are the model
+        page.click("#mode-draw")
+        page.mouse.move(*at(x0, y0))
+        page.mouse.down()
+        page.mouse.move(*at(x1, y1), steps=5)
+        page.mouse.up()
+        expect(page.locator(".bar.drawn")).to_have_count(1, timeout=20_000)
+        assert page.evaluate("drawn.box") == found["box"] and page.evaluate("drawn.index") == 1
+        page.mouse.click(*at((x0 + x1) / 2, y0 + 1.5))  # the drawn bar lies over the found one: it takes the click
+        page.keyboard.type(str(HI))
+        page.mouse.click(*at((x0 + x1) / 2, y1 - 2))
+        page.keyboard.type(str(LO))
+        expect(page.locator("#points li")).to_have_count(2)
+        expect(page.locator("#points")).to_contain_text("colorbar 1 (drawn), high end")
+        middle = ((top + bottom) / 2, (left + right) / 2)
+        page.click("#mode-x")
+        for x, value in ((left, "0"), (right, "40")):  # the image's left and right edges: x 0 and 40
+            page.mouse.click(*at(x, middle[0]))
+            page.keyboard.type(value)
+        page.click("#mode-y")
+        for y, value in ((bottom, "0"), (top, "30")):  # its bottom and top: y 0 and 30
+            page.mouse.click(*at(middle[1], y))
+            page.keyboard.type(value)
+        page.click("#mode-y")  # back to the box and bars
+        expect(page.locator("#axispoints li")).to_have_count(4)
+        page.mouse.move(*at(left + (right - left) / 4, middle[0]))
+        expect(page.locator("#cursor")).to_contain_text("x = ")
+        cursor = page.locator("#cursor").text_content()
+        assert float(re.search(r"x = (\S+)", cursor).group(1)) == pytest.approx(10, abs=0.2), cursor  # a quarter
+        corners = re.compile(r"plot box, first to last pixel: x 0\.\S+ to 39\.\S+; y 29\.\S+ to 0\.\S+$")
+        expect(page.locator("#corners")).to_have_text(corners, timeout=20_000)  # both axes' last values in use
+        expect(page.locator("#command")).to_contain_text("--y-axis")
+        expect(page.locator("#command")).to_contain_text("--colorbar-box " + " ".join(map(str, found["box"])))
+        command = shlex.split(page.locator("#command").text_content())
+        page.fill("#output", "drawn.tif")
+        page.click("#save")
+        expect(page.locator("#saved")).to_contain_text("values ->", timeout=20_000)
+        if importlib.util.find_spec("rapidocr_onnxruntime") is not None:  # the ocr extra: the axes from their labels
+            page.click("#axes")
+            expect(page.locator("#axisreading")).to_contain_text("tick labels below the plot box (x)", timeout=30_000)
+            expect(page.locator("#axisreading")).to_contain_text("OCR confidence")
+            reading = page.evaluate("[axisSetting('x'), axisSetting('y')]")
+            assert Axis(*reading[0])([left - 0.5, right - 0.5]) == pytest.approx([0, 40], abs=0.5)
+            assert Axis(*reading[1])([bottom - 0.5, top - 0.5]) == pytest.approx([0, 30], abs=0.5)
+    finally:
+        page.close()
+    words = {word: command[i + 1:i + 5] for i, word in enumerate(command) if word in ("--x-axis", "--y-axis")}
+    clicked_x, clicked_y = (list(map(float, words[name])) for name in ("--x-axis", "--y-axis"))
+    assert clicked_x == pytest.approx([left - 0.5, 0, right - 0.5, 40], abs=0.5)  # clicks land on half pixels
+    assert clicked_y == pytest.approx([bottom - 0.5, 0, top - 0.5, 30], abs=0.5)
+    image = ia.read(served.session.folder / "drawn.tif")
+    assert image.shape == (box[1] - box[0], box[3] - box[2])
+    assert image.spacing == pytest.approx((30 / (bottom - top), 40 / (right - left)), rel=0.01)
+    x_axis, y_axis = Axis(*clicked_x), Axis(*clicked_y)
+    assert image.origin == pytest.approx((float(y_axis(box[1] - 1)), float(x_axis(box[2]))))
+    body = {"points": ends(served), "box": box, "output": "found.tif"}  # the same with the colorbar found
+    assert ask(served, "/api/save", body)[0] == 200
+    found_values = ia.load(served.session.folder / "found.tif")
+    assert np.array_equal(np.flipud(image.array), found_values, equal_nan=True)  # y upward: rows flipped

@@ -25,7 +25,8 @@ from typing import Any, Literal
 
 from ...errors import InvalidOptionError
 
-__all__ = ["NORMS", "BadRequest", "Point", "Settings", "parse_axes", "parse_bar", "parse_settings", "parse_ticks"]
+__all__ = ["NORMS", "BadRequest", "Point", "Settings", "axis_points", "parse_axes", "parse_bar", "parse_settings",
+           "parse_ticks"]
 
 NORMS = ("linear", "log", "symlog", "power", "twoslope", "boundary", "contourf")
 LINES = ("mask", "fill", "keep")
@@ -137,7 +138,7 @@ def _flag(key: str, value: Any) -> bool:
     return value
 
 
-def _axis(name: str, value: Any, log: bool) -> tuple[float, float, float, float]:
+def axis_points(name: str, value: Any, log: bool) -> tuple[float, float, float, float]:
     """Two reference points ``[PX1, V1, PX2, V2]`` of axis ``name``: distinct pixels, distinct values, log ones > 0."""
     pixel1, value1, pixel2, value2 = _numbers(f"{name}_axis", value, 4)
     where = "column" if name == "x" else "row"
@@ -191,7 +192,7 @@ def parse_settings(body: Any) -> Settings:
             fields[key] = _optional_number(key, value)
     for name in ("x", "y"):
         if f"{name}_axis" in fields:
-            fields[f"{name}_axis"] = _axis(name, fields[f"{name}_axis"], fields.get(f"{name}_log", False))
+            fields[f"{name}_axis"] = axis_points(name, fields[f"{name}_axis"], fields.get(f"{name}_log", False))
     return Settings(**fields)
 
 

@@ -50,7 +50,7 @@ from ..paper import paper_colour
 from ..pipeline import Digitized, DigitizeWarning, _reading_order, digitize, digitize_panels
 from .drawn import colorbar_in
 from .paths import confined
-from .request import BadRequest, Point, Settings
+from .request import BadRequest, Point, Settings, axis_points
 
 __all__ = ["Fixed", "Refused", "Run", "Session"]
 
@@ -117,6 +117,7 @@ class Session:
         self.figure, self.folder, self.fixed, self.initial = figure, folder, fixed, settings
         self.array = load(figure)
         self.rgb = as_rgb(self.array, None, path=str(figure))
+        self.axes(settings)  # the command line's axes, checked before any work
         bars = find_colorbars(self.rgb)
         self.bars = [bars[i] for i in _reading_order([bar.box for bar in bars])]
         self.page = paper_colour(self.rgb)
@@ -237,7 +238,7 @@ class Session:
         return (low, high)
 
     def axes(self, settings: Settings) -> tuple[Axis | None, Axis | None]:
-        """The x and y axes through the two points clicked on each, which must lie on the figure."""
+        """The x and y axes through the two points clicked on each: distinct, on the figure (log values above 0)."""
         height, width = self.rgb.shape[:2]
         made: list[Axis | None] = []
         for name, points, log, size, where in (("x", settings.x_axis, settings.x_log, width, "column"),
@@ -245,6 +246,7 @@ class Session:
             if points is None:
                 made.append(None)
                 continue
+            points = axis_points(name, list(points), log)  # settings from the command line come unchecked
             for pixel in points[::2]:
                 if not -0.5 <= pixel <= size - 0.5:
                     raise BadRequest(f"{name} axis: {where} {pixel:g} is off the figure ({where}s 0 to {size - 1})",
@@ -255,9 +257,12 @@ class Session:
     def read_axes(self, box: tuple[int, int, int, int], x_log: bool, y_log: bool) -> dict[str, Any]:
         """Each axis of plot box ``box`` from its tick labels (OCR, the ``ocr`` extra): points, scale and what was read.
 
-        An axis that cannot be read gets ``{"error": why}`` (the other may
-        still be read); ``x_log``/``y_log`` say the axis is logarithmic
-        (otherwise its scale is log when the labels are powers of ten).
+        The two points are the outermost tick marks read and their labels, as
+        a user would click and type them (the line through all the labels
+        read is within the reading's residual of theirs). An axis that cannot
+        be read gets ``{"error": why}`` (the other may still be read);
+        ``x_log``/``y_log`` say the axis is logarithmic (otherwise its scale
+        is log when the labels are powers of ten).
         """
         from ..axis_ticks import AxisTicksNotReadError, read_axis_ticks
 
@@ -275,9 +280,9 @@ class Session:
             except AxisTicksNotReadError as err:
                 answer[name] = {"error": " ".join(str(err).split())}
                 continue
-            axis = reading.axis
-            answer[name] = {"axis": [axis.pixel1, axis.value1, axis.pixel2, axis.value2], "log": axis.scale == "log",
-                            "reading": str(reading), "confidence": reading.confidence}
+            ends = [float(v) for i in (0, -1) for v in (reading.positions[i], reading.values[i])]
+            answer[name] = {"axis": ends, "log": reading.scale == "log", "reading": str(reading),
+                            "confidence": reading.confidence}
         return answer
 
     def _options(self, settings: Settings, low: float | None, high: float | None) -> dict[str, Any]:
