@@ -194,7 +194,8 @@ def _digitize_parser(commands) -> None:
     digitize.add_argument("--audit", metavar="CMAP", help="report how invertible a colormap is, and stop")
     digitize.add_argument("--serve", action="store_true",
                           help="open a local web page (127.0.0.1) to correct the reading by hand: drag the plot box, "
-                               "click the colorbar's ends and type their values, see the field and its error map; "
+                               "click the colorbar's ends and type their values (or draw the colorbar), click two "
+                               "points on each axis, see the field and its error map; "
                                "Save writes what -o would, in -o's folder (default: the figure's) only")
     digitize.add_argument("--port", type=_port, default=0, help="--serve: the port (default: a free one)")
     digitize.add_argument("--browser", action=argparse.BooleanOptionalAction, default=None,

@@ -4,13 +4,18 @@ Every field is checked for its type and range (numbers finite and of sane
 size, boxes of four integers, strings short, names from fixed lists); a bad
 one raises :class:`BadRequest`, which the server answers with status 400 and
 the message. Unknown keys are refused too, so a misspelt setting is not
-silently ignored.
+silently ignored. An axis's two points must be a pixel apart at least, with
+different values, above 0 on a log axis; the message says what to click.
 
 Examples
 --------
 >>> settings = parse_settings({"cmap": "viridis", "range": [0, 0.7], "box": [10, 50, 20, 90]})
 >>> settings.cmap, settings.range, settings.box
 ('viridis', (0.0, 0.7), (10, 50, 20, 90))
+>>> parse_settings({"x_axis": [50, 0, 250, 40], "y_axis": [20, 10, 20, 1000], "y_log": True})
+Traceback (most recent call last):
+...
+imarray.digitize.serve.request.BadRequest: y axis: the two points are at row 20 and 20, less than a pixel apart...
 >>> parse_settings({"range": [0, 1e400]})
 Traceback (most recent call last):
 ...
