@@ -218,8 +218,12 @@ def test_tick_labels_read_by_ocr_become_calibration_points(served):
     assert "tick labels" in read["reading"]
     status, run = ask(served, "/api/digitize", {"cmap": "viridis", "points": read["points"]})
     assert status == 200 and run["range"] == [LO, HI]  # labels on the bar's ends give them their values
-    for body in ({"bar": 1}, {"bar": -1}, {"bar": 0, "norm": "cubic"}, {"norm": "log"}, {"bar": 0, "x": 1}):
+    for body in ({"bar": 1}, {"bar": -1}, {"bar": 0, "norm": "cubic"}, {"norm": "log"}, {"bar": 0, "x": 1},
+                 {"bar": 1, "bar_box": [0, 4, 0, 40]}):
         assert ask(served, "/api/ticks", body)[0] == 400, body
+    found = served.session.bars[0]  # drawn by hand over the found one: the same labels, on bar 1
+    status, drawn = ask(served, "/api/ticks", {"bar": 1, "bar_box": list(found.box)})
+    assert status == 200 and drawn["points"] == [{**point, "bar": 1} for point in read["points"]], drawn
 
 
 def test_a_doubtful_result_is_not_saved(served):
@@ -271,6 +275,7 @@ def test_cli_serve_prints_the_address_and_stops_on_ctrl_c(rendered, tmp_path):
     assert process.returncode == 0, err
     assert main(["digitize", str(figure), "--serve", "--ticks", "1", "0", "9", "1"]) == 2
     assert main(["digitize", str(figure), "--serve", "--x-axis", "5", "0", "5", "1"]) == 2  # checked before serving
+    assert main(["digitize", str(figure), "--serve", "--colorbar-box", "0", "4", "0", "40"]) == 2
     assert main(["digitize", str(figure), "--serve", "--preview", str(tmp_path / "x" / "p.png")]) == 2
 
 

@@ -122,23 +122,24 @@ class Session:
         self.bars = [bars[i] for i in _reading_order([bar.box for bar in bars])]
         self.page = paper_colour(self.rgb)
         self.ticks = [_tick_marks(self.rgb, bar, self.page) for bar in self.bars]
-        self.boxes = self._panels(settings)
         self._lock = threading.Lock()
         self._drawn: dict[tuple[int, int, int, int], tuple[Colorbar, list[float]]] = {}
+        self.boxes = self._panels(settings)
 
     def _panels(self, settings: Settings) -> list[tuple[int, int, int, int]]:
         """The plot boxes digitize finds (the range does not move them: any one will do), or none."""
         if settings.box is not None:
             return [settings.box]
-        if settings.cmap is None and not self.bars:
+        drawn = None if settings.bar_box is None else self._marked(settings.bar_box)[0]  # checked here, first
+        if settings.cmap is None and not self.bars and drawn is None:
             return []
         low, high = settings.range or (0.0, 1.0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
                 found = digitize_panels(self.array, cmap=settings.cmap, vmin=low, vmax=high,
-                                        colorbar="auto" if settings.cmap is None else None, lines=settings.lines,
-                                        alpha=self.fixed.alpha)
+                                        colorbar=(drawn or "auto") if settings.cmap is None else None,
+                                        lines=settings.lines, alpha=self.fixed.alpha)
             except (ValueError, TypeError):  # an unknown colormap or another bad start: the user picks a box
                 return []
         return [r.box for r in found]
