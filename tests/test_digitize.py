@@ -14,6 +14,9 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 pytest.importorskip("matplotlib")
 pytest.importorskip("sklearn")
@@ -146,6 +149,78 @@ def test_run_distances_equal_the_distance_transform():
         near, far = _band_distances(below, above, targets)
         assert np.array_equal(near, ndimage.distance_transform_edt(~below)[targets])
         assert np.array_equal(far, ndimage.distance_transform_edt(~above)[targets])
+
+
+@settings(max_examples=150, deadline=None)
+@given(hnp.arrays(np.bool_, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=24)), st.booleans(),
+       st.integers(1, 6))
+def test_compiled_pieces_equal_scipy_label(mask, transposed, least):
+    """The compiled 4-connected pieces (labels, boxes, sizes, first pixels, small ones dropped, the ones
+    reaching the border) are what scipy.ndimage.label and find_objects give, on any strides."""
+    from imarray.digitize._kernels import border_reach, components, piece_boxes, without_small
+
+    mask = mask.T if transposed else mask
+    labels, count = ndimage.label(mask)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    boxes = [(r.start, r.stop, c.start, c.stop) for r, c in ndimage.find_objects(labels)]
+    ours, our_boxes, our_sizes = components(mask)
+    assert np.array_equal(ours, labels)
+    assert [tuple(b) for b in our_boxes.tolist()] == boxes and our_sizes.tolist() == sizes.tolist()
+    only_boxes, only_sizes, first = piece_boxes(mask)
+    assert np.array_equal(only_boxes, our_boxes) and np.array_equal(only_sizes, our_sizes)
+    flat_first = [int(np.flatnonzero(labels.ravel() == n)[0]) for n in range(1, count + 1)]
+    assert [y * mask.shape[1] + x for y, x in first.tolist()] == flat_first
+    small = np.concatenate([[False], sizes < least])
+    assert np.array_equal(without_small(mask, least), mask & ~small[labels])
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    assert np.array_equal(border_reach(mask), np.isin(labels, border[border > 0]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(hnp.arrays(np.bool_, hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=30)), st.booleans(),
+       st.integers(1, 10))
+def test_clear_runs_are_the_long_runs_with_a_side_mostly_clear(lines, transposed, length):
+    from imarray.digitize._kernels import clear_runs
+
+    lines = lines.T if transposed else lines
+    expected = []
+    for y, row in enumerate(lines):
+        padded = np.concatenate([[0], row.astype(np.int8), [0]])
+        edges = np.flatnonzero(np.diff(padded))
+        for x0, x1 in zip(edges[::2], edges[1::2], strict=True):
+            sides = [lines[y + d, x0:x1].mean() if 0 <= y + d < len(lines) else 0.0 for d in (-3, 3)]
+            if x1 - x0 >= length and min(sides) <= 0.5:
+                expected.append((y, x0, x1))
+    assert clear_runs(lines, length, 3).tolist() == [list(run) for run in expected]
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.uint8, st.tuples(st.integers(1, 60), st.just(3)), elements=st.integers(0, 40)),
+       hnp.arrays(np.uint8, st.tuples(st.integers(1, 80), st.just(3)), elements=st.integers(0, 40)))
+def test_nearest_colours_are_the_brute_force_nearest_with_every_tie(palette, queries):
+    """The walk along one channel finds the Euclidean nearest colour exactly, and the lowest and highest
+    index among equally near ones (small values: many ties)."""
+    from imarray.digitize.colormap import from_samples
+
+    model = from_samples(palette, np.arange(len(palette), dtype=float), np.arange(1, len(palette) + 1.0),
+                         name="test")
+    distance, lowest, highest = model.nearest(queries)
+    squared = ((queries[:, None, :].astype(int) - model.colors[None].astype(int)) ** 2).sum(axis=2)
+    assert np.array_equal(distance, np.sqrt(squared.min(axis=1)))
+    assert np.array_equal(lowest, squared.argmin(axis=1))
+    assert np.array_equal(highest, squared.shape[1] - 1 - squared[:, ::-1].argmin(axis=1))
+
+
+def test_a_colour_between_two_entries_gets_the_edge_between_them():
+    """A colour as near one entry as the next (a colorbar's sample one unit off) reads their shared edge,
+    not the lower (or higher) entry: ties do not pull values one way."""
+    from imarray.digitize.colormap import from_samples
+
+    model = from_samples(np.array([[0, 0, 0], [2, 0, 0], [4, 0, 0], [10, 0, 0]], np.uint8), np.arange(4.0),
+                         np.arange(1.0, 5), name="test")
+    found = lookup(np.array([[[1, 0, 0], [3, 0, 0], [2, 0, 0], [7, 0, 0]]], np.uint8), model)
+    assert found.value.tolist() == [[1.0, 2.0, 1.5, 3.0]]  # edges 1 and 2; entry 1 itself; the 4 to 10 tie's edge
+    assert found.distance.tolist() == [[1.0, 1.0, 0.0, 3.0]]
 
 
 @pytest.mark.parametrize("cmap", ["jet_r", "viridis", "RdBu_r"])

@@ -27,7 +27,10 @@ from ._deps import need
 
 numba = need("numba")
 
-__all__ = ["band_distances", "distinct_colours", "gather", "line_bumps", "patches", "sample_columns", "window_medians"]
+__all__ = [
+    "band_distances", "border_reach", "clear_runs", "components", "distinct_colours", "gather", "line_bumps",
+    "nearest_colours", "patches", "piece_boxes", "sample_columns", "window_medians", "without_small",
+]
 
 
 def _compiled(function):
@@ -223,32 +226,39 @@ def _far(columns, r, k, j):  # pragma: no cover - compiled
 
 
 @_compiled
-def line_bumps(columns, widest, contrast):  # pragma: no cover - compiled
+def line_bumps(columns, widest, contrast, least):  # pragma: no cover - compiled
     """Per band width ``1..widest`` and first row: at how many of ``columns`` (``(rows, n, 3)`` uint8, the
     sampled columns side by side, see :func:`sample_columns`) a band of that many rows stands out from the
-    rows on either side (see :mod:`~imarray.digitize.lines`).
+    rows on either side (see :mod:`~imarray.digitize.lines`); 0 where fewer than ``least`` columns could.
 
     ``counts[size - 1, r - 1]`` is for the band of ``size`` rows starting at row ``r``. At one column, with
     ``far(k, r)`` the L1 colour difference of rows ``r`` and ``r + k``, the band stands out when
     ``far(1, r - 1) + far(1, r - 1 + size) - far(size + 1, r - 1)`` reaches ``contrast`` and each of its rows
-    differs by half that from the row above the band and from the row below it.
+    differs by half that from the row above the band and from the row below it. The bump is at most
+    ``far(1, r - 1) + far(1, r - 1 + size)``: the columns where that bound reaches ``contrast`` are counted
+    first in one vectorised pass, and a band with fewer than ``least`` of them (a smooth field's rows, almost
+    all) is not looked at column by column.
     """
     height, width = columns.shape[0], columns.shape[1]
     counts = np.zeros((widest, height), np.int32)
-    near = np.zeros((height, width), np.int32)  # far(1, r) at each column
+    near = np.zeros((height, width), np.int16)  # far(1, r) at each column: at most 765
     for r in range(height - 1):
         for j in range(width):
-            near[r, j] = (abs(np.int32(columns[r + 1, j, 0]) - np.int32(columns[r, j, 0]))
-                          + abs(np.int32(columns[r + 1, j, 1]) - np.int32(columns[r, j, 1]))
-                          + abs(np.int32(columns[r + 1, j, 2]) - np.int32(columns[r, j, 2])))
+            near[r, j] = (abs(np.int16(columns[r + 1, j, 0]) - np.int16(columns[r, j, 0]))
+                          + abs(np.int16(columns[r + 1, j, 1]) - np.int16(columns[r, j, 1]))
+                          + abs(np.int16(columns[r + 1, j, 2]) - np.int16(columns[r, j, 2])))
     half = contrast // 2
     for size in range(1, widest + 1):
         if height < size + 2:
             break
         for r in range(height - size - 1):
+            bound = 0
+            for j in range(width):
+                bound += near[r, j] + near[r + size, j] >= contrast
+            if bound < least:
+                continue
             count = 0
             for j in range(width):
-                # the bump is at most far(1, r) + far(1, r + size): a smooth field stops here, most columns
                 if near[r, j] + near[r + size, j] < contrast:
                     continue
                 if near[r, j] + near[r + size, j] - _far(columns, r, size + 1, j) < contrast:
@@ -327,6 +337,55 @@ def distinct_colours(rgb, table):  # pragma: no cover - compiled
 
 
 @_compiled
+def nearest_colours(queries, colors, channel, order):  # pragma: no cover - compiled
+    """Per row of ``queries`` (``(n, 3)`` uint8), the nearest rows of ``colors`` (``(m, 3)`` uint8, m >= 1)
+    in Euclidean RGB distance: ``distance`` (float64), and ``lowest`` and ``highest`` (int64), the lowest and
+    the highest index among the colours that near (the same index but for ties).
+
+    ``order`` lists ``colors``' indices by their value in ``channel`` (0-2, the
+    one they spread most over). Each query starts at its own value in that
+    list and walks both ways until the difference in that channel alone
+    exceeds the best distance found: exact, integer arithmetic, a few dozen
+    colours looked at per query.
+    """
+    n, m = queries.shape[0], order.size
+    other1, other2 = (channel + 1) % 3, (channel + 2) % 3
+    key = np.empty(m, np.int32)
+    for k in range(m):
+        key[k] = colors[order[k], channel]
+    distance = np.empty(n, np.float64)
+    lowest = np.empty(n, np.int64)
+    highest = np.empty(n, np.int64)
+    for i in range(n):
+        r, g, b = np.int32(queries[i, channel]), np.int32(queries[i, other1]), np.int32(queries[i, other2])
+        lo, hi = 0, m  # first place with key >= r
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if key[mid] < r:
+                lo = mid + 1
+            else:
+                hi = mid
+        best, first, last = np.int32(1 << 30), m, -1
+        for direction in (-1, 1):
+            k = lo if direction == 1 else lo - 1
+            while 0 <= k < m:
+                dr = key[k] - r
+                if dr * dr > best:
+                    break
+                j = order[k]
+                dg, db = np.int32(colors[j, other1]) - g, np.int32(colors[j, other2]) - b
+                d = dr * dr + dg * dg + db * db
+                if d < best:
+                    best, first, last = d, j, j
+                elif d == best:
+                    first, last = min(first, j), max(last, j)
+                k += direction
+        distance[i] = np.sqrt(np.float64(best))
+        lowest[i], highest[i] = first, last
+    return distance, lowest, highest
+
+
+@_compiled
 def gather(per_colour, index):  # pragma: no cover - compiled
     """``per_colour[index]`` for a 2-D ``index`` (any strides: a window of the figure), C-ordered."""
     out = np.empty(index.shape, per_colour.dtype)
@@ -374,6 +433,199 @@ def patches(pos, color, width):  # pragma: no cover - compiled
         else:
             label[i] = label[root]
     return label, count
+
+
+@_compiled
+def _pieces(mask):  # pragma: no cover - compiled
+    """The runs of True along the rows of the 2-D bool ``mask`` (any strides) and the 4-connected piece of each.
+
+    A run joins every run of the row above that it overlaps by a column
+    (union-find, the earlier run staying the root), so a piece's root is its
+    first run along the rows, and pieces are numbered from 1 in the order of
+    their first pixel, as ``scipy.ndimage.label`` numbers them.
+
+    Returns
+    -------
+    row, start, stop
+        Each run's row and columns ``[start, stop)``, in order along the rows.
+    piece
+        Each run's piece number (1..count).
+    count
+        The number of pieces.
+    """
+    height, width = mask.shape
+    most = height * ((width + 1) // 2)  # a run needs a gap after it
+    row = np.empty(most, np.int64)
+    start = np.empty(most, np.int64)
+    stop = np.empty(most, np.int64)
+    parent = np.empty(most, np.int64)
+    n = 0
+    above = 0  # first run of the row above
+    for y in range(height):
+        first = n
+        x = 0
+        while x < width:
+            if not mask[y, x]:
+                x += 1
+                continue
+            x0 = x
+            while x < width and mask[y, x]:
+                x += 1
+            row[n], start[n], stop[n], parent[n] = y, x0, x, n
+            while above < first and stop[above] <= x0:  # runs above ending before this one cannot touch it
+                above += 1
+            k = above
+            while k < first and start[k] < x:
+                a, b = _root(parent, k), _root(parent, n)
+                if a < b:
+                    parent[b] = a
+                elif b < a:
+                    parent[a] = b
+                k += 1
+            n += 1
+        above = first
+    piece = np.zeros(n, np.int64)
+    count = 0
+    for k in range(n):
+        root = _root(parent, k)
+        if root == k:
+            count += 1
+            piece[k] = count
+        else:
+            piece[k] = piece[root]  # a root comes before the runs joined to it: numbered already
+    return row[:n], start[:n], stop[:n], piece, count
+
+
+@_compiled
+def components(mask):  # pragma: no cover - compiled
+    """4-connected pieces of True in the 2-D bool ``mask`` (any strides), numbered from 1 in the order of
+    their first pixel along the rows (what ``scipy.ndimage.label`` gives), from the runs along the rows.
+
+    Returns
+    -------
+    labels
+        int32 per pixel, 0 off ``mask``.
+    boxes
+        ``(count, 4)`` int64: ``y0, y1, x0, x1`` of each piece (stops exclusive), piece ``n`` in row ``n - 1``.
+    sizes
+        int64 pixels per piece.
+    """
+    height, width = mask.shape
+    row, start, stop, piece, count = _pieces(mask)
+    labels = np.zeros((height, width), np.int32)
+    boxes = np.empty((count, 4), np.int64)
+    boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3] = height, 0, width, 0
+    sizes = np.zeros(count, np.int64)
+    for k in range(row.size):
+        p = piece[k] - 1
+        y, x0, x1 = row[k], start[k], stop[k]
+        for x in range(x0, x1):
+            labels[y, x] = p + 1
+        sizes[p] += x1 - x0
+        boxes[p, 0] = min(boxes[p, 0], y)
+        boxes[p, 1] = max(boxes[p, 1], y + 1)
+        boxes[p, 2] = min(boxes[p, 2], x0)
+        boxes[p, 3] = max(boxes[p, 3], x1)
+    return labels, boxes, sizes
+
+
+@_compiled
+def piece_boxes(mask):  # pragma: no cover - compiled
+    """The 4-connected pieces of True in the 2-D bool ``mask`` (numbered as :func:`components` numbers them)
+    without a label per pixel: ``boxes`` ``(count, 4)`` (``y0, y1, x0, x1``, stops exclusive), ``sizes`` and
+    ``first``, ``(count, 2)``: each piece's first pixel ``(y, x)`` along the rows."""
+    height, width = mask.shape
+    row, start, stop, piece, count = _pieces(mask)
+    boxes = np.empty((count, 4), np.int64)
+    boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3] = height, 0, width, 0
+    sizes = np.zeros(count, np.int64)
+    first = np.full((count, 2), -1, np.int64)
+    for k in range(row.size):
+        p = piece[k] - 1
+        y, x0, x1 = row[k], start[k], stop[k]
+        if first[p, 0] < 0:
+            first[p, 0], first[p, 1] = y, x0
+        sizes[p] += x1 - x0
+        boxes[p, 0] = min(boxes[p, 0], y)
+        boxes[p, 1] = max(boxes[p, 1], y + 1)
+        boxes[p, 2] = min(boxes[p, 2], x0)
+        boxes[p, 3] = max(boxes[p, 3], x1)
+    return boxes, sizes, first
+
+
+@_compiled
+def without_small(mask, least):  # pragma: no cover - compiled
+    """A copy of the 2-D bool ``mask`` without its 4-connected pieces of fewer than ``least`` pixels."""
+    height, width = mask.shape
+    row, start, stop, piece, count = _pieces(mask)
+    sizes = np.zeros(count + 1, np.int64)
+    for k in range(row.size):
+        sizes[piece[k]] += stop[k] - start[k]
+    out = np.zeros((height, width), np.bool_)
+    for k in range(row.size):
+        if sizes[piece[k]] >= least:
+            for x in range(start[k], stop[k]):
+                out[row[k], x] = True
+    return out
+
+
+@_compiled
+def clear_runs(lines, length, clear):  # pragma: no cover - compiled
+    """``(row, start, stop)`` of each run of True along the rows of the 2-D bool ``lines`` (any strides: a
+    transposed view for the columns) at least ``length`` long and with a clear side: ``clear`` rows above
+    or below it (off the image counts as clear), at most half of its columns are True. In order along the
+    rows. A frame's spine has paper on its outer side; the dark parts of a field are thick."""
+    height, width = lines.shape
+    found = np.empty((16, 3), np.int64)
+    n = 0
+    for y in range(height):
+        x = 0
+        while x < width:
+            if not lines[y, x]:
+                x += 1
+                continue
+            x0 = x
+            while x < width and lines[y, x]:
+                x += 1
+            if x - x0 < length:
+                continue
+            is_clear = False
+            for side in (y - clear, y + clear):
+                if side < 0 or side >= height:
+                    is_clear = True
+                    break
+                ink = 0
+                for k in range(x0, x):
+                    ink += lines[side, k]
+                if 2 * ink <= x - x0:
+                    is_clear = True
+                    break
+            if not is_clear:
+                continue
+            if n == found.shape[0]:
+                grown = np.empty((2 * n, 3), np.int64)
+                grown[:n] = found
+                found = grown
+            found[n, 0], found[n, 1], found[n, 2] = y, x0, x
+            n += 1
+    return found[:n].copy()
+
+
+@_compiled
+def border_reach(mask):  # pragma: no cover - compiled
+    """bool per pixel: True where ``mask`` (2-D bool) is True and 4-connected through it to the image's border."""
+    height, width = mask.shape
+    row, start, stop, piece, count = _pieces(mask)
+    touches = np.zeros(count + 1, np.bool_)
+    for k in range(row.size):
+        if row[k] == 0 or row[k] == height - 1 or start[k] == 0 or stop[k] == width:
+            touches[piece[k]] = True
+    reached = np.zeros((height, width), np.bool_)
+    for k in range(row.size):
+        if touches[piece[k]]:
+            for x in range(start[k], stop[k]):
+                reached[row[k], x] = True
+    return reached
 
 
 @_compiled

@@ -113,6 +113,34 @@ class ColorModel:
         """True when every colour has ``r == g == b``, so a greyscale figure can be read."""
         return bool((self.colors == self.colors[:, :1]).all())
 
+    def nearest(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row of ``queries`` (``(n, 3)`` uint8): the RGB distance (float64) to the nearest colours of the
+        model, and the lowest and the highest index among the colours that near (int64; equal but for ties).
+
+        Exact: the colours are walked in order along the channel they spread
+        most over, from each query's own value outwards, until that channel's
+        difference alone is farther than the best (see
+        :func:`~imarray.digitize._kernels.nearest_colours`).
+
+        Examples
+        --------
+        >>> m = from_samples(np.array([[0, 0, 0], [2, 0, 0]], np.uint8), np.zeros(2), np.ones(2), name="demo")
+        >>> [a.tolist() for a in m.nearest(np.array([[1, 0, 0], [2, 1, 0]], np.uint8))]
+        [[1.0, 1.0], [0, 1], [1, 1]]
+        """
+        queries = np.ascontiguousarray(queries, np.uint8).reshape(-1, 3)
+        if not len(self.colors) or not len(queries):
+            none = np.zeros(len(queries), np.int64)
+            return np.full(len(queries), np.inf), none, none
+        cached = self.__dict__.get("_walk")
+        if cached is None:
+            channel = int(np.argmax(self.colors.astype(np.float64).std(axis=0)))
+            cached = (channel, np.argsort(self.colors[:, channel], kind="stable"))
+            object.__setattr__(self, "_walk", cached)
+        from ._kernels import nearest_colours
+
+        return nearest_colours(queries, np.ascontiguousarray(self.colors), *cached)
+
     def tree(self):
         """A KD-tree over the colours (built once, cached)."""
         cached = self.__dict__.get("_tree")

@@ -61,22 +61,22 @@ def _bands_along_rows(rgb: np.ndarray) -> np.ndarray:
     from ._kernels import line_bumps, sample_columns
 
     sampled = sample_columns(rgb, step)
-    counts = line_bumps(sampled, MAX_WIDTH, CONTRAST)  # [size - 1, r]: columns where rows r+1.. stand out
     columns = sampled.shape[1]
-    for size in range(1, MAX_WIDTH + 1):
-        if height < size + 2:
-            break
-        share = counts[size - 1, : height - size - 1] / columns
-        # a line of one colour (a grey grid over gray) stands out only where the field differs from it
-        weak = np.flatnonzero((share >= WEAK_SHARE) & (share < SHARE))
-        if weak.size:
-            band = sampled[weak + 1].astype(np.int16)  # the band's first row, at the sampled columns
-            mode = np.median(band, axis=1, keepdims=True)
-            same = (np.abs(band - mode).max(axis=2) <= 2).mean(axis=1) >= ONE_COLOUR
-            share[weak[same]] = SHARE
-        starts = np.flatnonzero(share >= SHARE) + 1
+    least = int(np.searchsorted(np.arange(columns + 1) / columns, WEAK_SHARE))  # fewer never make a line
+    counts = line_bumps(sampled, MAX_WIDTH, CONTRAST, least)  # [size - 1, r]: columns where rows r+1.. stand out
+    share = counts / columns
+    line = share >= SHARE
+    weak = (share >= WEAK_SHARE) & ~line
+    if weak.any():  # a line of one colour (a grey grid over gray) stands out only where the field differs from it
+        rows = np.unique(np.nonzero(weak)[1])
+        band = sampled[rows + 1].astype(np.int16)  # each band's first row, at the sampled columns
+        mode = np.median(band, axis=1, keepdims=True)
+        uniform = np.zeros(height, np.bool_)
+        uniform[rows] = (np.abs(band - mode).max(axis=2) <= 2).mean(axis=1) >= ONE_COLOUR
+        line |= weak & uniform
+    for size in range(1, MAX_WIDTH + 1):  # the band of `size` rows from row r + 1 (r < height - size - 1)
         for inner in range(size):
-            flagged[starts + inner] = True
+            flagged[1 + inner :] |= line[size - 1, : height - 1 - inner]
     if flagged.mean() > MAX_LINES_SHARE:
         return np.zeros(height, np.bool_)
     return flagged

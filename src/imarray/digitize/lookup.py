@@ -150,9 +150,24 @@ def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
 
 
 def _match(index: np.ndarray, unique: np.ndarray, counts: np.ndarray, model: ColorModel) -> Lookup:
-    distance, nearest = model.tree().query(unpack(unique).astype(np.float64), k=1)
-    return Lookup(index, unique, counts, nearest, model.values[nearest], distance.astype(np.float32),
-                  model.ambiguous[nearest])
+    """Each distinct colour matched to its nearest model colour.
+
+    A colour equally near several model colours (common where a colorbar's
+    sampled colours are one unit off the field's) gets the value in their
+    middle: at the edge between two neighbouring entries, where the truth lies
+    (taking either would pull every tie the same way along the map).
+    """
+    distance, lowest, highest = model.nearest(unpack(unique))
+    value = model.values[lowest]
+    tied = np.flatnonzero(highest != lowest)
+    if tied.size:
+        below = (lowest[tied] + highest[tied]) // 2  # the middle entry, or the first of the middle two
+        odd = (highest[tied] - lowest[tied]) % 2 == 1
+        rising = model.values[np.minimum(below + 1, len(model) - 1)] >= model.values[below]
+        edge = np.where(rising, model.high[below], model.low[below])  # shared with the entry after it
+        value[tied] = np.where(odd, edge, model.values[below])
+    return Lookup(index, unique, counts, lowest, value, distance.astype(np.float32),
+                  model.ambiguous[lowest] | model.ambiguous[highest])
 
 
 def rematch(found: Lookup, model: ColorModel) -> Lookup:

@@ -225,11 +225,9 @@ def _paper_background(paper: np.ndarray) -> np.ndarray | None:
     """The ``paper`` pixels connected to the border, if the border is mostly paper."""
     if _border(paper).mean() < 0.5:
         return None
-    labels, count = need("scipy.ndimage").label(paper)
-    outside = np.zeros(count + 1, np.bool_)
-    outside[_border(labels)] = True
-    outside[0] = False
-    return np.take(outside, labels)
+    from ._kernels import border_reach
+
+    return border_reach(paper)
 
 
 def _blocks(keep: np.ndarray, scale: int) -> np.ndarray:
@@ -277,19 +275,14 @@ def _plot_boxes(keep: np.ndarray, min_piece: int = MIN_PIECE, reach: int = BOX_R
     edges. Pieces of fewer than ``min_piece`` pixels do not grow a box.
     Figures without a solid block of data are searched at full resolution.
     """
-    ndimage = need("scipy.ndimage")
+    from ._kernels import components, piece_boxes
+
     cells = _blocks(keep, scale)
-    labels, count = ndimage.label(cells)
-    if count == 0:
+    boxes, sizes, first = piece_boxes(cells)
+    if sizes.size == 0:
         return _plot_boxes(keep, min_piece, reach, 1) if scale > 1 else [(0, keep.shape[0], 0, keep.shape[1])]
-    objects = ndimage.find_objects(labels)
-    boxes = np.array([(r.start, r.stop, c.start, c.stop) for r, c in objects])
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
     # groups: pieces at most two cells apart (grid lines and cell edges cut a field into cells)
-    groups, _ = ndimage.label(_dilate3(cells))
-    group_of = np.zeros(count + 1, np.int64)
-    group_of[labels[cells]] = groups[cells]
-    group_of = group_of[1:]
+    group_of = components(_dilate3(cells))[0][first[:, 0], first[:, 1]].astype(np.int64)
     group_sizes = np.bincount(group_of, weights=sizes)
     area = scale * scale  # pixels per cell
     grows = area * sizes >= min_piece
@@ -348,49 +341,6 @@ def _to_edges(keep: np.ndarray, box: tuple[int, int, int, int], reach: int) -> t
     return (y0, y1, x0, x1)
 
 
-def _runs(lines: np.ndarray, length: int, vertical: bool = False) -> np.ndarray:
-    """``(row, start, stop)`` of the runs of True along the rows of ``lines`` (its columns if ``vertical``:
-    ``(column, start, stop)``) at least ``length`` long.
-
-    Only rows with ``length`` True pixels in all are searched: few are (a figure's lines, not its text).
-    """
-    axis = 0 if vertical else 1
-    counts = lines.view(np.uint8).sum(axis=axis, dtype=np.uint16 if lines.shape[axis] < 1 << 16 else np.int64)
-    rows = np.flatnonzero(counts >= length)
-    chosen = lines[:, rows].T if vertical else lines[rows]
-    padded = np.zeros((rows.size, chosen.shape[1] + 2), np.int8)
-    padded[:, 1:-1] = chosen
-    steps = np.diff(padded, axis=1).ravel()
-    start, stop = np.flatnonzero(steps == 1), np.flatnonzero(steps == -1)  # in order: each run's stop follows
-    row, start, stop = start // (chosen.shape[1] + 1), start % (chosen.shape[1] + 1), stop % (chosen.shape[1] + 1)
-    long = stop - start >= length
-    return np.column_stack([rows[row[long]], start[long], stop[long]])
-
-
-def _thin(lines: np.ndarray, runs: np.ndarray, vertical: bool = False) -> np.ndarray:
-    """``runs`` (of :func:`_runs`) with a clear side: at ``LINE_CLEAR`` pixels off the line, one side is mostly not ink.
-
-    A frame's spine has paper on its outer side (tick marks cover little of
-    it); the dark parts of a field drawn with magma or gray are thick, and
-    their rows of dark runs lie between more dark rows.
-    """
-    if not runs.size:
-        return runs
-    image = lines.T if vertical else lines
-    clear = np.zeros(len(runs), np.bool_)
-    for offset in (-LINE_CLEAR, LINE_CLEAR):
-        rows = runs[:, 0] + offset
-        inside = (rows >= 0) & (rows < image.shape[0])
-        needed, where = np.unique(rows[inside], return_inverse=True)
-        sums = np.zeros((needed.size, image.shape[1] + 1), np.int32)
-        np.cumsum(image[needed], axis=1, out=sums[:, 1:])
-        start, stop = runs[inside, 1], runs[inside, 2]
-        share = (sums[where, stop] - sums[where, start]) / (stop - start)
-        clear[np.flatnonzero(inside)[share <= 0.5]] = True
-        clear[~inside] = True  # the figure's edge is clear
-    return runs[clear]
-
-
 def _frames(lines: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Insides ``(y0, y1, x0, x1)`` of rectangles drawn with long straight ink lines, tallest first.
 
@@ -400,9 +350,11 @@ def _frames(lines: np.ndarray) -> list[tuple[int, int, int, int]]:
     antialiasing. A colormap with the ink's colour (magma, gray) matches frame,
     ticks and text by colour, so the frame bounds the plot instead.
     """
+    from ._kernels import clear_runs
+
     length = max(LINE_MIN, min(lines.shape) // LINE_SHARE)
-    across = _thin(lines, _runs(lines, length))  # (row, x0, x1)
-    down = _thin(lines, _runs(lines, length, vertical=True), vertical=True)  # (column, y0, y1)
+    across = clear_runs(lines, length, LINE_CLEAR)  # (row, x0, x1), one side clear of ink
+    down = clear_runs(lines.T, length, LINE_CLEAR)  # (column, y0, y1)
     across = across[np.argsort(across[:, 1] - across[:, 2], kind="stable")[:MAX_LINES]]
     down = down[np.argsort(down[:, 1] - down[:, 2], kind="stable")[:MAX_LINES]]
     tolerance = 2  # pixels: a corner's lines may stop short of each other
@@ -497,12 +449,9 @@ def _drop_specks(keep: np.ndarray, min_piece: int) -> np.ndarray:
             keep = keep.copy()
             keep[tuple(np.array(corners).T)] = False
         return keep
-    labels, count = need("scipy.ndimage").label(keep)
-    if count <= 1:  # one piece (a field) or none: nothing to count per piece
-        return keep if count == 0 or np.count_nonzero(keep) >= min_piece else np.zeros_like(keep)
-    small = np.bincount(labels.ravel(), minlength=count + 1) < min_piece
-    small[0] = False
-    return keep & ~np.take(small, labels) if small.any() else keep
+    from ._kernels import without_small
+
+    return without_small(keep, min_piece)
 
 
 def _drop_fringe(inside: np.ndarray, found: Lookup, window: tuple[slice, slice], paper: np.ndarray,

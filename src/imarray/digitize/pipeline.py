@@ -187,10 +187,12 @@ def _rounding(found: Lookup, model: ColorModel, paper: np.ndarray, cmap: str | N
         return model, found, "truncate"
     blank = np.abs(found.colors.astype(np.int16) - paper).max(axis=1) <= 2
     exact = int(found.colors_count[(found.colors_distance == 0) & ~blank].sum())
+    if ROUNDING_WIN * exact >= int(found.colors_count[~blank].sum()):
+        return model, found, "truncate"  # the rounded model cannot match more than every pixel: no query needed
     rounded = from_cmap(cmap, vmin, vmax, rounding="round", **options)
     if np.array_equal(rounded.colors, model.colors):
         return model, found, "truncate"
-    distance, _ = rounded.tree().query(found.colors[~blank].astype(np.float64), k=1)
+    distance, _, _ = rounded.nearest(found.colors[~blank])
     exact_rounded = int(found.colors_count[~blank][distance == 0].sum())
     if exact_rounded > ROUNDING_WIN * exact:
         return rounded, rematch(found, rounded), "round"

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._deps import need
-
 __all__ = ["StrayDataWarning", "stray_pieces", "warn_stray"]
 
 #: a piece outside every box with at least this share of the smallest box's area is data, not a legend key
@@ -59,21 +57,17 @@ def stray_pieces(near: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> li
     least = max(MIN_SHARE * smallest, MIN_PIXELS)
     if outside.sum() < least:
         return []
-    ndimage = need("scipy.ndimage")
-    rows_in, cols_in = np.flatnonzero(outside.any(axis=1)), np.flatnonzero(outside.any(axis=0))
-    top, left = int(rows_in[0]), int(cols_in[0])  # labelled where they are (a colorbar's strip), not the figure
-    labels, count = ndimage.label(outside[top : rows_in[-1] + 1, left : cols_in[-1] + 1])
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    from ._kernels import piece_boxes
+
+    boxes, sizes, _ = piece_boxes(outside)
     pieces = []
-    for n, found in enumerate(ndimage.find_objects(labels), start=1):
-        if found is None or sizes[n] < least:
+    for (y0, y1, x0, x1), size in zip(boxes.tolist(), sizes.tolist(), strict=True):
+        if size < least:
             continue
-        rows, cols = found
-        height, width = rows.stop - rows.start, cols.stop - cols.start
+        height, width = y1 - y0, x1 - x0
         if max(height, width) >= BAR_ASPECT * min(height, width):
             continue  # a colorbar
-        pieces.append(StrayPiece((top + rows.start, top + rows.stop, left + cols.start, left + cols.stop),
-                                 int(sizes[n])))
+        pieces.append(StrayPiece((y0, y1, x0, x1), size))
     return pieces
 
 
