@@ -59,9 +59,9 @@ def stray_pieces(near: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> li
         return []
     from ._kernels import piece_boxes
 
-    boxes, sizes, _ = piece_boxes(outside)
+    spans, sizes, _ = piece_boxes(outside)
     pieces = []
-    for (y0, y1, x0, x1), size in zip(boxes.tolist(), sizes.tolist(), strict=True):
+    for (y0, y1, x0, x1), size in zip(spans.tolist(), sizes.tolist(), strict=True):
         if size < least:
             continue
         height, width = y1 - y0, x1 - x0
