@@ -201,34 +201,33 @@ def band_distances(value, keep, boxes, bounds, starts, rows, cols):  # pragma: n
 @_compiled
 def sample_columns(rgb, step):  # pragma: no cover - compiled
     """Every ``step``-th column of ``rgb`` (``(y, x, 3)`` uint8, any strides: a transposed view too), side by
-    side in a new C-ordered array, read in the order its memory lies."""
+    side as three int16 planes ``(3, y, columns)``, read in the order the figure's memory lies."""
     height, width = rgb.shape[0], rgb.shape[1]
-    out = np.empty((height, (width + step - 1) // step, 3), np.uint8)
+    out = np.empty((3, height, (width + step - 1) // step), np.int16)
     if rgb.strides[0] >= rgb.strides[1]:
         for r in range(height):
-            for j in range(out.shape[1]):
+            for j in range(out.shape[2]):
                 for ch in range(3):
-                    out[r, j, ch] = rgb[r, j * step, ch]
+                    out[ch, r, j] = rgb[r, j * step, ch]
     else:
-        for j in range(out.shape[1]):
+        for j in range(out.shape[2]):
             for r in range(height):
                 for ch in range(3):
-                    out[r, j, ch] = rgb[r, j * step, ch]
+                    out[ch, r, j] = rgb[r, j * step, ch]
     return out
 
 
 @_compiled
-def _far(columns, r, k, j):  # pragma: no cover - compiled
+def _far(planes, r, k, j):  # pragma: no cover - compiled
     """L1 colour difference of rows ``r`` and ``r + k`` at column ``j``."""
-    return (abs(np.int32(columns[r + k, j, 0]) - np.int32(columns[r, j, 0]))
-            + abs(np.int32(columns[r + k, j, 1]) - np.int32(columns[r, j, 1]))
-            + abs(np.int32(columns[r + k, j, 2]) - np.int32(columns[r, j, 2])))
+    return (abs(planes[0, r + k, j] - planes[0, r, j]) + abs(planes[1, r + k, j] - planes[1, r, j])
+            + abs(planes[2, r + k, j] - planes[2, r, j]))
 
 
 @_compiled
-def line_bumps(columns, widest, contrast, least):  # pragma: no cover - compiled
-    """Per band width ``1..widest`` and first row: at how many of ``columns`` (``(rows, n, 3)`` uint8, the
-    sampled columns side by side, see :func:`sample_columns`) a band of that many rows stands out from the
+def line_bumps(planes, widest, contrast, least):  # pragma: no cover - compiled
+    """Per band width ``1..widest`` and first row: at how many of the sampled columns (``planes``, see
+    :func:`sample_columns`) a band of that many rows stands out from the
     rows on either side (see :mod:`~imarray.digitize.lines`); 0 where fewer than ``least`` columns could.
 
     ``counts[size - 1, r - 1]`` is for the band of ``size`` rows starting at row ``r``. At one column, with
@@ -239,15 +238,13 @@ def line_bumps(columns, widest, contrast, least):  # pragma: no cover - compiled
     first in one vectorised pass, and a band with fewer than ``least`` of them (a smooth field's rows, almost
     all) is not looked at column by column.
     """
-    height, width = columns.shape[0], columns.shape[1]
+    height, width = planes.shape[1], planes.shape[2]
     counts = np.zeros((widest, height), np.int32)
     near = np.zeros((height, width), np.int16)  # far(1, r) at each column: at most 765
-    for r in range(height - 1):
-        for j in range(width):
-            near[r, j] = (abs(np.int16(columns[r + 1, j, 0]) - np.int16(columns[r, j, 0]))
-                          + abs(np.int16(columns[r + 1, j, 1]) - np.int16(columns[r, j, 1]))
-                          + abs(np.int16(columns[r + 1, j, 2]) - np.int16(columns[r, j, 2])))
-    half = contrast // 2
+    for ch in range(3):
+        for r in range(height - 1):
+            for j in range(width):
+                near[r, j] += abs(planes[ch, r + 1, j] - planes[ch, r, j])
     for size in range(1, widest + 1):
         if height < size + 2:
             break
@@ -259,18 +256,22 @@ def line_bumps(columns, widest, contrast, least):  # pragma: no cover - compiled
                 continue
             count = 0
             for j in range(width):
-                if near[r, j] + near[r + size, j] < contrast:
-                    continue
-                if near[r, j] + near[r + size, j] - _far(columns, r, size + 1, j) < contrast:
-                    continue
-                stands = True
-                for inner in range(size):
-                    if _far(columns, r, inner + 1, j) < half or _far(columns, r + 1 + inner, size - inner, j) < half:
-                        stands = False
-                        break
-                count += stands
+                if near[r, j] + near[r + size, j] >= contrast:
+                    count += _stands_out(planes, near, r, size, j, contrast)
             counts[size - 1, r] = count
     return counts
+
+
+@_compiled
+def _stands_out(planes, near, r, size, j, contrast):  # pragma: no cover - compiled
+    """Whether the band of ``size`` rows after row ``r`` stands out at column ``j`` (see :func:`line_bumps`)."""
+    if near[r, j] + near[r + size, j] - _far(planes, r, size + 1, j) < contrast:
+        return False
+    half = contrast // 2
+    for inner in range(size):
+        if _far(planes, r, inner + 1, j) < half or _far(planes, r + 1 + inner, size - inner, j) < half:
+            return False
+    return True
 
 
 #: slots of the small direct-mapped cache of recent colours in front of the 2**24-entry table
@@ -570,45 +571,45 @@ def without_small(mask, least):  # pragma: no cover - compiled
 
 
 @_compiled
+def _has_clear_side(lines, y, x0, x1, clear):  # pragma: no cover - compiled
+    """Whether row ``y - clear`` or ``y + clear`` of ``lines`` is off the image or True at most at half of
+    the columns ``x0:x1``."""
+    height = lines.shape[0]
+    for side in (y - clear, y + clear):
+        if side < 0 or side >= height:
+            return True
+        ink = 0
+        for k in range(x0, x1):
+            ink += lines[side, k]
+        if 2 * ink <= x1 - x0:
+            return True
+    return False
+
+
+@_compiled
 def clear_runs(lines, length, clear):  # pragma: no cover - compiled
     """``(row, start, stop)`` of each run of True along the rows of the 2-D bool ``lines`` (any strides: a
     transposed view for the columns) at least ``length`` long and with a clear side: ``clear`` rows above
     or below it (off the image counts as clear), at most half of its columns are True. In order along the
     rows. A frame's spine has paper on its outer side; the dark parts of a field are thick."""
     height, width = lines.shape
-    found = np.empty((16, 3), np.int64)
-    n = 0
+    rows, starts, stops = [], [], []
     for y in range(height):
-        x = 0
-        while x < width:
-            if not lines[y, x]:
-                x += 1
-                continue
-            x0 = x
-            while x < width and lines[y, x]:
-                x += 1
-            if x - x0 < length:
-                continue
-            is_clear = False
-            for side in (y - clear, y + clear):
-                if side < 0 or side >= height:
-                    is_clear = True
-                    break
-                ink = 0
-                for k in range(x0, x):
-                    ink += lines[side, k]
-                if 2 * ink <= x - x0:
-                    is_clear = True
-                    break
-            if not is_clear:
-                continue
-            if n == found.shape[0]:
-                grown = np.empty((2 * n, 3), np.int64)
-                grown[:n] = found
-                found = grown
-            found[n, 0], found[n, 1], found[n, 2] = y, x0, x
-            n += 1
-    return found[:n].copy()
+        x0 = -1
+        for x in range(width + 1):
+            if x < width and lines[y, x]:
+                if x0 < 0:
+                    x0 = x
+            elif x0 >= 0:
+                if x - x0 >= length and _has_clear_side(lines, y, x0, x, clear):
+                    rows.append(y)
+                    starts.append(x0)
+                    stops.append(x)
+                x0 = -1
+    found = np.empty((len(rows), 3), np.int64)
+    for k in range(len(rows)):
+        found[k, 0], found[k, 1], found[k, 2] = rows[k], starts[k], stops[k]
+    return found
 
 
 @_compiled

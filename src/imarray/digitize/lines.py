@@ -60,16 +60,16 @@ def _bands_along_rows(rgb: np.ndarray) -> np.ndarray:
     step = max(1, width // SAMPLES)
     from ._kernels import line_bumps, sample_columns
 
-    sampled = sample_columns(rgb, step)
-    columns = sampled.shape[1]
+    planes = sample_columns(rgb, step)  # (3, rows, columns) int16
+    columns = planes.shape[2]
     least = int(np.searchsorted(np.arange(columns + 1) / columns, WEAK_SHARE))  # fewer never make a line
-    counts = line_bumps(sampled, MAX_WIDTH, CONTRAST, least)  # [size - 1, r]: columns where rows r+1.. stand out
+    counts = line_bumps(planes, MAX_WIDTH, CONTRAST, least)  # [size - 1, r]: columns where rows r+1.. stand out
     share = counts / columns
     line = share >= SHARE
     weak = (share >= WEAK_SHARE) & ~line
     if weak.any():  # a line of one colour (a grey grid over gray) stands out only where the field differs from it
         rows = np.unique(np.nonzero(weak)[1])
-        band = sampled[rows + 1].astype(np.int16)  # each band's first row, at the sampled columns
+        band = planes[:, rows + 1].transpose(1, 2, 0)  # each band's first row, at the sampled columns
         mode = np.median(band, axis=1, keepdims=True)
         uniform = np.zeros(height, np.bool_)
         uniform[rows] = (np.abs(band - mode).max(axis=2) <= 2).mean(axis=1) >= ONE_COLOUR
