@@ -164,6 +164,9 @@ def _digitize_parser(commands) -> None:
                           help="bin edges of --norm boundary, levels of --norm contourf")
     digitize.add_argument("--colorbar", choices=("auto",), help="find the colorbar (its colours are the model "
                           "without --cmap; --range gives its end values, or --ticks)")
+    digitize.add_argument("--colorbar-box", nargs=4, type=int, metavar=("Y0", "Y1", "X0", "X1"),
+                          help="the colorbar's colour strip in figure pixels, where --colorbar auto misses it: its "
+                               "colours are the model (without --cmap), running along the longer side")
     digitize.add_argument("--ticks", nargs="+", type=float, metavar="PX V",
                           help="colorbar tick positions (pixels along the bar) and values: PX1 V1 PX2 V2 ...")
     for axis in ("x", "y"):
@@ -191,7 +194,8 @@ def _digitize_parser(commands) -> None:
     digitize.add_argument("--audit", metavar="CMAP", help="report how invertible a colormap is, and stop")
     digitize.add_argument("--serve", action="store_true",
                           help="open a local web page (127.0.0.1) to correct the reading by hand: drag the plot box, "
-                               "click the colorbar's ends and type their values, see the field and its error map; "
+                               "click the colorbar's ends and type their values (or draw the colorbar), click two "
+                               "points on each axis, see the field and its error map; "
                                "Save writes what -o would, in -o's folder (default: the figure's) only")
     digitize.add_argument("--port", type=_port, default=0, help="--serve: the port (default: a free one)")
     digitize.add_argument("--browser", action=argparse.BooleanOptionalAction, default=None,
@@ -493,7 +497,8 @@ def _digitize(args: argparse.Namespace) -> int:
     }
     options = dict(
         cmap=args.cmap, norm=args.norm, boundaries=args.boundaries, center=args.center, gamma=args.gamma,
-        linthresh=args.linthresh, colorbar=args.colorbar, ticks=args.ticks[::2] if args.ticks else None,
+        linthresh=args.linthresh, colorbar=_colorbar_in(args) if args.colorbar_box else args.colorbar,
+        ticks=args.ticks[::2] if args.ticks else None,
         tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise, box=args.box,
         lines=args.lines, threshold="auto" if args.threshold is None else args.threshold, **axes,
         axes_ocr=axes_ocr and not (args.x_axis and args.y_axis),
@@ -524,7 +529,6 @@ def _digitize(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     """``--serve``: the correction page, its first settings and fixed options from the command line."""
-    from .digitize import Axis
     from .digitize.serve import Fixed, Settings, serve
     from .errors import InvalidOptionError
 
@@ -535,23 +539,18 @@ def _serve(args: argparse.Namespace) -> int:
     if args.preview is not None and args.preview.parent.resolve() != folder.resolve():
         raise InvalidOptionError(f"--preview {args.preview} is not in {folder}, where the page saves",
                                  hint="put --preview in the folder of -o")
-    axes = {name: Axis(points[0], points[1], points[2], points[3], scale="log" if log else "linear") if points else None
-            for name, points, log in (("x", args.x_axis, args.x_log), ("y", args.y_axis, args.y_log))}
     flags: list[str] = []
-    for name in ("x", "y"):
-        points = getattr(args, f"{name}_axis")
-        flags += [f"--{name}-axis", *map(repr, points)] if points else []
-        flags += [f"--{name}-log"] if getattr(args, f"{name}_log") else []
     flags += ["--alpha", repr(args.alpha)] if args.alpha is not None else []
     flags += ["--denoise", str(args.denoise)] if args.denoise is not None else []
     flags += ["--colorbar", "auto"] if args.colorbar and args.cmap else []
     flags += ["--dtype", args.dtype] if args.dtype != "float32" else []
-    fixed = Fixed(x_axis=axes["x"], y_axis=axes["y"], log_axes=args.x_log or args.y_log, alpha=args.alpha,
-                  median=args.denoise, colorbar=args.colorbar, dtype=args.dtype, flags=tuple(flags))
+    fixed = Fixed(alpha=args.alpha, median=args.denoise, colorbar=args.colorbar, dtype=args.dtype, flags=tuple(flags))
     settings = Settings(
         cmap=args.cmap, norm=args.norm, range=tuple(args.range[0]) if args.range else None, center=args.center,
         gamma=args.gamma, linthresh=args.linthresh, boundaries=tuple(args.boundaries) if args.boundaries else None,
         box=tuple(args.box) if args.box else None, threshold=args.threshold, lines=args.lines,
+        x_axis=tuple(args.x_axis) if args.x_axis else None, y_axis=tuple(args.y_axis) if args.y_axis else None,
+        x_log=args.x_log, y_log=args.y_log, bar_box=tuple(args.colorbar_box) if args.colorbar_box else None,
         output=args.output.name if args.output else f"{args.figure.stem}_values.tif",
         preview=args.preview.name if args.preview else None,
     )
@@ -580,7 +579,7 @@ def _ranges_from_ticks(args: argparse.Namespace) -> list[tuple[float, float]]:
         raise InvalidOptionError(f"--norm {args.norm} needs --range: its tick labels do not lie on a line",
                                  hint="pass --range LO HI (or --ticks)")
     rgb = as_rgb(load(args.figure), None, path=str(args.figure))
-    bars = find_colorbars(rgb)
+    bars = [_colorbar_in(args, rgb)] if args.colorbar_box else find_colorbars(rgb)
     if not bars:
         raise InvalidOptionError(f"{args.figure}: no --range given and no colorbar found to read it from",
                                  hint="pass --range LO HI (the values at the colormap's ends)")
@@ -591,6 +590,17 @@ def _ranges_from_ticks(args: argparse.Namespace) -> list[tuple[float, float]]:
         print(f"{args.figure}: colorbar rows {y0}-{y1}, columns {x0}-{x1}: {reading} (--range overrides)")
     ranges = [(reading.low, reading.high) for reading in readings]
     return ranges[:1] if len(set(ranges)) == 1 else ranges
+
+
+def _colorbar_in(args: argparse.Namespace, rgb=None):
+    """``--colorbar-box``: the colorbar whose colour strip it covers (checked as the --serve page checks one drawn)."""
+    from .api import load
+    from .digitize.mask import as_rgb
+    from .digitize.serve.drawn import colorbar_in
+
+    if rgb is None:
+        rgb = as_rgb(load(args.figure), None, path=str(args.figure))
+    return colorbar_in(rgb, tuple(args.colorbar_box))
 
 
 def _write_digitized(args: argparse.Namespace, result, output: Path | None, preview_path: Path | None) -> None:

@@ -213,8 +213,9 @@ def _check_options(threshold: Any, alpha: Any, median: Any, colorbar: Any) -> No
                                  hint="pass the alpha the field was drawn with, e.g. 0.5, or leave it out")
     if median is not None:
         check_median(median)
-    if colorbar not in (None, "auto"):
-        raise InvalidOptionError(f"colorbar must be 'auto' or None, got {colorbar!r}", hint="pass colorbar='auto'")
+    if not isinstance(colorbar, Colorbar) and colorbar not in (None, "auto"):
+        raise InvalidOptionError(f"colorbar must be 'auto', a Colorbar or None, got {colorbar!r}",
+                                 hint="pass colorbar='auto'")
 
 
 def _check_box(box: Any, shape: tuple[int, ...], path: str | None) -> tuple[int, int, int, int]:
@@ -246,6 +247,8 @@ _PARAMETERS = """
         Without ``cmap`` its colours are the model, with ``vmin``/``vmax`` as
         its end values or ``ticks`` (pixel positions along the bar) with
         ``tick_values``. With ``cmap`` it is only located (and must exist).
+        A :class:`~imarray.digitize.colorbar.Colorbar` (one marked by hand,
+        :func:`~imarray.digitize.serve.drawn.colorbar_in`) is used as found.
     x_axis, y_axis
         Pixel-to-data calibration; default: pixel indices (or read, with ``axes_ocr``).
     axes_ocr
@@ -289,7 +292,7 @@ def _prepare(figure, *, cmap, vmin, vmax, norm, boundaries, center, gamma, linth
     rgb = as_rgb(array, model, path=path)
     if alpha is not None:
         rgb = unblend(rgb, alpha)
-    bars = find_colorbars(rgb) if colorbar == "auto" else []
+    bars = [colorbar] if isinstance(colorbar, Colorbar) else find_colorbars(rgb) if colorbar == "auto" else []
     if colorbar == "auto" and not bars:
         find_colorbar(rgb)  # raises ColorbarNotFoundError with its hint
     paper = paper_colour(rgb)
@@ -333,7 +336,7 @@ def digitize_panels(
     center: float | None = None,
     gamma: float | None = None,
     linthresh: float | None = None,
-    colorbar: Literal["auto"] | None = None,
+    colorbar: Literal["auto"] | Colorbar | None = None,
     ticks: Sequence[float] | None = None,
     tick_values: Sequence[float] | None = None,
     x_axis: Axis | None = None,
@@ -449,7 +452,7 @@ def digitize(
     center: float | None = None,
     gamma: float | None = None,
     linthresh: float | None = None,
-    colorbar: Literal["auto"] | None = None,
+    colorbar: Literal["auto"] | Colorbar | None = None,
     ticks: Sequence[float] | None = None,
     tick_values: Sequence[float] | None = None,
     x_axis: Axis | None = None,

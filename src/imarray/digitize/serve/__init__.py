@@ -4,15 +4,21 @@ The page shows the figure with what the pipeline found drawn over it (the
 plot box, the colorbars and their tick marks); the user drags the box, clicks
 the colorbar's ends or tick marks and types their values, picks the colormap
 and norm, and sees the recovered field and its error map (each pixel's colour
-distance to the model) update. "Save" writes the files ``imarray digitize``
-writes for the same settings, inside the folder given on the command line
-only; the page shows that command too.
+distance to the model) update. Where no colorbar is found (or the wrong one),
+the user drags a rectangle over its colour strip and uses it as a found one
+(``--colorbar-box`` on the command line). The x and y axes are calibrated by
+two clicks each and the values typed there (linear or log, as
+``--x-axis``/``--y-axis`` take them), or read from their tick labels by OCR;
+the cursor and the plot box's corners are shown in axis coordinates. "Save"
+writes the files ``imarray digitize`` writes for the same settings, inside
+the folder given on the command line only; the page shows that command too.
 
 The pieces: :mod:`.request` (settings from JSON, checked), :mod:`.paths`
-(output names confined to the folder), :mod:`.session` (the figure, runs and
-saves), :mod:`.pictures` (PNGs for the page), :mod:`.server` (HTTP on
-127.0.0.1 with a per-session token) and ``page.html`` (the page, inline
-script and style, no external assets).
+(output names confined to the folder), :mod:`.drawn` (a colorbar marked by
+hand, checked and sampled), :mod:`.session` (the figure, runs and saves),
+:mod:`.pictures` (PNGs for the page), :mod:`.server` (HTTP on 127.0.0.1 with
+a per-session token) and ``page.html`` (the page, inline script and style,
+no external assets).
 
 Examples
 --------
@@ -46,9 +52,9 @@ def serve(figure: Path, folder: Path, fixed: Fixed, settings: Settings, *, port:
     folder
         The only folder the page may write into.
     fixed
-        Command-line options the page does not change (axes, alpha, dtype, ...).
+        Command-line options the page does not change (alpha, denoise, dtype, ...).
     settings
-        The page's first settings (colormap, range, box, ... from the command line).
+        The page's first settings (colormap, range, box, axes, ... from the command line).
     port
         The port on 127.0.0.1; 0 picks a free one.
     browser

@@ -16,7 +16,14 @@ cannot reach it, and neither can a page that does not know the token):
 ``POST /api/save``
     Settings with ``output`` in; the files written (inside the session's folder only).
 ``POST /api/ticks``
-    ``{"bar": N, "norm": ...}``: calibration points from the bar's tick labels, read by OCR (the ``ocr`` extra).
+    ``{"bar": N, "norm": ..., "bar_box": ...}``: calibration points from the bar's tick labels, read by OCR
+    (the ``ocr`` extra); ``bar_box``: the colorbar drawn by hand, numbered after those found.
+``POST /api/bar``
+    ``{"box": [y0, y1, x0, x1]}``: the colorbar whose colour strip the user dragged a rectangle over
+    (checked, its ends and tick marks), see :mod:`.drawn`.
+``POST /api/axes``
+    ``{"box": ..., "x_log": ..., "y_log": ...}``: the plot box's x and y axes from their tick labels (OCR):
+    two points each, the scale, what was read and how sure, or why not.
 
 Bad input gets status 400 and ``{"error": message}``; an unexpected failure
 500 with a one-line message. Neither stops the server.
@@ -54,7 +61,7 @@ import numpy as np
 
 from ...errors import ImarrayError
 from .pictures import data_url, error_picture, field_picture, png
-from .request import BadRequest, parse_settings, parse_ticks
+from .request import BadRequest, parse_axes, parse_bar, parse_settings, parse_ticks
 from .session import Fixed, Refused, Session, Settings
 
 __all__ = ["DigitizeServer", "Fixed", "Session", "Settings"]
@@ -158,8 +165,11 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._allowed():
             return
         route = urlsplit(self.path).path
+        session = self.server.session
         actions = {"/api/digitize": (parse_settings, self._digitize), "/api/save": (parse_settings, self._save),
-                   "/api/ticks": (parse_ticks, lambda asked: self.server.session.read_ticks(*asked))}
+                   "/api/ticks": (parse_ticks, lambda asked: session.read_ticks(*asked)),
+                   "/api/bar": (parse_bar, session.drawn),
+                   "/api/axes": (parse_axes, lambda asked: session.read_axes(*asked))}
         if route not in actions:
             self._fail(HTTPStatus.NOT_FOUND, f"no such action: {route}")
             return
@@ -209,6 +219,9 @@ class _Handler(BaseHTTPRequestHandler):
             "low": float(finite.min()) if finite.size else None, "high": float(finite.max()) if finite.size else None,
             "median_distance": float(np.median(result.distance[result.mask])) if finite.size else None,
             "warnings": run.warnings, "doubtful": run.doubtful, "command": run.command,
+            # the box's first and last pixel centres in axis coordinates (pixel indices where no axis is given)
+            "x": [float(result.x[0]), float(result.x[-1])], "y": [float(result.y[0]), float(result.y[-1])],
+            "calibrated": [result.x_axis is not None, result.y_axis is not None],
             "field": data_url(field_picture(result)), "error": data_url(error_picture(result)),
         }
 
