@@ -39,6 +39,7 @@ from imarray.cli import main
 from imarray.digitize import Axis
 from imarray.digitize.serve import BadRequest, DigitizeServer, Fixed, Session, Settings
 from imarray.digitize.serve.request import parse_settings
+from imarray.errors import InvalidOptionError
 
 LO, HI = 0.0, 0.7
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -419,7 +420,7 @@ def test_colorbar_rectangles_that_hold_no_strip_are_refused(served):
     y0, y1, x0, x1 = session.bars[0].box
     for box, says in (((y0, y1, x0, x0 + 2), "2 px thick"), ((y0, y0 + 12, x0, x1), "12 px long"),
                       ((y0, y0 + 25, x0, x0 + 20), "times longer than thick"), ((0, 4, 0, 40), "one colour only")):
-        with pytest.raises(BadRequest, match=re.escape(says)) as caught:
+        with pytest.raises(InvalidOptionError, match=re.escape(says)) as caught:
             session.drawn(box)
         assert "drag the rectangle over the colorbar's colour strip" in caught.value.hint
     status, answer = ask(served, "/api/digitize", {"range": [0, 0.7], "bar_box": [0, 4, 0, 40]})

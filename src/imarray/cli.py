@@ -595,8 +595,8 @@ def _ranges_from_ticks(args: argparse.Namespace) -> list[tuple[float, float]]:
 def _colorbar_in(args: argparse.Namespace, rgb=None):
     """``--colorbar-box``: the colorbar whose colour strip it covers (checked as the --serve page checks one drawn)."""
     from .api import load
+    from .digitize.colorbar import colorbar_in
     from .digitize.mask import as_rgb
-    from .digitize.serve.drawn import colorbar_in
 
     if rgb is None:
         rgb = as_rgb(load(args.figure), None, path=str(args.figure))

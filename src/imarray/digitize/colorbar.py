@@ -28,11 +28,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import ImarrayError
+from ..errors import ImarrayError, InvalidOptionError
 from ._deps import need
 from .colormap import ColormapError, ColorModel, from_samples, pack
 
-__all__ = ["Colorbar", "ColorbarNotFoundError", "find_colorbar", "find_colorbars"]
+__all__ = ["Colorbar", "ColorbarNotFoundError", "colorbar_in", "find_colorbar", "find_colorbars"]
 
 CHROMA = 24
 #: light neutral colours (every channel at least LIGHT) that differ from white paper by more than
@@ -254,3 +254,61 @@ def find_colorbar(rgb: np.ndarray) -> Colorbar:
             hint="pass the colormap name (--cmap NAME --range LO HI) instead of --colorbar auto",
         )
     return bars[0]
+
+
+#: a hand-drawn bar is at least this many pixels thick (across), this long, and this many times longer than thick
+MARKED_THICK = 3
+MARKED_LONG = 20
+MARKED_ASPECT = 2.0
+_MARK_HINT = "drag the rectangle over the colorbar's colour strip, from one end to the other, inside its outline"
+
+
+def colorbar_in(rgb: np.ndarray, box: tuple[int, int, int, int]) -> Colorbar:
+    """The colorbar whose colour strip fills ``box`` ``(y0, y1, x0, x1)`` of ``rgb``: one marked by hand where
+    :func:`find_colorbars` misses it (``--colorbar-box``, a rectangle dragged on the ``--serve`` page).
+
+    The bar runs along the longer side: vertical when the box is taller than
+    wide (low end at the bottom, as :func:`find_colorbars` has it), else
+    horizontal (low end at the left). Its colours are sampled as a found
+    bar's are (the median over the middle half across, at each pixel along);
+    from there it is an ordinary :class:`Colorbar`. An :class:`InvalidOptionError`
+    (saying what to mark) when the box leaves the figure, is thinner than
+    ``MARKED_THICK`` pixels, shorter than ``MARKED_LONG`` or than ``MARKED_ASPECT``
+    times its thickness, or holds one colour only.
+
+    Examples
+    --------
+    >>> from matplotlib import colormaps
+    >>> page = np.full((120, 60, 3), 255, np.uint8)
+    >>> page[10:110, 40:48] = colormaps["viridis"](np.linspace(1, 0, 100), bytes=True)[:, None, :3]
+    >>> bar = colorbar_in(page, (10, 110, 40, 48))
+    >>> bar.orientation, bar.box, [int(v) for v in bar.colors[0]]
+    ('vertical', (10, 110, 40, 48), [68, 1, 84])
+    """
+    height, width = rgb.shape[:2]
+    y0, y1, x0, x1 = box
+    where = f"the colorbar rectangle (rows {y0}-{y1}, columns {x0}-{x1})"
+    if not (0 <= y0 < y1 <= height and 0 <= x0 < x1 <= width):
+        raise InvalidOptionError(f"{where} is empty or leaves the {height} x {width} figure", hint=_MARK_HINT)
+    vertical = y1 - y0 > x1 - x0
+    long, thick = (y1 - y0, x1 - x0) if vertical else (x1 - x0, y1 - y0)
+    if thick < MARKED_THICK:
+        raise InvalidOptionError(f"{where} is {thick} px thick: at least {MARKED_THICK} are needed", hint=_MARK_HINT)
+    if long < max(MARKED_LONG, MARKED_ASPECT * thick):
+        raise InvalidOptionError(f"{where} is {long} px long and {thick} px thick: a colour strip at least "
+                                 f"{MARKED_LONG} px long and {MARKED_ASPECT:g} times longer than thick is needed",
+                                 hint=_MARK_HINT)
+    # as a found bar's colours (colorbar._bar): the median over the middle half across, at each pixel along
+    quarter = thick // 4
+    if vertical:
+        colors = np.median(rgb[y0:y1, x0 + quarter : x1 - quarter], axis=1)[::-1]
+        positions = np.arange(y0, y1)[::-1]
+    else:
+        colors = np.median(rgb[y0 + quarter : y1 - quarter, x0:x1], axis=0)
+        positions = np.arange(x0, x1)
+    colors = np.rint(colors).astype(np.uint8)
+    if len(np.unique(colors, axis=0)) < 2:
+        raise InvalidOptionError(f"{where} holds one colour only, {tuple(int(c) for c in colors[0])}: no colour strip",
+                         hint=_MARK_HINT)
+    return Colorbar(box=(y0, y1, x0, x1), orientation="vertical" if vertical else "horizontal", colors=colors,
+                    positions=positions.astype(np.float64))

@@ -248,7 +248,7 @@ _PARAMETERS = """
         its end values or ``ticks`` (pixel positions along the bar) with
         ``tick_values``. With ``cmap`` it is only located (and must exist).
         A :class:`~imarray.digitize.colorbar.Colorbar` (one marked by hand,
-        :func:`~imarray.digitize.serve.drawn.colorbar_in`) is used as found.
+        :func:`~imarray.digitize.colorbar.colorbar_in`) is used as found.
     x_axis, y_axis
         Pixel-to-data calibration; default: pixel indices (or read, with ``axes_ocr``).
     axes_ocr

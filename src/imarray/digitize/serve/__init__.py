@@ -14,8 +14,9 @@ writes the files ``imarray digitize`` writes for the same settings, inside
 the folder given on the command line only; the page shows that command too.
 
 The pieces: :mod:`.request` (settings from JSON, checked), :mod:`.paths`
-(output names confined to the folder), :mod:`.drawn` (a colorbar marked by
-hand, checked and sampled), :mod:`.session` (the figure, runs and saves),
+(output names confined to the folder), :mod:`.session` (the figure, runs
+and saves; a colorbar marked by hand is checked and sampled by
+:func:`~imarray.digitize.colorbar.colorbar_in`),
 :mod:`.pictures` (PNGs for the page), :mod:`.server` (HTTP on 127.0.0.1 with
 a per-session token) and ``page.html`` (the page, inline script and style,
 no external assets).

@@ -62,7 +62,7 @@ class Settings:
     ``x_axis``/``y_axis`` are two reference points ``(PX1, V1, PX2, V2)`` as
     ``--x-axis``/``--y-axis`` take them (pixel column or row, and the value
     there), logarithmic with ``x_log``/``y_log``; ``bar_box`` is a colorbar's
-    colour strip marked by hand (see :mod:`.drawn`).
+    colour strip marked by hand (see :func:`~imarray.digitize.colorbar.colorbar_in`).
     """
 
     cmap: str | None = None

@@ -20,7 +20,7 @@ cannot reach it, and neither can a page that does not know the token):
     (the ``ocr`` extra); ``bar_box``: the colorbar drawn by hand, numbered after those found.
 ``POST /api/bar``
     ``{"box": [y0, y1, x0, x1]}``: the colorbar whose colour strip the user dragged a rectangle over
-    (checked, its ends and tick marks), see :mod:`.drawn`.
+    (checked, its ends and tick marks), see :func:`~imarray.digitize.colorbar.colorbar_in`.
 ``POST /api/axes``
     ``{"box": ..., "x_log": ..., "y_log": ...}``: the plot box's x and y axes from their tick labels (OCR):
     two points each, the scale, what was read and how sure, or why not.

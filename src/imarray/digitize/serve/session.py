@@ -44,11 +44,10 @@ from typing import Any
 import numpy as np
 
 from ..calibrate import Axis
-from ..colorbar import Colorbar, find_colorbars
+from ..colorbar import Colorbar, colorbar_in, find_colorbars
 from ..mask import as_rgb
 from ..paper import paper_colour
 from ..pipeline import Digitized, DigitizeWarning, _reading_order, digitize, digitize_panels
-from .drawn import colorbar_in
 from .paths import confined
 from .request import BadRequest, Point, Settings, axis_points
 
@@ -175,7 +174,8 @@ class Session:
         return marked
 
     def drawn(self, box: tuple[int, int, int, int]) -> dict[str, Any]:
-        """The colorbar whose colour strip the user marked with ``box``, as the page draws it (see :mod:`.drawn`).
+        """The colorbar whose colour strip the user marked with ``box``, as the page draws it (see
+        :func:`~imarray.digitize.colorbar.colorbar_in`).
 
         It comes after the colorbars found: calibration points on it name it
         by the index ``len(self.bars)``.
