@@ -41,6 +41,7 @@ from imarray.digitize import (
     digitize,
     digitize_panels,
     from_cmap,
+    line_bands,
     lookup,
     paper_colour,
     preview,
@@ -777,6 +778,21 @@ def test_grid_lines_and_cell_edges_are_masked_and_keep_the_plot_box(kind, style,
     assert error <= 3 * floor() and error <= 3 * theirs, (error, theirs)
     assert covered >= 0.85 and stray == 0
     assert result.mask.mean() < 0.97  # the lines are gone
+
+
+def test_line_bands_of_boxes_of_every_small_size():
+    """Boxes 1 to 7 lines tall or wide (shorter than a band and its two sides) have no lines, and one white
+    row across a wide enough ramp is found, whatever the box around it."""
+    rgb = np.zeros((30, 40, 3), np.uint8)
+    rgb[..., 0] = np.linspace(0, 200, 40).astype(np.uint8)
+    rgb[12] = 255
+    for height in range(1, 8):
+        for width in range(1, 40, 3):
+            rows, cols = line_bands(rgb, (10, 10 + height, 0, width))
+            assert rows.shape == (height,) and cols.shape == (width,)
+            # a band needs a line on each side; one line in four is over MAX_LINES_SHARE (a busy field)
+            assert rows.tolist() == [10 + r == 12 and height >= 5 and width >= 16 for r in range(height)]
+            assert not cols.any()
 
 
 def test_lines_fill_interpolates_across_cell_edges():

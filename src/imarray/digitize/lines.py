@@ -76,7 +76,7 @@ def _flag(counts: np.ndarray, samples: np.ndarray) -> np.ndarray:
         line |= weak & uniform
     for size in range(1, MAX_WIDTH + 1):  # the band of `size` lines from line r + 1 (r < lines - size - 1)
         for inner in range(size):
-            flagged[1 + inner :] |= line[size - 1, : lines - 1 - inner]
+            flagged[1 + inner :] |= line[size - 1, : max(lines - 1 - inner, 0)]
     if flagged.mean() > MAX_LINES_SHARE:
         return np.zeros(lines, np.bool_)
     return flagged
