@@ -316,19 +316,19 @@ _RECENT = 4096
 @_compiled
 def distinct_colours(rgb, table):  # pragma: no cover - compiled
     """The distinct colours of ``rgb`` (``(y, x, 3)`` uint8, at least one pixel) as 24-bit codes
-    (``r << 16 | g << 8 | b``), and each pixel's colour number, in one pass (and one renumbering).
+    (``r << 16 | g << 8 | b``), and each pixel's colour number, in one pass.
 
     At each change of colour along the rows (paper, flat cells and colormap
     entries come in runs) the colour's number is looked up in a small cache
     of recent colours, else in ``table`` (a zeroed int32 per 2**24 code,
     left zeroed again: it holds number + 1 while the call runs); a new colour
-    gets the next number. Only the distinct colours are sorted: no sort of
-    the pixels, no scan of the 2**24 table.
+    gets the next number: colours are numbered in the order they are first
+    met along the rows. No sort, no scan of the 2**24 table.
 
     Returns
     -------
     unique, counts
-        The distinct codes, ascending, and how many pixels have each.
+        The distinct codes, in the order first met, and how many pixels have each.
     index
         int32 per pixel: the index of its colour in ``unique``.
     """
@@ -361,15 +361,9 @@ def distinct_colours(rgb, table):  # pragma: no cover - compiled
             index[y, x] = number
             run += 1
     counts[number] += run
-    order = np.argsort(listed[:n])
-    rank = np.empty(n, np.int32)
     for k in range(n):
-        rank[order[k]] = k
         table[listed[k]] = 0
-    numbers = index.ravel()
-    for i in range(numbers.size):
-        numbers[i] = rank[numbers[i]]
-    return listed[order].astype(np.uint32), counts[order], index
+    return listed[:n].astype(np.uint32), counts[:n].copy(), index
 
 
 @_compiled
