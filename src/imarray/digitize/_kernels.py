@@ -367,31 +367,30 @@ def distinct_colours(rgb, table):  # pragma: no cover - compiled
 
 
 @_compiled
-def nearest_colours(queries, colors, channel, order):  # pragma: no cover - compiled
+def nearest_colours(queries, colors, axis, order, key):  # pragma: no cover - compiled
     """Per row of ``queries`` (``(n, 3)`` uint8), the nearest rows of ``colors`` (``(m, 3)`` uint8, m >= 1)
     in Euclidean RGB distance: ``distance`` (float64), and ``lowest`` and ``highest`` (int64), the lowest and
     the highest index among the colours that near (the same index but for ties).
 
-    ``order`` lists ``colors``' indices by their value in ``channel`` (0-2, the
-    one they spread most over). Each query starts at its own value in that
-    list and walks both ways until the difference in that channel alone
-    exceeds the best distance found: exact, integer arithmetic, a few dozen
+    ``order`` lists ``colors``' indices by ``key``, their projection on the
+    unit vector ``axis`` (the direction they spread most along), ``key``
+    ascending. Each query starts at its own projection in that list and
+    walks both ways until the projections' difference alone exceeds the best
+    distance found (it never exceeds the distance itself; a margin covers the
+    rounding of the projections): exact, integer distances, a few dozen
     colours looked at per query.
     """
     n, m = queries.shape[0], order.size
-    other1, other2 = (channel + 1) % 3, (channel + 2) % 3
-    key = np.empty(m, np.int32)
-    for k in range(m):
-        key[k] = colors[order[k], channel]
     distance = np.empty(n, np.float64)
     lowest = np.empty(n, np.int64)
     highest = np.empty(n, np.int64)
     for i in range(n):
-        r, g, b = np.int32(queries[i, channel]), np.int32(queries[i, other1]), np.int32(queries[i, other2])
-        lo, hi = 0, m  # first place with key >= r
+        r, g, b = np.int32(queries[i, 0]), np.int32(queries[i, 1]), np.int32(queries[i, 2])
+        at = r * axis[0] + g * axis[1] + b * axis[2]
+        lo, hi = 0, m  # first place with key >= at
         while lo < hi:
             mid = (lo + hi) // 2
-            if key[mid] < r:
+            if key[mid] < at:
                 lo = mid + 1
             else:
                 hi = mid
@@ -399,11 +398,13 @@ def nearest_colours(queries, colors, channel, order):  # pragma: no cover - comp
         for direction in (-1, 1):
             k = lo if direction == 1 else lo - 1
             while 0 <= k < m:
-                dr = key[k] - r
-                if dr * dr > best:
+                apart = key[k] - at
+                if apart * apart > best + 1e-6 * (best + 1):
                     break
                 j = order[k]
-                dg, db = np.int32(colors[j, other1]) - g, np.int32(colors[j, other2]) - b
+                dr = np.int32(colors[j, 0]) - r
+                dg = np.int32(colors[j, 1]) - g
+                db = np.int32(colors[j, 2]) - b
                 d = dr * dr + dg * dg + db * db
                 if d < best:
                     best, first, last = d, j, j

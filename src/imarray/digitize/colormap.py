@@ -117,9 +117,10 @@ class ColorModel:
         """Per row of ``queries`` (``(n, 3)`` uint8): the RGB distance (float64) to the nearest colours of the
         model, and the lowest and the highest index among the colours that near (int64; equal but for ties).
 
-        Exact: the colours are walked in order along the channel they spread
-        most over, from each query's own value outwards, until that channel's
-        difference alone is farther than the best (see
+        Exact: the colours are walked in order of their projection on the
+        direction they spread most along (their first principal axis), from
+        each query's own projection outwards, until the projections alone are
+        farther apart than the best distance (see
         :func:`~imarray.digitize._kernels.nearest_colours`).
 
         Examples
@@ -134,8 +135,11 @@ class ColorModel:
             return np.full(len(queries), np.inf), none, none
         cached = self.__dict__.get("_walk")
         if cached is None:
-            channel = int(np.argmax(self.colors.astype(np.float64).std(axis=0)))
-            cached = (channel, np.argsort(self.colors[:, channel], kind="stable"))
+            colors = self.colors.astype(np.float64)
+            axis = np.linalg.svd(colors - colors.mean(axis=0), full_matrices=False)[2][0]
+            projection = colors @ axis
+            order = np.argsort(projection, kind="stable")
+            cached = (np.ascontiguousarray(axis), order, np.ascontiguousarray(projection[order]))
             object.__setattr__(self, "_walk", cached)
         from ._kernels import nearest_colours
 
