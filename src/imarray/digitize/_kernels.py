@@ -229,15 +229,19 @@ def _bump_counts(rgb, near, step, across, widest, contrast, least):  # pragma: n
     counts = np.zeros((widest, lines), np.int32)
     if least < 0:
         return counts
-    largest = np.zeros(lines, np.int64)  # per line, its largest difference: two smooth lines make no band
+    # a + b >= contrast needs 2a >= contrast or 2b >= contrast: per line, the samples where its difference
+    # is half the contrast bound the samples where it and another line can make a bump (smooth lines: none)
+    steep = np.zeros(lines, np.int64)
     for r in range(lines):
+        count = 0
         for j in range(samples):
-            largest[r] = max(largest[r], near[r, j])
+            count += 2 * near[r, j] >= contrast
+        steep[r] = count
     for size in range(1, widest + 1):
         if lines < size + 2:
             break
         for r in range(lines - size - 1):
-            if largest[r] + largest[r + size] < contrast:
+            if steep[r] + steep[r + size] < least:
                 continue
             bound = 0
             for j in range(samples):
