@@ -416,7 +416,7 @@ def _trim(keep: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, i
     window = keep[y0:y1, x0:x1]
     if window.size == 0:
         return box
-    rows, cols = window.sum(axis=1), window.sum(axis=0)
+    rows, cols = np.count_nonzero(window, axis=1), np.count_nonzero(window, axis=0)
     full_rows = np.flatnonzero(rows >= TRIM_FILL * np.median(rows))
     full_cols = np.flatnonzero(cols >= TRIM_FILL * np.median(cols))
     if not full_rows.size or not full_cols.size:

@@ -51,11 +51,9 @@ def stray_pieces(near: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> li
     outside = near.copy()
     for y0, y1, x0, x1 in boxes:
         outside[max(y0 - 2, 0) : y1 + 2, max(x0 - 2, 0) : x1 + 2] = False
-    if not outside.any():
-        return []
     smallest = min(((y1 - y0) * (x1 - x0) for y0, y1, x0, x1 in boxes), default=near.size)
     least = max(MIN_SHARE * smallest, MIN_PIXELS)
-    if outside.sum() < least:
+    if np.count_nonzero(outside) < least:
         return []
     from ._kernels import piece_boxes
 
