@@ -913,3 +913,30 @@ def test_figure_set_meets_the_accuracy_targets():
         assert o.stray == 0 and o.covered >= 0.85, o.case.name
         assert o.both_ours <= 3 * o.both_recipe or o.warnings, (o.case.name, o.both_ours, o.both_recipe)
         assert len(o.results) == len(o.case.ranges), o.case.name
+
+
+def test_colorbar_auto_reads_the_figure_set_or_refuses(monkeypatch):
+    """With the model read from the figure's own colorbar, each linear figure of the set reads within a few
+    quantisation floors (a bar of 220-230 pixels samples 256 entries) or is refused: a light-grey patch of a
+    gray field is no colorbar, and magma's black end on dark paper is found through the bar's light outline."""
+    import digitize_figures as figures
+
+    def from_the_bar(case, rgb):
+        (vmin, vmax), = case.ranges
+        return digitize_panels(rgb, colorbar="auto", vmin=vmin, vmax=vmax, median=case.median)
+
+    monkeypatch.setattr(figures, "read", from_the_bar)
+    refused, errors = [], {}
+    for case in figures.CASES:
+        if case.norm != "linear" or len(case.ranges) > 1:
+            continue
+        try:
+            outcome = figures.evaluate(case)
+        except ColorbarNotFoundError:
+            refused.append(case.name)
+            continue
+        errors[case.name] = outcome.rmse / figures.FLOOR
+        assert errors[case.name] <= (4 if case.jpeg is None else 10) or outcome.warnings, (case.name, errors)
+    # a grey map's bar has no colour to be found by; JPEG q75 rings break the jet bar's solid body
+    assert refused == ["grid over imshow gray", "JPEG q75 jet_r"], refused
+    assert errors["dark background magma"] <= 3, errors

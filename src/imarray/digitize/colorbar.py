@@ -31,6 +31,7 @@ import numpy as np
 from ..errors import ImarrayError, InvalidOptionError
 from ._deps import need
 from .colormap import ColormapError, ColorModel, from_samples, pack
+from .paper import is_light, paper_colour
 
 __all__ = ["Colorbar", "ColorbarNotFoundError", "colorbar_in", "find_colorbar", "find_colorbars"]
 
@@ -42,9 +43,12 @@ PAPER_TOLERANCE = 4
 MIN_ASPECT = 4.0
 MIN_LENGTH = 20
 MIN_FILL = 0.9
+#: a bar's body has at least this share of colourful pixels (light neutral ones count only as a middle)
+MIN_COLOURFUL = 0.25
 #: a run of one colour along the bar this many times longer than the bar's median run stands for several entries
 LONG_RUN = 2.0
-#: the outline around a bar: dark pixels (every channel at most this) along its sides
+#: the outline around a bar: ink along its sides (every channel at most this, or at least 255 minus this on dark
+#: paper)
 OUTLINE_DARK = 96
 
 
@@ -113,13 +117,15 @@ class Colorbar:
         return replace(model, ambiguous=model.ambiguous | wide) if wide.any() else model
 
 
-def _candidates(rgb: np.ndarray) -> np.ndarray:
-    """Colourful pixels, and light neutral ones that are not paper (the white middle of RdBu)."""
+def _candidates(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Colourful pixels, and light neutral ones that are not paper (the white middle of RdBu); and which of
+    them are colourful."""
     red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # channel by channel: a reduction over an
     low = np.minimum(np.minimum(red, green), blue)  # axis of 3 runs per pixel in NumPy (~0.2 s per 2 MP)
     high = np.maximum(np.maximum(red, green), blue)
     high -= low  # uint8: high >= low
-    return (high >= CHROMA) | ((low >= LIGHT) & (low < 255 - PAPER_TOLERANCE))
+    colourful = high >= CHROMA
+    return colourful | ((low >= LIGHT) & (low < 255 - PAPER_TOLERANCE)), colourful
 
 
 def _body(piece: np.ndarray) -> tuple[slice, slice, int] | None:
@@ -151,15 +157,19 @@ def _body(piece: np.ndarray) -> tuple[slice, slice, int] | None:
     return slice(start, stop), slice(left, right), size
 
 
-def _outlined(rgb: np.ndarray, rows: slice, cols: slice, vertical: bool) -> tuple[slice, slice]:
-    """The bar's body between the ends of the dark outline along its sides, when it has one.
+def _outlined(rgb: np.ndarray, rows: slice, cols: slice, vertical: bool,
+              paper: np.ndarray) -> tuple[slice, slice]:
+    """The bar's body between the ends of the outline along its sides, when it has one.
 
     Colours near the page (twilight's ends) or near black (magma's) are not
     found as colourful, so the body found stops short; ``extend=`` triangles
     are nearly as wide as the bar for a pixel or two, so it overshoots. The
     outline's side lines run the body's length plus the corner pixel at each
-    end (the end line's, or the first of a triangle's diagonal).
+    end (the end line's, or the first of a triangle's diagonal). The outline
+    is drawn in ink: dark on light ``paper``, light on dark paper (where
+    magma's black end meets the paper and only the outline shows the end).
     """
+    light = is_light(paper)
     along, side = (rows, cols) if vertical else (cols, rows)
     image = rgb if vertical else rgb.transpose(1, 0, 2)
     spans = []
@@ -169,7 +179,9 @@ def _outlined(rgb: np.ndarray, rows: slice, cols: slice, vertical: bool) -> tupl
         for line in lines:
             if not 0 <= line < image.shape[1]:
                 continue
-            dark = np.concatenate([[False], image[:, line].max(axis=1) <= OUTLINE_DARK, [False]])
+            ink = (image[:, line].max(axis=1) <= OUTLINE_DARK if light
+                   else image[:, line].min(axis=1) >= 255 - OUTLINE_DARK)
+            dark = np.concatenate([[False], ink, [False]])
             edges = np.flatnonzero(np.diff(dark.astype(np.int8)))
             for start, stop in zip(edges[::2], edges[1::2], strict=True):
                 # the outline's side runs along the body found (whose ends may reach a pixel or two into
@@ -200,7 +212,8 @@ def find_colorbars(rgb: np.ndarray) -> list[Colorbar]:
     [(5, 55, 10, 16), (5, 45, 40, 46)]
     """
     ndimage = need("scipy.ndimage")
-    labels, _ = ndimage.label(_candidates(rgb))
+    candidates, colourful = _candidates(rgb)
+    labels, _ = ndimage.label(candidates)
     bodies = []
     for number, (rows, cols) in enumerate(ndimage.find_objects(labels), start=1):
         height, width = rows.stop - rows.start, cols.stop - cols.start
@@ -214,13 +227,16 @@ def find_colorbars(rgb: np.ndarray) -> list[Colorbar]:
         inner_rows, inner_cols, size = body if vertical else (body[1], body[0], body[2])
         rows = slice(rows.start + inner_rows.start, rows.start + inner_rows.stop)
         cols = slice(cols.start + inner_cols.start, cols.start + inner_cols.stop)
+        if np.count_nonzero(colourful[rows, cols]) < MIN_COLOURFUL * size:
+            continue  # light grey throughout: a pale patch of a field (a grey colormap's bar is not found)
         bodies.append((size, rows, cols))
     bodies.sort(key=lambda body: -body[0])  # stable: equal sizes keep the labelling's order
-    return [_bar(rgb, rows, cols) for _, rows, cols in bodies]
+    paper = paper_colour(rgb)
+    return [_bar(rgb, rows, cols, paper) for _, rows, cols in bodies]
 
 
-def _bar(rgb: np.ndarray, rows: slice, cols: slice) -> Colorbar:
-    rows, cols = _outlined(rgb, rows, cols, rows.stop - rows.start > cols.stop - cols.start)
+def _bar(rgb: np.ndarray, rows: slice, cols: slice, paper: np.ndarray) -> Colorbar:
+    rows, cols = _outlined(rgb, rows, cols, rows.stop - rows.start > cols.stop - cols.start, paper)
     vertical = rows.stop - rows.start > cols.stop - cols.start
     # the middle half across the bar, away from its outline; the median colour per position along it
     if vertical:
