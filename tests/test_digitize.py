@@ -940,3 +940,15 @@ def test_colorbar_auto_reads_the_figure_set_or_refuses(monkeypatch):
     # a grey map's bar has no colour to be found by; JPEG q75 rings break the jet bar's solid body
     assert refused == ["grid over imshow gray", "JPEG q75 jet_r"], refused
     assert errors["dark background magma"] <= 3, errors
+
+
+def test_jpeg_colours_tied_between_entries_stay_finite_through_the_run_refinement():
+    """A JPEG colour equally near two entries two apart is matched to the one between them: its value stays in
+    its entry's interval, so the run refinement never meets its own pixel as a source (it made an inf)."""
+    rendered = figure_render(smooth_field((120, 160), seed=0), "viridis", LO, HI)
+    result = digitize(encode(rendered.rgb, "jpeg", 75), cmap="viridis", vmin=LO, vmax=HI)
+    assert np.isfinite(result.values[result.mask]).all()
+    assert np.nanmax(result.values) <= HI and np.nanmin(result.values) >= LO
+    found, model = result.lookup, result.model
+    low, high = model.low[found.colors_entry], model.high[found.colors_entry]
+    assert ((found.colors_value >= low) & (found.colors_value <= high)).all()

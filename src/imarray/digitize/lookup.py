@@ -153,21 +153,21 @@ def _match(index: np.ndarray, unique: np.ndarray, counts: np.ndarray, model: Col
     """Each distinct colour matched to its nearest model colour.
 
     A colour equally near several model colours (common where a colorbar's
-    sampled colours are one unit off the field's) gets the value in their
-    middle: at the edge between two neighbouring entries, where the truth lies
-    (taking either would pull every tie the same way along the map).
+    sampled colours are one unit off the field's) is matched to the middle
+    one, or for two (four, ...) to the edge between the middle two, where the
+    truth lies (taking either end would pull every tie the same way along the
+    map); its value stays inside its entry's interval, which the run
+    refinement relies on.
     """
     distance, lowest, highest = model.nearest(unpack(unique))
-    value = model.values[lowest]
-    tied = np.flatnonzero(highest != lowest)
-    if tied.size:
-        below = (lowest[tied] + highest[tied]) // 2  # the middle entry, or the first of the middle two
-        odd = (highest[tied] - lowest[tied]) % 2 == 1
-        rising = model.values[np.minimum(below + 1, len(model) - 1)] >= model.values[below]
-        edge = np.where(rising, model.high[below], model.low[below])  # shared with the entry after it
-        value[tied] = np.where(odd, edge, model.values[below])
-    return Lookup(index, unique, counts, lowest, value, distance.astype(np.float32),
-                  model.ambiguous[lowest] | model.ambiguous[highest])
+    entry = (lowest + highest) // 2  # the middle entry, or the first of the middle two
+    value = model.values[entry]
+    edge = np.flatnonzero((highest - lowest) % 2 == 1)
+    if edge.size:  # an even number of equals: the edge between the middle two, inside the first's interval
+        below = entry[edge]
+        rising = model.values[below + 1] >= model.values[below]
+        value[edge] = np.where(rising, model.high[below], model.low[below])
+    return Lookup(index, unique, counts, entry, value, distance.astype(np.float32), model.ambiguous[entry])
 
 
 def rematch(found: Lookup, model: ColorModel) -> Lookup:
