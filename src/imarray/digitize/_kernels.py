@@ -21,6 +21,8 @@ Examples
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ._deps import need
@@ -28,8 +30,9 @@ from ._deps import need
 numba = need("numba")
 
 __all__ = [
-    "band_distances", "border_reach", "clear_column_runs", "clear_runs", "components", "distinct_colours", "gather",
-    "line_bumps", "nearest_colours", "patches", "piece_boxes", "window_medians", "without_small",
+    "band_distances", "bar_candidates", "border_reach", "clear_column_runs", "clear_runs", "components",
+    "distinct_colours", "gather", "line_bumps", "nearest_colours", "patches", "piece_boxes", "scratch_labels",
+    "window_medians", "without_small",
 ]
 
 
@@ -371,6 +374,24 @@ def distinct_colours(rgb, table):  # pragma: no cover - compiled
 
 
 @_compiled
+def bar_candidates(rgb, chroma, light, paper_tolerance):  # pragma: no cover - compiled
+    """Per pixel of ``rgb`` (``(y, x, 3)`` uint8): ``colourful`` (channel spread at least ``chroma``) and
+    ``candidate`` (colourful, or light neutral: every channel at least ``light`` and below ``255 -
+    paper_tolerance``), in one pass (see :func:`~imarray.digitize.colorbar.find_colorbars`)."""
+    height, width = rgb.shape[0], rgb.shape[1]
+    candidate = np.empty((height, width), np.bool_)
+    colourful = np.empty((height, width), np.bool_)
+    for y in range(height):
+        for x in range(width):
+            r, g, b = rgb[y, x, 0], rgb[y, x, 1], rgb[y, x, 2]
+            low = min(r, min(g, b))
+            spread = max(r, max(g, b)) - low
+            colourful[y, x] = spread >= chroma
+            candidate[y, x] = spread >= chroma or (low >= light and low < 255 - paper_tolerance)
+    return candidate, colourful
+
+
+@_compiled
 def nearest_colours(queries, colors, axis, order, key):  # pragma: no cover - compiled
     """Per row of ``queries`` (``(n, 3)`` uint8), the nearest rows of ``colors`` (``(m, 3)`` uint8, m >= 1)
     in Euclidean RGB distance: ``distance`` (float64), and ``lowest`` and ``highest`` (int64), the lowest and
@@ -531,37 +552,69 @@ def _pieces(mask):  # pragma: no cover - compiled
     return row[:n], start[:n], stop[:n], piece, count
 
 
-@_compiled
-def components(mask):  # pragma: no cover - compiled
+def components(mask, out=None):
     """4-connected pieces of True in the 2-D bool ``mask`` (any strides), numbered from 1 in the order of
     their first pixel along the rows (what ``scipy.ndimage.label`` gives), from the runs along the rows.
+
+    ``out``: an int32 array of ``mask``'s shape to write the labels into (every pixel is written), e.g.
+    :func:`scratch_labels` where the labels are used before the next call: a fresh 2 MP label image costs
+    more in first touches of its memory than the labelling itself.
 
     Returns
     -------
     labels
-        int32 per pixel, 0 off ``mask``.
+        int32 per pixel, 0 off ``mask`` (``out`` if given).
     boxes
         ``(count, 4)`` int64: ``y0, y1, x0, x1`` of each piece (stops exclusive), piece ``n`` in row ``n - 1``.
     sizes
         int64 pixels per piece.
     """
+    labels = np.empty(mask.shape, np.int32) if out is None else out
+    boxes, sizes = _label_into(mask, labels)
+    return labels, boxes, sizes
+
+
+_SCRATCH = threading.local()
+
+
+def scratch_labels(shape: tuple[int, int]) -> np.ndarray:
+    """An int32 array of ``shape`` over this thread's reused buffer (grown as needed): for labels used and
+    dropped before the next call on the thread."""
+    size = int(np.prod(shape))
+    buffer = getattr(_SCRATCH, "labels", None)
+    if buffer is None or buffer.size < size:
+        buffer = _SCRATCH.labels = np.empty(size, np.int32)
+    return buffer[:size].reshape(shape)
+
+
+@_compiled
+def _label_into(mask, labels):  # pragma: no cover - compiled
+    """:func:`components` into ``labels`` (int32, ``mask``'s shape, every pixel written): boxes and sizes."""
     height, width = mask.shape
     row, start, stop, piece, count = _pieces(mask)
-    labels = np.zeros((height, width), np.int32)
     boxes = np.empty((count, 4), np.int64)
     boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3] = height, 0, width, 0
     sizes = np.zeros(count, np.int64)
-    for k in range(row.size):
-        p = piece[k] - 1
-        y, x0, x1 = row[k], start[k], stop[k]
-        for x in range(x0, x1):
-            labels[y, x] = p + 1
-        sizes[p] += x1 - x0
-        boxes[p, 0] = min(boxes[p, 0], y)
-        boxes[p, 1] = max(boxes[p, 1], y + 1)
-        boxes[p, 2] = min(boxes[p, 2], x0)
-        boxes[p, 3] = max(boxes[p, 3], x1)
-    return labels, boxes, sizes
+    k = 0
+    for y in range(height):
+        x = 0
+        while k < row.size and row[k] == y:
+            for gap in range(x, start[k]):
+                labels[y, gap] = 0
+            p = piece[k]
+            for run in range(start[k], stop[k]):
+                labels[y, run] = p
+            p -= 1
+            sizes[p] += stop[k] - start[k]
+            boxes[p, 0] = min(boxes[p, 0], y)
+            boxes[p, 1] = max(boxes[p, 1], y + 1)
+            boxes[p, 2] = min(boxes[p, 2], start[k])
+            boxes[p, 3] = max(boxes[p, 3], stop[k])
+            x = stop[k]
+            k += 1
+        for gap in range(x, width):
+            labels[y, gap] = 0
+    return boxes, sizes
 
 
 @_compiled
