@@ -31,8 +31,8 @@ numba = need("numba")
 
 __all__ = [
     "band_distances", "bar_candidates", "border_reach", "clear_column_runs", "clear_runs", "components",
-    "distinct_colours", "gather", "line_bumps", "nearest_colours", "patches", "piece_boxes", "scratch_labels",
-    "window_medians", "without_small",
+    "distinct_colours", "gather", "line_bumps", "nearest_colours", "patches", "piece_boxes", "refine_patches",
+    "scratch_labels", "window_medians", "without_small",
 ]
 
 
@@ -776,6 +776,72 @@ def border_reach(mask):  # pragma: no cover - compiled
             for x in range(start[k], stop[k]):
                 reached[row[k], x] = True
     return reached
+
+
+@_compiled
+def refine_patches(value, keep, index, is_run, entry, low, high):  # pragma: no cover - compiled
+    """The run refinement of :func:`~imarray.digitize.lookup.refine_runs` in one call: a copy of ``value``
+    where each kept pixel of a run colour (``is_run[index]``) is placed in its entry's interval ``low``-``high``
+    (per colour: ``entry[index]``) by its distances to the data on either side of its patch.
+
+    The run pixels are listed along the rows, joined into 4-connected patches
+    of one colour (:func:`patches`), grouped by patch (a counting sort,
+    row-major within each), given each patch's window (its box widened by two
+    pixels) and measured by :func:`band_distances`; a patch with data on one
+    side only keeps its values.
+    """
+    height, width = value.shape
+    out = value.copy()
+    n = 0
+    for y in range(height):
+        for x in range(width):
+            n += keep[y, x] and is_run[index[y, x]]
+    if n == 0:
+        return out
+    pos = np.empty(n, np.int64)
+    color = np.empty(n, np.int64)
+    n = 0
+    for y in range(height):
+        for x in range(width):
+            if keep[y, x] and is_run[index[y, x]]:
+                pos[n] = y * width + x
+                color[n] = index[y, x]
+                n += 1
+    patch, count = patches(pos, color, width)
+    starts = np.zeros(count + 1, np.int64)
+    for i in range(n):
+        starts[patch[i] + 1] += 1
+    for p in range(count):
+        starts[p + 1] += starts[p]
+    order = np.empty(n, np.int64)
+    filled = starts[:-1].copy()
+    for i in range(n):
+        order[filled[patch[i]]] = i
+        filled[patch[i]] += 1
+    rows = np.empty(n, np.int64)
+    cols = np.empty(n, np.int64)
+    for k in range(n):
+        rows[k], cols[k] = divmod(pos[order[k]], width)
+    windows = np.empty((count, 4), np.int64)
+    bounds = np.empty((count, 2), np.float64)
+    for p in range(count):
+        y0, y1, x0, x1 = height, -1, width, -1
+        for k in range(starts[p], starts[p + 1]):
+            y0, y1 = min(y0, rows[k]), max(y1, rows[k])
+            x0, x1 = min(x0, cols[k]), max(x1, cols[k])
+        windows[p, 0], windows[p, 1] = max(y0 - 2, 0), min(y1 + 3, height)
+        windows[p, 2], windows[p, 3] = max(x0 - 2, 0), min(x1 + 3, width)
+        e = entry[color[order[starts[p]]]]
+        bounds[p, 0], bounds[p, 1] = low[e], high[e]
+    near, far, sided = band_distances(value, keep, windows, bounds, starts, rows, cols)
+    for k in range(n):
+        i = order[k]
+        if sided[patch[i]]:
+            e = entry[color[i]]
+            share = (near[k] - 0.5) / (near[k] + far[k] - 1)  # edges half a pixel out
+            y, x = divmod(pos[i], width)
+            out[y, x] = low[e] + (high[e] - low[e]) * share
+    return out
 
 
 @_compiled

@@ -190,11 +190,13 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     ``window``, ``value`` and ``keep`` are that part of the image; colours
     farther than ``threshold`` from the model are not data and are skipped.
 
-    The patches of all run colours are found at once, as the connected
-    pieces of a graph joining equal neighbours among the run pixels (no
-    labelling of each colour's bounding box, which for a band curving across
-    the field is most of the field); each patch's pixels are then known by
-    position, and the distances of all patches come from one compiled call
+    All of it is one compiled call
+    (:func:`~imarray.digitize._kernels.refine_patches`): the patches of all
+    run colours are found at once, as the connected pieces of a graph joining
+    equal neighbours among the run pixels (no labelling of each colour's
+    bounding box, which for a band curving across the field is most of the
+    field); each patch's pixels are then known by position, and the
+    distances of all patches come from one pass
     (:func:`~imarray.digitize._kernels.band_distances`: each window scanned
     once along its rows, then each band pixel's rows outwards).
 
@@ -208,39 +210,10 @@ def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: Color
     >>> refine_runs(found.value, np.ones((1, 7), bool), found, m).round(2).tolist()
     [[0.5, 1.3, 1.9, 2.5, 3.1, 3.7, 4.5]]
     """
-    out = value.copy()
     runs = found.runs(threshold)
     if not runs.size:
-        return out
+        return value.copy()
     is_run = np.zeros(len(found.colors_entry), bool)
     is_run[runs] = True
-    height, width = value.shape
-    pos = np.flatnonzero(found.where(is_run, window) & keep)  # run pixels kept, row-major
-    if not pos.size:
-        return out
-    color = found.index_in(window).reshape(-1)[pos]  # each run pixel's colour
-    patch, count = _kernels().patches(pos, color, width)  # 4-connected pieces of one colour
-    order = np.argsort(patch, kind="stable")  # each patch's pixels together, still row-major
-    starts = np.searchsorted(patch[order], np.arange(count + 1))
-    rows, cols = np.divmod(pos[order], width)
-    windows = _windows(rows, cols, starts[:-1], height, width)
-    entry = found.colors_entry[color[order[starts[:-1]]]]  # each patch's colour (one per patch)
-    bounds = np.column_stack([model.low[entry], model.high[entry]])
-    near, far, sided = _kernels().band_distances(value, keep, windows, bounds, starts, rows, cols)
-    to_low, to_high = np.empty(pos.size), np.empty(pos.size)
-    to_low[order], to_high[order] = near, far  # back to row-major order
-    entry = found.colors_entry[color]
-    low, high = model.low[entry], model.high[entry]
-    done = sided[patch]
-    share = (to_low[done] - 0.5) / (to_low[done] + to_high[done] - 1)  # edges half a pixel out
-    out.reshape(-1)[pos[done]] = low[done] + (high[done] - low[done]) * share
-    return out
-
-
-def _windows(rows: np.ndarray, cols: np.ndarray, starts: np.ndarray, height: int, width: int) -> np.ndarray:
-    """``(y0, y1, x0, x1)`` per patch (pixels grouped, each group from ``starts``): its box widened by two pixels."""
-    y0 = np.maximum(np.minimum.reduceat(rows, starts) - 2, 0)
-    y1 = np.minimum(np.maximum.reduceat(rows, starts) + 3, height)
-    x0 = np.maximum(np.minimum.reduceat(cols, starts) - 2, 0)
-    x1 = np.minimum(np.maximum.reduceat(cols, starts) + 3, width)
-    return np.stack([y0, y1, x0, x1], axis=1)
+    return _kernels().refine_patches(value, keep, found.index_in(window), is_run, found.colors_entry, model.low,
+                                     model.high)
