@@ -275,14 +275,15 @@ def _plot_boxes(keep: np.ndarray, min_piece: int = MIN_PIECE, reach: int = BOX_R
     edges. Pieces of fewer than ``min_piece`` pixels do not grow a box.
     Figures without a solid block of data are searched at full resolution.
     """
-    from ._kernels import components, piece_boxes
+    from ._kernels import components, piece_boxes, scratch_labels
 
     cells = _blocks(keep, scale)
     boxes, sizes, first = piece_boxes(cells)
     if sizes.size == 0:
         return _plot_boxes(keep, min_piece, reach, 1) if scale > 1 else [(0, keep.shape[0], 0, keep.shape[1])]
     # groups: pieces at most two cells apart (grid lines and cell edges cut a field into cells)
-    group_of = components(_dilate3(cells))[0][first[:, 0], first[:, 1]].astype(np.int64)
+    groups = components(_dilate3(cells), out=scratch_labels(cells.shape))[0]
+    group_of = groups[first[:, 0], first[:, 1]].astype(np.int64)
     group_sizes = np.bincount(group_of, weights=sizes)
     area = scale * scale  # pixels per cell
     grows = area * sizes >= min_piece
