@@ -267,6 +267,19 @@ def _byte_differences(first, second, out):  # pragma: no cover - compiled
 
 
 @_compiled
+def _pixel_sums(bytes_, out, step):  # pragma: no cover - compiled
+    """``out[j]``: the sum of the three byte differences of pixel ``j * step`` (a constant stride when ``step``
+    is 1, which the compiler vectorises)."""
+    if step == 1:
+        for j in range(out.size):
+            out[j] = bytes_[3 * j] + bytes_[3 * j + 1] + bytes_[3 * j + 2]
+    else:
+        for j in range(out.size):
+            b = 3 * j * step
+            out[j] = bytes_[b] + bytes_[b + 1] + bytes_[b + 2]
+
+
+@_compiled
 def line_bumps(figure, y0, y1, x0, x1, row_step, column_step, widest, contrast, least_rows,
                least_columns):  # pragma: no cover - compiled
     """Per band width ``1..widest`` and first line: at how many sampled places a band of that many rows
@@ -302,16 +315,13 @@ def line_bumps(figure, y0, y1, x0, x1, row_step, column_step, widest, contrast, 
     if least_rows >= 0:
         for y in range(height - 1):
             _byte_differences(flat[y0 + y + 1, 3 * x0 : 3 * x1], flat[y0 + y, 3 * x0 : 3 * x1], bytes_)
-            for j in range(down.shape[1]):
-                b = 3 * j * column_step
-                down[y, j] = bytes_[b] + bytes_[b + 1] + bytes_[b + 2]
+            _pixel_sums(bytes_, down[y], column_step)
     if least_columns >= 0 and width > 1:
         for i in range(across.shape[1]):
             row = flat[y0 + i * row_step]
             part = bytes_[: 3 * (width - 1)]
             _byte_differences(row[3 * x0 + 3 : 3 * x1], row[3 * x0 : 3 * x1 - 3], part)
-            for x in range(width - 1):
-                across[x, i] = part[3 * x] + part[3 * x + 1] + part[3 * x + 2]
+            _pixel_sums(part, across[: width - 1, i], 1)
     return (_bump_counts(rgb, down, column_step, False, widest, contrast, least_rows),
             _bump_counts(rgb, across, row_step, True, widest, contrast, least_columns))
 
