@@ -227,9 +227,9 @@ def report(speed_rows, set_rows, accuracy_rows, repeats: int, load: tuple[str, s
     lines = [
         f"## bench_digitize: pictures back to numbers ({time.strftime('%Y-%m-%d')})",
         "",
-        f"- Machine: {machine()}; load average (1, 5, 15 min) {load[0]} at the start and {load[1]} at the end: "
-        "shared with other helpers' test runs, so absolute timings are inflated and noisy; ratios were taken in "
-        "the same run, on the same arrays, in the same process.",
+        f"- Machine: {machine()}; load average (1, 5, 15 min) {load[0]} at the start and {load[1]} at the end "
+        "(above 1 on 2 cores: other work shared the machine and absolute timings are inflated); ratios were taken "
+        "in the same run, on the same arrays, in the same process.",
         f"- Versions: Python {platform.python_version()}, numpy {np.__version__}, matplotlib {matplotlib.__version__}, "
         f"scipy {scipy.__version__}, scikit-learn {sklearn.__version__}, imarray {git_commit()}",
         f"- Speed: best of at least {repeats} runs (the 10,000-sample recipe: one run), per megapixel; imports, "
