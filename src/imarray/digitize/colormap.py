@@ -145,14 +145,6 @@ class ColorModel:
 
         return nearest_colours(queries, np.ascontiguousarray(self.colors), *cached)
 
-    def tree(self):
-        """A KD-tree over the colours (built once, cached)."""
-        cached = self.__dict__.get("_tree")
-        if cached is None:
-            cached = need("scipy.spatial").cKDTree(self.colors.astype(np.float64))
-            object.__setattr__(self, "_tree", cached)
-        return cached
-
 
 def from_samples(
     colors: np.ndarray, low: np.ndarray, high: np.ndarray, *, name: str, log: bool = False,
@@ -314,7 +306,7 @@ def from_cmap(
 
 @lru_cache(maxsize=64)
 def _cached_model(*key) -> ColorModel:
-    """:func:`from_cmap`, built once per colormap, range and norm (its KD-tree with it), read-only."""
+    """:func:`from_cmap`, built once per colormap, range and norm (its nearest-colour order with it), read-only."""
     model = _build_model(*key)
     for array in (model.colors, model.values, model.low, model.high, model.ambiguous):
         array.flags.writeable = False

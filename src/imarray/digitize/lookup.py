@@ -3,8 +3,8 @@
 A figure of a million pixels holds a few thousand distinct colours. One
 compiled pass (:func:`~imarray.digitize._kernels.distinct_colours`) packs
 the RGB triples into 24-bit codes, lists the distinct ones and numbers each
-pixel's colour; only the distinct colours are matched against the colour
-model's KD-tree. Answers per pixel (value, distance, a mask) are gathered
+pixel's colour; only the distinct colours are matched to the colour model
+(:meth:`~imarray.digitize.colormap.ColorModel.nearest`). Answers per pixel (value, distance, a mask) are gathered
 back through the colour numbers in one pass, for the whole figure or a window.
 
 Examples
