@@ -104,7 +104,7 @@ def speed(repeats: int) -> list[tuple[str, float, float, float, float, float]]:
         megapixels = rgb.shape[0] * rgb.shape[1] / 1e6
         cmap, several = options["cmap"], options.get("panels", False)
         model = model_of(cmap, LO, HI)
-        lookup(rgb, model)  # warm: KD-tree built once per model, scratch tables mapped once per thread
+        lookup(rgb, model)  # warm: the nearest-colour order built once per model, scratch tables mapped once per thread
 
         def ours_lookup(rgb=rgb, model=model):  # what the recipe's steps 3-4 give: values, NaN (masked) past a cut
             found = lookup(rgb, model)
