@@ -585,12 +585,17 @@ def components(mask, out=None):
 
 
 _SCRATCH = threading.local()
+#: the largest label image kept for reuse (pixels; 16 MB): a larger figure's labels are allocated each time
+#: rather than held by the thread after the call
+SCRATCH_PIXELS = 1 << 22
 
 
 def scratch_labels(shape: tuple[int, int]) -> np.ndarray:
-    """An int32 array of ``shape`` over this thread's reused buffer (grown as needed): for labels used and
-    dropped before the next call on the thread."""
+    """An int32 array of ``shape`` over this thread's reused buffer (grown as needed, up to
+    ``SCRATCH_PIXELS``): for labels used and dropped before the next call on the thread."""
     size = int(np.prod(shape))
+    if size > SCRATCH_PIXELS:
+        return np.empty(shape, np.int32)
     buffer = getattr(_SCRATCH, "labels", None)
     if buffer is None or buffer.size < size:
         buffer = _SCRATCH.labels = np.empty(size, np.int32)
