@@ -603,42 +603,9 @@ def scratch_labels(shape: tuple[int, int]) -> np.ndarray:
 
 
 @_compiled
-def _label_into(mask, labels):  # pragma: no cover - compiled
-    """:func:`components` into ``labels`` (int32, ``mask``'s shape, every pixel written): boxes and sizes."""
-    height, width = mask.shape
-    row, start, stop, piece, count = _pieces(mask)
-    boxes = np.empty((count, 4), np.int64)
-    boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3] = height, 0, width, 0
-    sizes = np.zeros(count, np.int64)
-    k = 0
-    for y in range(height):
-        x = 0
-        while k < row.size and row[k] == y:
-            for gap in range(x, start[k]):
-                labels[y, gap] = 0
-            p = piece[k]
-            for run in range(start[k], stop[k]):
-                labels[y, run] = p
-            p -= 1
-            sizes[p] += stop[k] - start[k]
-            boxes[p, 0] = min(boxes[p, 0], y)
-            boxes[p, 1] = max(boxes[p, 1], y + 1)
-            boxes[p, 2] = min(boxes[p, 2], start[k])
-            boxes[p, 3] = max(boxes[p, 3], stop[k])
-            x = stop[k]
-            k += 1
-        for gap in range(x, width):
-            labels[y, gap] = 0
-    return boxes, sizes
-
-
-@_compiled
-def piece_boxes(mask):  # pragma: no cover - compiled
-    """The 4-connected pieces of True in the 2-D bool ``mask`` (numbered as :func:`components` numbers them)
-    without a label per pixel: ``boxes`` ``(count, 4)`` (``y0, y1, x0, x1``, stops exclusive), ``sizes`` and
-    ``first``, ``(count, 2)``: each piece's first pixel ``(y, x)`` along the rows."""
-    height, width = mask.shape
-    row, start, stop, piece, count = _pieces(mask)
+def _piece_stats(height, width, row, start, stop, piece, count):  # pragma: no cover - compiled
+    """Per piece (of :func:`_pieces`' runs): ``boxes`` ``(count, 4)`` (``y0, y1, x0, x1``, stops exclusive),
+    ``sizes`` and ``first``, ``(count, 2)``: its first pixel ``(y, x)`` along the rows."""
     boxes = np.empty((count, 4), np.int64)
     boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3] = height, 0, width, 0
     sizes = np.zeros(count, np.int64)
@@ -657,25 +624,61 @@ def piece_boxes(mask):  # pragma: no cover - compiled
 
 
 @_compiled
-def without_small(mask, least):  # pragma: no cover - compiled
-    """A copy of the 2-D bool ``mask`` without its 4-connected pieces of fewer than ``least`` pixels."""
+def _label_into(mask, labels):  # pragma: no cover - compiled
+    """:func:`components` into ``labels`` (int32, ``mask``'s shape, every pixel written): boxes and sizes."""
     height, width = mask.shape
     row, start, stop, piece, count = _pieces(mask)
-    sizes = np.zeros(count + 1, np.int64)
-    for k in range(row.size):
-        sizes[piece[k]] += stop[k] - start[k]
+    k = 0
+    for y in range(height):
+        x = 0
+        while k < row.size and row[k] == y:
+            for gap in range(x, start[k]):
+                labels[y, gap] = 0
+            for run in range(start[k], stop[k]):
+                labels[y, run] = piece[k]
+            x = stop[k]
+            k += 1
+        for gap in range(x, width):
+            labels[y, gap] = 0
+    boxes, sizes, _ = _piece_stats(height, width, row, start, stop, piece, count)
+    return boxes, sizes
+
+
+@_compiled
+def piece_boxes(mask):  # pragma: no cover - compiled
+    """The 4-connected pieces of True in the 2-D bool ``mask`` (numbered as :func:`components` numbers them)
+    without a label per pixel: ``boxes`` ``(count, 4)`` (``y0, y1, x0, x1``, stops exclusive), ``sizes`` and
+    ``first``, ``(count, 2)``: each piece's first pixel ``(y, x)`` along the rows."""
+    height, width = mask.shape
+    return _piece_stats(height, width, *_pieces(mask))
+
+
+@_compiled
+def _runs_of(height, width, row, start, stop, piece, chosen):  # pragma: no cover - compiled
+    """bool ``(height, width)``: True on the runs whose piece is ``chosen`` (a bool per piece, from 1)."""
     out = np.zeros((height, width), np.bool_)
     for k in range(row.size):
-        if sizes[piece[k]] >= least:
+        if chosen[piece[k]]:
             for x in range(start[k], stop[k]):
                 out[row[k], x] = True
     return out
 
 
 @_compiled
-def _row_clear_side(lines, y, x0, x1, clear):  # pragma: no cover - compiled
-    """Whether row ``y - clear`` or ``y + clear`` of ``lines`` is off the image or True at most at half of
-    the columns ``x0:x1``."""
+def without_small(mask, least):  # pragma: no cover - compiled
+    """A copy of the 2-D bool ``mask`` without its 4-connected pieces of fewer than ``least`` pixels."""
+    height, width = mask.shape
+    row, start, stop, piece, count = _pieces(mask)
+    _, sizes, _ = _piece_stats(height, width, row, start, stop, piece, count)
+    large = np.zeros(count + 1, np.bool_)
+    large[1:] = sizes >= least
+    return _runs_of(height, width, row, start, stop, piece, large)
+
+
+@_compiled
+def _clear_side(lines, y, x0, x1, clear):  # pragma: no cover - compiled
+    """Whether row ``y - clear`` or ``y + clear`` of ``lines`` (2-D bool; the transpose for columns) is off the
+    image or True at most at half of the columns ``x0:x1``."""
     height = lines.shape[0]
     for side in (y - clear, y + clear):
         if side < 0 or side >= height:
@@ -686,6 +689,15 @@ def _row_clear_side(lines, y, x0, x1, clear):  # pragma: no cover - compiled
         if 2 * ink <= x1 - x0:
             return True
     return False
+
+
+@_compiled
+def _triples(first, second, third):  # pragma: no cover - compiled
+    """Three equal lists of ints as the rows of an ``(n, 3)`` int64 array."""
+    found = np.empty((len(first), 3), np.int64)
+    for k in range(len(first)):
+        found[k, 0], found[k, 1], found[k, 2] = first[k], second[k], third[k]
+    return found
 
 
 @_compiled
@@ -712,31 +724,12 @@ def clear_runs(lines, length, clear):  # pragma: no cover - compiled
                 if x0 < 0:
                     x0 = x
             elif x0 >= 0:
-                if x - x0 >= length and _row_clear_side(lines, y, x0, x, clear):
+                if x - x0 >= length and _clear_side(lines, y, x0, x, clear):
                     rows.append(y)
                     starts.append(x0)
                     stops.append(x)
                 x0 = -1
-    found = np.empty((len(rows), 3), np.int64)
-    for k in range(len(rows)):
-        found[k, 0], found[k, 1], found[k, 2] = rows[k], starts[k], stops[k]
-    return found
-
-
-@_compiled
-def _column_clear_side(lines, x, y0, y1, clear):  # pragma: no cover - compiled
-    """Whether column ``x - clear`` or ``x + clear`` of ``lines`` is off the image or True at most at half of
-    the rows ``y0:y1``."""
-    width = lines.shape[1]
-    for side in (x - clear, x + clear):
-        if side < 0 or side >= width:
-            return True
-        ink = 0
-        for k in range(y0, y1):
-            ink += lines[k, side]
-        if 2 * ink <= y1 - y0:
-            return True
-    return False
+    return _triples(rows, starts, stops)
 
 
 @_compiled
@@ -763,16 +756,14 @@ def clear_column_runs(lines, length, clear):  # pragma: no cover - compiled
         if ended:
             for x in range(width):
                 ends = run[x] >= length and (y == height or not lines[y, x])
-                if ends and _column_clear_side(lines, x, y - run[x], y, clear):
+                if ends and _clear_side(lines.T, x, y - run[x], y, clear):
                     columns.append(x)
                     starts.append(y - run[x])
                     stops.append(y)
         if y < height:
             for x in range(width):
                 run[x] = (run[x] + 1) * lines[y, x]
-    found = np.empty((len(columns), 3), np.int64)
-    for k in range(len(columns)):
-        found[k, 0], found[k, 1], found[k, 2] = columns[k], starts[k], stops[k]
+    found = _triples(columns, starts, stops)
     return found[np.argsort(found[:, 0] * (height + 1) + found[:, 1], kind="mergesort")]
 
 
@@ -785,12 +776,7 @@ def border_reach(mask):  # pragma: no cover - compiled
     for k in range(row.size):
         if row[k] == 0 or row[k] == height - 1 or start[k] == 0 or stop[k] == width:
             touches[piece[k]] = True
-    reached = np.zeros((height, width), np.bool_)
-    for k in range(row.size):
-        if touches[piece[k]]:
-            for x in range(start[k], stop[k]):
-                reached[row[k], x] = True
-    return reached
+    return _runs_of(height, width, row, start, stop, piece, touches)
 
 
 @_compiled
