@@ -196,8 +196,11 @@ def _outlined(rgb: np.ndarray, rows: slice, cols: slice, vertical: bool,
     return (body, cols) if vertical else (rows, body)
 
 
-def find_colorbars(rgb: np.ndarray) -> list[Colorbar]:
+def find_colorbars(rgb: np.ndarray, paper: np.ndarray | None = None) -> list[Colorbar]:
     """Every colorbar in ``rgb`` (``(y, x, 3)`` uint8), largest first: the long, thin, solid pieces of colour.
+
+    ``paper``: the figure's paper colour if known (:func:`~imarray.digitize.paper.paper_colour`), for the ink
+    of the bars' outlines.
 
     Examples
     --------
@@ -229,28 +232,30 @@ def find_colorbars(rgb: np.ndarray) -> list[Colorbar]:
             continue  # light grey throughout: a pale patch of a field (a grey colormap's bar is not found)
         bodies.append((size, rows, cols))
     bodies.sort(key=lambda body: -body[0])  # stable: equal sizes keep the labelling's order
-    paper = paper_colour(rgb)
+    paper = paper_colour(rgb) if paper is None else paper
     return [_bar(rgb, rows, cols, paper) for _, rows, cols in bodies]
 
 
 def _bar(rgb: np.ndarray, rows: slice, cols: slice, paper: np.ndarray) -> Colorbar:
     rows, cols = _outlined(rgb, rows, cols, rows.stop - rows.start > cols.stop - cols.start, paper)
-    vertical = rows.stop - rows.start > cols.stop - cols.start
-    # the middle half across the bar, away from its outline; the median colour per position along it
+    return _sampled(rgb, (rows.start, rows.stop, cols.start, cols.stop))
+
+
+def _sampled(rgb: np.ndarray, box: tuple[int, int, int, int]) -> Colorbar:
+    """The bar whose colour strip fills ``box``, along its longer side: the median colour per position along
+    it over the middle half across (away from its outline); low end at the bottom, or at the left."""
+    y0, y1, x0, x1 = box
+    vertical = y1 - y0 > x1 - x0
     if vertical:
-        quarter = (cols.stop - cols.start) // 4
-        strip = rgb[rows, cols.start + quarter : cols.stop - quarter]
-        colors = np.median(strip, axis=1)[::-1]
-        positions = np.arange(rows.start, rows.stop)[::-1]
+        quarter = (x1 - x0) // 4
+        colors = np.median(rgb[y0:y1, x0 + quarter : x1 - quarter], axis=1)[::-1]
+        positions = np.arange(y0, y1)[::-1]
     else:
-        quarter = (rows.stop - rows.start) // 4
-        strip = rgb[rows.start + quarter : rows.stop - quarter, cols]
-        colors = np.median(strip, axis=0)
-        positions = np.arange(cols.start, cols.stop)
-    return Colorbar(
-        box=(rows.start, rows.stop, cols.start, cols.stop), orientation="vertical" if vertical else "horizontal",
-        colors=np.rint(colors).astype(np.uint8), positions=positions.astype(np.float64),
-    )
+        quarter = (y1 - y0) // 4
+        colors = np.median(rgb[y0 + quarter : y1 - quarter, x0:x1], axis=0)
+        positions = np.arange(x0, x1)
+    return Colorbar(box=box, orientation="vertical" if vertical else "horizontal",
+                    colors=np.rint(colors).astype(np.uint8), positions=positions.astype(np.float64))
 
 
 def find_colorbar(rgb: np.ndarray) -> Colorbar:
@@ -312,17 +317,8 @@ def colorbar_in(rgb: np.ndarray, box: tuple[int, int, int, int]) -> Colorbar:
         raise InvalidOptionError(f"{where} is {long} px long and {thick} px thick: a colour strip at least "
                                  f"{MARKED_LONG} px long and {MARKED_ASPECT:g} times longer than thick is needed",
                                  hint=_MARK_HINT)
-    # as a found bar's colours (colorbar._bar): the median over the middle half across, at each pixel along
-    quarter = thick // 4
-    if vertical:
-        colors = np.median(rgb[y0:y1, x0 + quarter : x1 - quarter], axis=1)[::-1]
-        positions = np.arange(y0, y1)[::-1]
-    else:
-        colors = np.median(rgb[y0 + quarter : y1 - quarter, x0:x1], axis=0)
-        positions = np.arange(x0, x1)
-    colors = np.rint(colors).astype(np.uint8)
-    if len(np.unique(colors, axis=0)) < 2:
-        raise InvalidOptionError(f"{where} holds one colour only, {tuple(int(c) for c in colors[0])}: no colour strip",
-                         hint=_MARK_HINT)
-    return Colorbar(box=(y0, y1, x0, x1), orientation="vertical" if vertical else "horizontal", colors=colors,
-                    positions=positions.astype(np.float64))
+    bar = _sampled(rgb, (y0, y1, x0, x1))  # as a found bar is
+    if len(np.unique(bar.colors, axis=0)) < 2:
+        raise InvalidOptionError(f"{where} holds one colour only, {tuple(int(c) for c in bar.colors[0])}: no "
+                                 "colour strip", hint=_MARK_HINT)
+    return bar
