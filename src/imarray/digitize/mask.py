@@ -46,7 +46,7 @@ from ._deps import need
 from .colormap import PAGE, ColorModel
 from .lines import line_bands
 from .lookup import Lookup
-from .paper import ink_colors
+from .paper import blank_colors, ink_colors, paper_distance
 
 __all__ = ["DataMask", "as_rgb", "auto_threshold", "check_median", "data_mask", "data_masks", "denoise", "unblend"]
 
@@ -203,7 +203,7 @@ def auto_threshold(found: Lookup, paper: np.ndarray = PAGE) -> float:
     (exact renders: rounding only) and ``MAX_THRESHOLD`` (JPEG noise).
     """
     counts = found.colors_count
-    blank = np.abs(found.colors.astype(np.int16) - paper).max(axis=1) <= 2
+    blank = blank_colors(found.colors, paper)
     near = (found.colors_distance < MAX_THRESHOLD) & ~blank
     if not near.any():
         return MIN_THRESHOLD
@@ -217,7 +217,7 @@ def _border(mask: np.ndarray) -> np.ndarray:
 
 def _paper_colors(found: Lookup, threshold: float, paper: np.ndarray = PAGE) -> np.ndarray | None:
     """Per distinct colour: paper-coloured, if the model has a paper-like colour (else None: distance drops paper)."""
-    paper_colors = np.sqrt(((found.colors.astype(np.float32) - paper) ** 2).sum(axis=1)) <= threshold
+    paper_colors = paper_distance(found.colors, paper) <= threshold
     return paper_colors if (paper_colors & (found.colors_distance <= threshold)).any() else None
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from .colormap import PAGE
 
-__all__ = ["ink_colors", "is_light", "paper_colour"]
+__all__ = ["blank_colors", "ink_colors", "is_light", "paper_colour", "paper_distance"]
 
 #: a colour other than white is the paper when at least this share of the border is within PAPER_SPREAD of it
 #: (white keeps the rule it always had: half the border, see mask._paper_background)
@@ -36,6 +36,8 @@ PAPER_SPREAD = 8
 #: ink colours: every channel at most INK_LEVEL on light paper, at least 255 - INK_LEVEL on dark paper
 #: (JPEG blurs a black line's chroma, so there is no hue test)
 INK_LEVEL = 96
+#: a colour within this of the paper in every channel is blank paper (8-bit rounding of the page colour)
+BLANK = 2
 
 
 def _border(rgb: np.ndarray) -> np.ndarray:
@@ -57,7 +59,7 @@ def paper_colour(rgb: np.ndarray) -> np.ndarray:
     unique, counts = np.unique(codes, return_counts=True)
     top = unique[np.argmax(counts)]
     colour = np.array([(top >> 16) & 255, (top >> 8) & 255, top & 255], np.uint8)
-    if np.abs(colour.astype(np.int16) - PAGE).max() <= 2:
+    if np.abs(colour.astype(np.int16) - PAGE).max() <= BLANK:
         return PAGE.copy()
     near = np.abs(border.astype(np.int16) - colour).max(axis=1) <= PAPER_SPREAD
     return colour if near.mean() >= BORDER_SHARE else PAGE.copy()
@@ -80,3 +82,25 @@ def ink_colors(colors: np.ndarray, paper: np.ndarray) -> np.ndarray:
     if is_light(paper):
         return colors.max(axis=1) <= INK_LEVEL
     return colors.min(axis=1) >= 255 - INK_LEVEL
+
+
+def paper_distance(colors: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """Per colour ``(K, 3)`` uint8: its Euclidean RGB distance to ``paper`` (float32), as the colour model's.
+
+    Examples
+    --------
+    >>> paper_distance(np.array([[255, 255, 255], [252, 251, 255]], np.uint8), PAGE).tolist()
+    [0.0, 5.0]
+    """
+    return np.sqrt(((colors.astype(np.float32) - paper) ** 2).sum(axis=1))
+
+
+def blank_colors(colors: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """Per colour ``(K, 3)`` uint8: blank paper, within ``BLANK`` of ``paper`` in every channel.
+
+    Examples
+    --------
+    >>> blank_colors(np.array([[255, 255, 255], [253, 255, 254], [250, 255, 255]], np.uint8), PAGE).tolist()
+    [True, True, False]
+    """
+    return np.abs(colors.astype(np.int16) - paper).max(axis=1) <= BLANK

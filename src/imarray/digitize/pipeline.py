@@ -31,7 +31,7 @@ from .colormap import ColorModel, Norm, from_cmap
 from .lines import fill_lines
 from .lookup import Lookup, lookup, refine_runs, rematch
 from .mask import DataMask, as_rgb, auto_threshold, check_median, data_masks, denoise, unblend
-from .paper import paper_colour
+from .paper import blank_colors, paper_colour, paper_distance
 from .stray import warn_stray
 
 __all__ = [
@@ -185,7 +185,7 @@ def _rounding(found: Lookup, model: ColorModel, paper: np.ndarray, cmap: str | N
     """
     if cmap is None or options.get("norm") in ("boundary", "contourf"):
         return model, found, "truncate"
-    blank = np.abs(found.colors.astype(np.int16) - paper).max(axis=1) <= 2
+    blank = blank_colors(found.colors, paper)
     exact = int(found.colors_count[(found.colors_distance == 0) & ~blank].sum())
     if ROUNDING_WIN * exact >= int(found.colors_count[~blank].sum()):
         return model, found, "truncate"  # the rounded model cannot match more than every pixel: no query needed
@@ -292,10 +292,10 @@ def _prepare(figure, *, cmap, vmin, vmax, norm, boundaries, center, gamma, linth
     rgb = as_rgb(array, model, path=path)
     if alpha is not None:
         rgb = unblend(rgb, alpha)
-    bars = [colorbar] if isinstance(colorbar, Colorbar) else find_colorbars(rgb) if colorbar == "auto" else []
+    paper = paper_colour(rgb)
+    bars = [colorbar] if isinstance(colorbar, Colorbar) else find_colorbars(rgb, paper) if colorbar == "auto" else []
     if colorbar == "auto" and not bars:
         find_colorbar(rgb)  # raises ColorbarNotFoundError with its hint
-    paper = paper_colour(rgb)
     return rgb, model, bars, paper, box
 
 
@@ -424,7 +424,7 @@ def digitize_panels(
 
 def _warn_stray(found: Lookup, limit: float, paper: np.ndarray, masks: list[DataMask]) -> None:
     """Warn when colour-matching data (not paper-coloured) lie outside every detected plot box."""
-    off_paper = np.sqrt(((found.colors.astype(np.float32) - paper) ** 2).sum(axis=1)) > limit
+    off_paper = paper_distance(found.colors, paper) > limit
     warn_stray(found.where((found.colors_distance <= limit) & off_paper), [m.box for m in masks], stacklevel=4)
 
 
@@ -539,7 +539,7 @@ digitize_panels.__doc__ = (digitize_panels.__doc__ or "").replace(
 def _check_ink_share(found: Lookup, keep: np.ndarray, window: tuple[slice, slice], threshold: float,
                      model: ColorModel, paper: np.ndarray) -> None:
     """Warn when the kept data are a small part of the figure's ink (coverage inside the box cannot tell)."""
-    ink_colors = np.sqrt(((found.colors.astype(np.float32) - paper) ** 2).sum(axis=1)) > threshold
+    ink_colors = paper_distance(found.colors, paper) > threshold
     ink = int(found.colors_count[ink_colors].sum())
     if ink == 0:
         return  # blank paper (or a field of the page colour): nothing to compare with
