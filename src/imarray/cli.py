@@ -488,7 +488,10 @@ def _digitize(args: argparse.Namespace) -> int:
     if args.preview is not None:
         preview_format(args.preview)  # a bad extension fails before the work
     needs_range = args.ticks is None and args.norm not in ("boundary", "contourf")  # those take --boundaries
-    ranges = args.range or (_ranges_from_ticks(args) if needs_range else [])
+    reads_ticks = needs_range and not args.range
+    rgb = _figure_rgb(args) if reads_ticks or args.colorbar_box else None  # read once for both
+    marked = _colorbar_in(args, rgb) if args.colorbar_box else None
+    ranges = args.range or (_ranges_from_ticks(args, rgb, marked) if needs_range else [])
     low, high = ranges[0] if ranges else (None, None)
     axes_ocr = args.axes_ocr if args.axes_ocr is not None else not args.range and needs_range
     axes = {
@@ -497,7 +500,7 @@ def _digitize(args: argparse.Namespace) -> int:
     }
     options = dict(
         cmap=args.cmap, norm=args.norm, boundaries=args.boundaries, center=args.center, gamma=args.gamma,
-        linthresh=args.linthresh, colorbar=_colorbar_in(args) if args.colorbar_box else args.colorbar,
+        linthresh=args.linthresh, colorbar=marked if marked is not None else args.colorbar,
         ticks=args.ticks[::2] if args.ticks else None,
         tick_values=args.ticks[1::2] if args.ticks else None, alpha=args.alpha, median=args.denoise, box=args.box,
         lines=args.lines, threshold="auto" if args.threshold is None else args.threshold, **axes,
@@ -562,15 +565,14 @@ def _serve(args: argparse.Namespace) -> int:
 _TICK_NORMS = ("linear", "log")
 
 
-def _ranges_from_ticks(args: argparse.Namespace) -> list[tuple[float, float]]:
-    """No --range: each colorbar's range from its tick labels (OCR, the ``ocr`` extra), one per bar in reading order.
+def _ranges_from_ticks(args: argparse.Namespace, rgb, marked=None) -> list[tuple[float, float]]:
+    """No --range: each colorbar's range from its tick labels (OCR, the ``ocr`` extra), one per bar in reading order
+    (``marked``: the bar given by --colorbar-box, instead of those found in the figure's pixels ``rgb``).
 
     What was read, and how sure, is printed; a figure whose labels cannot be
     read raises (``--range`` overrides).
     """
-    from .api import load
     from .digitize import find_colorbars
-    from .digitize.mask import as_rgb
     from .digitize.pipeline import _reading_order
     from .digitize.ticks import read_ticks
     from .errors import InvalidOptionError
@@ -578,8 +580,7 @@ def _ranges_from_ticks(args: argparse.Namespace) -> list[tuple[float, float]]:
     if args.norm not in _TICK_NORMS:
         raise InvalidOptionError(f"--norm {args.norm} needs --range: its tick labels do not lie on a line",
                                  hint="pass --range LO HI (or --ticks)")
-    rgb = as_rgb(load(args.figure), None, path=str(args.figure))
-    bars = [_colorbar_in(args, rgb)] if args.colorbar_box else find_colorbars(rgb)
+    bars = [marked] if marked is not None else find_colorbars(rgb)
     if not bars:
         raise InvalidOptionError(f"{args.figure}: no --range given and no colorbar found to read it from",
                                  hint="pass --range LO HI (the values at the colormap's ends)")
@@ -592,14 +593,18 @@ def _ranges_from_ticks(args: argparse.Namespace) -> list[tuple[float, float]]:
     return ranges[:1] if len(set(ranges)) == 1 else ranges
 
 
-def _colorbar_in(args: argparse.Namespace, rgb=None):
-    """``--colorbar-box``: the colorbar whose colour strip it covers (checked as the --serve page checks one drawn)."""
+def _figure_rgb(args: argparse.Namespace):
+    """The figure's pixels as (y, x, 3) uint8, for the CLI's own reading of its colorbars."""
     from .api import load
-    from .digitize.colorbar import colorbar_in
     from .digitize.mask import as_rgb
 
-    if rgb is None:
-        rgb = as_rgb(load(args.figure), None, path=str(args.figure))
+    return as_rgb(load(args.figure), None, path=str(args.figure))
+
+
+def _colorbar_in(args: argparse.Namespace, rgb):
+    """``--colorbar-box``: the colorbar whose colour strip it covers (checked as the --serve page checks one drawn)."""
+    from .digitize.colorbar import colorbar_in
+
     return colorbar_in(rgb, tuple(args.colorbar_box))
 
 
