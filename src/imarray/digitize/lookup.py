@@ -52,10 +52,11 @@ class Lookup:
     """
 
     def __init__(self, index: np.ndarray, colors_code: np.ndarray, counts: np.ndarray, entry: np.ndarray,
-                 value: np.ndarray, distance: np.ndarray, ambiguous: np.ndarray) -> None:
+                 value: np.ndarray, distance: np.ndarray, ambiguous: np.ndarray,
+                 colors: np.ndarray | None = None) -> None:
         self.index = index
         self.colors_code = colors_code
-        self.colors = unpack(colors_code)
+        self.colors = unpack(colors_code) if colors is None else colors  # (K, 3) uint8, if the caller has it
         self.colors_count = counts
         self.colors_entry = entry
         self.colors_value = value
@@ -149,7 +150,8 @@ def lookup(rgb: np.ndarray, model: ColorModel) -> Lookup:
     return _match(index.reshape(rgb.shape[:-1]), unique, counts, model)
 
 
-def _match(index: np.ndarray, unique: np.ndarray, counts: np.ndarray, model: ColorModel) -> Lookup:
+def _match(index: np.ndarray, unique: np.ndarray, counts: np.ndarray, model: ColorModel,
+           colors: np.ndarray | None = None) -> Lookup:
     """Each distinct colour matched to its nearest model colour.
 
     A colour equally near several model colours (common where a colorbar's
@@ -159,7 +161,8 @@ def _match(index: np.ndarray, unique: np.ndarray, counts: np.ndarray, model: Col
     map); its value stays inside its entry's interval, which the run
     refinement relies on.
     """
-    distance, lowest, highest = model.nearest(unpack(unique))
+    colors = unpack(unique) if colors is None else colors
+    distance, lowest, highest = model.nearest(colors)
     entry = (lowest + highest) // 2  # the middle entry, or the first of the middle two
     value = model.values[entry]
     edge = np.flatnonzero((highest - lowest) % 2 == 1)
@@ -167,12 +170,12 @@ def _match(index: np.ndarray, unique: np.ndarray, counts: np.ndarray, model: Col
         below = entry[edge]
         rising = model.values[below + 1] >= model.values[below]
         value[edge] = np.where(rising, model.high[below], model.low[below])
-    return Lookup(index, unique, counts, entry, value, distance.astype(np.float32), model.ambiguous[entry])
+    return Lookup(index, unique, counts, entry, value, distance.astype(np.float32), model.ambiguous[entry], colors)
 
 
 def rematch(found: Lookup, model: ColorModel) -> Lookup:
     """``found``'s pixels and distinct colours matched to another ``model`` (no pass over the pixels)."""
-    return _match(found.index, found.colors_code, found.colors_count, model)
+    return _match(found.index, found.colors_code, found.colors_count, model, found.colors)
 
 
 def refine_runs(value: np.ndarray, keep: np.ndarray, found: Lookup, model: ColorModel,
